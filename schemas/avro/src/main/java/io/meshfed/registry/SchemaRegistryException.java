@@ -1,0 +1,32 @@
+package io.meshfed.registry;
+
+/**
+ * A schema-registry call failed. The message names the operation, the subject or schema id
+ * involved and the HTTP status with the registry's own error code and text.
+ */
+public class SchemaRegistryException extends RuntimeException {
+
+  /** HTTP status of the failed call, or -1 when no response arrived. */
+  private final int httpStatus;
+  /** The registry's error code (Confluent {@code error_code}), or -1. */
+  private final int errorCode;
+
+  public SchemaRegistryException(String message, int httpStatus, int errorCode, Throwable cause) {
+    super(message, cause);
+    this.httpStatus = httpStatus;
+    this.errorCode = errorCode;
+  }
+
+  public int httpStatus() {
+    return httpStatus;
+  }
+
+  public int errorCode() {
+    return errorCode;
+  }
+
+  /** True when the registry said the subject, version or id does not exist. */
+  public boolean isNotFound() {
+    return httpStatus == 404;
+  }
+}

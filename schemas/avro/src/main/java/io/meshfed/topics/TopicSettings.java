@@ -1,0 +1,51 @@
+package io.meshfed.topics;
+
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.config.TopicConfig;
+
+/**
+ * How a topic is created: partitions and the topic-level configs that matter to meshfed.
+ *
+ * @param partitions partition count
+ * @param configs topic configs (cleanup policy, retention, ...)
+ */
+public record TopicSettings(int partitions, Map<String, String> configs) {
+
+  public TopicSettings {
+    if (partitions < 1) {
+      throw new IllegalArgumentException("partitions must be >= 1, got " + partitions);
+    }
+    configs = Map.copyOf(configs);
+  }
+
+  /** A compacted topic: the latest value per key is the state; tombstones delete. */
+  public static TopicSettings compacted(int partitions) {
+    return new TopicSettings(partitions, Map.of(
+        TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT,
+        // Tombstones must outlive an agent that is away for a day, or it misses a deletion.
+        TopicConfig.DELETE_RETENTION_MS_CONFIG, String.valueOf(24L * 3600 * 1000),
+        TopicConfig.MIN_COMPACTION_LAG_MS_CONFIG, "0"));
+  }
+
+  /** An append-only log kept for {@code retentionDays}. */
+  public static TopicSettings retained(int partitions, int retentionDays) {
+    return new TopicSettings(partitions, Map.of(
+        TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_DELETE,
+        TopicConfig.RETENTION_MS_CONFIG, String.valueOf(retentionDays * 24L * 3600 * 1000)));
+  }
+
+  public boolean isCompacted() {
+    return TopicConfig.CLEANUP_POLICY_COMPACT.equals(configs.get(TopicConfig.CLEANUP_POLICY_CONFIG));
+  }
+
+  public TopicSettings withPartitions(int count) {
+    return new TopicSettings(count, configs);
+  }
+
+  /** The admin request that creates the topic with these settings. */
+  public NewTopic newTopic(String name, short replicationFactor) {
+    return new NewTopic(name, partitions, replicationFactor).configs(new HashMap<>(configs));
+  }
+}

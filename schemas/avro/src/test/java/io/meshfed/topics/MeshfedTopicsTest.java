@@ -1,0 +1,49 @@
+package io.meshfed.topics;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.meshfed.registry.RegistryConfig;
+import io.meshfed.registry.SchemaRegistryClient;
+import org.junit.jupiter.api.Test;
+
+class MeshfedTopicsTest {
+
+  private final MeshfedTopics topics =
+      new MeshfedTopics(new SchemaRegistryClient(RegistryConfig.of("http://unused:8081")));
+
+  @Test
+  void perClusterTopicsAreNamedAfterTheCluster() {
+    assertThat(topics.clusterEvents().forCluster("mgmt-cluster").name())
+        .isEqualTo("meshfed.cluster.mgmt-cluster.events");
+    assertThat(topics.clusterConfig().forCluster("remote-cluster").name())
+        .isEqualTo("meshfed.cluster.remote-cluster.config");
+  }
+
+  @Test
+  void theClusterIsReadBackFromTheTopicName() {
+    assertThat(topics.clusterEvents().clusterOf("meshfed.cluster.eu-1.events")).contains("eu-1");
+    assertThat(topics.clusterEvents().clusterOf("meshfed.cluster.eu-1.config")).isEmpty();
+    assertThat(topics.clusterEvents().clusterOf("meshfed.cluster.a.b.events")).isEmpty();
+    assertThat(topics.clusterEvents().pattern().matcher("meshfed.cluster.x9.events").matches())
+        .isTrue();
+  }
+
+  @Test
+  void invalidClusterNamesAreRejectedWithTheValue() {
+    assertThatThrownBy(() -> topics.clusterEvents().forCluster("Bad.Name"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("'Bad.Name'");
+    assertThatThrownBy(() -> topics.clusterEvents().forCluster("-edge"))
+        .hasMessageContaining("'-edge'");
+  }
+
+  @Test
+  void configTopicsAreCompactedAndLogsAreNot() {
+    assertThat(topics.clusterConfig().settings().isCompacted()).isTrue();
+    assertThat(topics.clusterEvents().settings().isCompacted()).isFalse();
+    assertThat(topics.failoverEvents().settings().isCompacted()).isFalse();
+    assertThat(topics.failoverEvents().name()).isEqualTo("meshfed.failover-events");
+    assertThat(topics.deadLetter().name()).isEqualTo("meshfed.dead-letter");
+  }
+}

@@ -1,0 +1,77 @@
+package io.meshfed.testing;
+
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
+/**
+ * JUnit 5 extension: a real broker, and optionally a real schema registry, started once per
+ * test class and stopped after it, whatever the tests did.
+ *
+ * <pre>{@code
+ * @RegisterExtension static final KafkaStack STACK = KafkaStack.withRegistry();
+ * }</pre>
+ */
+public final class KafkaStack implements BeforeAllCallback, AfterAllCallback {
+
+  private final boolean withRegistry;
+  private EmbeddedKafka kafka;
+  private EmbeddedSchemaRegistry registry;
+
+  private KafkaStack(boolean withRegistry) {
+    this.withRegistry = withRegistry;
+  }
+
+  public static KafkaStack brokerOnly() {
+    return new KafkaStack(false);
+  }
+
+  public static KafkaStack withRegistry() {
+    return new KafkaStack(true);
+  }
+
+  @Override
+  public void beforeAll(ExtensionContext context) {
+    // The registry is a child process that takes seconds to boot: launch it, start the
+    // in-process broker meanwhile, then wait for both.
+    if (withRegistry) {
+      registry = EmbeddedSchemaRegistry.launch(null);
+    }
+    kafka = EmbeddedKafka.start();
+    if (registry != null) {
+      registry.awaitReady();
+    }
+  }
+
+  @Override
+  public void afterAll(ExtensionContext context) {
+    try {
+      if (kafka != null) {
+        kafka.close();
+      }
+    } finally {
+      if (registry != null) {
+        registry.close();
+      }
+    }
+  }
+
+  public EmbeddedKafka kafka() {
+    return kafka;
+  }
+
+  public String bootstrapServers() {
+    return kafka.bootstrapServers();
+  }
+
+  public EmbeddedSchemaRegistry registry() {
+    if (registry == null) {
+      throw new IllegalStateException("this KafkaStack was built without a registry");
+    }
+    return registry;
+  }
+
+  public String registryUrl() {
+    return registry().confluentApiUrl();
+  }
+}
