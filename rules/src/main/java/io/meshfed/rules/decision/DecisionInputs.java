@@ -1,0 +1,41 @@
+package io.meshfed.rules.decision;
+
+import io.meshfed.rules.health.OutlierSettings;
+import io.meshfed.rules.model.ResourceId;
+import io.meshfed.rules.split.SplitPolicy;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * Everything a decision for one (destination, client cluster) depends on. Time is passed to
+ * {@link Decider#decide} separately; nothing here reads a clock.
+ *
+ * @param destination the destination
+ * @param generation its metadata.generation
+ * @param clientCluster the client cluster
+ * @param hosts hostnames clients use
+ * @param ports ports clients use
+ * @param outlier outlier detection the data plane should apply
+ * @param tiers tiers in order, with members and endpoints
+ * @param splitPolicy how traffic spills between tiers
+ * @param minHealthyDuration failback damping
+ */
+public record DecisionInputs(ResourceId destination, long generation, String clientCluster,
+    List<String> hosts, List<DesiredConfig.Port> ports, OutlierSettings outlier,
+    List<TierInput> tiers, SplitPolicy splitPolicy, Duration minHealthyDuration) {
+
+  public DecisionInputs {
+    hosts = List.copyOf(hosts);
+    ports = List.copyOf(ports);
+    tiers = List.copyOf(tiers);
+    for (int i = 0; i < tiers.size(); i++) {
+      if (tiers.get(i).index() != i) {
+        throw new IllegalArgumentException("tier at position " + i + " has index "
+            + tiers.get(i).index());
+      }
+    }
+    if (minHealthyDuration.isNegative()) {
+      throw new IllegalArgumentException("minHealthyDuration must not be negative");
+    }
+  }
+}

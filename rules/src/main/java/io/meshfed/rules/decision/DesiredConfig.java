@@ -1,0 +1,76 @@
+package io.meshfed.rules.decision;
+
+import io.meshfed.rules.health.EndpointHealth;
+import io.meshfed.rules.health.OutlierSettings;
+import io.meshfed.rules.model.ResourceId;
+import io.meshfed.rules.model.ServiceRef;
+import java.util.List;
+
+/**
+ * What one client cluster should apply for one destination: the domain form of the
+ * {@code FederatedDestination} record, derived from a decision.
+ *
+ * @param destination the destination
+ * @param clientCluster the client cluster
+ * @param hosts hostnames
+ * @param ports ports
+ * @param tiers tiers with their load and weighted endpoints
+ * @param activeTier first tier with load, or -1 (panic or nothing to route to)
+ * @param outlier outlier detection settings
+ * @param epoch the decision epoch this config reflects
+ * @param generation destination generation
+ */
+public record DesiredConfig(ResourceId destination, String clientCluster, List<String> hosts,
+    List<Port> ports, List<Tier> tiers, int activeTier, OutlierSettings outlier, long epoch,
+    long generation) {
+
+  /** A port clients use and the backend port it maps to. */
+  public record Port(int number, String protocol, int targetPort) {}
+
+  /** A tier: its share of traffic, its members, its endpoints. */
+  public record Tier(int index, int loadPercent, List<ServiceRef> members,
+      List<WeightedEndpoint> endpoints) {
+    public Tier {
+      members = List.copyOf(members);
+      endpoints = List.copyOf(endpoints);
+    }
+  }
+
+  /** An endpoint with its share of the destination's traffic (all weights sum to 100). */
+  public record WeightedEndpoint(String address, int port, int weight, ServiceRef service,
+      String zone, String region, EndpointHealth health) {}
+
+  public DesiredConfig {
+    hosts = List.copyOf(hosts);
+    ports = List.copyOf(ports);
+    tiers = List.copyOf(tiers);
+  }
+
+  /**
+   * Equal in everything a data plane applies, ignoring the epoch and the endpoints' health
+   * labels. Health is recorded as the decision saw it; a health change that moves no weight (an
+   * endpoint of an idle tier recovering, or a failback still being damped) is not a decision.
+   */
+  public boolean sameContentAs(DesiredConfig other) {
+    return other != null && routing().equals(other.routing());
+  }
+
+  private DesiredConfig routing() {
+    List<Tier> bare = tiers.stream().map(t -> new Tier(t.index(), t.loadPercent(), t.members(),
+        t.endpoints().stream().map(e -> new WeightedEndpoint(e.address(), e.port(), e.weight(),
+            e.service(), e.zone(), e.region(), null)).toList())).toList();
+    return new DesiredConfig(destination, clientCluster, hosts, ports, bare, activeTier, outlier,
+        0, generation);
+  }
+
+  public DesiredConfig withEpoch(long newEpoch) {
+    return new DesiredConfig(destination, clientCluster, hosts, ports, tiers, activeTier, outlier,
+        newEpoch, generation);
+  }
+
+  /** Sum of all endpoint weights: 100, or 0 when there is nothing to route to. */
+  public int totalWeight() {
+    return tiers.stream().flatMap(t -> t.endpoints().stream())
+        .mapToInt(WeightedEndpoint::weight).sum();
+  }
+}

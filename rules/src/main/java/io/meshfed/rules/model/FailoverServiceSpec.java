@@ -1,0 +1,29 @@
+package io.meshfed.rules.model;
+
+import java.util.List;
+
+/**
+ * Service Mesh Hub FailoverService: a hostname backed by services in decreasing priority.
+ *
+ * @param hostname DNS name clients use
+ * @param port listening port
+ * @param meshes meshes it is visible to (informational; visibility is by cluster)
+ * @param clusters clusters it is visible to; empty means every cluster
+ * @param backingServices backing services, highest priority first; may hold nulls from bad input
+ */
+public record FailoverServiceSpec(String hostname, PortSpec port, List<String> meshes,
+    List<String> clusters, List<BackingService> backingServices) {
+
+  /** One backing service reference; any field may be missing in bad input. */
+  public record BackingService(String name, String namespace, String clusterName) {
+    public ServiceRef ref() {
+      return new ServiceRef(clusterName, namespace, name);
+    }
+  }
+
+  public FailoverServiceSpec {
+    meshes = meshes == null ? List.of() : List.copyOf(meshes);
+    clusters = clusters == null ? List.of() : List.copyOf(clusters);
+    backingServices = backingServices == null ? List.of() : List.copyOf(backingServices);
+  }
+}

@@ -1,0 +1,266 @@
+package io.meshfed.rules.validation;
+
+import io.meshfed.rules.model.FailoverPolicySpec;
+import io.meshfed.rules.model.FailoverServiceSpec;
+import io.meshfed.rules.model.FailoverServiceSpec.BackingService;
+import io.meshfed.rules.model.OutlierDetectionSpec;
+import io.meshfed.rules.model.PortMapping;
+import io.meshfed.rules.model.PortSpec;
+import io.meshfed.rules.model.Resource;
+import io.meshfed.rules.model.ServiceRef;
+import io.meshfed.rules.model.TargetPort;
+import io.meshfed.rules.model.TierOrdering;
+import io.meshfed.rules.model.VirtualDestinationSpec;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Predicate;
+import java.util.regex.Pattern;
+
+/**
+ * Spec validation of every federation kind. Spec errors are INVALID; references that do not
+ * resolve yet are WARNINGs, re-evaluated when the service appears ({@link #resolveReferences}).
+ * Cross-resource hostname conflicts are {@link HostnameClaims}'s job.
+ */
+public final class Validator {
+
+  /** Protocols a listening port may use (Service Mesh Hub's list), compared case-insensitively. */
+  public static final List<String> PROTOCOLS =
+      List.of("HTTP", "HTTPS", "GRPC", "HTTP2", "MONGO", "TCP", "TLS");
+
+  private static final Pattern DNS_LABEL = Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?");
+  private static final int MAX_HOSTNAME = 255;
+  private static final int MAX_LABEL = 63;
+
+  private Validator() {}
+
+  /** Validates the spec of any kind. */
+  public static Findings validate(Resource resource) {
+    if (resource instanceof Resource.FailoverService fs) {
+      return validate(fs.spec());
+    } else if (resource instanceof Resource.VirtualDestination vd) {
+      return validate(vd.spec());
+    } else if (resource instanceof Resource.FailoverPolicy fp) {
+      return validate(fp.spec());
+    }
+    return validate(((Resource.OutlierDetectionPolicy) resource).spec());
+  }
+
+  static Findings validate(FailoverServiceSpec spec) {
+    Findings.Builder out = new Findings.Builder();
+    hostname("spec.hostname", spec.hostname(), out);
+    PortSpec port = spec.port();
+    if (port == null) {
+      out.error("spec.port is required");
+    } else {
+      portNumber("spec.port.number", port.number(), out);
+      protocol("spec.port.protocol", port.protocol(), out);
+    }
+    if (spec.backingServices().isEmpty()) {
+      out.error("spec.backingServices must list at least one backing service");
+    }
+    Set<ServiceRef> seen = new HashSet<>();
+    for (int i = 0; i < spec.backingServices().size(); i++) {
+      BackingService backing = spec.backingServices().get(i);
+      String field = "spec.backingServices[" + i + "].kubeService";
+      if (backing == null) {
+        out.error(field + " is required");
+        continue;
+      }
+      boolean complete = required(field + ".name", backing.name(), out)
+          & required(field + ".namespace", backing.namespace(), out)
+          & required(field + ".clusterName", backing.clusterName(), out);
+      if (complete && !seen.add(backing.ref())) {
+        out.error(field + " \"" + backing.ref() + "\" is listed twice; each backing service"
+            + " may appear once");
+      }
+    }
+    return out.build();
+  }
+
+  static Findings validate(VirtualDestinationSpec spec) {
+    Findings.Builder out = new Findings.Builder();
+    if (spec.hosts().isEmpty() && !spec.hasBackingSelectors()) {
+      out.error("spec: at least one of hosts, services, externalServices or externalWorkloads"
+          + " must be set");
+    }
+    for (int i = 0; i < spec.hosts().size(); i++) {
+      hostname("spec.hosts[" + i + "]", spec.hosts().get(i), out);
+    }
+    if (spec.ports().isEmpty()) {
+      out.error("spec.ports must list at least one port");
+    }
+    Set<Long> numbers = new HashSet<>();
+    for (int i = 0; i < spec.ports().size(); i++) {
+      PortMapping mapping = spec.ports().get(i);
+      String field = "spec.ports[" + i + "]";
+      if (mapping == null) {
+        out.error(field + " is required");
+        continue;
+      }
+      portNumber(field + ".number", mapping.number(), out);
+      protocol(field + ".protocol", mapping.protocol(), out);
+      if (mapping.number() != null && !numbers.add(mapping.number())) {
+        out.error(field + ".number " + mapping.number() + " is listed twice");
+      }
+      TargetPort target = mapping.targetPort();
+      if (target != null) {
+        if (!spec.hasBackingSelectors()) {
+          out.error(field + ".targetPort is set, but no services, externalServices or"
+              + " externalWorkloads select backing services");
+        }
+        if ((target.number() == null) == (target.name() == null || target.name().isEmpty())) {
+          out.error(field + ".targetPort must set exactly one of number or name");
+        } else if (target.number() != null) {
+          portNumber(field + ".targetPort.number", target.number(), out);
+        }
+      }
+    }
+    return out.build();
+  }
+
+  static Findings validate(FailoverPolicySpec spec) {
+    Findings.Builder out = new Findings.Builder();
+    if (spec.destinations().isEmpty()) {
+      out.error("spec.destinations must select at least one destination");
+    }
+    if (spec.ordering() == TierOrdering.PRIORITY_LABELS && spec.priorityLabels().isEmpty()) {
+      out.error("spec.priorityLabels must list at least one label when ordering is"
+          + " PRIORITY_LABELS");
+    }
+    if (spec.ordering() == TierOrdering.CLUSTER_ORDER) {
+      if (spec.clusterOrder().isEmpty()) {
+        out.error("spec.clusterOrder must list at least one cluster when ordering is"
+            + " CLUSTER_ORDER");
+      }
+      Set<String> seen = new HashSet<>();
+      for (int i = 0; i < spec.clusterOrder().size(); i++) {
+        String cluster = spec.clusterOrder().get(i);
+        if (!seen.add(cluster)) {
+          out.error("spec.clusterOrder[" + i + "] \"" + cluster + "\" is listed twice");
+        }
+      }
+    }
+    for (Map.Entry<String, Integer> weight : spec.weights().entrySet()) {
+      if (weight.getValue() == null || weight.getValue() < 1) {
+        out.error("spec.weights[" + weight.getKey() + "] " + weight.getValue()
+            + " must be a positive integer");
+      }
+    }
+    Integer threshold = spec.failoverThresholdPercent();
+    if (threshold != null && (threshold < 1 || threshold > 100)) {
+      out.error("spec.failoverThresholdPercent " + threshold + " is outside 1-100");
+    }
+    Long damping = spec.minHealthyDurationMillis();
+    if (damping != null && damping < 0) {
+      out.error("spec.minHealthyDurationMillis " + damping + " must not be negative");
+    }
+    return out.build();
+  }
+
+  static Findings validate(OutlierDetectionSpec spec) {
+    Findings.Builder out = new Findings.Builder();
+    if (spec.destinations().isEmpty()) {
+      out.error("spec.destinations must select at least one destination");
+    }
+    if (spec.consecutiveErrors() != null && spec.consecutiveErrors() < 1) {
+      out.error("spec.outlierDetection.consecutiveErrors " + spec.consecutiveErrors()
+          + " must be at least 1");
+    }
+    if (spec.intervalMillis() != null && spec.intervalMillis() <= 0) {
+      out.error("spec.outlierDetection.intervalMillis " + spec.intervalMillis()
+          + " must be positive");
+    }
+    if (spec.baseEjectionTimeMillis() != null && spec.baseEjectionTimeMillis() <= 0) {
+      out.error("spec.outlierDetection.baseEjectionTimeMillis " + spec.baseEjectionTimeMillis()
+          + " must be positive");
+    }
+    Integer max = spec.maxEjectionPercent();
+    if (max != null && (max < 0 || max > 100)) {
+      out.error("spec.outlierDetection.maxEjectionPercent " + max + " is outside 0-100");
+    }
+    return out.build();
+  }
+
+  /**
+   * Backing services of a FailoverService that no cluster has reported: a WARNING each, not an
+   * error, because the service may simply not have been published yet.
+   */
+  public static Findings resolveReferences(FailoverServiceSpec spec, Predicate<ServiceRef> exists) {
+    Findings.Builder out = new Findings.Builder();
+    for (int i = 0; i < spec.backingServices().size(); i++) {
+      BackingService backing = spec.backingServices().get(i);
+      if (backing == null || backing.name() == null || backing.namespace() == null
+          || backing.clusterName() == null) {
+        continue;
+      }
+      if (!exists.test(backing.ref())) {
+        out.warning("spec.backingServices[" + i + "].kubeService: service " + backing.namespace()
+            + "/" + backing.name() + " does not exist in cluster " + backing.clusterName()
+            + " (yet)");
+      }
+    }
+    return out.build();
+  }
+
+  /** Whether {@code host} is a valid destination hostname (see {@link #hostname}). */
+  public static boolean isValidHostname(String host) {
+    Findings.Builder probe = new Findings.Builder();
+    hostname("host", host, probe);
+    return probe.build().isValid();
+  }
+
+  private static void hostname(String field, String value, Findings.Builder out) {
+    if (value == null || value.isEmpty()) {
+      out.error(field + " is required");
+      return;
+    }
+    if (value.contains("*")) {
+      out.error(field + " \"" + value + "\" must not contain a wildcard");
+      return;
+    }
+    if (value.length() > MAX_HOSTNAME) {
+      out.error(field + " \"" + abbreviate(value) + "\" is " + value.length()
+          + " characters long; at most " + MAX_HOSTNAME + " are allowed");
+      return;
+    }
+    for (String label : value.split("\\.", -1)) {
+      if (label.length() > MAX_LABEL || !DNS_LABEL.matcher(label).matches()) {
+        out.error(field + " \"" + value + "\" is not a valid DNS name: label \"" + label
+            + "\" must be 1-63 lower-case letters, digits or '-', starting and ending with a"
+            + " letter or digit");
+        return;
+      }
+    }
+  }
+
+  private static void portNumber(String field, Long value, Findings.Builder out) {
+    if (value == null) {
+      out.error(field + " is required");
+    } else if (value < 1 || value > 65535) {
+      out.error(field + " " + value + " is outside the port range 1-65535");
+    }
+  }
+
+  private static void protocol(String field, String value, Findings.Builder out) {
+    if (value == null || value.isEmpty()) {
+      out.error(field + " is required");
+    } else if (!PROTOCOLS.contains(value.toUpperCase(Locale.ROOT))) {
+      out.error(field + " \"" + value + "\" is not one of " + String.join(", ", PROTOCOLS));
+    }
+  }
+
+  private static boolean required(String field, String value, Findings.Builder out) {
+    if (value == null || value.isEmpty()) {
+      out.error(field + " is required");
+      return false;
+    }
+    return true;
+  }
+
+  private static String abbreviate(String value) {
+    return value.length() <= 40 ? value : value.substring(0, 37) + "...";
+  }
+}
