@@ -22,7 +22,8 @@ import org.apache.avro.specific.SpecificRecord;
  *
  * <p>Agents are upgraded cluster by cluster, so agent-written records must be readable by old and
  * new topologies and vice versa: FULL_TRANSITIVE. Topology-written records are read by agents of
- * many versions, so an old agent must read what a new topology writes: FORWARD_TRANSITIVE.
+ * many versions, so an old agent must read what a new topology writes: FORWARD_TRANSITIVE. The
+ * topology's own repartition records ({@code io.meshfed.avro.internal}) follow the same rule.
  */
 public final class SchemaCatalog {
 
@@ -57,7 +58,11 @@ public final class SchemaCatalog {
       new Entry(ConfigAck.class, Writer.AGENT),
       new Entry(FederatedDestination.class, Writer.TOPOLOGY),
       new Entry(FailoverDecision.class, Writer.TOPOLOGY),
-      new Entry(PolicyStatus.class, Writer.TOPOLOGY));
+      new Entry(PolicyStatus.class, Writer.TOPOLOGY),
+      new Entry(io.meshfed.avro.internal.Removal.class, Writer.TOPOLOGY),
+      new Entry(io.meshfed.avro.internal.MemberUpdate.class, Writer.TOPOLOGY),
+      new Entry(io.meshfed.avro.internal.AckFrom.class, Writer.TOPOLOGY),
+      new Entry(io.meshfed.avro.internal.ControlEvent.class, Writer.TOPOLOGY));
 
   private SchemaCatalog() {}
 

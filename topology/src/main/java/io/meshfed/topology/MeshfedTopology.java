@@ -1,0 +1,173 @@
+package io.meshfed.topology;
+
+import io.meshfed.avro.ClusterHeartbeat;
+import io.meshfed.avro.PolicyStatus;
+import io.meshfed.avro.internal.AckFrom;
+import io.meshfed.avro.internal.ControlEvent;
+import io.meshfed.registry.SchemaRegistryClient;
+import io.meshfed.serde.AvroSerde;
+import io.meshfed.rules.decision.DecisionState;
+import io.meshfed.rules.health.OutlierState;
+import io.meshfed.topics.MeshfedTopics;
+import io.meshfed.topology.config.TopologyConfig;
+import io.meshfed.topology.decide.DecideProcessor;
+import io.meshfed.topology.decide.DestinationPartitioner;
+import io.meshfed.topology.ingest.IngestProcessor;
+import io.meshfed.topology.select.SelectProcessor;
+import io.meshfed.topology.state.JsonSerde;
+import io.meshfed.topology.state.KnownCluster;
+import io.meshfed.topology.state.Stores;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.kstream.Branched;
+import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.kstream.Named;
+import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.kstream.Repartitioned;
+import org.apache.kafka.streams.processor.RecordContext;
+import org.apache.kafka.streams.state.StoreBuilder;
+
+/**
+ * The meshfed topology as a pure function of its config: {@code build(config, registry)} wires
+ * sources, the three stages and the sinks, and does no I/O. {@link TopologyMain} runs it; the
+ * tests feed the same topology.
+ *
+ * <pre>
+ *  meshfed.cluster.*.events ─▶ ingest ─┬─▶ [by-service] ──────────────┐
+ *                                     ├─▶ [selectors, broadcast] ─────┴▶ select ─▶ [by-destination] ─┐
+ *                                     ├─▶ [acks, by destination] ───────────────────────────────────┤
+ *                                     ├─▶ [control, broadcast] ────────────────────────────────────┴▶ decide
+ *                                     └─▶ rejected policy status ─▶ meshfed.cluster.&lt;c&gt;.config       │
+ *   meshfed.cluster.&lt;client&gt;.config ◀─ FederatedDestination / PolicyStatus ◀──────────────────────────┤
+ *   meshfed.failover-events        ◀─ FailoverDecision ◀────────────────────────────────────────────┘
+ * </pre>
+ *
+ * See {@code topology/DESIGN.md} for why it is partitioned this way.
+ */
+public final class MeshfedTopology {
+
+  private MeshfedTopology() {}
+
+  public static Topology build(TopologyConfig config, SchemaRegistryClient registry) {
+    MeshfedTopics topics = new MeshfedTopics(registry);
+    Serde<SpecificRecord> avro = AvroSerde.anyRecord(registry);
+    Serde<String> strings = Serdes.String();
+    StreamsBuilder builder = new StreamsBuilder();
+
+    for (StoreBuilder<?> store : stores(avro, strings)) {
+      builder.addStateStore(store);
+    }
+
+    KStream<String, SpecificRecord> ingested = builder
+        .stream(topics.clusterEvents().pattern(),
+            Consumed.with(strings, avro).withName("cluster-events"))
+        .process(() -> new IngestProcessor(topics.clusterEvents(), config.policySourceClusters()),
+            Named.as("ingest"));
+
+    Map<String, KStream<String, SpecificRecord>> routes = ingested.split(Named.as("route-"))
+        .branch((k, v) -> v instanceof ControlEvent, Branched.as("control"))
+        .branch((k, v) -> v instanceof AckFrom, Branched.as("acks"))
+        .branch((k, v) -> v instanceof PolicyStatus, Branched.as("rejected"))
+        .defaultBranch(Branched.as("services"));
+
+    int partitions = config.partitions();
+    KStream<String, SpecificRecord> byService = routes.get("route-services")
+        .repartition(Repartitioned.<String, SpecificRecord>as("by-service")
+            .withKeySerde(strings).withValueSerde(avro).withNumberOfPartitions(partitions));
+    KStream<String, SpecificRecord> selectors = routes.get("route-control")
+        .filter((k, v) -> !(((ControlEvent) v).getEvent() instanceof ClusterHeartbeat),
+            Named.as("destination-and-policy-events"))
+        .repartition(Repartitioned.<String, SpecificRecord>as("selectors")
+            .withKeySerde(strings).withValueSerde(avro).withNumberOfPartitions(partitions)
+            .withStreamPartitioner(DestinationPartitioner.broadcast()));
+    KStream<String, SpecificRecord> memberUpdates = byService
+        .merge(selectors, Named.as("select-inputs"))
+        .process(SelectProcessor::new, Named.as("select"), Stores.SERVICES, Stores.ENDPOINTS,
+            Stores.SELECTORS, Stores.MEMBERSHIPS)
+        .repartition(Repartitioned.<String, SpecificRecord>as("by-destination")
+            .withKeySerde(strings).withValueSerde(avro).withNumberOfPartitions(partitions)
+            .withStreamPartitioner(DestinationPartitioner.byKey()));
+    KStream<String, SpecificRecord> acks = routes.get("route-acks")
+        .repartition(Repartitioned.<String, SpecificRecord>as("acks")
+            .withKeySerde(strings).withValueSerde(avro).withNumberOfPartitions(partitions)
+            .withStreamPartitioner(DestinationPartitioner.byKey()));
+    KStream<String, SpecificRecord> control = routes.get("route-control")
+        .repartition(Repartitioned.<String, SpecificRecord>as("control")
+            .withKeySerde(strings).withValueSerde(avro).withNumberOfPartitions(partitions)
+            .withStreamPartitioner(DestinationPartitioner.broadcast()));
+
+    KStream<String, SpecificRecord> outputs = memberUpdates
+        .merge(acks, Named.as("decide-inputs-acks"))
+        .merge(control, Named.as("decide-inputs"))
+        .process(() -> new DecideProcessor(config), Named.as("decide"), Stores.DESTINATIONS,
+            Stores.POLICIES, Stores.CLUSTERS, Stores.MEMBER_SERVICES, Stores.MEMBER_ENDPOINTS,
+            Stores.OUTLIERS, Stores.DECISIONS, Stores.ACKS, Stores.STATUSES, Stores.WAKEUPS);
+
+    outputs.filter((k, v) -> v instanceof io.meshfed.avro.FailoverDecision,
+            Named.as("decisions-only"))
+        .mapValues(v -> (io.meshfed.avro.FailoverDecision) v, Named.as("as-decision"))
+        .to(topics.failoverEvents().name(), Produced.with(strings,
+            topics.failoverEvents().valueSerde()).withName("failover-events"));
+    outputs.filter((k, v) -> !(v instanceof io.meshfed.avro.FailoverDecision),
+            Named.as("config-only"))
+        .to((k, v, ctx) -> configTopic(topics, ctx),
+            Produced.with(strings, avro).withName("cluster-config"));
+    routes.get("route-rejected")
+        .to((k, v, ctx) -> configTopic(topics, ctx),
+            Produced.with(strings, avro).withName("rejected-policy-status"));
+    return builder.build();
+  }
+
+  /** The config topic of the cluster named in the record's target-cluster header. */
+  private static String configTopic(MeshfedTopics topics, RecordContext context) {
+    Header header = context.headers().lastHeader(IngestProcessor.TARGET_CLUSTER_HEADER);
+    if (header == null) {
+      throw new IllegalStateException("output record without a target cluster header");
+    }
+    return topics.clusterConfig().forCluster(new String(header.value(), StandardCharsets.UTF_8))
+        .name();
+  }
+
+  private static java.util.List<StoreBuilder<?>> stores(Serde<SpecificRecord> avro,
+      Serde<String> strings) {
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    Serde<io.meshfed.avro.ServiceSnapshot> services = (Serde) avro;
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    Serde<io.meshfed.avro.EndpointSnapshot> endpoints = (Serde) avro;
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    Serde<io.meshfed.avro.PolicyEvent> policyEvents = (Serde) avro;
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    Serde<ControlEvent> controls = (Serde) avro;
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    Serde<io.meshfed.avro.ConfigAck> configAcks = (Serde) avro;
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    Serde<PolicyStatus> policyStatuses = (Serde) avro;
+    return java.util.List.of(
+        store(Stores.SERVICES, strings, services),
+        store(Stores.ENDPOINTS, strings, endpoints),
+        store(Stores.SELECTORS, strings, policyEvents),
+        store(Stores.MEMBERSHIPS, strings, strings),
+        store(Stores.DESTINATIONS, strings, controls),
+        store(Stores.POLICIES, strings, controls),
+        store(Stores.CLUSTERS, strings, new JsonSerde<>(KnownCluster.class)),
+        store(Stores.MEMBER_SERVICES, strings, services),
+        store(Stores.MEMBER_ENDPOINTS, strings, endpoints),
+        store(Stores.OUTLIERS, strings, new JsonSerde<>(OutlierState.class)),
+        store(Stores.DECISIONS, strings, new JsonSerde<>(DecisionState.class)),
+        store(Stores.ACKS, strings, configAcks),
+        store(Stores.STATUSES, strings, policyStatuses),
+        store(Stores.WAKEUPS, strings, Serdes.Long()));
+  }
+
+  private static <V> StoreBuilder<?> store(String name, Serde<String> keys, Serde<V> values) {
+    return org.apache.kafka.streams.state.Stores.keyValueStoreBuilder(
+        org.apache.kafka.streams.state.Stores.persistentKeyValueStore(name), keys, values);
+  }
+}

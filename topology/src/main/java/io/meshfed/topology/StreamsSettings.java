@@ -1,0 +1,53 @@
+package io.meshfed.topology;
+
+import io.meshfed.topics.MeshfedTopics;
+import io.meshfed.topology.config.TopologyConfig;
+import java.util.Properties;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.errors.LogAndContinueExceptionHandler;
+import org.apache.kafka.streams.errors.LogAndContinueProcessingExceptionHandler;
+
+/**
+ * Kafka Streams properties from the typed config. The defaults Streams ships with are
+ * latency-hostile for a control plane — 100 ms producer linger per hop, a 10 MB record cache
+ * and a 30 s commit interval (with exactly-once the commit interval is the latency floor) — so
+ * all three are set explicitly. Every record that cannot be deserialized, processed or produced
+ * goes to the dead-letter topic with Streams' error headers ({@code __streams.errors.*}: topic,
+ * partition, offset, exception class, message, stack trace) and processing continues.
+ */
+public final class StreamsSettings {
+
+  private StreamsSettings() {}
+
+  public static Properties from(TopologyConfig config) {
+    Properties p = new Properties();
+    p.put(StreamsConfig.APPLICATION_ID_CONFIG, config.applicationId());
+    p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
+    p.put(StreamsConfig.STATE_DIR_CONFIG, config.stateDir().toString());
+    p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, config.exactlyOnce()
+        ? StreamsConfig.EXACTLY_ONCE_V2 : StreamsConfig.AT_LEAST_ONCE);
+    p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, config.commitInterval().toMillis());
+    p.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG),
+        (int) config.producerLinger().toMillis());
+    p.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, config.cacheMaxBytes());
+    p.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, config.standbyReplicas());
+    p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, config.threads());
+    p.put(StreamsConfig.ENSURE_EXPLICIT_INTERNAL_RESOURCE_NAMING_CONFIG, true);
+    p.put(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, MeshfedTopics.DEAD_LETTER);
+    p.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
+        LogAndContinueExceptionHandler.class);
+    p.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,
+        LogAndContinueProcessingExceptionHandler.class);
+    p.put(StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG,
+        DeadLetterProductionExceptionHandler.class);
+    // New pattern-matched cluster topics are picked up within this time.
+    p.put(StreamsConfig.consumerPrefix(ConsumerConfig.METADATA_MAX_AGE_CONFIG), 5_000);
+    p.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
+    if (config.applicationServer() != null) {
+      p.put(StreamsConfig.APPLICATION_SERVER_CONFIG, config.applicationServer());
+    }
+    return p;
+  }
+}

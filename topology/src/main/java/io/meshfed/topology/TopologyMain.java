@@ -1,0 +1,51 @@
+package io.meshfed.topology;
+
+import io.meshfed.registry.SchemaRegistryClient;
+import io.meshfed.topology.admin.TopicProvisioner;
+import io.meshfed.topology.config.TopologyConfig;
+import java.nio.file.Path;
+import java.util.concurrent.CountDownLatch;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Wiring only: config, provisioning of the shared topics, {@link KafkaStreams} with a state
+ * listener, an uncaught-exception policy and a shutdown hook.
+ */
+public final class TopologyMain {
+
+  private static final Logger LOG = LoggerFactory.getLogger(TopologyMain.class);
+
+  private TopologyMain() {}
+
+  public static void main(String[] args) throws InterruptedException {
+    TopologyConfig config = TopologyConfig.load(args.length > 0 ? Path.of(args[0]) : null,
+        System.getenv());
+    KafkaStreams streams = start(config);
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      streams.close();
+      stopped.countDown();
+    }, "meshfed-shutdown"));
+    stopped.await();
+  }
+
+  /** Provisions the shared topics and starts the topology; the caller closes it. */
+  public static KafkaStreams start(TopologyConfig config) {
+    TopicProvisioner.ensureSharedTopics(config.bootstrapServers(), (short) 1);
+    SchemaRegistryClient registry = new SchemaRegistryClient(config.registry());
+    KafkaStreams streams = new KafkaStreams(MeshfedTopology.build(config, registry),
+        StreamsSettings.from(config));
+    streams.setStateListener((next, previous) ->
+        LOG.info("meshfed topology {} -> {}", previous, next));
+    // A bug must not leave a zombie: replace the thread and keep serving the rest.
+    streams.setUncaughtExceptionHandler(e -> {
+      LOG.error("stream thread died; replacing it", e);
+      return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
+    });
+    streams.start();
+    return streams;
+  }
+}

@@ -1,0 +1,234 @@
+package io.meshfed.topology.config;
+
+import io.meshfed.registry.RegistryConfig;
+import io.meshfed.topics.ClusterTopic;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.LinkedHashSet;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.function.Function;
+
+/**
+ * Everything the topology needs, typed and validated. Read from a properties file, then
+ * overridden by environment variables ({@code MESHFED_HEARTBEAT_TTL_MS} for
+ * {@code meshfed.heartbeat.ttl.ms}); a bad value fails at once with a message naming the key.
+ *
+ * @param bootstrapServers Kafka bootstrap servers
+ * @param registry schema registry
+ * @param applicationId Kafka Streams application id (prefix of internal topics)
+ * @param stateDir Kafka Streams state directory
+ * @param exactlyOnce exactly_once_v2 (default) or at_least_once
+ * @param commitInterval Streams commit interval; with EOS it bounds end-to-end latency
+ * @param producerLinger producer linger; Streams' 100 ms default is a per-hop delay
+ * @param cacheMaxBytes record cache; 0 forwards every update at once
+ * @param standbyReplicas standby replicas per store
+ * @param threads stream threads per instance
+ * @param partitions partitions of the topology's own repartition topics
+ * @param policySourceClusters clusters whose policies are accepted
+ * @param heartbeatTtl after this silence a cluster is stale
+ * @param minHealthyDuration default failback damping
+ * @param punctuateInterval how often wall-clock timers are checked
+ * @param applicationServer host:port this instance serves interactive queries on, or null
+ */
+public record TopologyConfig(
+    String bootstrapServers,
+    RegistryConfig registry,
+    String applicationId,
+    Path stateDir,
+    boolean exactlyOnce,
+    Duration commitInterval,
+    Duration producerLinger,
+    long cacheMaxBytes,
+    int standbyReplicas,
+    int threads,
+    int partitions,
+    Set<String> policySourceClusters,
+    Duration heartbeatTtl,
+    Duration minHealthyDuration,
+    Duration punctuateInterval,
+    String applicationServer) {
+
+  public TopologyConfig {
+    policySourceClusters = Set.copyOf(policySourceClusters);
+    policySourceClusters.forEach(ClusterTopic::requireValidCluster);
+    require(!bootstrapServers.isBlank(), "meshfed.bootstrap.servers", bootstrapServers,
+        "must not be empty");
+    require(!applicationId.isBlank(), "meshfed.application.id", applicationId,
+        "must not be empty");
+    require(threads >= 1, "meshfed.threads", threads, "must be >= 1");
+    require(partitions >= 1, "meshfed.partitions", partitions, "must be >= 1");
+    require(standbyReplicas >= 0, "meshfed.standby.replicas", standbyReplicas, "must be >= 0");
+    require(!commitInterval.isNegative() && !commitInterval.isZero(),
+        "meshfed.commit.interval.ms", commitInterval.toMillis(), "must be > 0");
+    require(!heartbeatTtl.isNegative() && !heartbeatTtl.isZero(), "meshfed.heartbeat.ttl.ms",
+        heartbeatTtl.toMillis(), "must be > 0");
+    require(!punctuateInterval.isNegative() && !punctuateInterval.isZero(),
+        "meshfed.punctuate.interval.ms", punctuateInterval.toMillis(), "must be > 0");
+    require(policySourceClusters.size() > 0, "meshfed.policy.source.clusters", "",
+        "must name at least one cluster");
+  }
+
+  /** Defaults for everything but the connection and the policy sources. */
+  public static TopologyConfig defaults(String bootstrapServers, RegistryConfig registry,
+      Set<String> policySourceClusters) {
+    return new TopologyConfig(bootstrapServers, registry, "meshfed-topology",
+        Path.of(System.getProperty("java.io.tmpdir"), "meshfed-streams"), true,
+        Duration.ofMillis(100), Duration.ofMillis(5), 0, 1, 1, 6, policySourceClusters,
+        Duration.ofSeconds(30), Duration.ofSeconds(30), Duration.ofMillis(500), null);
+  }
+
+  /** Reads a properties file (may be null), then the environment. */
+  public static TopologyConfig load(Path file, Map<String, String> env) {
+    Properties props = new Properties();
+    if (file != null) {
+      try (InputStream in = Files.newInputStream(file)) {
+        props.load(in);
+      } catch (IOException e) {
+        throw new IllegalArgumentException("cannot read config file " + file + ": " + e);
+      }
+    }
+    for (String key : KEYS) {
+      String envName = key.toUpperCase(Locale.ROOT).replace('.', '_');
+      if (env.containsKey(envName)) {
+        props.setProperty(key, env.get(envName));
+      }
+    }
+    return fromProperties(props);
+  }
+
+  static final Set<String> KEYS = Set.of("meshfed.bootstrap.servers", "meshfed.registry.url",
+      "meshfed.registry.user", "meshfed.registry.password", "meshfed.registry.auto.register",
+      "meshfed.application.id", "meshfed.state.dir", "meshfed.processing.guarantee",
+      "meshfed.commit.interval.ms", "meshfed.producer.linger.ms", "meshfed.cache.max.bytes",
+      "meshfed.standby.replicas", "meshfed.threads", "meshfed.partitions",
+      "meshfed.policy.source.clusters", "meshfed.heartbeat.ttl.ms",
+      "meshfed.min.healthy.duration.ms", "meshfed.punctuate.interval.ms",
+      "meshfed.application.server");
+
+  public static TopologyConfig fromProperties(Properties props) {
+    for (String key : props.stringPropertyNames()) {
+      if (key.startsWith("meshfed.") && !KEYS.contains(key)) {
+        throw new IllegalArgumentException("unknown config key '" + key + "'; known keys: "
+            + String.join(", ", new java.util.TreeSet<>(KEYS)));
+      }
+    }
+    String bootstrap = required(props, "meshfed.bootstrap.servers");
+    RegistryConfig registry = parse(props, "meshfed.registry.url", null,
+        RegistryConfig::of);
+    if (registry == null) {
+      throw new IllegalArgumentException("config key 'meshfed.registry.url' is required");
+    }
+    String user = props.getProperty("meshfed.registry.user");
+    if (user != null) {
+      registry = registry.withBasicAuth(user, required(props, "meshfed.registry.password"));
+    }
+    registry = registry.withAutoRegister(parse(props, "meshfed.registry.auto.register", false,
+        TopologyConfig::parseBoolean));
+    String guarantee = props.getProperty("meshfed.processing.guarantee", "exactly_once_v2");
+    if (!guarantee.equals("exactly_once_v2") && !guarantee.equals("at_least_once")) {
+      throw new IllegalArgumentException("config key 'meshfed.processing.guarantee': '"
+          + guarantee + "' is not exactly_once_v2 or at_least_once");
+    }
+    Set<String> sources = new LinkedHashSet<>(Arrays.stream(
+        required(props, "meshfed.policy.source.clusters").split(","))
+        .map(String::trim).filter(s -> !s.isEmpty()).toList());
+    TopologyConfig d = defaults(bootstrap, registry, Set.of("x"));
+    return new TopologyConfig(bootstrap, registry,
+        props.getProperty("meshfed.application.id", d.applicationId()),
+        Path.of(props.getProperty("meshfed.state.dir", d.stateDir().toString())),
+        guarantee.equals("exactly_once_v2"),
+        millis(props, "meshfed.commit.interval.ms", d.commitInterval()),
+        millis(props, "meshfed.producer.linger.ms", d.producerLinger()),
+        parse(props, "meshfed.cache.max.bytes", d.cacheMaxBytes(), Long::parseLong),
+        parse(props, "meshfed.standby.replicas", d.standbyReplicas(), Integer::parseInt),
+        parse(props, "meshfed.threads", d.threads(), Integer::parseInt),
+        parse(props, "meshfed.partitions", d.partitions(), Integer::parseInt),
+        sources,
+        millis(props, "meshfed.heartbeat.ttl.ms", d.heartbeatTtl()),
+        millis(props, "meshfed.min.healthy.duration.ms", d.minHealthyDuration()),
+        millis(props, "meshfed.punctuate.interval.ms", d.punctuateInterval()),
+        props.getProperty("meshfed.application.server"));
+  }
+
+  public TopologyConfig withApplicationId(String id) {
+    return new TopologyConfig(bootstrapServers, registry, id, stateDir, exactlyOnce,
+        commitInterval, producerLinger, cacheMaxBytes, standbyReplicas, threads, partitions,
+        policySourceClusters, heartbeatTtl, minHealthyDuration, punctuateInterval,
+        applicationServer);
+  }
+
+  public TopologyConfig withStateDir(Path dir) {
+    return new TopologyConfig(bootstrapServers, registry, applicationId, dir, exactlyOnce,
+        commitInterval, producerLinger, cacheMaxBytes, standbyReplicas, threads, partitions,
+        policySourceClusters, heartbeatTtl, minHealthyDuration, punctuateInterval,
+        applicationServer);
+  }
+
+  public TopologyConfig withExactlyOnce(boolean enabled) {
+    return new TopologyConfig(bootstrapServers, registry, applicationId, stateDir, enabled,
+        commitInterval, producerLinger, cacheMaxBytes, standbyReplicas, threads, partitions,
+        policySourceClusters, heartbeatTtl, minHealthyDuration, punctuateInterval,
+        applicationServer);
+  }
+
+  public TopologyConfig withTimers(Duration ttl, Duration damping, Duration punctuate) {
+    return new TopologyConfig(bootstrapServers, registry, applicationId, stateDir, exactlyOnce,
+        commitInterval, producerLinger, cacheMaxBytes, standbyReplicas, threads, partitions,
+        policySourceClusters, ttl, damping, punctuate, applicationServer);
+  }
+
+  public TopologyConfig withApplicationServer(String hostPort) {
+    return new TopologyConfig(bootstrapServers, registry, applicationId, stateDir, exactlyOnce,
+        commitInterval, producerLinger, cacheMaxBytes, standbyReplicas, threads, partitions,
+        policySourceClusters, heartbeatTtl, minHealthyDuration, punctuateInterval, hostPort);
+  }
+
+  public boolean isPolicySource(String cluster) {
+    return policySourceClusters.contains(cluster);
+  }
+
+  private static String required(Properties props, String key) {
+    String value = props.getProperty(key);
+    if (value == null || value.isBlank()) {
+      throw new IllegalArgumentException("config key '" + key + "' is required");
+    }
+    return value.trim();
+  }
+
+  private static <T> T parse(Properties props, String key, T fallback, Function<String, T> parser) {
+    String value = props.getProperty(key);
+    if (value == null) {
+      return fallback;
+    }
+    try {
+      return parser.apply(value.trim());
+    } catch (RuntimeException e) {
+      throw new IllegalArgumentException("config key '" + key + "': '" + value
+          + "' is not valid (" + e.getMessage() + ")");
+    }
+  }
+
+  private static Duration millis(Properties props, String key, Duration fallback) {
+    return parse(props, key, fallback, v -> Duration.ofMillis(Long.parseLong(v)));
+  }
+
+  private static boolean parseBoolean(String value) {
+    if (!value.equals("true") && !value.equals("false")) {
+      throw new IllegalArgumentException("expected true or false");
+    }
+    return Boolean.parseBoolean(value);
+  }
+
+  private static void require(boolean ok, String key, Object value, String rule) {
+    if (!ok) {
+      throw new IllegalArgumentException("config key '" + key + "': " + value + " " + rule);
+    }
+  }
+}

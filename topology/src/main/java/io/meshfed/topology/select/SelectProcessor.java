@@ -1,0 +1,171 @@
+package io.meshfed.topology.select;
+
+import io.meshfed.avro.EndpointSnapshot;
+import io.meshfed.avro.HealthSignal;
+import io.meshfed.avro.PolicyEvent;
+import io.meshfed.avro.ServiceSnapshot;
+import io.meshfed.avro.internal.ControlEvent;
+import io.meshfed.avro.internal.MemberUpdate;
+import io.meshfed.avro.internal.Removal;
+import io.meshfed.avro.internal.RemovedKind;
+import io.meshfed.rules.model.Service;
+import io.meshfed.rules.model.ServiceRef;
+import io.meshfed.topology.RoutingKeys;
+import io.meshfed.topology.decide.AvroMapping;
+import io.meshfed.topology.state.Stores;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+
+/**
+ * Second stage, keyed by backing service ({@code cluster/ns/name}): keeps each service and its
+ * endpoints, and sends them to every destination that selects the service — and a removal to
+ * every destination that no longer does. Destination selectors arrive broadcast to every
+ * partition, so each task can match its own services locally.
+ *
+ * <p>Cost: a service change looks up only the destinations indexed under its tokens; a health
+ * signal goes only to the destinations the service is a member of; a destination change scans
+ * this partition's services once.
+ */
+public final class SelectProcessor implements Processor<String, SpecificRecord, String, SpecificRecord> {
+
+  private static final StringSerializer KEYS = new StringSerializer();
+
+  private ProcessorContext<String, SpecificRecord> context;
+  private KeyValueStore<String, ServiceSnapshot> services;
+  private KeyValueStore<String, EndpointSnapshot> endpoints;
+  private KeyValueStore<String, PolicyEvent> selectors;
+  private KeyValueStore<String, String> memberships;
+  private final SelectorIndex index = new SelectorIndex();
+
+  @Override
+  public void init(ProcessorContext<String, SpecificRecord> context) {
+    this.context = context;
+    this.services = context.getStateStore(Stores.SERVICES);
+    this.endpoints = context.getStateStore(Stores.ENDPOINTS);
+    this.selectors = context.getStateStore(Stores.SELECTORS);
+    this.memberships = context.getStateStore(Stores.MEMBERSHIPS);
+    try (KeyValueIterator<String, PolicyEvent> all = selectors.all()) {
+      all.forEachRemaining(kv -> index.put(kv.key, kv.value));
+    }
+  }
+
+  @Override
+  public void process(Record<String, SpecificRecord> record) {
+    SpecificRecord value = record.value();
+    if (value instanceof ControlEvent control && control.getEvent() instanceof PolicyEvent event) {
+      destinationChanged(record, record.key(), event);
+      return;
+    }
+    String serviceKey = record.key();
+    if (value instanceof ServiceSnapshot snapshot) {
+      services.put(serviceKey, snapshot);
+      reselect(record, serviceKey);
+    } else if (value instanceof EndpointSnapshot snapshot) {
+      endpoints.put(serviceKey, snapshot);
+      sendToMembers(record, serviceKey, null);
+    } else if (value instanceof HealthSignal signal) {
+      sendToMembers(record, serviceKey, signal);
+    } else if (value instanceof Removal removal) {
+      if (removal.getKind() == RemovedKind.SERVICE) {
+        services.delete(serviceKey);
+        reselect(record, serviceKey);
+      } else {
+        endpoints.delete(serviceKey);
+        sendToMembers(record, serviceKey, null);
+      }
+    } else {
+      throw new IllegalArgumentException("select stage cannot handle "
+          + (value == null ? "a tombstone" : value.getSchema().getFullName()));
+    }
+  }
+
+  /** A service appeared, changed or left: recompute which destinations select it. */
+  private void reselect(Record<String, SpecificRecord> record, String serviceKey) {
+    ServiceSnapshot snapshot = services.get(serviceKey);
+    Set<String> now = snapshot == null ? Set.of()
+        : index.destinationsSelecting(domain(serviceKey, snapshot));
+    for (String destination : membersOf(serviceKey)) {
+      if (!now.contains(destination)) {
+        memberships.delete(RoutingKeys.join(serviceKey, destination));
+        send(record, destination, serviceKey, null, true);
+      }
+    }
+    for (String destination : now) {
+      memberships.put(RoutingKeys.join(serviceKey, destination), "");
+      send(record, destination, serviceKey, null, false);
+    }
+  }
+
+  private void sendToMembers(Record<String, SpecificRecord> record, String serviceKey,
+      HealthSignal signal) {
+    for (String destination : membersOf(serviceKey)) {
+      send(record, destination, serviceKey, signal, false);
+    }
+  }
+
+  private void destinationChanged(Record<String, SpecificRecord> record, String destination,
+      PolicyEvent event) {
+    if (!event.getKind().name().equals("FailoverService")
+        && !event.getKind().name().equals("VirtualDestination")) {
+      return;
+    }
+    if (event.getSpec() == null) {
+      selectors.delete(destination);
+      index.remove(destination);
+    } else {
+      selectors.put(destination, event);
+      index.put(destination, event);
+    }
+    // Destination changes are rare: one pass over this partition's services.
+    try (KeyValueIterator<String, ServiceSnapshot> all = services.all()) {
+      while (all.hasNext()) {
+        KeyValue<String, ServiceSnapshot> kv = all.next();
+        String membership = RoutingKeys.join(kv.key, destination);
+        boolean was = memberships.get(membership) != null;
+        boolean is = index.selects(destination, domain(kv.key, kv.value));
+        if (is) {
+          memberships.put(membership, "");
+          send(record, destination, kv.key, null, false);
+        } else if (was) {
+          memberships.delete(membership);
+          send(record, destination, kv.key, null, true);
+        }
+      }
+    }
+  }
+
+  private List<String> membersOf(String serviceKey) {
+    List<String> out = new ArrayList<>();
+    try (KeyValueIterator<String, String> it =
+        memberships.prefixScan(RoutingKeys.prefix(serviceKey), KEYS)) {
+      it.forEachRemaining(kv -> out.add(RoutingKeys.rest(kv.key)));
+    }
+    return out;
+  }
+
+  private void send(Record<String, SpecificRecord> record, String destination, String serviceKey,
+      HealthSignal signal, boolean removed) {
+    ServiceRef ref = RoutingKeys.parseService(serviceKey);
+    MemberUpdate update = MemberUpdate.newBuilder()
+        .setMember(AvroMapping.clusterObjectRef(ref))
+        .setService(removed || signal != null ? null : services.get(serviceKey))
+        .setEndpoints(removed || signal != null ? null : endpoints.get(serviceKey))
+        .setHealth(signal)
+        .setRemoved(removed)
+        .build();
+    context.forward(record.withKey(destination).withValue(update));
+  }
+
+  private static Service domain(String serviceKey, ServiceSnapshot snapshot) {
+    return AvroMapping.service(RoutingKeys.parseService(serviceKey).cluster(), snapshot);
+  }
+}

@@ -1,0 +1,29 @@
+package io.meshfed.topology.state;
+
+import io.meshfed.rules.model.ClusterInfo;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * What the topology knows of a cluster from its heartbeats.
+ *
+ * @param name cluster name
+ * @param agentVersion version of its agent
+ * @param region region or null
+ * @param zones zones
+ * @param labels cluster labels
+ * @param meshKind how it applies config
+ * @param sentAt time in the last heartbeat (agent clock)
+ * @param receivedAt when the topology processed it (its own clock; staleness is judged on this)
+ * @param startedAt when the agent process started
+ */
+public record KnownCluster(String name, String agentVersion, String region, List<String> zones,
+    Map<String, String> labels, String meshKind, Instant sentAt, Instant receivedAt,
+    Instant startedAt) {
+
+  public ClusterInfo toClusterInfo() {
+    return new ClusterInfo(name, region, Set.copyOf(zones), labels, receivedAt);
+  }
+}

@@ -1,0 +1,25 @@
+package io.meshfed.topology.state;
+
+/** Names of every state store; each is also its changelog's name. */
+public final class Stores {
+
+  // Selection stage, keyed by backing service.
+  public static final String SERVICES = "select-services";
+  public static final String ENDPOINTS = "select-endpoints";
+  public static final String SELECTORS = "select-destination-selectors";
+  public static final String MEMBERSHIPS = "select-memberships";
+
+  // Decision stage, keyed by destination.
+  public static final String DESTINATIONS = "decide-destinations";
+  public static final String POLICIES = "decide-policies";
+  public static final String CLUSTERS = "decide-clusters";
+  public static final String MEMBER_SERVICES = "decide-member-services";
+  public static final String MEMBER_ENDPOINTS = "decide-member-endpoints";
+  public static final String OUTLIERS = "decide-outliers";
+  public static final String DECISIONS = "decide-decisions";
+  public static final String ACKS = "decide-acks";
+  public static final String STATUSES = "decide-statuses";
+  public static final String WAKEUPS = "decide-wakeups";
+
+  private Stores() {}
+}
