@@ -108,7 +108,8 @@ public final class MeshfedTopology {
         .merge(control, Named.as("decide-inputs"))
         .process(() -> new DecideProcessor(config), Named.as("decide"), Stores.DESTINATIONS,
             Stores.POLICIES, Stores.CLUSTERS, Stores.MEMBER_SERVICES, Stores.MEMBER_ENDPOINTS,
-            Stores.OUTLIERS, Stores.DECISIONS, Stores.ACKS, Stores.STATUSES, Stores.WAKEUPS);
+            Stores.OUTLIERS, Stores.DECISIONS, Stores.EPOCHS, Stores.ACKS, Stores.STATUSES,
+            Stores.WAKEUPS);
 
     outputs.filter((k, v) -> v instanceof io.meshfed.avro.FailoverDecision,
             Named.as("decisions-only"))
@@ -161,6 +162,7 @@ public final class MeshfedTopology {
         store(Stores.MEMBER_ENDPOINTS, strings, endpoints),
         store(Stores.OUTLIERS, strings, new JsonSerde<>(OutlierState.class)),
         store(Stores.DECISIONS, strings, new JsonSerde<>(DecisionState.class)),
+        store(Stores.EPOCHS, strings, Serdes.Long()),
         store(Stores.ACKS, strings, configAcks),
         store(Stores.STATUSES, strings, policyStatuses),
         store(Stores.WAKEUPS, strings, Serdes.Long()));

@@ -40,6 +40,7 @@ public final class StreamsSettings {
         LogAndContinueExceptionHandler.class);
     p.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,
         LogAndContinueProcessingExceptionHandler.class);
+    p.put("processing.exception.handler.global.enabled", true);
     p.put(StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG,
         DeadLetterProductionExceptionHandler.class);
     // New pattern-matched cluster topics are picked up within this time.

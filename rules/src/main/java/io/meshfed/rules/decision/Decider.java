@@ -25,7 +25,8 @@ import java.util.stream.Collectors;
  *       leave nothing healthy, any recovery counts at once — there is no traffic to protect.
  *   <li>{@link LoadSplit} computes the tier loads, {@link EndpointWeights} the endpoint weights.
  *   <li>If the resulting config differs from the previous one in anything a data plane applies,
- *       a {@link Decision} is emitted with epoch + 1 and a reason; otherwise nothing is.
+ *       a {@link Decision} is emitted with the next epoch of the destination and a reason;
+ *       otherwise nothing is.
  * </ol>
  *
  * <p>Pure: the same previous state, inputs and time always give the same result.
@@ -44,7 +45,8 @@ public final class Decider {
       damped = damp(previous, inputs, raw, now, false);
     }
     Split split = LoadSplit.compute(damped.effective, inputs.splitPolicy());
-    long epoch = previous == null ? 1 : previous.epoch() + 1;
+    long epoch = Math.max(previous == null ? 0 : previous.epoch(),
+        inputs.lastDestinationEpoch()) + 1;
     DesiredConfig config = new DesiredConfig(inputs.destination(), inputs.clientCluster(),
         inputs.hosts(), inputs.ports(), EndpointWeights.assign(inputs.tiers(), split),
         split.activeTier(), inputs.outlier(), epoch, inputs.generation());

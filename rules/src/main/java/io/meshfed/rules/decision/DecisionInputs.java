@@ -19,10 +19,22 @@ import java.util.List;
  * @param tiers tiers in order, with members and endpoints
  * @param splitPolicy how traffic spills between tiers
  * @param minHealthyDuration failback damping
+ * @param lastDestinationEpoch the last epoch issued for this destination to any client cluster
+ *     (0 if none): epochs are monotonic per destination, so the decision log of a destination
+ *     reads as one contiguous sequence
  */
 public record DecisionInputs(ResourceId destination, long generation, String clientCluster,
     List<String> hosts, List<DesiredConfig.Port> ports, OutlierSettings outlier,
-    List<TierInput> tiers, SplitPolicy splitPolicy, Duration minHealthyDuration) {
+    List<TierInput> tiers, SplitPolicy splitPolicy, Duration minHealthyDuration,
+    long lastDestinationEpoch) {
+
+  /** Inputs for a destination with a single client sequence (no shared epoch counter). */
+  public DecisionInputs(ResourceId destination, long generation, String clientCluster,
+      List<String> hosts, List<DesiredConfig.Port> ports, OutlierSettings outlier,
+      List<TierInput> tiers, SplitPolicy splitPolicy, Duration minHealthyDuration) {
+    this(destination, generation, clientCluster, hosts, ports, outlier, tiers, splitPolicy,
+        minHealthyDuration, 0);
+  }
 
   public DecisionInputs {
     hosts = List.copyOf(hosts);

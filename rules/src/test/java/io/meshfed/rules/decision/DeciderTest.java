@@ -102,6 +102,16 @@ class DeciderTest {
   }
 
   @Test
+  void epochsContinueTheDestinationsSequenceAcrossClients() {
+    DecisionInputs base = inputs(HEALTHY, HEALTHY, HEALTHY);
+    DecisionInputs otherClient = new DecisionInputs(base.destination(), 1, "remote-cluster",
+        base.hosts(), base.ports(), base.outlier(), base.tiers(), base.splitPolicy(),
+        base.minHealthyDuration(), 7);
+    assertThat(Decider.decide(null, otherClient, T0).decision().orElseThrow().epoch())
+        .isEqualTo(8);
+  }
+
+  @Test
   void theSameInputTwiceEmitsNothing() {
     DecideResult first = initial();
     DecideResult again = Decider.decide(first.state(), inputs(HEALTHY, HEALTHY, HEALTHY),

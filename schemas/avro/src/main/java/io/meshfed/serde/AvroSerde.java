@@ -99,7 +99,8 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T> {
           SpecificData.getForSchema(s))).write(record, encoder);
       encoder.flush();
     } catch (IOException | RuntimeException e) {
-      throw new WireFormatException(topic, "cannot encode " + schema.getFullName() + ": " + e, e);
+      throw new WireFormatException(topic, "cannot encode " + schema.getFullName() + ": "
+          + brief(e), e);
     }
     return out.toByteArray();
   }
@@ -130,8 +131,14 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T> {
       return record;
     } catch (IOException | RuntimeException e) {
       throw new WireFormatException.CorruptPayload(topic, "body does not decode with schema id "
-          + id + " (" + reader.getSchema().getFullName() + "): " + e, e);
+          + id + " (" + reader.getSchema().getFullName() + "): " + brief(e), e);
     }
+  }
+
+  /** Avro's messages can embed whole schemas; a dead-letter header needs the gist. */
+  private static String brief(Exception e) {
+    String text = e.getClass().getSimpleName() + ": " + e.getMessage();
+    return text.length() <= 300 ? text : text.substring(0, 297) + "...";
   }
 
   private SpecificDatumReader<T> readerFor(String topic, int id) {

@@ -102,6 +102,7 @@ public final class DecideProcessor implements Processor<String, SpecificRecord, 
   private KeyValueStore<String, EndpointSnapshot> memberEndpoints;
   private KeyValueStore<String, OutlierState> outliers;
   private KeyValueStore<String, DecisionState> decisions;
+  private KeyValueStore<String, Long> epochs;
   private KeyValueStore<String, ConfigAck> acks;
   private KeyValueStore<String, PolicyStatus> statuses;
   private KeyValueStore<String, Long> wakeups;
@@ -122,6 +123,7 @@ public final class DecideProcessor implements Processor<String, SpecificRecord, 
     memberEndpoints = context.getStateStore(Stores.MEMBER_ENDPOINTS);
     outliers = context.getStateStore(Stores.OUTLIERS);
     decisions = context.getStateStore(Stores.DECISIONS);
+    epochs = context.getStateStore(Stores.EPOCHS);
     acks = context.getStateStore(Stores.ACKS);
     statuses = context.getStateStore(Stores.STATUSES);
     wakeups = context.getStateStore(Stores.WAKEUPS);
@@ -436,10 +438,12 @@ public final class DecideProcessor implements Processor<String, SpecificRecord, 
               : SplitPolicy.DEFAULT,
           failoverPolicy != null && failoverPolicy.minHealthyDurationMillis() != null
               ? Duration.ofMillis(failoverPolicy.minHealthyDurationMillis())
-              : config.minHealthyDuration());
+              : config.minHealthyDuration(),
+          lastEpoch(destination));
       DecideResult result = Decider.decide(previous.get(client), inputs, now);
       decisions.put(RoutingKeys.join(destination, client), result.state());
       result.decision().ifPresent(d -> {
+        epochs.put(destination, d.epoch());
         emitConfig(client, RoutingKeys.configKey(AvroMapping.ref(d.destination())),
             AvroMapping.federatedDestination(d.config(), now), now);
         emitDecision(AvroMapping.decision(d), now);
@@ -516,10 +520,12 @@ public final class DecideProcessor implements Processor<String, SpecificRecord, 
   /** The destination is gone, invalid or invisible to {@code client}: withdraw its config. */
   private void retire(String destination, String client, DecisionState state, Instant now) {
     decisions.delete(RoutingKeys.join(destination, client));
+    long epoch = Math.max(state.epoch(), lastEpoch(destination)) + 1;
+    epochs.put(destination, epoch);
     ResourceRef ref = AvroMapping.ref(io.meshfed.rules.model.ResourceId.parse(destination));
     emitConfig(client, RoutingKeys.configKey(ref), null, now);
     FailoverDecision removal = FailoverDecision.newBuilder()
-        .setDestination(ref).setClientCluster(client).setEpoch(state.epoch() + 1)
+        .setDestination(ref).setClientCluster(client).setEpoch(epoch)
         .setBefore(AvroMapping.split(state.split()))
         .setAfter(new TrafficSplit(-1, List.of()))
         .setReasonCode(ReasonCode.DESTINATION_REMOVED)
@@ -528,6 +534,11 @@ public final class DecideProcessor implements Processor<String, SpecificRecord, 
         .setPolicyGeneration(state.config().generation())
         .setTime(now).build();
     emitDecision(removal, now);
+  }
+
+  private long lastEpoch(String destination) {
+    Long last = epochs.get(destination);
+    return last == null ? 0 : last;
   }
 
   private Instant nextEjectionEnd(String destination, Instant now) {

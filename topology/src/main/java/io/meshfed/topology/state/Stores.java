@@ -17,6 +17,7 @@ public final class Stores {
   public static final String MEMBER_ENDPOINTS = "decide-member-endpoints";
   public static final String OUTLIERS = "decide-outliers";
   public static final String DECISIONS = "decide-decisions";
+  public static final String EPOCHS = "decide-epochs";
   public static final String ACKS = "decide-acks";
   public static final String STATUSES = "decide-statuses";
   public static final String WAKEUPS = "decide-wakeups";

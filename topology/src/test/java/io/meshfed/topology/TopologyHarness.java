@@ -1,0 +1,125 @@
+package io.meshfed.topology;
+
+import io.meshfed.avro.FailoverDecision;
+import io.meshfed.registry.RegistryConfig;
+import io.meshfed.registry.SchemaRegistryClient;
+import io.meshfed.topics.MeshfedTopics;
+import io.meshfed.topology.config.TopologyConfig;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+
+/**
+ * The topology under {@link TopologyTestDriver}, with the real schema registry behind its
+ * serdes: typed inputs per cluster, typed outputs, and the wall clock under the test's control.
+ */
+public final class TopologyHarness implements AutoCloseable {
+
+  public static final Instant START = Instant.parse("2026-11-22T10:00:00Z");
+  public static final Duration TTL = Duration.ofSeconds(30);
+  public static final Duration DAMPING = Duration.ofSeconds(20);
+
+  private final TopologyTestDriver driver;
+  private final MeshfedTopics topics;
+  private final Map<String, TestInputTopic<String, SpecificRecord>> inputs = new HashMap<>();
+  private final Map<String, TestOutputTopic<String, SpecificRecord>> configs = new HashMap<>();
+  private final TestOutputTopic<String, FailoverDecision> decisions;
+  private final TestOutputTopic<byte[], byte[]> deadLetters;
+
+  public TopologyHarness(String registryUrl) throws Exception {
+    SchemaRegistryClient registry =
+        new SchemaRegistryClient(RegistryConfig.of(registryUrl).withAutoRegister(true));
+    TopologyConfig config = TopologyConfig.defaults("unused:9092", registry.config(),
+            Set.of(Bookinfo.MGMT))
+        .withTimers(TTL, DAMPING, Duration.ofSeconds(1))
+        .withStateDir(Files.createTempDirectory("meshfed-ttd"));
+    config = new TopologyConfig(config.bootstrapServers(), config.registry(),
+        config.applicationId(), config.stateDir(), config.exactlyOnce(), config.commitInterval(),
+        config.producerLinger(), config.cacheMaxBytes(), config.standbyReplicas(),
+        config.threads(), 1, config.policySourceClusters(), config.heartbeatTtl(),
+        config.minHealthyDuration(), config.punctuateInterval(), null);
+    topics = new MeshfedTopics(registry);
+    driver = new TopologyTestDriver(MeshfedTopology.build(config, registry),
+        StreamsSettings.from(config), START);
+    decisions = driver.createOutputTopic(topics.failoverEvents().name(), new StringDeserializer(),
+        topics.failoverEvents().valueSerde().deserializer());
+    deadLetters = driver.createOutputTopic(MeshfedTopics.DEAD_LETTER,
+        new ByteArrayDeserializer(), new ByteArrayDeserializer());
+  }
+
+  public MeshfedTopics topics() {
+    return topics;
+  }
+
+  @SafeVarargs
+  public final void send(String cluster, KeyValue<String, SpecificRecord>... records) {
+    TestInputTopic<String, SpecificRecord> input = inputs.computeIfAbsent(cluster, c ->
+        driver.createInputTopic(topics.clusterEvents().forCluster(c).name(),
+            new StringSerializer(), topics.clusterEvents().valueSerde().serializer()));
+    for (KeyValue<String, SpecificRecord> record : records) {
+      input.pipeInput(record.key, record.value, now());
+    }
+  }
+
+  /** Raw bytes onto a cluster's events topic, for bad-input tests. */
+  public void sendRaw(String cluster, String key, byte[] value) {
+    driver.createInputTopic(topics.clusterEvents().forCluster(cluster).name(),
+        new StringSerializer(), new ByteArraySerializer()).pipeInput(key, value, now());
+  }
+
+  public TestOutputTopic<String, SpecificRecord> config(String cluster) {
+    return configs.computeIfAbsent(cluster, c -> driver.createOutputTopic(
+        topics.clusterConfig().forCluster(c).name(), new StringDeserializer(),
+        topics.clusterConfig().valueSerde().deserializer()));
+  }
+
+  public TestOutputTopic<String, FailoverDecision> decisions() {
+    return decisions;
+  }
+
+  public TestOutputTopic<byte[], byte[]> deadLetters() {
+    return deadLetters;
+  }
+
+  private Duration elapsed = Duration.ZERO;
+
+  /** The driver's wall clock; input records are stamped with it. */
+  public Instant now() {
+    return START.plus(elapsed);
+  }
+
+  /** Advances the driver's wall clock and the timestamps of later input records. */
+  public void tick(Duration duration) {
+    elapsed = elapsed.plus(duration);
+    driver.advanceWallClockTime(duration);
+  }
+
+  public TopologyTestDriver driver() {
+    return driver;
+  }
+
+  /** Key/value of every record on a config topic so far. */
+  public Map<String, SpecificRecord> latestConfig(String cluster) {
+    Map<String, SpecificRecord> latest = new HashMap<>();
+    config(cluster).readKeyValuesToList().forEach(kv -> latest.put(kv.key, kv.value));
+    return latest;
+  }
+
+  @Override
+  public void close() {
+    driver.close();
+  }
+}
