@@ -32,6 +32,7 @@ import org.apache.kafka.streams.kstream.Named;
 import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.kstream.Repartitioned;
 import org.apache.kafka.streams.processor.RecordContext;
+import org.apache.kafka.streams.processor.TopicNameExtractor;
 import org.apache.kafka.streams.state.StoreBuilder;
 
 /**
@@ -67,7 +68,7 @@ public final class MeshfedTopology {
 
     KStream<String, SpecificRecord> ingested = builder
         .stream(topics.clusterEvents().pattern(),
-            Consumed.with(strings, avro).withName("cluster-events"))
+            Consumed.with(strings, Serdes.ByteArray()).withName("cluster-events"))
         .process(() -> new IngestProcessor(topics.clusterEvents(), config.policySourceClusters()),
             Named.as("ingest"));
 
@@ -118,22 +119,31 @@ public final class MeshfedTopology {
             topics.failoverEvents().valueSerde()).withName("failover-events"));
     outputs.filter((k, v) -> !(v instanceof io.meshfed.avro.FailoverDecision),
             Named.as("config-only"))
-        .to((k, v, ctx) -> configTopic(topics, ctx),
+        .to(new ConfigTopicByHeader(topics),
             Produced.with(strings, avro).withName("cluster-config"));
     routes.get("route-rejected")
-        .to((k, v, ctx) -> configTopic(topics, ctx),
+        .to(new ConfigTopicByHeader(topics),
             Produced.with(strings, avro).withName("rejected-policy-status"));
     return builder.build();
   }
 
   /** The config topic of the cluster named in the record's target-cluster header. */
-  private static String configTopic(MeshfedTopics topics, RecordContext context) {
-    Header header = context.headers().lastHeader(IngestProcessor.TARGET_CLUSTER_HEADER);
-    if (header == null) {
-      throw new IllegalStateException("output record without a target cluster header");
+  private record ConfigTopicByHeader(MeshfedTopics topics)
+      implements TopicNameExtractor<String, SpecificRecord> {
+    @Override
+    public String extract(String key, SpecificRecord value, RecordContext context) {
+      Header header = context.headers().lastHeader(IngestProcessor.TARGET_CLUSTER_HEADER);
+      if (header == null) {
+        throw new IllegalStateException("output record without a target cluster header");
+      }
+      return topics.clusterConfig()
+          .forCluster(new String(header.value(), StandardCharsets.UTF_8)).name();
     }
-    return topics.clusterConfig().forCluster(new String(header.value(), StandardCharsets.UTF_8))
-        .name();
+
+    @Override
+    public String toString() {
+      return "meshfed.cluster.<" + IngestProcessor.TARGET_CLUSTER_HEADER + ">.config";
+    }
   }
 
   private static java.util.List<StoreBuilder<?>> stores(Serde<SpecificRecord> avro,

@@ -34,19 +34,22 @@ import org.apache.kafka.streams.processor.api.RecordMetadata;
  * events (broadcast); acks by destination. Policies from clusters that are not policy sources
  * are answered with an INVALID status on that cluster's config topic and go no further.
  *
- * <p>Anything unacceptable is thrown as an {@link InvalidEventException}, which the processing
- * exception handler sends to the dead-letter topic; processing continues.
+ * <p>Anything unacceptable — bytes that do not decode ({@code WireFormatException}) or an
+ * {@link InvalidEventException} — is thrown; the processing exception handler sends the raw
+ * record to the dead-letter topic with headers naming the topic, partition, offset, exception
+ * class and message, and processing continues.
  */
-public final class IngestProcessor implements Processor<String, SpecificRecord, String, SpecificRecord> {
+public final class IngestProcessor implements Processor<String, byte[], String, SpecificRecord> {
 
   /** Header naming the cluster whose config topic an output record goes to. */
   public static final String TARGET_CLUSTER_HEADER = "meshfed.target-cluster";
 
-  private final ClusterTopic<?, ?> eventsTopics;
+  private final ClusterTopic<String, SpecificRecord> eventsTopics;
   private final Set<String> policySources;
   private ProcessorContext<String, SpecificRecord> context;
 
-  public IngestProcessor(ClusterTopic<?, ?> eventsTopics, Set<String> policySources) {
+  public IngestProcessor(ClusterTopic<String, SpecificRecord> eventsTopics,
+      Set<String> policySources) {
     this.eventsTopics = eventsTopics;
     this.policySources = policySources;
   }
@@ -57,8 +60,12 @@ public final class IngestProcessor implements Processor<String, SpecificRecord, 
   }
 
   @Override
-  public void process(Record<String, SpecificRecord> record) {
+  public void process(Record<String, byte[]> raw) {
     String topic = context.recordMetadata().map(RecordMetadata::topic).orElseThrow();
+    // Decoded here rather than by the source node, so undecodable bytes take the same
+    // dead-letter path as every other bad record, with the raw bytes kept.
+    Record<String, SpecificRecord> record = raw.withValue(
+        eventsTopics.valueSerde().deserializer().deserialize(topic, raw.value()));
     String cluster = eventsTopics.clusterOf(topic).orElseThrow(() ->
         new InvalidEventException("topic '" + topic + "' is not a cluster events topic"));
     EventKey key = EventKeys.parse(record.key()).orElseThrow(() -> new InvalidEventException(
