@@ -34,10 +34,19 @@ public final class TopologyMain {
 
   /** Provisions the shared topics and starts the topology; the caller closes it. */
   public static KafkaStreams start(TopologyConfig config) {
+    return start(config, new java.util.Properties());
+  }
+
+  /**
+   * As {@link #start(TopologyConfig)}, with raw Kafka Streams/client properties laid over the
+   * ones derived from the config (for operators who need a knob meshfed does not model).
+   */
+  public static KafkaStreams start(TopologyConfig config, java.util.Properties overrides) {
     TopicProvisioner.ensureSharedTopics(config.bootstrapServers(), (short) 1);
     SchemaRegistryClient registry = new SchemaRegistryClient(config.registry());
-    KafkaStreams streams = new KafkaStreams(MeshfedTopology.build(config, registry),
-        StreamsSettings.from(config));
+    java.util.Properties props = StreamsSettings.from(config);
+    props.putAll(overrides);
+    KafkaStreams streams = new KafkaStreams(MeshfedTopology.build(config, registry), props);
     streams.setStateListener((next, previous) ->
         LOG.info("meshfed topology {} -> {}", previous, next));
     // A bug must not leave a zombie: replace the thread and keep serving the rest.

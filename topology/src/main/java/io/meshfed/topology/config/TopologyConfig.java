@@ -80,7 +80,7 @@ public record TopologyConfig(
       Set<String> policySourceClusters) {
     return new TopologyConfig(bootstrapServers, registry, "meshfed-topology",
         Path.of(System.getProperty("java.io.tmpdir"), "meshfed-streams"), true,
-        Duration.ofMillis(100), Duration.ofMillis(5), 0, 1, 1, 6, policySourceClusters,
+        Duration.ofMillis(20), Duration.ofMillis(5), 0, 1, 1, 6, policySourceClusters,
         Duration.ofSeconds(30), Duration.ofSeconds(30), Duration.ofMillis(500), null);
   }
 
