@@ -46,7 +46,13 @@ public final class SampleRecords {
 
   public static List<SpecificRecord> all() {
     return List.of(service(), endpoints(), heartbeat(), policy(), health(), ack(),
-        federatedDestination(), decision(), status());
+        federatedDestination(), decision(), status(),
+        new io.meshfed.avro.internal.Removal(io.meshfed.avro.internal.RemovedKind.ENDPOINTS),
+        io.meshfed.avro.internal.MemberUpdate.newBuilder()
+            .setMember(new ClusterObjectRef("reviews", "bookinfo", "mgmt-cluster"))
+            .setService(service()).setEndpoints(endpoints()).build(),
+        new io.meshfed.avro.internal.AckFrom("mgmt-cluster", ack()),
+        new io.meshfed.avro.internal.ControlEvent("mgmt-cluster", policy()));
   }
 
   public static ServiceSnapshot service() {
@@ -70,6 +76,7 @@ public final class SampleRecords {
   public static ClusterHeartbeat heartbeat() {
     return ClusterHeartbeat.newBuilder().setAgentVersion("0.1.0").setRegion("us-east-1")
         .setZones(List.of("us-east-1a", "us-east-1b")).setMeshKind(MeshKind.ISTIO)
+        .setLabels(Map.of("env", "prod"))
         .setTime(T0.plusSeconds(5)).setStartedAt(T0).build();
   }
 
@@ -83,7 +90,8 @@ public final class SampleRecords {
         .build();
     return PolicyEvent.newBuilder().setKind(ResourceKind.FailoverService)
         .setNamespace("service-mesh-hub").setName("reviews-failover").setUid("uid-fs-1")
-        .setGeneration(1).setCreationTimestamp(T0).setSpec(spec).build();
+        .setGeneration(1).setCreationTimestamp(T0).setLabels(Map.of("team", "reviews"))
+        .setSpec(spec).build();
   }
 
   public static HealthSignal health() {

@@ -1,0 +1,76 @@
+package io.meshfed.topology.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Properties;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class TopologyConfigTest {
+
+  private static Properties minimal() {
+    Properties p = new Properties();
+    p.setProperty("meshfed.bootstrap.servers", "kafka:9092");
+    p.setProperty("meshfed.registry.url", "http://registry:8081");
+    p.setProperty("meshfed.policy.source.clusters", "mgmt-cluster, other");
+    return p;
+  }
+
+  @Test
+  void defaultsAreLatencyTunedAndExactlyOnce() {
+    TopologyConfig c = TopologyConfig.fromProperties(minimal());
+    assertThat(c.exactlyOnce()).isTrue();
+    assertThat(c.commitInterval()).isEqualTo(Duration.ofMillis(20));
+    assertThat(c.producerLinger()).isEqualTo(Duration.ofMillis(5));
+    assertThat(c.cacheMaxBytes()).isZero();
+    assertThat(c.policySourceClusters()).containsExactlyInAnyOrder("mgmt-cluster", "other");
+    assertThat(c.registry().autoRegister()).isFalse();
+  }
+
+  @Test
+  void environmentOverridesTheFile(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("topology.properties");
+    try (var out = Files.newOutputStream(file)) {
+      minimal().store(out, null);
+    }
+    TopologyConfig c = TopologyConfig.load(file, Map.of("MESHFED_HEARTBEAT_TTL_MS", "5000",
+        "MESHFED_PROCESSING_GUARANTEE", "at_least_once"));
+    assertThat(c.heartbeatTtl()).isEqualTo(Duration.ofSeconds(5));
+    assertThat(c.exactlyOnce()).isFalse();
+  }
+
+  @Test
+  void badValuesFailFastNamingTheKey() {
+    Properties p = minimal();
+    p.setProperty("meshfed.threads", "many");
+    assertThatThrownBy(() -> TopologyConfig.fromProperties(p))
+        .hasMessage("config key 'meshfed.threads': 'many' is not valid (For input string:"
+            + " \"many\")");
+    Properties q = minimal();
+    q.setProperty("meshfed.processing.guarantee", "exactly_once");
+    assertThatThrownBy(() -> TopologyConfig.fromProperties(q))
+        .hasMessage("config key 'meshfed.processing.guarantee': 'exactly_once' is not"
+            + " exactly_once_v2 or at_least_once");
+    Properties r = minimal();
+    r.setProperty("meshfed.comit.interval.ms", "5");
+    assertThatThrownBy(() -> TopologyConfig.fromProperties(r))
+        .hasMessageStartingWith("unknown config key 'meshfed.comit.interval.ms'");
+    Properties s = minimal();
+    s.remove("meshfed.registry.url");
+    assertThatThrownBy(() -> TopologyConfig.fromProperties(s))
+        .hasMessage("config key 'meshfed.registry.url' is required");
+    Properties t = minimal();
+    t.setProperty("meshfed.policy.source.clusters", "Bad_Name");
+    assertThatThrownBy(() -> TopologyConfig.fromProperties(t))
+        .hasMessageContaining("invalid cluster name 'Bad_Name'");
+    Properties u = minimal();
+    u.setProperty("meshfed.partitions", "0");
+    assertThatThrownBy(() -> TopologyConfig.fromProperties(u))
+        .hasMessage("config key 'meshfed.partitions': 0 must be >= 1");
+  }
+}
