@@ -111,11 +111,16 @@ public final class TopologyHarness implements AutoCloseable {
     return driver;
   }
 
-  /** Key/value of every record on a config topic so far. */
+  private final Map<String, Map<String, SpecificRecord>> compacted = new HashMap<>();
+
+  /**
+   * What a compacted read of a cluster's config topic gives now: the latest value per key,
+   * a tombstone kept as a null value.
+   */
   public Map<String, SpecificRecord> latestConfig(String cluster) {
-    Map<String, SpecificRecord> latest = new HashMap<>();
+    Map<String, SpecificRecord> latest = compacted.computeIfAbsent(cluster, c -> new HashMap<>());
     config(cluster).readKeyValuesToList().forEach(kv -> latest.put(kv.key, kv.value));
-    return latest;
+    return new HashMap<>(latest);
   }
 
   @Override

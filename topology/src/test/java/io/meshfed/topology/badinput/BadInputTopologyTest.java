@@ -179,7 +179,9 @@ class BadInputTopologyTest {
     assertThat(config.getActiveTier()).isEqualTo(1);
     PolicyStatus status = (PolicyStatus) t.latestConfig(MGMT).get(
         "PolicyStatus/FailoverService/service-mesh-hub/reviews-failover");
-    assertThat(status == null ? List.of() : status.getWarnings()).isNotNull();
+    assertThat(status.getWarnings()).contains("spec.backingServices[0].kubeService: service"
+        + " bookinfo/reviews does not exist in cluster mgmt-cluster (yet)");
+    assertThat(status.getNumSelectedBackingServices()).isEqualTo(1);
     assertThat(t.deadLetters().readRecordsToList()).isEmpty();
   }
 }

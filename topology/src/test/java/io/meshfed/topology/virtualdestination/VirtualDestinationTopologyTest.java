@@ -1,0 +1,173 @@
+package io.meshfed.topology.virtualdestination;
+
+import static io.meshfed.topology.Bookinfo.MGMT;
+import static io.meshfed.topology.Bookinfo.REMOTE;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.meshfed.avro.EndpointHealth;
+import io.meshfed.avro.FailoverDecision;
+import io.meshfed.avro.FailoverPolicySpec;
+import io.meshfed.avro.FederatedDestination;
+import io.meshfed.avro.HealthOutcome;
+import io.meshfed.avro.HealthSignal;
+import io.meshfed.avro.ObjectSelector;
+import io.meshfed.avro.OutlierDetection;
+import io.meshfed.avro.OutlierDetectionPolicySpec;
+import io.meshfed.avro.PolicyEvent;
+import io.meshfed.avro.PolicyStatus;
+import io.meshfed.avro.PortMapping;
+import io.meshfed.avro.ReasonCode;
+import io.meshfed.avro.ResourceKind;
+import io.meshfed.avro.TargetPort;
+import io.meshfed.avro.TierOrdering;
+import io.meshfed.avro.VirtualDestinationSpec;
+import io.meshfed.avro.WeightedEndpoint;
+import io.meshfed.testing.EmbeddedSchemaRegistry;
+import io.meshfed.topics.EventKeys;
+import io.meshfed.topology.Bookinfo;
+import io.meshfed.topology.TopologyHarness;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.streams.KeyValue;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A Gloo Mesh VirtualDestination through the topology: label selection across clusters, a
+ * locality FailoverPolicy giving each client cluster its own tiers, and outlier detection from
+ * health signals, with ejection ended by the passing of time.
+ */
+class VirtualDestinationTopologyTest {
+
+  private static final String CONFIG_KEY = "FederatedDestination/VirtualDestination/global/reviews-vd";
+  private static EmbeddedSchemaRegistry registry;
+  private TopologyHarness t;
+
+  @BeforeAll
+  static void startRegistry() {
+    registry = EmbeddedSchemaRegistry.start();
+  }
+
+  @AfterAll
+  static void stopRegistry() {
+    registry.close();
+  }
+
+  @BeforeEach
+  void setUp() throws Exception {
+    t = new TopologyHarness(registry.confluentApiUrl());
+  }
+
+  @AfterEach
+  void tearDown() {
+    t.close();
+  }
+
+  private static KeyValue<String, SpecificRecord> policy(ResourceKind kind, String name,
+      Object spec) {
+    return KeyValue.pair(EventKeys.policy(MGMT, kind, "global", name), PolicyEvent.newBuilder()
+        .setKind(kind).setNamespace("global").setName(name).setUid("uid-" + name)
+        .setGeneration(1).setCreationTimestamp(Bookinfo.CREATED)
+        .setLabels(Map.of("team", "reviews")).setSpec(spec).build());
+  }
+
+  private void world() {
+    t.send(MGMT, Bookinfo.heartbeat(MGMT, t.now()), Bookinfo.reviewsService(MGMT),
+        Bookinfo.reviewsEndpoints(MGMT, true));
+    t.send(REMOTE, Bookinfo.heartbeat(REMOTE, t.now()), Bookinfo.reviewsService(REMOTE),
+        Bookinfo.reviewsEndpoints(REMOTE, true));
+    ObjectSelector reviewsVd = ObjectSelector.newBuilder().setName("reviews-vd").build();
+    t.send(MGMT,
+        policy(ResourceKind.OutlierDetectionPolicy, "reviews-outlier",
+            new OutlierDetectionPolicySpec(List.of(reviewsVd),
+                new OutlierDetection(2, 10_000L, 15_000L, 100))),
+        policy(ResourceKind.FailoverPolicy, "local-first", FailoverPolicySpec.newBuilder()
+            .setDestinations(List.of(ObjectSelector.newBuilder()
+                .setLabels(Map.of("team", "reviews")).build()))
+            .setOrdering(TierOrdering.LOCALITY).build()),
+        policy(ResourceKind.VirtualDestination, "reviews-vd", VirtualDestinationSpec.newBuilder()
+            .setHosts(List.of("reviews.mesh.internal"))
+            .setServices(List.of(ObjectSelector.newBuilder()
+                .setLabels(Map.of("app", "reviews")).build()))
+            .setPorts(List.of(new PortMapping(8080L, "HTTP", new TargetPort(null, "http"))))
+            .build()));
+  }
+
+  private FederatedDestination config(String cluster) {
+    return (FederatedDestination) t.latestConfig(cluster).get(CONFIG_KEY);
+  }
+
+  @Test
+  void eachClientClusterPrefersItsOwnCluster() {
+    world();
+    FederatedDestination mgmt = config(MGMT);
+    FederatedDestination remote = config(REMOTE);
+    assertThat(mgmt.getTiers().get(0).getMembers()).extracting(m -> m.getClusterName())
+        .containsExactly(MGMT);
+    assertThat(remote.getTiers().get(0).getMembers()).extracting(m -> m.getClusterName())
+        .containsExactly(REMOTE);
+    assertThat(mgmt.getPorts()).singleElement().satisfies(p -> {
+      assertThat(p.getNumber()).isEqualTo(8080);
+      assertThat(p.getTargetPort()).isEqualTo(8080);
+    });
+    assertThat(mgmt.getTiers().get(0).getEndpoints()).extracting(WeightedEndpoint::getPort)
+        .containsOnly(9080);
+    PolicyStatus status = (PolicyStatus) t.latestConfig(MGMT)
+        .get("PolicyStatus/VirtualDestination/global/reviews-vd");
+    assertThat(status.getNumSelectedBackingServices()).isEqualTo(2);
+    assertThat(status.getWarnings()).isEmpty();
+  }
+
+  @Test
+  void consecutiveErrorsEjectAnEndpointUntilItsEjectionTimePasses() {
+    world();
+    t.decisions().readValuesToList();
+    HealthSignal error = new HealthSignal("bookinfo", "reviews", "10.0.0.11", 9080,
+        HealthOutcome.ERROR, t.now());
+    String key = EventKeys.health(MGMT, "bookinfo", "reviews", "10.0.0.11", 9080);
+    t.send(MGMT, KeyValue.pair(key, error));
+    assertThat(t.decisions().readValuesToList()).as("one error of two").isEmpty();
+    t.send(MGMT, KeyValue.pair(key, HealthSignal.newBuilder(error).setTime(t.now()).build()));
+
+    List<FailoverDecision> ejected = t.decisions().readValuesToList();
+    assertThat(ejected).isNotEmpty();
+    WeightedEndpoint v1 = config(MGMT).getTiers().get(0).getEndpoints().stream()
+        .filter(e -> e.getAddress().equals("10.0.0.11")).findFirst().orElseThrow();
+    assertThat(v1.getHealth()).isEqualTo(EndpointHealth.EJECTED);
+    assertThat(v1.getWeight()).isZero();
+
+    // Base ejection time 15 s; keep the clusters fresh while it passes.
+    for (int i = 0; i < 4; i++) {
+      t.tick(Duration.ofSeconds(4));
+      t.send(MGMT, Bookinfo.heartbeat(MGMT, t.now()));
+      t.send(REMOTE, Bookinfo.heartbeat(REMOTE, t.now()));
+    }
+    t.tick(Duration.ofSeconds(25)); // failback damping of the harness is 20 s
+    t.send(MGMT, Bookinfo.heartbeat(MGMT, t.now()));
+    t.send(REMOTE, Bookinfo.heartbeat(REMOTE, t.now()));
+    t.tick(Duration.ofSeconds(1));
+    WeightedEndpoint back = config(MGMT).getTiers().get(0).getEndpoints().stream()
+        .filter(e -> e.getAddress().equals("10.0.0.11")).findFirst().orElseThrow();
+    assertThat(back.getHealth()).isEqualTo(EndpointHealth.HEALTHY);
+    assertThat(back.getWeight()).isPositive();
+  }
+
+  @Test
+  void aServiceThatStopsMatchingLeavesTheDestination() {
+    world();
+    t.send(REMOTE, KeyValue.pair(EventKeys.service(REMOTE, "bookinfo", "reviews"),
+        io.meshfed.avro.ServiceSnapshot.newBuilder(
+            (io.meshfed.avro.ServiceSnapshot) Bookinfo.reviewsService(REMOTE).value)
+            .setLabels(Map.of("app", "ratings")).build()));
+    FederatedDestination mgmt = config(MGMT);
+    assertThat(mgmt.getTiers()).flatExtracting(tier -> tier.getMembers())
+        .extracting(m -> m.getClusterName()).containsExactly(MGMT);
+    assertThat(t.decisions().readValuesToList()).extracting(FailoverDecision::getReasonCode)
+        .contains(ReasonCode.MEMBERSHIP_CHANGED);
+  }
+}
