@@ -8,10 +8,9 @@ import io.meshfed.avro.FederatedDestination;
 import io.meshfed.avro.PolicyStatus;
 import io.meshfed.avro.ResourceState;
 import io.meshfed.serde.WireFormatException;
-import io.meshfed.testing.EmbeddedSchemaRegistry;
 import io.meshfed.topics.EventKeys;
 import io.meshfed.topology.Bookinfo;
-import io.meshfed.topology.TopologyHarness;
+import io.meshfed.topology.DriverTestBase;
 import io.meshfed.topology.ingest.InvalidEventException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -22,43 +21,17 @@ import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.test.TestRecord;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
  * Every kind of bad input lands in the dead-letter topic with headers that say why, and the
  * good records around it are still processed.
  */
-class BadInputTopologyTest {
+class BadInputTopologyTest extends DriverTestBase {
 
   private static final String CONFIG_KEY =
       "FederatedDestination/FailoverService/service-mesh-hub/reviews-failover";
 
-  private static EmbeddedSchemaRegistry registry;
-  private TopologyHarness t;
-
-  @BeforeAll
-  static void startRegistry() {
-    registry = EmbeddedSchemaRegistry.start();
-  }
-
-  @AfterAll
-  static void stopRegistry() {
-    registry.close();
-  }
-
-  @BeforeEach
-  void setUp() throws Exception {
-    t = new TopologyHarness(registry.confluentApiUrl());
-  }
-
-  @AfterEach
-  void tearDown() {
-    t.close();
-  }
 
   private static String header(Headers headers, String name) {
     var header = headers.lastHeader(name);

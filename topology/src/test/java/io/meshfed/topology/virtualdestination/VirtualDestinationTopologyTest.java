@@ -22,19 +22,14 @@ import io.meshfed.avro.TargetPort;
 import io.meshfed.avro.TierOrdering;
 import io.meshfed.avro.VirtualDestinationSpec;
 import io.meshfed.avro.WeightedEndpoint;
-import io.meshfed.testing.EmbeddedSchemaRegistry;
 import io.meshfed.topics.EventKeys;
 import io.meshfed.topology.Bookinfo;
-import io.meshfed.topology.TopologyHarness;
+import io.meshfed.topology.DriverTestBase;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.streams.KeyValue;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -42,31 +37,9 @@ import org.junit.jupiter.api.Test;
  * locality FailoverPolicy giving each client cluster its own tiers, and outlier detection from
  * health signals, with ejection ended by the passing of time.
  */
-class VirtualDestinationTopologyTest {
+class VirtualDestinationTopologyTest extends DriverTestBase {
 
   private static final String CONFIG_KEY = "FederatedDestination/VirtualDestination/global/reviews-vd";
-  private static EmbeddedSchemaRegistry registry;
-  private TopologyHarness t;
-
-  @BeforeAll
-  static void startRegistry() {
-    registry = EmbeddedSchemaRegistry.start();
-  }
-
-  @AfterAll
-  static void stopRegistry() {
-    registry.close();
-  }
-
-  @BeforeEach
-  void setUp() throws Exception {
-    t = new TopologyHarness(registry.confluentApiUrl());
-  }
-
-  @AfterEach
-  void tearDown() {
-    t.close();
-  }
 
   private static KeyValue<String, SpecificRecord> policy(ResourceKind kind, String name,
       Object spec) {

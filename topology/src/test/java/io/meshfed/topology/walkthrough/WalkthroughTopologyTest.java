@@ -9,49 +9,23 @@ import io.meshfed.avro.FederatedDestination;
 import io.meshfed.avro.PolicyStatus;
 import io.meshfed.avro.ReasonCode;
 import io.meshfed.avro.ResourceState;
-import io.meshfed.testing.EmbeddedSchemaRegistry;
 import io.meshfed.topology.Bookinfo;
+import io.meshfed.topology.DriverTestBase;
 import io.meshfed.topology.TopologyHarness;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.apache.avro.specific.SpecificRecord;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** The Service Mesh Hub failover walkthrough through the topology (TopologyTestDriver). */
-class WalkthroughTopologyTest {
+class WalkthroughTopologyTest extends DriverTestBase {
 
   private static final String CONFIG_KEY =
       "FederatedDestination/FailoverService/service-mesh-hub/reviews-failover";
   private static final String STATUS_KEY =
       "PolicyStatus/FailoverService/service-mesh-hub/reviews-failover";
 
-  private static EmbeddedSchemaRegistry registry;
-  private TopologyHarness t;
-
-  @BeforeAll
-  static void startRegistry() {
-    registry = EmbeddedSchemaRegistry.start();
-  }
-
-  @AfterAll
-  static void stopRegistry() {
-    registry.close();
-  }
-
-  @BeforeEach
-  void setUp() throws Exception {
-    t = new TopologyHarness(registry.confluentApiUrl());
-  }
-
-  @AfterEach
-  void tearDown() {
-    t.close();
-  }
 
   /** Both clusters report, the policies are applied: the walkthrough's starting point. */
   private void world() {
