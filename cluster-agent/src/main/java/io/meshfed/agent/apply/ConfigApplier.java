@@ -1,0 +1,31 @@
+package io.meshfed.agent.apply;
+
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.meshfed.avro.FederatedDestination;
+import java.util.List;
+
+/**
+ * Turns a destination's desired config into the Kubernetes objects that realise it in this
+ * cluster. {@link #desired} is a pure function; the {@link Reconciler} diffs and applies.
+ */
+public interface ConfigApplier {
+
+  /** The kinds this applier writes, so the reconciler can find and prune what it owns. */
+  List<ObjectKind> kinds();
+
+  /** Every object the destination needs in this cluster, each labelled with its ownership. */
+  List<GenericKubernetesResource> desired(FederatedDestination destination);
+
+  /** A kind of object: API version, kind and plural. */
+  record ObjectKind(String apiVersion, String kind, String plural) {
+    public String group() {
+      int slash = apiVersion.indexOf('/');
+      return slash < 0 ? "" : apiVersion.substring(0, slash);
+    }
+
+    public String version() {
+      int slash = apiVersion.indexOf('/');
+      return slash < 0 ? apiVersion : apiVersion.substring(slash + 1);
+    }
+  }
+}

@@ -1,0 +1,175 @@
+package io.meshfed.agent.apply;
+
+import io.meshfed.avro.AckResult;
+import io.meshfed.avro.ConfigAck;
+import io.meshfed.avro.FederatedDestination;
+import io.meshfed.avro.ResourceRef;
+import io.meshfed.topics.EventKeys;
+import io.meshfed.topics.Topic;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Consumer;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Follows the cluster's config topic and keeps the cluster in step with it. The topic is
+ * compacted, so reading it from the start rebuilds the whole desired state; only then are owned
+ * objects of destinations no longer desired pruned (never before: a half-read topic would look
+ * like deletions). Each applied epoch is acknowledged on the cluster's events topic, applied or
+ * failed with the error. When Kafka is away nothing is touched: the applied config stays as it
+ * is, and the consumer catches up when Kafka returns.
+ */
+public final class ConfigFollower implements Runnable, AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ConfigFollower.class);
+
+  private final String cluster;
+  private final Topic<String, SpecificRecord> configTopic;
+  private final Topic<String, SpecificRecord> eventsTopic;
+  private final KafkaConsumer<String, SpecificRecord> consumer;
+  private final Producer<String, SpecificRecord> producer;
+  private final ConfigApplier applier;
+  private final Reconciler reconciler;
+  private final Consumer<SpecificRecord> statusSink;
+  private final Clock clock;
+  private final Map<String, FederatedDestination> desired = new HashMap<>();
+  private volatile boolean running = true;
+  private volatile boolean caughtUp;
+
+  public ConfigFollower(String cluster, Topic<String, SpecificRecord> configTopic,
+      Topic<String, SpecificRecord> eventsTopic, KafkaConsumer<String, SpecificRecord> consumer,
+      Producer<String, SpecificRecord> producer, ConfigApplier applier, Reconciler reconciler,
+      Consumer<SpecificRecord> statusSink, Clock clock) {
+    this.cluster = cluster;
+    this.configTopic = configTopic;
+    this.eventsTopic = eventsTopic;
+    this.consumer = consumer;
+    this.producer = producer;
+    this.applier = applier;
+    this.reconciler = reconciler;
+    this.statusSink = statusSink;
+    this.clock = clock;
+  }
+
+  /** True once the whole topic has been read and stale objects pruned. */
+  public boolean isCaughtUp() {
+    return caughtUp;
+  }
+
+  @Override
+  public void run() {
+    List<TopicPartition> partitions = consumer.partitionsFor(configTopic.name()).stream()
+        .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+    consumer.assign(partitions);
+    consumer.seekToBeginning(partitions);
+    Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+    Set<String> touched = new HashSet<>();
+    while (running) {
+      try {
+        for (ConsumerRecord<String, SpecificRecord> record : consumer.poll(Duration.ofMillis(100))) {
+          if (record.key() == null || !record.key().startsWith("FederatedDestination/")) {
+            if (record.value() != null) {
+              statusSink.accept(record.value());
+            }
+            continue;
+          }
+          if (record.value() == null) {
+            desired.remove(record.key());
+          } else {
+            desired.put(record.key(), (FederatedDestination) record.value());
+          }
+          touched.add(record.key());
+        }
+        if (!caughtUp && end.entrySet().stream()
+            .allMatch(e -> consumer.position(e.getKey()) >= e.getValue())) {
+          // The full desired state is known: apply it, then prune what nothing wants.
+          desired.keySet().forEach(touched::add);
+          touched.forEach(this::apply);
+          touched.clear();
+          prune();
+          caughtUp = true;
+          LOG.info("cluster {}: config rebuilt from {} ({} destinations)", cluster,
+              configTopic.name(), desired.size());
+        } else if (caughtUp) {
+          touched.forEach(this::apply);
+          touched.clear();
+        }
+      } catch (org.apache.kafka.common.errors.WakeupException stopping) {
+        break;
+      } catch (RuntimeException e) {
+        LOG.warn("cluster {}: config loop error, applied config kept: {}", cluster, e.toString());
+      }
+    }
+  }
+
+  private void apply(String key) {
+    FederatedDestination fd = desired.get(key);
+    ResourceRef ref = fd != null ? fd.getDestination() : refFromKey(key);
+    try {
+      Reconciler.Result result = reconciler.reconcile(ref,
+          fd == null ? List.of() : applier.desired(fd));
+      if (fd != null) {
+        ack(fd, AckResult.APPLIED, null);
+      }
+      if (result.writes() > 0) {
+        LOG.info("cluster {}: {} epoch {}: {}", cluster, key, fd == null ? "-" : fd.getEpoch(),
+            result);
+      }
+    } catch (Exception e) {
+      LOG.warn("cluster {}: applying {} failed: {}", cluster, key, e.getMessage());
+      if (fd != null) {
+        ack(fd, AckResult.FAILED, e.getMessage());
+      }
+    }
+  }
+
+  private void prune() {
+    try {
+      Set<String> wanted = new HashSet<>();
+      desired.values().forEach(fd -> wanted.add(Ownership.destinationId(fd.getDestination())));
+      for (var owned : reconciler.allOwned()) {
+        String id = owned.getMetadata().getLabels().get(Ownership.DESTINATION_LABEL);
+        String text = owned.getMetadata().getAnnotations() == null ? null
+            : owned.getMetadata().getAnnotations().get(Ownership.DESTINATION_ANNOTATION);
+        if (id != null && !wanted.contains(id) && text != null) {
+          reconciler.reconcile(refFromKey("FederatedDestination/" + text), List.of());
+        }
+      }
+    } catch (Exception e) {
+      LOG.warn("cluster {}: pruning failed, will retry on the next change: {}", cluster,
+          e.toString());
+    }
+  }
+
+  private void ack(FederatedDestination fd, AckResult outcome, String message) {
+    ResourceRef ref = fd.getDestination();
+    ConfigAck ack = ConfigAck.newBuilder().setDestination(ref).setEpoch(fd.getEpoch())
+        .setPolicyGeneration(fd.getPolicyGeneration()).setOutcome(outcome).setMessage(message)
+        .setTime(clock.instant()).build();
+    producer.send(new ProducerRecord<>(eventsTopic.name(),
+        EventKeys.ack(cluster, ref.getKind(), ref.getNamespace(), ref.getName()), ack));
+  }
+
+  private static ResourceRef refFromKey(String key) {
+    String[] parts = key.split("/", 4);
+    return new ResourceRef(io.meshfed.avro.ResourceKind.valueOf(parts[1]), parts[2], parts[3]);
+  }
+
+  @Override
+  public void close() {
+    running = false;
+    consumer.wakeup();
+  }
+}

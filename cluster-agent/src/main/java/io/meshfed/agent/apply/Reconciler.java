@@ -1,0 +1,203 @@
+package io.meshfed.agent.apply;
+
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
+import io.meshfed.agent.apply.ConfigApplier.ObjectKind;
+import io.meshfed.avro.ResourceRef;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Makes the cluster hold exactly the desired objects of one destination: creates what is
+ * missing, updates what differs (PUT with the {@code resourceVersion} it read — the mock API
+ * server has no server-side apply, and a conflict is retried), deletes what it owns and no
+ * longer wants, and leaves equal objects alone, so re-applying the same config writes nothing.
+ * An object of the same name that the agent does not own is never touched: the apply fails
+ * with a message saying so.
+ */
+public final class Reconciler {
+
+  /** What one reconciliation did. */
+  public record Result(int created, int updated, int deleted, int unchanged) {
+    public int writes() {
+      return created + updated + deleted;
+    }
+  }
+
+  /** The apply cannot succeed as asked (a foreign object is in the way). */
+  public static final class ConflictException extends RuntimeException {
+    public ConflictException(String message) {
+      super(message);
+    }
+  }
+
+  private final KubernetesClient client;
+  private final String namespace;
+  private final List<ObjectKind> kinds;
+  private final Backoff backoff;
+
+  public Reconciler(KubernetesClient client, String namespace, List<ObjectKind> kinds,
+      Backoff backoff) {
+    this.client = client;
+    this.namespace = namespace;
+    this.kinds = List.copyOf(kinds);
+    this.backoff = backoff;
+  }
+
+  public Result reconcile(ResourceRef destination, List<GenericKubernetesResource> desired)
+      throws Exception {
+    int created = 0;
+    int updated = 0;
+    int deleted = 0;
+    int unchanged = 0;
+    for (ObjectKind kind : kinds) {
+      var ops = client.genericKubernetesResources(context(kind)).inNamespace(namespace);
+      Map<String, GenericKubernetesResource> owned = new HashMap<>();
+      backoff.run(() -> ops.withLabels(Ownership.labels(destination)).list().getItems(),
+          Reconciler::retryable).forEach(r -> owned.put(r.getMetadata().getName(), r));
+      for (GenericKubernetesResource want : desired) {
+        if (!want.getKind().equals(kind.kind())) {
+          continue;
+        }
+        String name = want.getMetadata().getName();
+        GenericKubernetesResource have = owned.remove(name);
+        if (have == null) {
+          GenericKubernetesResource foreign = backoff.run(() -> ops.withName(name).get(),
+              Reconciler::retryable);
+          if (foreign != null && !Ownership.isOwned(foreign.getMetadata().getLabels())) {
+            throw new ConflictException(kind.kind() + " " + namespace + "/" + name
+                + " exists and is not managed by meshfed (no " + Ownership.MANAGED_BY_LABEL + "="
+                + Ownership.MANAGED_BY_VALUE + " label); it is left alone");
+          }
+          if (foreign == null) {
+            backoff.run(() -> ops.resource(want).create(), Reconciler::retryable);
+            created++;
+            continue;
+          }
+          have = foreign;
+        }
+        if (holds(have, want)) {
+          unchanged++;
+        } else {
+          String current = name;
+          backoff.run(() -> {
+            // Re-read on every try: a 409 means someone else wrote in between.
+            GenericKubernetesResource latest = ops.withName(current).get();
+            return ops.resource(merge(latest, want)).update();
+          }, Reconciler::retryable);
+          updated++;
+        }
+      }
+      for (String stale : owned.keySet()) {
+        backoff.run(() -> ops.withName(stale).delete(), Reconciler::retryable);
+        deleted++;
+      }
+    }
+    return new Result(created, updated, deleted, unchanged);
+  }
+
+  /** Whether every field the agent sets already has the wanted value. */
+  static boolean holds(GenericKubernetesResource have, GenericKubernetesResource want) {
+    return contains(have.getMetadata().getLabels(), want.getMetadata().getLabels())
+        && contains(have.getMetadata().getAnnotations(), want.getMetadata().getAnnotations())
+        && contains(have.getAdditionalProperties(), want.getAdditionalProperties());
+  }
+
+  @SuppressWarnings("unchecked")
+  private static boolean contains(Object have, Object want) {
+    if (want instanceof Map<?, ?> wantMap) {
+      if (!(have instanceof Map<?, ?> haveMap)) {
+        return wantMap.isEmpty() && have == null;
+      }
+      for (var e : wantMap.entrySet()) {
+        if (!contains(haveMap.get(e.getKey()), e.getValue())) {
+          return false;
+        }
+      }
+      return true;
+    }
+    if (want instanceof List<?> wantList) {
+      if (!(have instanceof List<?> haveList) || haveList.size() != wantList.size()) {
+        return false;
+      }
+      for (int i = 0; i < wantList.size(); i++) {
+        if (!contains(haveList.get(i), wantList.get(i))) {
+          return false;
+        }
+      }
+      return true;
+    }
+    if (want instanceof Number w && have instanceof Number h) {
+      return w.doubleValue() == h.doubleValue();
+    }
+    return Objects.equals(have, want);
+  }
+
+  /** The live object with the agent's fields laid over it (server-set fields survive). */
+  @SuppressWarnings("unchecked")
+  static GenericKubernetesResource merge(GenericKubernetesResource live,
+      GenericKubernetesResource want) {
+    GenericKubernetesResource out = new GenericKubernetesResource();
+    out.setApiVersion(want.getApiVersion());
+    out.setKind(want.getKind());
+    out.setMetadata(live.getMetadata());
+    Map<String, String> labels = new LinkedHashMap<>(
+        Objects.requireNonNullElse(live.getMetadata().getLabels(), Map.of()));
+    labels.putAll(want.getMetadata().getLabels());
+    out.getMetadata().setLabels(labels);
+    Map<String, String> annotations = new LinkedHashMap<>(
+        Objects.requireNonNullElse(live.getMetadata().getAnnotations(), Map.of()));
+    annotations.putAll(Objects.requireNonNullElse(want.getMetadata().getAnnotations(), Map.of()));
+    out.getMetadata().setAnnotations(annotations);
+    Map<String, Object> props = new LinkedHashMap<>(live.getAdditionalProperties());
+    want.getAdditionalProperties().forEach((k, v) -> props.put(k, deepMerge(props.get(k), v)));
+    props.forEach(out::setAdditionalProperty);
+    return out;
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Object deepMerge(Object live, Object want) {
+    if (live instanceof Map<?, ?> l && want instanceof Map<?, ?> w) {
+      Map<String, Object> merged = new LinkedHashMap<>((Map<String, Object>) l);
+      ((Map<String, Object>) w).forEach((k, v) -> merged.put(k, deepMerge(merged.get(k), v)));
+      return merged;
+    }
+    return want;
+  }
+
+  private static boolean retryable(Exception e) {
+    if (e instanceof KubernetesClientException k) {
+      int code = k.getCode();
+      return code == 409 || code == 429 || code >= 500 || code == 0;
+    }
+    return false;
+  }
+
+  static ResourceDefinitionContext context(ObjectKind kind) {
+    return new ResourceDefinitionContext.Builder()
+        .withGroup(kind.group())
+        .withVersion(kind.version())
+        .withKind(kind.kind())
+        .withPlural(kind.plural())
+        .withNamespaced(true)
+        .build();
+  }
+
+  /** All objects of every kind this reconciler manages, for pruning destinations gone away. */
+  public List<GenericKubernetesResource> allOwned() throws Exception {
+    List<GenericKubernetesResource> out = new ArrayList<>();
+    for (ObjectKind kind : kinds) {
+      out.addAll(backoff.run(() -> client.genericKubernetesResources(context(kind))
+          .inNamespace(namespace)
+          .withLabel(Ownership.MANAGED_BY_LABEL, Ownership.MANAGED_BY_VALUE).list().getItems(),
+          Reconciler::retryable));
+    }
+    return out;
+  }
+}
