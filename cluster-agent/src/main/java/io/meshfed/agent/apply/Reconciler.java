@@ -59,8 +59,12 @@ public final class Reconciler {
     for (ObjectKind kind : kinds) {
       var ops = client.genericKubernetesResources(context(kind)).inNamespace(namespace);
       Map<String, GenericKubernetesResource> owned = new HashMap<>();
-      backoff.run(() -> ops.withLabels(Ownership.labels(destination)).list().getItems(),
-          Reconciler::retryable).forEach(r -> owned.put(r.getMetadata().getName(), r));
+      Map<String, String> ours = Ownership.labels(destination);
+      backoff.run(() -> ops.withLabels(ours).list().getItems(), Reconciler::retryable).stream()
+          // Checked here too: ownership must not depend on the server honouring the selector.
+          .filter(r -> r.getMetadata().getLabels() != null
+              && r.getMetadata().getLabels().entrySet().containsAll(ours.entrySet()))
+          .forEach(r -> owned.put(r.getMetadata().getName(), r));
       for (GenericKubernetesResource want : desired) {
         if (!want.getKind().equals(kind.kind())) {
           continue;
@@ -196,7 +200,8 @@ public final class Reconciler {
       out.addAll(backoff.run(() -> client.genericKubernetesResources(context(kind))
           .inNamespace(namespace)
           .withLabel(Ownership.MANAGED_BY_LABEL, Ownership.MANAGED_BY_VALUE).list().getItems(),
-          Reconciler::retryable));
+          Reconciler::retryable).stream()
+          .filter(r -> Ownership.isOwned(r.getMetadata().getLabels())).toList());
     }
     return out;
   }

@@ -1,0 +1,242 @@
+package io.meshfed.agent.apply;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.meshfed.avro.AckResult;
+import io.meshfed.avro.ConfigAck;
+import io.meshfed.avro.FederatedDestination;
+import io.meshfed.avro.ResourceKind;
+import io.meshfed.avro.ResourceRef;
+import io.meshfed.registry.RegistryConfig;
+import io.meshfed.registry.SchemaRegistryClient;
+import io.meshfed.testing.KafkaStack;
+import io.meshfed.topics.MeshfedTopics;
+import io.meshfed.topics.Topic;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import io.fabric8.mockwebserver.http.RecordedRequest;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * The apply side of the agent on the fabric8 mock API server (CRUD mode) with the real broker
+ * and registry: config topic in, Istio objects and acks out.
+ */
+@EnableKubernetesMockClient(crud = true)
+class ConfigApplyIntegrationTest {
+
+  @RegisterExtension
+  static final KafkaStack STACK = KafkaStack.withRegistry();
+  static KubernetesClient client;
+  static KubernetesMockServer server;
+
+  /** Each test has its own cluster (topics) and namespace, so tests never see each other. */
+  private static final java.util.concurrent.atomic.AtomicInteger SEQ =
+      new java.util.concurrent.atomic.AtomicInteger();
+  private String cluster;
+  private String namespace;
+  private static final Backoff FAST = new Backoff(Duration.ofMillis(1), 10, d -> { });
+  private static SchemaRegistryClient registry;
+  private static MeshfedTopics topics;
+  private final List<AutoCloseable> toClose = new ArrayList<>();
+
+  @BeforeAll
+  static void registry() {
+    registry = new SchemaRegistryClient(
+        RegistryConfig.of(STACK.registryUrl()).withAutoRegister(true));
+    topics = new MeshfedTopics(registry);
+  }
+
+  @org.junit.jupiter.api.BeforeEach
+  void provision() {
+    int n = SEQ.incrementAndGet();
+    cluster = "cluster-" + n;
+    namespace = "meshfed-" + n;
+    STACK.kafka().createTopics(List.of(
+        topics.clusterConfig().settings().newTopic(
+            topics.clusterConfig().forCluster(cluster).name(), (short) 1),
+        topics.clusterEvents().settings().newTopic(
+            topics.clusterEvents().forCluster(cluster).name(), (short) 1)));
+  }
+
+  @AfterEach
+  void closeAll() throws Exception {
+    for (AutoCloseable c : toClose) {
+      c.close();
+    }
+  }
+
+  private KafkaProducer<String, SpecificRecord> producer() {
+    var p = new KafkaProducer<>(Map.<String, Object>of(
+        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, STACK.bootstrapServers()),
+        new StringSerializer(), topics.clusterConfig().valueSerde().serializer());
+    toClose.add(p);
+    return p;
+  }
+
+  private ConfigFollower follow(ConfigApplier applier) {
+    var consumer = new KafkaConsumer<>(Map.<String, Object>of(
+        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, STACK.bootstrapServers(),
+        ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false),
+        new StringDeserializer(), topics.clusterConfig().valueSerde().deserializer());
+    ConfigFollower follower = new ConfigFollower(cluster,
+        topics.clusterConfig().forCluster(cluster), topics.clusterEvents().forCluster(cluster),
+        consumer, producer(), applier,
+        new Reconciler(client, namespace, applier.kinds(), FAST), status -> { },
+        Clock.systemUTC());
+    Thread thread = new Thread(follower, "follower");
+    thread.start();
+    toClose.add(() -> {
+      follower.close();
+      thread.join(10_000);
+    });
+    await().atMost(Duration.ofSeconds(30)).until(follower::isCaughtUp);
+    return follower;
+  }
+
+  private void publish(KafkaProducer<String, SpecificRecord> producer, String key,
+      FederatedDestination value) throws Exception {
+    producer.send(new ProducerRecord<>(topics.clusterConfig().forCluster(cluster).name(), key,
+        value)).get();
+  }
+
+  private static String key(ResourceRef ref) {
+    return "FederatedDestination/" + ref.getKind() + "/" + ref.getNamespace() + "/"
+        + ref.getName();
+  }
+
+  private List<GenericKubernetesResource> owned(ConfigApplier.ObjectKind kind) {
+    return client.genericKubernetesResources(Reconciler.context(kind)).inNamespace(namespace)
+        .list().getItems().stream()
+        .filter(r -> Ownership.isOwned(r.getMetadata().getLabels())).toList();
+  }
+
+  private List<ConfigAck> acks() {
+    Topic<String, SpecificRecord> events = topics.clusterEvents().forCluster(cluster);
+    try (var consumer = new KafkaConsumer<>(Map.<String, Object>of(
+        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, STACK.bootstrapServers()),
+        new StringDeserializer(), events.valueSerde().deserializer())) {
+      List<TopicPartition> partitions = consumer.partitionsFor(events.name()).stream()
+          .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+      consumer.assign(partitions);
+      consumer.seekToBeginning(partitions);
+      List<ConfigAck> out = new ArrayList<>();
+      Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+      while (partitions.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
+        consumer.poll(Duration.ofMillis(200)).forEach(r -> out.add((ConfigAck) r.value()));
+      }
+      return out;
+    }
+  }
+
+  @Test
+  void configBecomesIstioObjectsIsAcknowledgedAndATombstoneRemovesThem() throws Exception {
+    var producer = producer();
+    follow(new IstioApplier(namespace));
+    FederatedDestination fd = Destinations.failedOver(7);
+    publish(producer, key(fd.getDestination()), fd);
+
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+      assertThat(owned(IstioApplier.SERVICE_ENTRY)).hasSize(1);
+      assertThat(owned(IstioApplier.DESTINATION_RULE)).hasSize(1);
+    });
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(acks())
+        .anySatisfy(a -> {
+          assertThat(a.getEpoch()).isEqualTo(7);
+          assertThat(a.getOutcome()).isEqualTo(AckResult.APPLIED);
+        }));
+
+    publish(producer, key(fd.getDestination()), null);
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+      assertThat(owned(IstioApplier.SERVICE_ENTRY)).isEmpty();
+      assertThat(owned(IstioApplier.DESTINATION_RULE)).isEmpty();
+    });
+  }
+
+  @Test
+  void anUnlabelledObjectOfTheSameNameIsLeftAloneAndTheApplyIsNacked() throws Exception {
+    ResourceRef ref = new ResourceRef(ResourceKind.FailoverService, "team-a", "payments");
+    String name = Ownership.baseName(ref, 63);
+    GenericKubernetesResource theirs = new GenericKubernetesResource();
+    theirs.setApiVersion("networking.istio.io/v1");
+    theirs.setKind("ServiceEntry");
+    theirs.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(namespace).build());
+    theirs.setAdditionalProperty("spec", Map.of("hosts", List.of("theirs.example")));
+    client.genericKubernetesResources(Reconciler.context(IstioApplier.SERVICE_ENTRY))
+        .inNamespace(namespace).resource(theirs).create();
+
+    var producer = producer();
+    follow(new IstioApplier(namespace));
+    FederatedDestination fd = FederatedDestination.newBuilder(Destinations.failedOver(3))
+        .setDestination(ref).build();
+    publish(producer, key(ref), fd);
+
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(acks())
+        .anySatisfy(a -> {
+          assertThat(a.getDestination()).isEqualTo(ref);
+          assertThat(a.getOutcome()).isEqualTo(AckResult.FAILED);
+          assertThat(a.getMessage()).isEqualTo("ServiceEntry " + namespace + "/" + name
+              + " exists and is not managed by meshfed (no app.kubernetes.io/managed-by=meshfed-agent label);"
+              + " it is left alone");
+        }));
+    GenericKubernetesResource after = client.genericKubernetesResources(
+        Reconciler.context(IstioApplier.SERVICE_ENTRY)).inNamespace(namespace).withName(name)
+        .get();
+    assertThat(after.getMetadata().getLabels()).isNullOrEmpty();
+    assertThat(after.getAdditionalProperties().get("spec").toString()).contains("theirs.example");
+  }
+
+  @Test
+  void aRestartedAgentRebuildsFromTheTopicAndWritesNothingWhenNothingChanged()
+      throws Exception {
+    var producer = producer();
+    FederatedDestination fd = FederatedDestination.newBuilder(Destinations.failedOver(5))
+        .setDestination(new ResourceRef(ResourceKind.VirtualDestination, "global", "restart"))
+        .build();
+    publish(producer, key(fd.getDestination()), fd);
+    follow(new KubernetesApplier(namespace));
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+        assertThat(owned(KubernetesApplier.ENDPOINT_SLICE)).hasSize(1));
+    closeAll();
+    toClose.clear();
+    drainRequests();
+
+    follow(new KubernetesApplier(namespace));
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(acks())
+        .filteredOn(a -> a.getDestination().equals(fd.getDestination())).hasSize(2));
+    List<String> writes = drainRequests().stream()
+        .filter(r -> !r.getMethod().equals("GET")).map(r -> r.getMethod() + " " + r.getPath())
+        .toList();
+    assertThat(writes).as("API writes after a restart with nothing changed").isEmpty();
+  }
+
+  private static List<RecordedRequest> drainRequests() throws InterruptedException {
+    List<RecordedRequest> out = new ArrayList<>();
+    RecordedRequest r;
+    while ((r = server.takeRequest(100, TimeUnit.MILLISECONDS)) != null) {
+      out.add(r);
+    }
+    return out;
+  }
+}
