@@ -1,0 +1,306 @@
+package io.meshfed.agent.publish;
+
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.meshfed.agent.queue.WorkQueue;
+import io.meshfed.avro.ClusterHeartbeat;
+import io.meshfed.avro.Endpoint;
+import io.meshfed.avro.EndpointPort;
+import io.meshfed.avro.EndpointSnapshot;
+import io.meshfed.avro.MeshKind;
+import io.meshfed.avro.ResourceKind;
+import io.meshfed.avro.ServicePort;
+import io.meshfed.avro.ServiceSnapshot;
+import io.meshfed.topics.EventKeys;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Watches the cluster and publishes what it has to the cluster's events topic: Services,
+ * endpoints (all EndpointSlices of a service merged), heartbeats, and — when this cluster is a
+ * policy source — the meshfed custom resources.
+ *
+ * <p>Informer handlers only enqueue keys into a coalescing {@link WorkQueue}; one worker reads
+ * the informer caches and publishes the latest state of each key, so a burst of changes to one
+ * object is one record. Nothing is published until every informer has synced (a half-synced
+ * cache would look like deletions). Deletions publish tombstones. A failed send puts the key
+ * back after a delay: the queue holds one entry per key, which bounds what waits while Kafka is
+ * away, and the latest state is what goes out when it returns.
+ */
+public final class ClusterPublisher implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ClusterPublisher.class);
+  private static final String BY_SERVICE = "service";
+  public static final Map<ResourceKind, String> PLURALS = Map.of(
+      ResourceKind.FailoverService, "failoverservices",
+      ResourceKind.VirtualDestination, "virtualdestinations",
+      ResourceKind.FailoverPolicy, "failoverpolicies",
+      ResourceKind.OutlierDetectionPolicy, "outlierdetectionpolicies");
+
+  /** What the publisher needs to know about its cluster. */
+  public record Settings(String cluster, String eventsTopic, boolean policySource,
+      String agentVersion, String region, List<String> zones, Map<String, String> labels,
+      MeshKind meshKind, Duration heartbeatInterval, Duration resync, Duration retryDelay) {}
+
+  private final KubernetesClient client;
+  private final Producer<String, SpecificRecord> producer;
+  private final Settings settings;
+  private final Clock clock;
+  private final Instant startedAt;
+  private final WorkQueue<String> queue = new WorkQueue<>();
+  private final List<SharedIndexInformer<?>> informers = new ArrayList<>();
+  private final ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor(
+      r -> new Thread(r, "publisher-timers"));
+  private final Thread worker;
+  private SharedIndexInformer<io.fabric8.kubernetes.api.model.Service> services;
+  private SharedIndexInformer<EndpointSlice> slices;
+  private final Map<ResourceKind, SharedIndexInformer<GenericKubernetesResource>> policies =
+      new EnumMap<>(ResourceKind.class);
+  private volatile boolean running = true;
+  private volatile boolean synced;
+  private volatile boolean kafkaHealthy = true;
+
+  public ClusterPublisher(KubernetesClient client, Producer<String, SpecificRecord> producer,
+      Settings settings, Clock clock) {
+    this.client = client;
+    this.producer = producer;
+    this.settings = settings;
+    this.clock = clock;
+    this.startedAt = clock.instant();
+    this.worker = new Thread(this::work, "publisher-" + settings.cluster());
+  }
+
+  /** Starts the informers, the worker and the heartbeat. */
+  public ClusterPublisher start() {
+    long resync = settings.resync().toMillis();
+    services = client.services().inAnyNamespace().inform(
+        handler(s -> "Service/" + s.getMetadata().getNamespace() + "/" + s.getMetadata().getName()),
+        resync);
+    slices = client.discovery().v1().endpointSlices().inAnyNamespace().inform(
+        handler(s -> serviceOf(s).map(name -> "Endpoints/" + s.getMetadata().getNamespace() + "/"
+            + name).orElse(null)), resync);
+    slices.addIndexers(Map.of(BY_SERVICE, s -> serviceOf(s)
+        .map(name -> List.of(s.getMetadata().getNamespace() + "/" + name)).orElse(List.of())));
+    informers.add(services);
+    informers.add(slices);
+    if (settings.policySource()) {
+      for (ResourceKind kind : PLURALS.keySet()) {
+        SharedIndexInformer<GenericKubernetesResource> informer = client
+            .genericKubernetesResources(crd(kind)).inAnyNamespace()
+            .inform(handler(r -> "Policy/" + kind + "/" + r.getMetadata().getNamespace() + "/"
+                + r.getMetadata().getName()), resync);
+        policies.put(kind, informer);
+        informers.add(informer);
+      }
+    }
+    worker.start();
+    timers.scheduleAtFixedRate(this::heartbeat, 0, settings.heartbeatInterval().toMillis(),
+        TimeUnit.MILLISECONDS);
+    return this;
+  }
+
+  /** True once every informer has synced and the first publishes can go out. */
+  public boolean isSynced() {
+    return synced;
+  }
+
+  /** False while sends to Kafka fail; the agent's readiness reports it. */
+  public boolean isKafkaHealthy() {
+    return kafkaHealthy;
+  }
+
+  public static ResourceDefinitionContext crd(ResourceKind kind) {
+    return new ResourceDefinitionContext.Builder().withGroup("meshfed.io")
+        .withVersion("v1alpha1").withKind(kind.name()).withPlural(PLURALS.get(kind))
+        .withNamespaced(true).build();
+  }
+
+  private <T extends HasMetadata> ResourceEventHandler<T> handler(Function<T, String> key) {
+    return new ResourceEventHandler<>() {
+      @Override
+      public void onAdd(T obj) {
+        enqueue(key.apply(obj));
+      }
+
+      @Override
+      public void onUpdate(T oldObj, T newObj) {
+        enqueue(key.apply(oldObj));
+        enqueue(key.apply(newObj));
+      }
+
+      @Override
+      public void onDelete(T obj, boolean deletedFinalStateUnknown) {
+        enqueue(key.apply(obj));
+      }
+    };
+  }
+
+  private void enqueue(String key) {
+    if (key != null) {
+      queue.add(key);
+    }
+  }
+
+  private void work() {
+    // inform() returns after the initial list; this only guards against a late informer.
+    while (running && !informers.stream().allMatch(SharedIndexInformer::hasSynced)) {
+      java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
+    }
+    synced = true;
+    LOG.info("cluster {}: informers synced; publishing", settings.cluster());
+    while (running) {
+      try {
+        Optional<String> next = queue.take(200, TimeUnit.MILLISECONDS);
+        if (next.isEmpty()) {
+          continue;
+        }
+        String key = next.get();
+        try {
+          publish(key);
+        } finally {
+          queue.done(key);
+        }
+      } catch (InterruptedException e) {
+        return;
+      } catch (RuntimeException e) {
+        LOG.warn("cluster {}: publish error: {}", settings.cluster(), e.toString());
+      }
+    }
+  }
+
+  private void publish(String key) {
+    String[] parts = key.split("/");
+    String c = settings.cluster();
+    switch (parts[0]) {
+      case "Service" -> send(key, EventKeys.service(c, parts[1], parts[2]),
+          Optional.ofNullable(services.getStore().getByKey(parts[1] + "/" + parts[2]))
+              .map(ClusterPublisher::snapshot).orElse(null));
+      case "Endpoints" -> send(key, EventKeys.endpoints(c, parts[1], parts[2]),
+          endpoints(parts[1], parts[2]));
+      case "Policy" -> {
+        ResourceKind kind = ResourceKind.valueOf(parts[1]);
+        GenericKubernetesResource r = policies.get(kind).getStore()
+            .getByKey(parts[2] + "/" + parts[3]);
+        send(key, EventKeys.policy(c, kind, parts[2], parts[3]),
+            r == null ? null : PolicyMapping.toEvent(kind, r));
+      }
+      default -> LOG.warn("unknown work key {}", key);
+    }
+  }
+
+  private void send(String workKey, String eventKey, SpecificRecord value) {
+    producer.send(new ProducerRecord<>(settings.eventsTopic(), eventKey, value), (md, e) -> {
+      if (e == null) {
+        kafkaHealthy = true;
+      } else {
+        kafkaHealthy = false;
+        LOG.warn("cluster {}: could not publish {} ({}); will retry", settings.cluster(),
+            eventKey, e.toString());
+        if (running) {
+          timers.schedule(() -> queue.add(workKey), settings.retryDelay().toMillis(),
+              TimeUnit.MILLISECONDS);
+        }
+      }
+    });
+  }
+
+  private void heartbeat() {
+    if (!synced) {
+      return;
+    }
+    ClusterHeartbeat hb = ClusterHeartbeat.newBuilder().setAgentVersion(settings.agentVersion())
+        .setRegion(settings.region()).setZones(settings.zones()).setLabels(settings.labels())
+        .setMeshKind(settings.meshKind()).setTime(clock.instant()).setStartedAt(startedAt)
+        .build();
+    producer.send(new ProducerRecord<>(settings.eventsTopic(),
+        EventKeys.heartbeat(settings.cluster()), hb), (md, e) -> kafkaHealthy = e == null);
+  }
+
+  static ServiceSnapshot snapshot(io.fabric8.kubernetes.api.model.Service s) {
+    var meta = s.getMetadata();
+    List<ServicePort> ports = s.getSpec() == null || s.getSpec().getPorts() == null ? List.of()
+        : s.getSpec().getPorts().stream().map(p -> new ServicePort(p.getName(), p.getPort(),
+            p.getProtocol() == null ? "TCP" : p.getProtocol(), p.getAppProtocol())).toList();
+    return ServiceSnapshot.newBuilder().setNamespace(meta.getNamespace())
+        .setName(meta.getName()).setUid(Objects.requireNonNullElse(meta.getUid(), ""))
+        .setCreationTimestamp(meta.getCreationTimestamp() == null ? Instant.EPOCH
+            : Instant.parse(meta.getCreationTimestamp()))
+        .setLabels(meta.getLabels() == null ? Map.of() : meta.getLabels())
+        .setPorts(ports).build();
+  }
+
+  /** Every slice of the service merged; null (a tombstone) when none is left. */
+  private EndpointSnapshot endpoints(String namespace, String service) {
+    List<EndpointSlice> all = slices.getIndexer().byIndex(BY_SERVICE, namespace + "/" + service);
+    if (all.isEmpty()) {
+      return null;
+    }
+    Map<String, EndpointPort> ports = new LinkedHashMap<>();
+    List<Endpoint> endpoints = new ArrayList<>();
+    for (EndpointSlice slice : all) {
+      if (slice.getPorts() != null) {
+        slice.getPorts().forEach(p -> ports.putIfAbsent(String.valueOf(p.getName()),
+            new EndpointPort(p.getName(), p.getPort() == null ? 0 : p.getPort(),
+                p.getProtocol() == null ? "TCP" : p.getProtocol(), p.getAppProtocol())));
+      }
+      if (slice.getEndpoints() == null) {
+        continue;
+      }
+      for (var e : slice.getEndpoints()) {
+        var c = e.getConditions();
+        // EndpointSlice semantics for unset conditions.
+        boolean ready = c == null || c.getReady() == null || c.getReady();
+        boolean serving = c == null || c.getServing() == null ? ready : c.getServing();
+        boolean terminating = c != null && Boolean.TRUE.equals(c.getTerminating());
+        endpoints.add(Endpoint.newBuilder().setAddresses(e.getAddresses()).setReady(ready)
+            .setServing(serving).setTerminating(terminating).setZone(e.getZone())
+            .setNode(e.getNodeName())
+            .setTargetName(e.getTargetRef() == null ? null : e.getTargetRef().getName())
+            .build());
+      }
+    }
+    endpoints.sort(java.util.Comparator.comparing(e -> String.join(",", e.getAddresses())));
+    return EndpointSnapshot.newBuilder().setNamespace(namespace).setServiceName(service)
+        .setPorts(new ArrayList<>(ports.values())).setEndpoints(endpoints).build();
+  }
+
+  private static Optional<String> serviceOf(EndpointSlice slice) {
+    Map<String, String> labels = slice.getMetadata().getLabels();
+    return Optional.ofNullable(labels == null ? null : labels.get("kubernetes.io/service-name"));
+  }
+
+  @Override
+  public void close() {
+    running = false;
+    queue.shutDown();
+    timers.shutdownNow();
+    informers.forEach(SharedIndexInformer::stop);
+    try {
+      worker.join(5_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

@@ -1,0 +1,190 @@
+package io.meshfed.agent.publish;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.ServiceBuilder;
+import io.fabric8.kubernetes.api.model.discovery.v1.EndpointBuilder;
+import io.fabric8.kubernetes.api.model.discovery.v1.EndpointConditionsBuilder;
+import io.fabric8.kubernetes.api.model.discovery.v1.EndpointPortBuilder;
+import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSliceBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
+import io.meshfed.avro.ClusterHeartbeat;
+import io.meshfed.avro.EndpointSnapshot;
+import io.meshfed.avro.FailoverServiceSpec;
+import io.meshfed.avro.MeshKind;
+import io.meshfed.avro.PolicyEvent;
+import io.meshfed.avro.ResourceKind;
+import io.meshfed.avro.ServiceSnapshot;
+import io.meshfed.registry.RegistryConfig;
+import io.meshfed.registry.SchemaRegistryClient;
+import io.meshfed.serde.AvroSerde;
+import io.meshfed.testing.KafkaStack;
+import io.meshfed.topics.EventKeys;
+import io.meshfed.topics.MeshfedTopics;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * The watch side of the agent on the fabric8 mock API server with the real broker and
+ * registry: what changes in the cluster reaches Kafka as the right records.
+ */
+@EnableKubernetesMockClient(crud = true)
+class PublishIntegrationTest {
+
+  @RegisterExtension
+  static final KafkaStack STACK = KafkaStack.withRegistry();
+  static KubernetesClient client;
+
+  private static final String CLUSTER = "mgmt-cluster";
+  private static MeshfedTopics topics;
+  private static ClusterPublisher publisher;
+  private static KafkaConsumer<String, SpecificRecord> consumer;
+  private static final Map<String, SpecificRecord> latest = new HashMap<>();
+  private static final List<String> keys = new ArrayList<>();
+
+  @BeforeAll
+  static void start() {
+    SchemaRegistryClient registry = new SchemaRegistryClient(
+        RegistryConfig.of(STACK.registryUrl()).withAutoRegister(true));
+    topics = new MeshfedTopics(registry);
+    String events = topics.clusterEvents().forCluster(CLUSTER).name();
+    STACK.kafka().createTopics(1, events);
+    var producer = new KafkaProducer<>(Map.<String, Object>of(
+        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, STACK.bootstrapServers(),
+        ProducerConfig.LINGER_MS_CONFIG, 0), new StringSerializer(),
+        AvroSerde.anyRecord(registry).serializer());
+    publisher = new ClusterPublisher(client, producer, new ClusterPublisher.Settings(CLUSTER,
+        events, true, "test", "us-east-1", List.of("us-east-1a"), Map.of("env", "prod"),
+        MeshKind.ISTIO, Duration.ofMillis(500), Duration.ofMinutes(5), Duration.ofMillis(200)),
+        Clock.systemUTC()).start();
+    consumer = new KafkaConsumer<>(Map.<String, Object>of(
+        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, STACK.bootstrapServers(),
+        ConsumerConfig.GROUP_ID_CONFIG, "publish-test",
+        ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"),
+        new StringDeserializer(), AvroSerde.anyRecord(registry).deserializer());
+    consumer.subscribe(List.of(events));
+  }
+
+  @AfterAll
+  static void stop() {
+    publisher.close();
+    consumer.close();
+  }
+
+  private static void poll() {
+    consumer.poll(Duration.ofMillis(200)).forEach(r -> {
+      latest.put(r.key(), r.value());
+      keys.add(r.key());
+    });
+  }
+
+  @Test
+  void servicesAndTheirEndpointSlicesArePublished() {
+    client.services().inNamespace("bookinfo").resource(new ServiceBuilder()
+        .withMetadata(new ObjectMetaBuilder().withName("reviews").withNamespace("bookinfo")
+            .withLabels(Map.of("app", "reviews")).withUid("uid-1")
+            .withCreationTimestamp("2026-11-22T09:00:00Z").build())
+        .withNewSpec().addNewPort().withName("http").withPort(9080).withProtocol("TCP")
+        .endPort().endSpec().build()).create();
+    client.discovery().v1().endpointSlices().inNamespace("bookinfo").resource(
+        new EndpointSliceBuilder()
+            .withMetadata(new ObjectMetaBuilder().withName("reviews-abc").withNamespace("bookinfo")
+                .withLabels(Map.of("kubernetes.io/service-name", "reviews")).build())
+            .withAddressType("IPv4")
+            .withEndpoints(
+                new EndpointBuilder().withAddresses("10.0.0.11").withZone("us-east-1a").build(),
+                new EndpointBuilder().withAddresses("10.0.0.12").withConditions(
+                    new EndpointConditionsBuilder().withReady(false).build()).build())
+            .withPorts(new EndpointPortBuilder().withName("http").withPort(9080).build())
+            .build()).create();
+
+    String serviceKey = EventKeys.service(CLUSTER, "bookinfo", "reviews");
+    String endpointsKey = EventKeys.endpoints(CLUSTER, "bookinfo", "reviews");
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+      poll();
+      assertThat(latest.get(serviceKey)).isInstanceOf(ServiceSnapshot.class);
+      assertThat(latest.get(endpointsKey)).isInstanceOf(EndpointSnapshot.class);
+    });
+    ServiceSnapshot service = (ServiceSnapshot) latest.get(serviceKey);
+    assertThat(service.getLabels()).containsEntry("app", "reviews");
+    assertThat(service.getPorts()).singleElement()
+        .satisfies(p -> assertThat(p.getNumber()).isEqualTo(9080));
+    EndpointSnapshot endpoints = (EndpointSnapshot) latest.get(endpointsKey);
+    assertThat(endpoints.getEndpoints()).extracting(e -> e.getAddresses().get(0) + " ready="
+        + e.getReady() + " serving=" + e.getServing()).containsExactly(
+            "10.0.0.11 ready=true serving=true", "10.0.0.12 ready=false serving=false");
+
+    client.services().inNamespace("bookinfo").withName("reviews").delete();
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+      poll();
+      assertThat(latest).containsKey(serviceKey);
+      assertThat(latest.get(serviceKey)).as("tombstone").isNull();
+    });
+  }
+
+  @Test
+  void heartbeatsCarryVersionAndLocality() {
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+      poll();
+      assertThat(latest.get(EventKeys.heartbeat(CLUSTER))).isInstanceOf(ClusterHeartbeat.class);
+    });
+    ClusterHeartbeat hb = (ClusterHeartbeat) latest.get(EventKeys.heartbeat(CLUSTER));
+    assertThat(hb.getRegion()).isEqualTo("us-east-1");
+    assertThat(hb.getZones()).containsExactly("us-east-1a");
+    assertThat(hb.getLabels()).containsEntry("env", "prod");
+    assertThat(hb.getAgentVersion()).isEqualTo("test");
+  }
+
+  @Test
+  void aFailoverServiceResourceIsPublishedAsAPolicyEvent() {
+    GenericKubernetesResource fs = new GenericKubernetesResource();
+    fs.setApiVersion("meshfed.io/v1alpha1");
+    fs.setKind("FailoverService");
+    fs.setMetadata(new ObjectMetaBuilder().withName("reviews-failover")
+        .withNamespace("service-mesh-hub").withGeneration(1L).withUid("uid-fs")
+        .withCreationTimestamp("2026-11-22T09:00:00Z").build());
+    fs.setAdditionalProperty("spec", Map.of(
+        "hostname", "reviews-failover.bookinfo.global",
+        "port", Map.of("number", 9080, "protocol", "http"),
+        "backingServices", List.of(
+            Map.of("kubeService", Map.of("name", "reviews", "namespace", "bookinfo",
+                "clusterName", "mgmt-cluster")),
+            Map.of("kubeService", Map.of("name", "reviews", "namespace", "bookinfo",
+                "clusterName", "remote-cluster")))));
+    client.genericKubernetesResources(ClusterPublisher.crd(ResourceKind.FailoverService))
+        .inNamespace("service-mesh-hub").resource(fs).create();
+    String key = EventKeys.policy(CLUSTER, ResourceKind.FailoverService, "service-mesh-hub",
+        "reviews-failover");
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+      poll();
+      assertThat(latest.get(key)).isInstanceOf(PolicyEvent.class);
+    });
+    PolicyEvent event = (PolicyEvent) latest.get(key);
+    assertThat(event.getGeneration()).isEqualTo(1);
+    FailoverServiceSpec spec = (FailoverServiceSpec) event.getSpec();
+    assertThat(spec.getHostname()).isEqualTo("reviews-failover.bookinfo.global");
+    assertThat(spec.getPort().getNumber()).isEqualTo(9080);
+    assertThat(spec.getBackingServices()).extracting(b -> b.getClusterName())
+        .containsExactly("mgmt-cluster", "remote-cluster");
+    assertThat(publisher.isSynced()).isTrue();
+  }
+}
