@@ -184,6 +184,11 @@ public final class Reconciler {
   }
 
   static ResourceDefinitionContext context(ObjectKind kind) {
+    return contextFor(kind);
+  }
+
+  /** How the client addresses objects of this kind (no discovery needed). */
+  public static ResourceDefinitionContext contextFor(ObjectKind kind) {
     return new ResourceDefinitionContext.Builder()
         .withGroup(kind.group())
         .withVersion(kind.version())

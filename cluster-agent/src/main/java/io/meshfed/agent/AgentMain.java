@@ -1,0 +1,59 @@
+package io.meshfed.agent;
+
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.meshfed.agent.config.AgentConfig;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * {@code agent --cluster NAME [--kubeconfig FILE] --config FILE}: in-cluster config when no
+ * kubeconfig is given.
+ */
+public final class AgentMain {
+
+  private AgentMain() {}
+
+  public static void main(String[] args) throws IOException, InterruptedException {
+    String cluster = null;
+    Path kubeconfig = null;
+    Path configFile = null;
+    for (int i = 0; i < args.length; i++) {
+      switch (args[i]) {
+        case "agent" -> { }
+        case "--cluster" -> cluster = args[++i];
+        case "--kubeconfig" -> kubeconfig = Path.of(args[++i]);
+        case "--config" -> configFile = Path.of(args[++i]);
+        default -> usage("unknown argument '" + args[i] + "'");
+      }
+    }
+    if (cluster == null || configFile == null) {
+      usage("--cluster and --config are required");
+    }
+    AgentConfig config = AgentConfig.load(cluster, configFile);
+    KubernetesClient client = kubeconfig == null ? new KubernetesClientBuilder().build()
+        : new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(
+            Files.readString(kubeconfig))).build();
+    ClusterAgent agent = new ClusterAgent(config, client).start();
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      try {
+        agent.close();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      client.close();
+      stopped.countDown();
+    }, "agent-shutdown"));
+    stopped.await();
+  }
+
+  private static void usage(String problem) {
+    System.err.println("meshfed agent: " + problem);
+    System.err.println("usage: meshfed agent --cluster NAME [--kubeconfig FILE] --config FILE");
+    System.exit(2);
+  }
+}

@@ -1,0 +1,117 @@
+package io.meshfed.agent;
+
+import com.sun.net.httpserver.HttpServer;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.meshfed.agent.apply.Backoff;
+import io.meshfed.agent.apply.ConfigApplier;
+import io.meshfed.agent.apply.ConfigFollower;
+import io.meshfed.agent.apply.IstioApplier;
+import io.meshfed.agent.apply.KubernetesApplier;
+import io.meshfed.agent.apply.Reconciler;
+import io.meshfed.agent.apply.StatusWriter;
+import io.meshfed.agent.config.AgentConfig;
+import io.meshfed.agent.publish.ClusterPublisher;
+import io.meshfed.avro.MeshKind;
+import io.meshfed.registry.SchemaRegistryClient;
+import io.meshfed.serde.AvroSerde;
+import io.meshfed.topics.MeshfedTopics;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Map;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+/**
+ * One cluster's agent, wired: the publisher (cluster → Kafka), the config follower (Kafka →
+ * cluster, acks, status) and {@code /healthz} + {@code /readyz}. Ready means: informers synced,
+ * config topic read to its end, and the last send to Kafka succeeded.
+ */
+public final class ClusterAgent implements AutoCloseable {
+
+  public static final String VERSION = "0.1.0";
+
+  private final ClusterPublisher publisher;
+  private final ConfigFollower follower;
+  private final Thread followerThread;
+  private final KafkaProducer<String, SpecificRecord> producer;
+  private final HttpServer health;
+
+  public ClusterAgent(AgentConfig config, KubernetesClient client) throws IOException {
+    SchemaRegistryClient registry = new SchemaRegistryClient(config.registry());
+    MeshfedTopics topics = new MeshfedTopics(registry);
+    var events = topics.clusterEvents().forCluster(config.cluster());
+    var configTopic = topics.clusterConfig().forCluster(config.cluster());
+    producer = new KafkaProducer<>(Map.<String, Object>of(
+        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
+        ProducerConfig.ACKS_CONFIG, "all",
+        ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
+        ProducerConfig.LINGER_MS_CONFIG, 1,
+        ProducerConfig.CLIENT_ID_CONFIG, "meshfed-agent-" + config.cluster()),
+        new StringSerializer(), AvroSerde.anyRecord(registry).serializer());
+    KafkaConsumer<String, SpecificRecord> consumer = new KafkaConsumer<>(Map.<String, Object>of(
+        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
+        ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
+        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
+        ConsumerConfig.CLIENT_ID_CONFIG, "meshfed-agent-config-" + config.cluster()),
+        new StringDeserializer(), AvroSerde.anyRecord(registry).deserializer());
+    ConfigApplier applier = config.applier() == MeshKind.ISTIO
+        ? new IstioApplier(config.namespace()) : new KubernetesApplier(config.namespace());
+    publisher = new ClusterPublisher(client, producer, new ClusterPublisher.Settings(
+        config.cluster(), events.name(), config.policySource(), VERSION, config.region(),
+        config.zones(), config.labels(), config.applier(), config.heartbeatInterval(),
+        config.resync(), Duration.ofSeconds(1)), Clock.systemUTC());
+    follower = new ConfigFollower(config.cluster(), configTopic, events, consumer, producer,
+        applier, new Reconciler(client, config.namespace(), applier.kinds(),
+            Backoff.ISTIO_AGENT), new StatusWriter(client), Clock.systemUTC());
+    followerThread = new Thread(follower, "config-follower-" + config.cluster());
+    health = HttpServer.create(new InetSocketAddress(config.healthPort()), 0);
+    health.createContext("/healthz", exchange -> respond(exchange, 200, "{\"status\":\"ok\"}"));
+    health.createContext("/readyz", exchange -> {
+      boolean ready = isReady();
+      respond(exchange, ready ? 200 : 503, "{\"ready\":" + ready + ",\"informersSynced\":"
+          + publisher.isSynced() + ",\"configCaughtUp\":" + follower.isCaughtUp()
+          + ",\"kafka\":\"" + (publisher.isKafkaHealthy() ? "ok" : "degraded") + "\"}");
+    });
+  }
+
+  public ClusterAgent start() {
+    publisher.start();
+    followerThread.start();
+    health.start();
+    return this;
+  }
+
+  public boolean isReady() {
+    return publisher.isSynced() && follower.isCaughtUp() && publisher.isKafkaHealthy();
+  }
+
+  public int healthPort() {
+    return health.getAddress().getPort();
+  }
+
+  private static void respond(com.sun.net.httpserver.HttpExchange exchange, int status,
+      String body) throws IOException {
+    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+    exchange.getResponseHeaders().add("Content-Type", "application/json");
+    exchange.sendResponseHeaders(status, bytes.length);
+    exchange.getResponseBody().write(bytes);
+    exchange.close();
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    health.stop(0);
+    publisher.close();
+    follower.close();
+    followerThread.join(10_000);
+    producer.close(Duration.ofSeconds(5));
+  }
+}

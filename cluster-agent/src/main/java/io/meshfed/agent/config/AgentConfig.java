@@ -1,0 +1,108 @@
+package io.meshfed.agent.config;
+
+import io.meshfed.avro.MeshKind;
+import io.meshfed.registry.RegistryConfig;
+import io.meshfed.topics.ClusterTopic;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+
+/**
+ * The agent's settings, typed and validated; a bad value fails at start with the key's name.
+ *
+ * @param cluster this cluster's name (a DNS-1123 label)
+ * @param bootstrapServers Kafka
+ * @param registry schema registry
+ * @param applier {@code istio} or {@code kubernetes}
+ * @param namespace namespace the agent writes its objects to
+ * @param policySource whether this cluster's meshfed resources are published
+ * @param region cluster region, or null
+ * @param zones zones the cluster spans
+ * @param labels cluster labels (FailoverPolicy priorityLabels)
+ * @param heartbeatInterval heartbeat period
+ * @param resync informer resync period
+ * @param healthPort port of /healthz and /readyz (0 = any free port)
+ */
+public record AgentConfig(String cluster, String bootstrapServers, RegistryConfig registry,
+    MeshKind applier, String namespace, boolean policySource, String region, List<String> zones,
+    Map<String, String> labels, Duration heartbeatInterval, Duration resync, int healthPort) {
+
+  public AgentConfig {
+    ClusterTopic.requireValidCluster(cluster);
+    if (applier != MeshKind.ISTIO && applier != MeshKind.KUBERNETES) {
+      throw new IllegalArgumentException("config key 'meshfed.agent.applier': " + applier
+          + " is not istio or kubernetes");
+    }
+    zones = List.copyOf(zones);
+    labels = Map.copyOf(labels);
+  }
+
+  public static AgentConfig load(String cluster, Path file) {
+    Properties p = new Properties();
+    if (file != null) {
+      try (InputStream in = Files.newInputStream(file)) {
+        p.load(in);
+      } catch (IOException e) {
+        throw new IllegalArgumentException("cannot read agent config " + file + ": " + e);
+      }
+    }
+    return fromProperties(cluster, p);
+  }
+
+  public static AgentConfig fromProperties(String cluster, Properties p) {
+    String applier = p.getProperty("meshfed.agent.applier", "istio").trim();
+    MeshKind kind = switch (applier) {
+      case "istio" -> MeshKind.ISTIO;
+      case "kubernetes" -> MeshKind.KUBERNETES;
+      default -> throw new IllegalArgumentException("config key 'meshfed.agent.applier': '"
+          + applier + "' is not istio or kubernetes");
+    };
+    Map<String, String> labels = new LinkedHashMap<>();
+    for (String pair : list(p.getProperty("meshfed.agent.labels", ""))) {
+      String[] kv = pair.split("=", 2);
+      if (kv.length != 2) {
+        throw new IllegalArgumentException("config key 'meshfed.agent.labels': '" + pair
+            + "' is not key=value");
+      }
+      labels.put(kv[0].trim(), kv[1].trim());
+    }
+    return new AgentConfig(cluster, required(p, "meshfed.bootstrap.servers"),
+        RegistryConfig.of(required(p, "meshfed.registry.url")).withAutoRegister(
+            Boolean.parseBoolean(p.getProperty("meshfed.registry.auto.register", "false"))),
+        kind, p.getProperty("meshfed.agent.namespace", "meshfed"),
+        Boolean.parseBoolean(p.getProperty("meshfed.agent.policy.source", "false")),
+        p.getProperty("meshfed.agent.region"), list(p.getProperty("meshfed.agent.zones", "")),
+        labels, millis(p, "meshfed.agent.heartbeat.interval.ms", 5_000),
+        millis(p, "meshfed.agent.resync.ms", 300_000),
+        (int) millis(p, "meshfed.agent.health.port", 8081).toMillis());
+  }
+
+  private static List<String> list(String value) {
+    return Arrays.stream(value.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
+  }
+
+  private static String required(Properties p, String key) {
+    String value = p.getProperty(key);
+    if (value == null || value.isBlank()) {
+      throw new IllegalArgumentException("config key '" + key + "' is required");
+    }
+    return value.trim();
+  }
+
+  private static Duration millis(Properties p, String key, long fallback) {
+    String value = p.getProperty(key);
+    try {
+      return Duration.ofMillis(value == null ? fallback : Long.parseLong(value.trim()));
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("config key '" + key + "': '" + value
+          + "' is not a whole number");
+    }
+  }
+}
