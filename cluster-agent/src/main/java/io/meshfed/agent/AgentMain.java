@@ -34,9 +34,12 @@ public final class AgentMain {
       usage("--cluster and --config are required");
     }
     AgentConfig config = AgentConfig.load(cluster, configFile);
-    KubernetesClient client = kubeconfig == null ? new KubernetesClientBuilder().build()
-        : new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(
-            Files.readString(kubeconfig))).build();
+    Config kube = kubeconfig == null ? Config.autoConfigure(null)
+        : Config.fromKubeconfig(Files.readString(kubeconfig));
+    // The agent retries with its own backoff (200 ms doubling, 10 tries), so writes are not
+    // retried twice over by the client.
+    kube.setRequestRetryBackoffLimit(0);
+    KubernetesClient client = new KubernetesClientBuilder().withConfig(kube).build();
     ClusterAgent agent = new ClusterAgent(config, client).start();
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
