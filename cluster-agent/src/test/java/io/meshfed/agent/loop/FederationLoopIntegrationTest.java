@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
-import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
 import io.meshfed.agent.ClusterAgent;
+import io.meshfed.agent.MeshfedResources;
 import io.meshfed.agent.SimulatedCluster;
 import io.meshfed.agent.apply.IstioApplier;
 import io.meshfed.agent.apply.KubernetesApplier;
@@ -122,32 +122,13 @@ class FederationLoopIntegrationTest {
     ClusterAgent mgmtAgent = agent("mgmt-cluster", mgmt, "istio", true, "us-east-1");
     ClusterAgent remoteAgent = agent("remote-cluster", remote, "kubernetes", false, "eu-west-1");
 
-    var policies = mgmt.client();
-    GenericKubernetesResource odp = new GenericKubernetesResource();
-    odp.setApiVersion("meshfed.io/v1alpha1");
-    odp.setKind("OutlierDetectionPolicy");
-    odp.setMetadata(new ObjectMetaBuilder().withName("mgmt-reviews-outlier")
-        .withNamespace("service-mesh-hub").withGeneration(1L).build());
-    odp.setAdditionalProperty("spec", Map.of(
-        "destinations", List.of(Map.of("name", "reviews-failover")),
-        "outlierDetection", Map.of("consecutiveErrors", 1)));
-    policies.genericKubernetesResources(ClusterPublisher.crd(ResourceKind.OutlierDetectionPolicy))
-        .inNamespace("service-mesh-hub").resource(odp).create();
-    GenericKubernetesResource fs = new GenericKubernetesResource();
-    fs.setApiVersion("meshfed.io/v1alpha1");
-    fs.setKind("FailoverService");
-    fs.setMetadata(new ObjectMetaBuilder().withName("reviews-failover")
-        .withNamespace("service-mesh-hub").withGeneration(1L).build());
-    fs.setAdditionalProperty("spec", Map.of(
-        "hostname", "reviews-failover.bookinfo.global",
-        "port", Map.of("number", 9080, "protocol", "http"),
-        "backingServices", List.of(
-            Map.of("kubeService", Map.of("name", "reviews", "namespace", "bookinfo",
-                "clusterName", "mgmt-cluster")),
-            Map.of("kubeService", Map.of("name", "reviews", "namespace", "bookinfo",
-                "clusterName", "remote-cluster")))));
-    policies.genericKubernetesResources(ClusterPublisher.crd(ResourceKind.FailoverService))
-        .inNamespace("service-mesh-hub").resource(fs).create();
+    mgmt.client().genericKubernetesResources(
+        ClusterPublisher.crd(ResourceKind.OutlierDetectionPolicy))
+        .inNamespace("service-mesh-hub").resource(MeshfedResources.reviewsOutlierPolicy())
+        .create();
+    mgmt.client().genericKubernetesResources(ClusterPublisher.crd(ResourceKind.FailoverService))
+        .inNamespace("service-mesh-hub").resource(MeshfedResources.reviewsFailoverService())
+        .create();
 
     await().atMost(Duration.ofSeconds(90)).untilAsserted(() -> {
       assertThat(serviceEntryEndpoints(mgmt)).extracting(e -> e.get("address") + "="

@@ -12,6 +12,7 @@ import io.fabric8.kubernetes.api.model.discovery.v1.EndpointPortBuilder;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSliceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
+import io.meshfed.agent.MeshfedResources;
 import io.meshfed.avro.ClusterHeartbeat;
 import io.meshfed.avro.EndpointSnapshot;
 import io.meshfed.avro.FailoverServiceSpec;
@@ -156,20 +157,7 @@ class PublishIntegrationTest {
 
   @Test
   void aFailoverServiceResourceIsPublishedAsAPolicyEvent() {
-    GenericKubernetesResource fs = new GenericKubernetesResource();
-    fs.setApiVersion("meshfed.io/v1alpha1");
-    fs.setKind("FailoverService");
-    fs.setMetadata(new ObjectMetaBuilder().withName("reviews-failover")
-        .withNamespace("service-mesh-hub").withGeneration(1L).withUid("uid-fs")
-        .withCreationTimestamp("2026-11-22T09:00:00Z").build());
-    fs.setAdditionalProperty("spec", Map.of(
-        "hostname", "reviews-failover.bookinfo.global",
-        "port", Map.of("number", 9080, "protocol", "http"),
-        "backingServices", List.of(
-            Map.of("kubeService", Map.of("name", "reviews", "namespace", "bookinfo",
-                "clusterName", "mgmt-cluster")),
-            Map.of("kubeService", Map.of("name", "reviews", "namespace", "bookinfo",
-                "clusterName", "remote-cluster")))));
+    GenericKubernetesResource fs = MeshfedResources.reviewsFailoverService();
     client.genericKubernetesResources(ClusterPublisher.crd(ResourceKind.FailoverService))
         .inNamespace("service-mesh-hub").resource(fs).create();
     String key = EventKeys.policy(CLUSTER, ResourceKind.FailoverService, "service-mesh-hub",
