@@ -1,4 +1,4 @@
-package io.meshfed.agent;
+package io.meshfed.launcher;
 
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
@@ -13,7 +13,6 @@ import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
-import java.io.FileInputStream;
 import java.io.IOException;
 import java.util.HashMap;
 import java.util.List;
@@ -34,7 +33,7 @@ public final class SimulatedCluster implements AutoCloseable {
         new KubernetesCrudDispatcher(), false);
     server.init();
     client = server.createClient();
-    try (var in = new FileInputStream("deploy/crds.yaml")) {
+    try (var in = SimulatedCluster.class.getResourceAsStream("/deploy/crds.yaml")) {
       for (Object crd : (List<?>) Serialization.unmarshal(in)) {
         client.apiextensions().v1().customResourceDefinitions()
             .resource((CustomResourceDefinition) crd).create();
@@ -48,6 +47,16 @@ public final class SimulatedCluster implements AutoCloseable {
 
   public KubernetesMockServer server() {
     return server;
+  }
+
+  /** A kubeconfig pointing at this simulated API server. */
+  public String kubeconfig(String name) {
+    String url = client.getMasterUrl().toString();
+    return "apiVersion: v1\nkind: Config\nclusters:\n- name: " + name + "\n  cluster:\n"
+        + "    server: " + url + "\n    insecure-skip-tls-verify: true\ncontexts:\n- name: "
+        + name + "\n  context:\n    cluster: " + name + "\n    user: " + name + "\n"
+        + "current-context: " + name + "\nusers:\n- name: " + name + "\n  user:\n"
+        + "    token: simulated\n";
   }
 
   public void service(String namespace, String name, Map<String, String> labels, int port) {
@@ -78,6 +87,14 @@ public final class SimulatedCluster implements AutoCloseable {
       slice.getMetadata().setResourceVersion(existing.getMetadata().getResourceVersion());
       ops.resource(slice).update();
     }
+  }
+
+  /** Addresses of ready endpoints in the EndpointSlices of {@code namespace}, sorted. */
+  public List<String> readyAddresses(String namespace) {
+    return client.discovery().v1().endpointSlices().inNamespace(namespace).list().getItems()
+        .stream().filter(s -> s.getEndpoints() != null).flatMap(s -> s.getEndpoints().stream())
+        .filter(e -> e.getConditions() != null && Boolean.TRUE.equals(e.getConditions().getReady()))
+        .map(e -> e.getAddresses().get(0)).sorted().toList();
   }
 
   @Override

@@ -1,0 +1,231 @@
+package io.meshfed.launcher;
+
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.meshfed.agent.apply.IstioApplier;
+import io.meshfed.agent.apply.Reconciler;
+import io.meshfed.agent.publish.ClusterPublisher;
+import io.meshfed.avro.FailoverDecision;
+import io.meshfed.avro.ReasonCode;
+import io.meshfed.avro.ResourceKind;
+import io.meshfed.registry.RegistryConfig;
+import io.meshfed.registry.SchemaRegistryClient;
+import io.meshfed.serde.AvroSerde;
+import io.meshfed.topics.MeshfedTopics;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.function.Supplier;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+
+/**
+ * The Service Mesh Hub failover walkthrough on the embedded stack, with bookinfo's reviews:
+ * v1 and v2 on mgmt-cluster, v3 on remote-cluster. Every step has a bound; the timeline shows
+ * when each step converged and how long it took from the event that caused it. The result says
+ * which step did not converge, if one did not.
+ */
+public final class Demo {
+
+  static final String MGMT = "mgmt-cluster";
+  static final String REMOTE = "remote-cluster";
+  private static final DateTimeFormatter CLOCK =
+      DateTimeFormatter.ofPattern("HH:mm:ss.SSS").withZone(ZoneOffset.UTC);
+
+  /** One line of the timeline. */
+  public record Step(String name, Instant at, long millis, boolean ok, String detail) {}
+
+  /** What the demo saw. */
+  public record Result(List<Step> steps) {
+    public boolean succeeded() {
+      return steps.stream().allMatch(Step::ok);
+    }
+
+    public String failedStep() {
+      return steps.stream().filter(s -> !s.ok()).map(Step::name).findFirst().orElse(null);
+    }
+  }
+
+  private final EmbeddedStack stack;
+  private final PrintStream out;
+  private final Duration damping;
+  private final List<Step> steps = new ArrayList<>();
+  private final Queue<FailoverDecision> decisions = new ConcurrentLinkedQueue<>();
+
+  Demo(EmbeddedStack stack, PrintStream out, Duration damping) {
+    this.stack = stack;
+    this.out = out;
+    this.damping = damping;
+  }
+
+  /** Starts the stack in {@code settings.dir()}, runs the walkthrough, stops the stack. */
+  public static Result run(EmbeddedStack.Settings settings, PrintStream out) throws Exception {
+    long started = System.nanoTime();
+    out.println("meshfed demo: starting Kafka, the schema registry, the topology and "
+        + settings.clusters().size() + " simulated clusters in " + settings.dir());
+    try (EmbeddedStack stack = EmbeddedStack.start(settings)) {
+      Demo demo = new Demo(stack, out, settings.damping());
+      long up = (System.nanoTime() - started) / 1_000_000;
+      demo.record("stack up (broker, registry, topology, agents)", up, true,
+          "bootstrap " + stack.bootstrapServers() + ", registry " + stack.registryUrl());
+      return demo.walkthrough();
+    }
+  }
+
+  Result walkthrough() throws Exception {
+    SimulatedCluster mgmt = stack.cluster(MGMT);
+    SimulatedCluster remote = stack.cluster(REMOTE);
+    Thread watcher = watchDecisions();
+    try {
+      mgmt.service("bookinfo", "reviews", Map.of("app", "reviews"), 9080);
+      mgmt.endpoints("bookinfo", "reviews", 9080, true, "10.0.0.11", "10.0.0.12");
+      remote.service("bookinfo", "reviews", Map.of("app", "reviews"), 9080);
+      remote.endpoints("bookinfo", "reviews", 9080, true, "10.1.0.21");
+      out.println("  bookinfo reviews: v1 10.0.0.11 and v2 10.0.0.12 on " + MGMT
+          + ", v3 10.1.0.21 on " + REMOTE);
+      long t = System.nanoTime();
+      List<String> applied = new ArrayList<>();
+      for (String file : List.of("outlier-policy.yaml", "failover-service.yaml")) {
+        try (InputStream yaml = Demo.class.getResourceAsStream("/examples/walkthrough/" + file)) {
+          applied.addAll(EmbeddedStack.apply(mgmt, yaml));
+        }
+      }
+      out.println("  applied to " + MGMT + ": " + String.join(", ", applied));
+      if (!await("status ACCEPTED", t, Duration.ofSeconds(60),
+          () -> "ACCEPTED".equals(state(mgmt)), () -> "state " + state(mgmt))
+          || !await("traffic on " + MGMT + " (applied in both clusters)", t,
+              Duration.ofSeconds(30),
+              () -> routes(mgmt).equals(List.of("10.0.0.11=50", "10.0.0.12=50"))
+                  && remote.readyAddresses("meshfed").equals(List.of("10.0.0.11", "10.0.0.12")),
+              () -> MGMT + " " + routes(mgmt) + ", " + REMOTE + " "
+                  + remote.readyAddresses("meshfed"))) {
+        return new Result(steps);
+      }
+
+      decisions.clear();
+      t = System.nanoTime();
+      mgmt.endpoints("bookinfo", "reviews", 9080, false, "10.0.0.11", "10.0.0.12");
+      out.println("  reviews v1 and v2 on " + MGMT + " become unready");
+      boolean ok = await("decision: fail over", t, Duration.ofSeconds(10),
+          () -> decisions.stream().anyMatch(d -> d.getReasonCode() == ReasonCode.TIER_UNHEALTHY),
+          () -> decisions.toString());
+      decisions.stream().filter(d -> d.getReasonCode() == ReasonCode.TIER_UNHEALTHY).findFirst()
+          .ifPresent(d -> out.println("    reason: " + d.getReason()));
+      ok = ok && await("applied in " + MGMT + ": all traffic to " + REMOTE, t,
+          Duration.ofSeconds(10), () -> routes(mgmt).equals(List.of("10.1.0.21=100")),
+          () -> routes(mgmt).toString());
+      ok = ok && await("applied in " + REMOTE + ": all traffic to " + REMOTE, t,
+          Duration.ofSeconds(10),
+          () -> remote.readyAddresses("meshfed").equals(List.of("10.1.0.21")),
+          () -> remote.readyAddresses("meshfed").toString());
+      if (!ok) {
+        return new Result(steps);
+      }
+
+      decisions.clear();
+      t = System.nanoTime();
+      mgmt.endpoints("bookinfo", "reviews", 9080, true, "10.0.0.11", "10.0.0.12");
+      out.println("  reviews v1 and v2 restored; failback waits " + damping.toMillis()
+          + " ms of health (damping)");
+      Duration bound = damping.plusSeconds(10);
+      ok = await("decision: fail back", t, bound,
+          () -> decisions.stream().anyMatch(d -> d.getReasonCode() == ReasonCode.TIER_RECOVERED),
+          () -> decisions.toString());
+      decisions.stream().filter(d -> d.getReasonCode() == ReasonCode.TIER_RECOVERED).findFirst()
+          .ifPresent(d -> out.println("    reason: " + d.getReason()));
+      ok = ok && await("applied in " + MGMT + ": traffic back on " + MGMT, t, bound,
+          () -> routes(mgmt).equals(List.of("10.0.0.11=50", "10.0.0.12=50")),
+          () -> routes(mgmt).toString());
+      if (ok) {
+        await("applied in " + REMOTE + ": traffic back on " + MGMT, t, bound,
+            () -> remote.readyAddresses("meshfed").equals(List.of("10.0.0.11", "10.0.0.12")),
+            () -> remote.readyAddresses("meshfed").toString());
+      }
+      return new Result(steps);
+    } finally {
+      watcher.interrupt();
+      watcher.join(5_000);
+    }
+  }
+
+  /** Polls {@code done} until it holds or the bound passes; records the step either way. */
+  private boolean await(String step, long since, Duration bound, Supplier<Boolean> done,
+      Supplier<String> state) throws InterruptedException {
+    long deadline = since + bound.toNanos();
+    while (System.nanoTime() < deadline) {
+      if (done.get()) {
+        record(step, (System.nanoTime() - since) / 1_000_000, true, "");
+        return true;
+      }
+      java.util.concurrent.locks.LockSupport.parkNanos(5_000_000);
+      if (Thread.interrupted()) {
+        throw new InterruptedException();
+      }
+    }
+    record(step, bound.toMillis(), false, "did not converge within " + bound.toMillis()
+        + " ms; last seen: " + state.get());
+    return false;
+  }
+
+  private void record(String step, long millis, boolean ok, String detail) {
+    Step s = new Step(step, Instant.now(), millis, ok, detail);
+    steps.add(s);
+    out.printf("%s  %-4s %-55s %6d ms%s%n", CLOCK.format(s.at()), ok ? "ok" : "FAIL", step,
+        millis, detail.isEmpty() ? "" : "  (" + detail + ")");
+  }
+
+  private Thread watchDecisions() {
+    SchemaRegistryClient registry = new SchemaRegistryClient(
+        RegistryConfig.of(stack.registryUrl()));
+    Thread t = new Thread(() -> {
+      try (var consumer = new KafkaConsumer<>(Map.<String, Object>of(
+          ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers(),
+          ConsumerConfig.GROUP_ID_CONFIG, "meshfed-demo-" + System.nanoTime(),
+          ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest",
+          ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"),
+          new StringDeserializer(), AvroSerde.of(FailoverDecision.class, registry)
+              .deserializer())) {
+        consumer.subscribe(List.of(MeshfedTopics.FAILOVER_EVENTS));
+        while (!Thread.currentThread().isInterrupted()) {
+          consumer.poll(Duration.ofMillis(50)).forEach(r -> decisions.add(r.value()));
+        }
+      } catch (org.apache.kafka.common.errors.InterruptException stopping) {
+        // demo finished
+      }
+    }, "demo-decisions");
+    t.setDaemon(true);
+    t.start();
+    return t;
+  }
+
+  /** The mgmt-cluster ServiceEntry's endpoints as address=weight, sorted. */
+  @SuppressWarnings("unchecked")
+  static List<String> routes(SimulatedCluster cluster) {
+    var items = cluster.client().genericKubernetesResources(
+        Reconciler.contextFor(IstioApplier.SERVICE_ENTRY)).inNamespace("meshfed").list()
+        .getItems();
+    if (items.isEmpty()) {
+      return List.of();
+    }
+    var spec = (Map<String, Object>) items.get(0).getAdditionalProperties().get("spec");
+    return ((List<Map<String, Object>>) spec.get("endpoints")).stream()
+        .map(e -> e.get("address") + "=" + e.get("weight")).sorted().toList();
+  }
+
+  @SuppressWarnings("unchecked")
+  static String state(SimulatedCluster cluster) {
+    GenericKubernetesResource fs = cluster.client().genericKubernetesResources(
+        ClusterPublisher.crd(ResourceKind.FailoverService)).inNamespace("service-mesh-hub")
+        .withName("reviews-failover").get();
+    Object status = fs == null ? null : fs.getAdditionalProperties().get("status");
+    return status == null ? "none" : String.valueOf(((Map<String, Object>) status).get("state"));
+  }
+}

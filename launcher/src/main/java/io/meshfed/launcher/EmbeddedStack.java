@@ -1,0 +1,172 @@
+package io.meshfed.launcher;
+
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import io.meshfed.agent.ClusterAgent;
+import io.meshfed.agent.config.AgentConfig;
+import io.meshfed.agent.publish.ClusterPublisher;
+import io.meshfed.avro.ResourceKind;
+import io.meshfed.registry.RegistryConfig;
+import io.meshfed.testing.EmbeddedKafka;
+import io.meshfed.testing.EmbeddedSchemaRegistry;
+import io.meshfed.topology.TopologyMain;
+import io.meshfed.topology.admin.TopicProvisioner;
+import io.meshfed.topology.config.TopologyConfig;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import org.apache.kafka.streams.KafkaStreams;
+
+/**
+ * Everything meshfed needs on one machine: a real Kafka broker (KRaft, in-process, data under
+ * the work directory), Apicurio Registry (child process), the topology, and one simulated
+ * Kubernetes cluster per name with its own agent. The first cluster is the policy source and
+ * applies Istio objects; the others apply Kubernetes Services and EndpointSlices.
+ */
+public final class EmbeddedStack implements AutoCloseable {
+
+  /** How the stack is laid out. */
+  public record Settings(Path dir, List<String> clusters, Duration damping, Duration ttl) {}
+
+  private final Settings settings;
+  private final List<AutoCloseable> running = new ArrayList<>();
+  private final Map<String, SimulatedCluster> clusters = new LinkedHashMap<>();
+  private EmbeddedKafka kafka;
+  private EmbeddedSchemaRegistry registry;
+  private KafkaStreams topology;
+
+  private EmbeddedStack(Settings settings) {
+    this.settings = settings;
+  }
+
+  public static EmbeddedStack start(Settings settings) throws Exception {
+    EmbeddedStack stack = new EmbeddedStack(settings);
+    try {
+      stack.boot();
+      return stack;
+    } catch (Exception e) {
+      stack.close();
+      throw e;
+    }
+  }
+
+  private void boot() throws Exception {
+    Files.createDirectories(settings.dir());
+    registry = EmbeddedSchemaRegistry.launch(settings.dir().resolve("registry"));
+    running.add(registry);
+    kafka = EmbeddedKafka.start(settings.dir().resolve("kafka"));
+    running.add(kafka);
+    registry.awaitReady();
+    for (String cluster : settings.clusters()) {
+      TopicProvisioner.addCluster(kafka.bootstrapServers(), cluster, (short) 1);
+    }
+    TopologyConfig config = TopologyConfig.defaults(kafka.bootstrapServers(),
+            RegistryConfig.of(registry.confluentApiUrl()).withAutoRegister(true),
+            Set.of(settings.clusters().get(0)))
+        .withStateDir(settings.dir().resolve("streams"))
+        .withTimers(settings.ttl(), settings.damping(), Duration.ofMillis(200));
+    topology = TopologyMain.start(config);
+    running.add(() -> topology.close(Duration.ofSeconds(30)));
+    String[][] localities = {{"us-east-1", "us-east-1a"}, {"eu-west-1", "eu-west-1a"},
+        {"ap-south-1", "ap-south-1a"}};
+    for (int i = 0; i < settings.clusters().size(); i++) {
+      String name = settings.clusters().get(i);
+      SimulatedCluster cluster = new SimulatedCluster();
+      running.add(cluster);
+      clusters.put(name, cluster);
+      Files.writeString(settings.dir().resolve(name + ".kubeconfig"), cluster.kubeconfig(name));
+      String[] locality = localities[i % localities.length];
+      Properties p = new Properties();
+      p.setProperty("meshfed.bootstrap.servers", kafka.bootstrapServers());
+      p.setProperty("meshfed.registry.url", registry.confluentApiUrl());
+      p.setProperty("meshfed.registry.auto.register", "true");
+      p.setProperty("meshfed.agent.applier", i == 0 ? "istio" : "kubernetes");
+      p.setProperty("meshfed.agent.policy.source", String.valueOf(i == 0));
+      p.setProperty("meshfed.agent.region", locality[0]);
+      p.setProperty("meshfed.agent.zones", locality[1]);
+      p.setProperty("meshfed.agent.heartbeat.interval.ms", "1000");
+      p.setProperty("meshfed.agent.health.port", "0");
+      ClusterAgent agent = new ClusterAgent(AgentConfig.fromProperties(name, p),
+          cluster.client()).start();
+      running.add(agent);
+    }
+  }
+
+  public boolean isRunning() {
+    return topology.state() == KafkaStreams.State.RUNNING;
+  }
+
+  public String bootstrapServers() {
+    return kafka.bootstrapServers();
+  }
+
+  public String registryUrl() {
+    return registry.confluentApiUrl();
+  }
+
+  public SimulatedCluster cluster(String name) {
+    SimulatedCluster cluster = clusters.get(name);
+    if (cluster == null) {
+      throw new IllegalArgumentException("no simulated cluster '" + name + "'; clusters: "
+          + clusters.keySet());
+    }
+    return cluster;
+  }
+
+  public Map<String, SimulatedCluster> clusters() {
+    return Collections.unmodifiableMap(clusters);
+  }
+
+  /** Creates or replaces the meshfed resources of a YAML stream in a cluster. */
+  public static List<String> apply(SimulatedCluster cluster, InputStream yaml) throws IOException {
+    List<String> applied = new ArrayList<>();
+    Object parsed = Serialization.unmarshal(yaml);
+    List<?> items = parsed instanceof List<?> l ? l : List.of(parsed);
+    for (Object item : items) {
+      HasMetadata object = (HasMetadata) item;
+      GenericKubernetesResource r = Serialization.unmarshal(Serialization.asJson(object),
+          GenericKubernetesResource.class);
+      ResourceKind kind = ResourceKind.valueOf(r.getKind());
+      String ns = r.getMetadata().getNamespace() == null ? "default"
+          : r.getMetadata().getNamespace();
+      var ops = cluster.client().genericKubernetesResources(ClusterPublisher.crd(kind))
+          .inNamespace(ns);
+      GenericKubernetesResource existing = ops.withName(r.getMetadata().getName()).get();
+      if (existing == null) {
+        r.getMetadata().setGeneration(1L);
+        ops.resource(r).create();
+      } else {
+        r.getMetadata().setResourceVersion(existing.getMetadata().getResourceVersion());
+        r.getMetadata().setGeneration(existing.getMetadata().getGeneration() == null ? 1L
+            : existing.getMetadata().getGeneration() + 1);
+        ops.resource(r).update();
+      }
+      applied.add(kind + "/" + ns + "/" + r.getMetadata().getName());
+    }
+    return applied;
+  }
+
+  @Override
+  public void close() {
+    List<AutoCloseable> reverse = new ArrayList<>(running);
+    Collections.reverse(reverse);
+    for (AutoCloseable c : reverse) {
+      try {
+        c.close();
+      } catch (Exception e) {
+        System.err.println("meshfed: while stopping: " + e);
+      }
+    }
+    running.clear();
+  }
+}

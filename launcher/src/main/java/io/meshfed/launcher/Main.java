@@ -1,0 +1,95 @@
+package io.meshfed.launcher;
+
+import io.meshfed.agent.AgentMain;
+import io.meshfed.topology.admin.TopicProvisioner;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** The {@code meshfed} command. Exit codes: 0 ok, 1 failed/not found, 2 usage, 3 unreachable. */
+@Command(name = "meshfed", mixinStandardHelpOptions = true, version = "meshfed 0.1.0",
+    description = "Multi-cluster service federation on Kafka.",
+    subcommands = {Main.DemoCommand.class, Main.AgentCommand.class, Main.AdminCommand.class})
+public final class Main implements Runnable {
+
+  @Override
+  public void run() {
+    CommandLine.usage(this, System.out);
+  }
+
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new Main()).execute(args));
+  }
+
+  @Command(name = "demo", description = "Run the Service Mesh Hub failover walkthrough on an"
+      + " embedded stack (Kafka, registry, topology, two simulated clusters with agents).")
+  static final class DemoCommand implements Callable<Integer> {
+    @Option(names = "--dir", description = "work directory (default: a new temporary one)")
+    Path dir;
+
+    @Option(names = "--damping", defaultValue = "5s",
+        description = "failback damping, e.g. 5s (default ${DEFAULT-VALUE})")
+    String damping;
+
+    @Override
+    public Integer call() throws Exception {
+      Path work = dir != null ? dir : java.nio.file.Files.createTempDirectory("meshfed-demo");
+      Duration hold = Duration.parse("PT" + damping.toUpperCase());
+      Demo.Result result = Demo.run(new EmbeddedStack.Settings(work,
+          List.of(Demo.MGMT, Demo.REMOTE), hold, Duration.ofSeconds(10)), System.out);
+      if (result.succeeded()) {
+        System.out.println("meshfed demo: failover and failback converged in every cluster");
+        return 0;
+      }
+      System.out.println("meshfed demo: step '" + result.failedStep() + "' did not converge");
+      return 1;
+    }
+  }
+
+  @Command(name = "agent", description = "Run a cluster agent.")
+  static final class AgentCommand implements Callable<Integer> {
+    @Parameters(arity = "0..*", hidden = true)
+    List<String> args = List.of();
+
+    @Override
+    public Integer call() throws Exception {
+      AgentMain.main(args.toArray(String[]::new));
+      return 0;
+    }
+  }
+
+  @Command(name = "admin", description = "Administration.",
+      subcommands = {AddClusterCommand.class})
+  static final class AdminCommand implements Runnable {
+    @Override
+    public void run() {
+      CommandLine.usage(this, System.out);
+    }
+  }
+
+  @Command(name = "add-cluster", description = "Create a cluster's events and config topics"
+      + " (idempotent).")
+  static final class AddClusterCommand implements Callable<Integer> {
+    @Parameters(index = "0", description = "cluster name (DNS-1123 label)")
+    String cluster;
+
+    @Option(names = "--bootstrap-servers", defaultValue = "localhost:9092")
+    String bootstrap;
+
+    @Option(names = "--replication-factor", defaultValue = "1")
+    short replication;
+
+    @Override
+    public Integer call() {
+      List<String> created = TopicProvisioner.addCluster(bootstrap, cluster, replication);
+      System.out.println(created.isEmpty() ? "cluster " + cluster + ": topics already exist"
+          : "cluster " + cluster + ": created " + String.join(", ", created));
+      return 0;
+    }
+  }
+}
