@@ -94,31 +94,46 @@ public final class ClusterPublisher implements AutoCloseable {
 
   /** Starts the informers, the worker and the heartbeat. */
   public ClusterPublisher start() {
-    long resync = settings.resync().toMillis();
-    services = client.services().inAnyNamespace().inform(
-        handler(s -> "Service/" + s.getMetadata().getNamespace() + "/" + s.getMetadata().getName()),
-        resync);
-    slices = client.discovery().v1().endpointSlices().inAnyNamespace().inform(
-        handler(s -> serviceOf(s).map(name -> "Endpoints/" + s.getMetadata().getNamespace() + "/"
-            + name).orElse(null)), resync);
+    services = inform(client.services().inAnyNamespace().runnableInformer(resync()),
+        s -> "Service/" + s.getMetadata().getNamespace() + "/" + s.getMetadata().getName());
+    slices = client.discovery().v1().endpointSlices().inAnyNamespace()
+        .runnableInformer(resync());
     slices.addIndexers(Map.of(BY_SERVICE, s -> serviceOf(s)
         .map(name -> List.of(s.getMetadata().getNamespace() + "/" + name)).orElse(List.of())));
-    informers.add(services);
-    informers.add(slices);
+    inform(slices, s -> serviceOf(s).map(name -> "Endpoints/" + s.getMetadata().getNamespace()
+        + "/" + name).orElse(null));
     if (settings.policySource()) {
       for (ResourceKind kind : PLURALS.keySet()) {
-        SharedIndexInformer<GenericKubernetesResource> informer = client
-            .genericKubernetesResources(crd(kind)).inAnyNamespace()
-            .inform(handler(r -> "Policy/" + kind + "/" + r.getMetadata().getNamespace() + "/"
-                + r.getMetadata().getName()), resync);
-        policies.put(kind, informer);
-        informers.add(informer);
+        policies.put(kind, inform(client.genericKubernetesResources(crd(kind)).inAnyNamespace()
+            .runnableInformer(resync()), r -> "Policy/" + kind + "/"
+                + r.getMetadata().getNamespace() + "/" + r.getMetadata().getName()));
       }
     }
     worker.start();
     timers.scheduleAtFixedRate(this::heartbeat, 0, settings.heartbeatInterval().toMillis(),
         TimeUnit.MILLISECONDS);
     return this;
+  }
+
+  private long resync() {
+    return settings.resync().toMillis();
+  }
+
+  /**
+   * Starts an informer whose handler enqueues keys. A failing list or watch — at start too, e.g.
+   * a watch the server ends with 410 Gone — is retried by the informer, never fatal.
+   */
+  private <T extends HasMetadata> SharedIndexInformer<T> inform(SharedIndexInformer<T> informer,
+      Function<T, String> key) {
+    informer.addEventHandler(handler(key));
+    informer.exceptionHandler((started, t) -> {
+      LOG.warn("cluster {}: informer error ({}), retrying: {}", settings.cluster(),
+          started ? "running" : "starting", t.toString());
+      return true;
+    });
+    informer.start();
+    informers.add(informer);
+    return informer;
   }
 
   /** True once every informer has synced and the first publishes can go out. */
