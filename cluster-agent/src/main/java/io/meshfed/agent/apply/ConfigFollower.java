@@ -94,11 +94,9 @@ public final class ConfigFollower implements Runnable, AutoCloseable {
         }
         if (!caughtUp && end.entrySet().stream()
             .allMatch(e -> consumer.position(e.getKey()) >= e.getValue())) {
-          // The full desired state is known: apply it, then prune what nothing wants.
-          desired.keySet().forEach(touched::add);
-          touched.forEach(this::apply);
+          // The full desired state is known: apply it all at once, pruning what nothing wants.
+          applyAll();
           touched.clear();
-          prune();
           caughtUp = true;
           LOG.info("cluster {}: config rebuilt from {} ({} destinations)", cluster,
               configTopic.name(), desired.size());
@@ -135,21 +133,21 @@ public final class ConfigFollower implements Runnable, AutoCloseable {
     }
   }
 
-  private void prune() {
+  private void applyAll() {
+    Map<ResourceRef, List<io.fabric8.kubernetes.api.model.GenericKubernetesResource>> all =
+        new HashMap<>();
+    desired.values().forEach(fd -> all.put(fd.getDestination(), applier.desired(fd)));
     try {
-      Set<String> wanted = new HashSet<>();
-      desired.values().forEach(fd -> wanted.add(Ownership.destinationId(fd.getDestination())));
-      for (var owned : reconciler.allOwned()) {
-        String id = owned.getMetadata().getLabels().get(Ownership.DESTINATION_LABEL);
-        String text = owned.getMetadata().getAnnotations() == null ? null
-            : owned.getMetadata().getAnnotations().get(Ownership.DESTINATION_ANNOTATION);
-        if (id != null && !wanted.contains(id) && text != null) {
-          reconciler.reconcile(refFromKey("FederatedDestination/" + text), List.of());
-        }
+      Map<ResourceRef, Exception> failures = reconciler.reconcileAll(all);
+      for (FederatedDestination fd : desired.values()) {
+        Exception failure = failures.get(fd.getDestination());
+        ack(fd, failure == null ? AckResult.APPLIED : AckResult.FAILED,
+            failure == null ? null : failure.getMessage());
       }
     } catch (Exception e) {
-      LOG.warn("cluster {}: pruning failed, will retry on the next change: {}", cluster,
-          e.toString());
+      LOG.warn("cluster {}: applying the rebuilt config failed, falling back to one by one: {}",
+          cluster, e.toString());
+      desired.keySet().forEach(this::apply);
     }
   }
 

@@ -28,6 +28,11 @@ public final class Reconciler {
     public int writes() {
       return created + updated + deleted;
     }
+
+    Result plus(Result other) {
+      return new Result(created + other.created, updated + other.updated,
+          deleted + other.deleted, unchanged + other.unchanged);
+    }
   }
 
   /** The apply cannot succeed as asked (a foreign object is in the way). */
@@ -52,56 +57,110 @@ public final class Reconciler {
 
   public Result reconcile(ResourceRef destination, List<GenericKubernetesResource> desired)
       throws Exception {
-    int created = 0;
-    int updated = 0;
-    int deleted = 0;
-    int unchanged = 0;
+    Result total = new Result(0, 0, 0, 0);
+    Map<String, String> ours = Ownership.labels(destination);
     for (ObjectKind kind : kinds) {
       var ops = client.genericKubernetesResources(context(kind)).inNamespace(namespace);
       Map<String, GenericKubernetesResource> owned = new HashMap<>();
-      Map<String, String> ours = Ownership.labels(destination);
       backoff.run(() -> ops.withLabels(ours).list().getItems(), Reconciler::retryable).stream()
           // Checked here too: ownership must not depend on the server honouring the selector.
           .filter(r -> r.getMetadata().getLabels() != null
               && r.getMetadata().getLabels().entrySet().containsAll(ours.entrySet()))
           .forEach(r -> owned.put(r.getMetadata().getName(), r));
-      for (GenericKubernetesResource want : desired) {
-        if (!want.getKind().equals(kind.kind())) {
+      total = total.plus(reconcileKind(kind, desired, owned, null));
+    }
+    return total;
+  }
+
+  /**
+   * Reconciles many destinations at once, as after reading the config topic from the start:
+   * one LIST per kind instead of one per destination, and every owned object of a destination
+   * not in {@code desired} is pruned. Failures are reported per destination, not thrown.
+   */
+  public Map<ResourceRef, Exception> reconcileAll(
+      Map<ResourceRef, List<GenericKubernetesResource>> desired) throws Exception {
+    Map<ResourceRef, Exception> failures = new LinkedHashMap<>();
+    Map<String, ResourceRef> byId = new HashMap<>();
+    desired.keySet().forEach(ref -> byId.put(Ownership.destinationId(ref), ref));
+    for (ObjectKind kind : kinds) {
+      var ops = client.genericKubernetesResources(context(kind)).inNamespace(namespace);
+      Map<String, GenericKubernetesResource> existing = new HashMap<>();
+      backoff.run(() -> ops.list().getItems(), Reconciler::retryable)
+          .forEach(r -> existing.put(r.getMetadata().getName(), r));
+      Map<String, Map<String, GenericKubernetesResource>> ownedById = new HashMap<>();
+      for (GenericKubernetesResource r : existing.values()) {
+        if (Ownership.isOwned(r.getMetadata().getLabels())) {
+          String id = r.getMetadata().getLabels().get(Ownership.DESTINATION_LABEL);
+          ownedById.computeIfAbsent(id, k -> new HashMap<>()).put(r.getMetadata().getName(), r);
+        }
+      }
+      for (var entry : desired.entrySet()) {
+        String id = Ownership.destinationId(entry.getKey());
+        try {
+          reconcileKind(kind, entry.getValue(),
+              ownedById.getOrDefault(id, new HashMap<>()), existing);
+        } catch (Exception e) {
+          failures.put(entry.getKey(), e);
+        }
+        ownedById.remove(id);
+      }
+      for (Map<String, GenericKubernetesResource> orphans : ownedById.values()) {
+        for (String name : orphans.keySet()) {
+          backoff.run(() -> ops.withName(name).delete(), Reconciler::retryable);
+        }
+      }
+    }
+    return failures;
+  }
+
+  /**
+   * One kind of one destination: {@code owned} are its objects by name (consumed);
+   * {@code existing}, when known, is every object of the kind by name (saves a GET per new
+   * object to rule out a foreign one).
+   */
+  private Result reconcileKind(ObjectKind kind, List<GenericKubernetesResource> desired,
+      Map<String, GenericKubernetesResource> owned,
+      Map<String, GenericKubernetesResource> existing) throws Exception {
+    var ops = client.genericKubernetesResources(context(kind)).inNamespace(namespace);
+    int created = 0;
+    int updated = 0;
+    int deleted = 0;
+    int unchanged = 0;
+    for (GenericKubernetesResource want : desired) {
+      if (!want.getKind().equals(kind.kind())) {
+        continue;
+      }
+      String name = want.getMetadata().getName();
+      GenericKubernetesResource have = owned.remove(name);
+      if (have == null) {
+        GenericKubernetesResource foreign = existing != null ? existing.get(name)
+            : backoff.run(() -> ops.withName(name).get(), Reconciler::retryable);
+        if (foreign != null && !Ownership.isOwned(foreign.getMetadata().getLabels())) {
+          throw new ConflictException(kind.kind() + " " + namespace + "/" + name
+              + " exists and is not managed by meshfed (no " + Ownership.MANAGED_BY_LABEL + "="
+              + Ownership.MANAGED_BY_VALUE + " label); it is left alone");
+        }
+        if (foreign == null) {
+          backoff.run(() -> ops.resource(want).create(), Reconciler::retryable);
+          created++;
           continue;
         }
-        String name = want.getMetadata().getName();
-        GenericKubernetesResource have = owned.remove(name);
-        if (have == null) {
-          GenericKubernetesResource foreign = backoff.run(() -> ops.withName(name).get(),
-              Reconciler::retryable);
-          if (foreign != null && !Ownership.isOwned(foreign.getMetadata().getLabels())) {
-            throw new ConflictException(kind.kind() + " " + namespace + "/" + name
-                + " exists and is not managed by meshfed (no " + Ownership.MANAGED_BY_LABEL + "="
-                + Ownership.MANAGED_BY_VALUE + " label); it is left alone");
-          }
-          if (foreign == null) {
-            backoff.run(() -> ops.resource(want).create(), Reconciler::retryable);
-            created++;
-            continue;
-          }
-          have = foreign;
-        }
-        if (holds(have, want)) {
-          unchanged++;
-        } else {
-          String current = name;
-          backoff.run(() -> {
-            // Re-read on every try: a 409 means someone else wrote in between.
-            GenericKubernetesResource latest = ops.withName(current).get();
-            return ops.resource(merge(latest, want)).update();
-          }, Reconciler::retryable);
-          updated++;
-        }
+        have = foreign;
       }
-      for (String stale : owned.keySet()) {
-        backoff.run(() -> ops.withName(stale).delete(), Reconciler::retryable);
-        deleted++;
+      if (holds(have, want)) {
+        unchanged++;
+      } else {
+        backoff.run(() -> {
+          // Re-read on every try: a 409 means someone else wrote in between.
+          GenericKubernetesResource latest = ops.withName(name).get();
+          return ops.resource(merge(latest, want)).update();
+        }, Reconciler::retryable);
+        updated++;
       }
+    }
+    for (String stale : owned.keySet()) {
+      backoff.run(() -> ops.withName(stale).delete(), Reconciler::retryable);
+      deleted++;
     }
     return new Result(created, updated, deleted, unchanged);
   }
