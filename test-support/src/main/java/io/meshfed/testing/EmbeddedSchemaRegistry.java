@@ -31,7 +31,8 @@ public final class EmbeddedSchemaRegistry implements AutoCloseable {
   public static final String VERSION = "3.3.3";
   public static final int MIN_JAVA = 21;
   private static final Logger LOG = LoggerFactory.getLogger(EmbeddedSchemaRegistry.class);
-  private static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(90);
+  // Generous: on a busy 2-core machine a cold Quarkus start has been seen to take over 90 s.
+  private static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(180);
 
   private final Process guard;
   private final OutputStream guardInput;
