@@ -54,6 +54,11 @@ public final class ClusterAgent implements AutoCloseable {
         ProducerConfig.ACKS_CONFIG, "all",
         ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
         ProducerConfig.LINGER_MS_CONFIG, 1,
+        // Fail a send within seconds rather than minutes, so readiness reports a Kafka outage
+        // promptly; the work queue keeps the latest state per key and sends it again.
+        ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 15_000,
+        ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 5_000,
+        ProducerConfig.MAX_BLOCK_MS_CONFIG, 5_000,
         ProducerConfig.CLIENT_ID_CONFIG, "meshfed-agent-" + config.cluster()),
         new StringSerializer(), AvroSerde.anyRecord(registry).serializer());
     KafkaConsumer<String, SpecificRecord> consumer = new KafkaConsumer<>(Map.<String, Object>of(
@@ -75,10 +80,7 @@ public final class ClusterAgent implements AutoCloseable {
     health = HttpServer.create(new InetSocketAddress(config.healthPort()), 0);
     health.createContext("/healthz", exchange -> respond(exchange, 200, "{\"status\":\"ok\"}"));
     health.createContext("/readyz", exchange -> {
-      boolean ready = isReady();
-      respond(exchange, ready ? 200 : 503, "{\"ready\":" + ready + ",\"informersSynced\":"
-          + publisher.isSynced() + ",\"configCaughtUp\":" + follower.isCaughtUp()
-          + ",\"kafka\":\"" + (publisher.isKafkaHealthy() ? "ok" : "degraded") + "\"}");
+      respond(exchange, isReady() ? 200 : 503, readiness());
     });
   }
 
@@ -91,6 +93,13 @@ public final class ClusterAgent implements AutoCloseable {
 
   public boolean isReady() {
     return publisher.isSynced() && follower.isCaughtUp() && publisher.isKafkaHealthy();
+  }
+
+  /** What {@code /readyz} says, for callers in the same process. */
+  public String readiness() {
+    return "{\"ready\":" + isReady() + ",\"informersSynced\":" + publisher.isSynced()
+        + ",\"configCaughtUp\":" + follower.isCaughtUp() + ",\"kafka\":\""
+        + (publisher.isKafkaHealthy() ? "ok" : "degraded") + "\"}";
   }
 
   public int healthPort() {

@@ -28,7 +28,8 @@ import org.slf4j.LoggerFactory;
  * compacted, so reading it from the start rebuilds the whole desired state; only then are owned
  * objects of destinations no longer desired pruned (never before: a half-read topic would look
  * like deletions). Each applied epoch is acknowledged on the cluster's events topic, applied or
- * failed with the error. When Kafka is away nothing is touched: the applied config stays as it
+ * failed with the error; a failed destination is tried again every 30 s until it applies. When
+ * Kafka is away nothing is touched: the applied config stays as it
  * is, and the consumer catches up when Kafka returns.
  */
 public final class ConfigFollower implements Runnable, AutoCloseable {
@@ -45,6 +46,10 @@ public final class ConfigFollower implements Runnable, AutoCloseable {
   private final Consumer<SpecificRecord> statusSink;
   private final Clock clock;
   private final Map<String, FederatedDestination> desired = new HashMap<>();
+  /** Destinations whose last apply failed; tried again every {@link #RETRY_FAILED}. */
+  private final Set<String> failed = new HashSet<>();
+  private static final Duration RETRY_FAILED = Duration.ofSeconds(30);
+  private java.time.Instant nextRetry;
   private volatile boolean running = true;
   private volatile boolean caughtUp;
 
@@ -104,6 +109,10 @@ public final class ConfigFollower implements Runnable, AutoCloseable {
           touched.forEach(this::apply);
           touched.clear();
         }
+        if (caughtUp && !failed.isEmpty() && !clock.instant().isBefore(nextRetry)) {
+          nextRetry = clock.instant().plus(RETRY_FAILED);
+          new java.util.ArrayList<>(failed).forEach(this::apply);
+        }
       } catch (org.apache.kafka.common.errors.WakeupException stopping) {
         break;
       } catch (RuntimeException e) {
@@ -118,6 +127,7 @@ public final class ConfigFollower implements Runnable, AutoCloseable {
     try {
       Reconciler.Result result = reconciler.reconcile(ref,
           fd == null ? List.of() : applier.desired(fd));
+      failed.remove(key);
       if (fd != null) {
         ack(fd, AckResult.APPLIED, null);
       }
@@ -128,6 +138,10 @@ public final class ConfigFollower implements Runnable, AutoCloseable {
     } catch (Exception e) {
       LOG.warn("cluster {}: applying {} failed: {}", cluster, key, e.getMessage());
       if (fd != null) {
+        if (failed.isEmpty()) {
+          nextRetry = clock.instant().plus(RETRY_FAILED);
+        }
+        failed.add(key);
         ack(fd, AckResult.FAILED, e.getMessage());
       }
     }
@@ -141,6 +155,10 @@ public final class ConfigFollower implements Runnable, AutoCloseable {
       Map<ResourceRef, Exception> failures = reconciler.reconcileAll(all);
       for (FederatedDestination fd : desired.values()) {
         Exception failure = failures.get(fd.getDestination());
+        if (failure != null) {
+          failed.add("FederatedDestination/" + Ownership.destinationKey(fd.getDestination()));
+          nextRetry = clock.instant().plus(RETRY_FAILED);
+        }
         ack(fd, failure == null ? AckResult.APPLIED : AckResult.FAILED,
             failure == null ? null : failure.getMessage());
       }

@@ -1,0 +1,117 @@
+package io.meshfed.agent.kafkaaway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
+import io.meshfed.agent.ClusterAgent;
+import io.meshfed.agent.apply.IstioApplier;
+import io.meshfed.agent.apply.Ownership;
+import io.meshfed.agent.apply.Reconciler;
+import io.meshfed.agent.config.AgentConfig;
+import io.meshfed.avro.ClusterObjectRef;
+import io.meshfed.avro.DestinationPort;
+import io.meshfed.avro.DestinationTier;
+import io.meshfed.avro.FederatedDestination;
+import io.meshfed.avro.OutlierDetection;
+import io.meshfed.avro.ResourceKind;
+import io.meshfed.avro.ResourceRef;
+import io.meshfed.avro.WeightedEndpoint;
+import io.meshfed.registry.RegistryConfig;
+import io.meshfed.registry.SchemaRegistryClient;
+import io.meshfed.serde.AvroSerde;
+import io.meshfed.testing.EmbeddedKafka;
+import io.meshfed.testing.EmbeddedSchemaRegistry;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Kafka goes away under a running agent: the applied config stays exactly as it is, and the
+ * readiness endpoint says the agent is degraded.
+ */
+@EnableKubernetesMockClient(crud = true)
+class KafkaAwayTest {
+
+  static KubernetesClient client;
+
+  @Test
+  void appliedConfigStaysAndReadinessReportsDegraded() throws Exception {
+    try (EmbeddedSchemaRegistry registry = EmbeddedSchemaRegistry.start()) {
+      EmbeddedKafka kafka = EmbeddedKafka.start();
+      boolean kafkaClosed = false;
+      try {
+        SchemaRegistryClient schemas = new SchemaRegistryClient(
+            RegistryConfig.of(registry.confluentApiUrl()).withAutoRegister(true));
+        kafka.createTopics(1, "meshfed.cluster.c1.events", "meshfed.cluster.c1.config");
+        Properties p = new Properties();
+        p.setProperty("meshfed.bootstrap.servers", kafka.bootstrapServers());
+        p.setProperty("meshfed.registry.url", registry.confluentApiUrl());
+        p.setProperty("meshfed.registry.auto.register", "true");
+        p.setProperty("meshfed.agent.heartbeat.interval.ms", "500");
+        p.setProperty("meshfed.agent.health.port", "0");
+        try (ClusterAgent agent = new ClusterAgent(AgentConfig.fromProperties("c1", p), client)
+            .start()) {
+          ResourceRef ref = new ResourceRef(ResourceKind.VirtualDestination, "global", "app");
+          try (var producer = new KafkaProducer<>(Map.<String, Object>of("bootstrap.servers",
+              kafka.bootstrapServers()), new StringSerializer(),
+              AvroSerde.anyRecord(schemas).serializer())) {
+            producer.send(new ProducerRecord<>("meshfed.cluster.c1.config",
+                "FederatedDestination/VirtualDestination/global/app", destination(ref))).get();
+          }
+          var serviceEntries = client.genericKubernetesResources(
+              Reconciler.contextFor(IstioApplier.SERVICE_ENTRY)).inNamespace("meshfed");
+          await().atMost(Duration.ofSeconds(30)).until(agent::isReady);
+          await().atMost(Duration.ofSeconds(30)).until(() ->
+              serviceEntries.list().getItems().size() == 1);
+          String before = serviceEntries.list().getItems().get(0).getMetadata()
+              .getResourceVersion();
+
+          kafka.close();
+          kafkaClosed = true;
+          HttpClient http = HttpClient.newHttpClient();
+          HttpRequest readyz = HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+              + agent.healthPort() + "/readyz")).build();
+          await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+            HttpResponse<String> response = http.send(readyz,
+                HttpResponse.BodyHandlers.ofString());
+            assertThat(response.statusCode()).isEqualTo(503);
+            assertThat(response.body()).contains("\"kafka\":\"degraded\"");
+          });
+          var after = serviceEntries.list().getItems();
+          assertThat(after).singleElement().satisfies(se -> {
+            assertThat(se.getMetadata().getResourceVersion()).isEqualTo(before);
+            assertThat(Ownership.isOwned(se.getMetadata().getLabels())).isTrue();
+          });
+        }
+      } finally {
+        if (!kafkaClosed) {
+          kafka.close();
+        }
+      }
+    }
+  }
+
+  private static FederatedDestination destination(ResourceRef ref) {
+    return FederatedDestination.newBuilder().setDestination(ref).setClientCluster("c1")
+        .setHosts(List.of("app.mesh.internal"))
+        .setPorts(List.of(new DestinationPort(8080, "HTTP", 8080)))
+        .setTiers(List.of(new DestinationTier(0, 100, List.of(new ClusterObjectRef("app",
+            "apps", "c1")), List.of(WeightedEndpoint.newBuilder().setAddress("10.0.0.1")
+            .setPort(8080).setWeight(100).setCluster("c1").setNamespace("apps")
+            .setService("app").build()))))
+        .setActiveTier(0).setOutlierDetection(new OutlierDetection(null, null, null, null))
+        .setEpoch(1).setPolicyGeneration(1).setTime(Instant.now()).build();
+  }
+}
