@@ -59,6 +59,8 @@ public final class Demo {
   private final Duration damping;
   private final List<Step> steps = new ArrayList<>();
   private final Queue<FailoverDecision> decisions = new ConcurrentLinkedQueue<>();
+  /** Keys the mgmt-cluster agent published, as they became readable. */
+  private final Queue<String> published = new ConcurrentLinkedQueue<>();
 
   Demo(EmbeddedStack stack, PrintStream out, Duration damping) {
     this.stack = stack;
@@ -114,11 +116,16 @@ public final class Demo {
       t = System.nanoTime();
       mgmt.endpoints("bookinfo", "reviews", 9080, false, "10.0.0.11", "10.0.0.12");
       out.println("  reviews v1 and v2 on " + MGMT + " become unready");
-      boolean ok = await("decision: fail over", t, Duration.ofSeconds(10),
+      String endpointsKey = io.meshfed.topics.EventKeys.endpoints(MGMT, "bookinfo", "reviews");
+      published.clear();
+      boolean ok = await("published by the " + MGMT + " agent", t, Duration.ofSeconds(10),
+          () -> published.contains(endpointsKey), () -> published.toString());
+      ok = ok && await("decision: fail over", t, Duration.ofSeconds(10),
           () -> decisions.stream().anyMatch(d -> d.getReasonCode() == ReasonCode.TIER_UNHEALTHY),
           () -> decisions.toString());
       decisions.stream().filter(d -> d.getReasonCode() == ReasonCode.TIER_UNHEALTHY).findFirst()
-          .ifPresent(d -> out.println("    reason: " + d.getReason()));
+          .ifPresent(d -> out.println("    reason: " + d.getReason() + " (decided "
+              + CLOCK.format(d.getTime()) + ")"));
       ok = ok && await("applied in " + MGMT + ": all traffic to " + REMOTE, t,
           Duration.ofSeconds(10), () -> routes(mgmt).equals(List.of("10.1.0.21=100")),
           () -> routes(mgmt).toString());
@@ -192,10 +199,18 @@ public final class Demo {
           ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest",
           ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"),
           new StringDeserializer(), AvroSerde.of(FailoverDecision.class, registry)
-              .deserializer())) {
+              .deserializer());
+          var events = new KafkaConsumer<>(Map.<String, Object>of(
+              ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers(),
+              ConsumerConfig.GROUP_ID_CONFIG, "meshfed-demo-events-" + System.nanoTime(),
+              ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest"),
+              new StringDeserializer(), new org.apache.kafka.common.serialization
+                  .ByteArrayDeserializer())) {
         consumer.subscribe(List.of(MeshfedTopics.FAILOVER_EVENTS));
+        events.subscribe(List.of("meshfed.cluster." + MGMT + ".events"));
         while (!Thread.currentThread().isInterrupted()) {
-          consumer.poll(Duration.ofMillis(50)).forEach(r -> decisions.add(r.value()));
+          consumer.poll(Duration.ofMillis(20)).forEach(r -> decisions.add(r.value()));
+          events.poll(Duration.ofMillis(20)).forEach(r -> published.add(r.key()));
         }
       } catch (org.apache.kafka.common.errors.InterruptException stopping) {
         // demo finished
