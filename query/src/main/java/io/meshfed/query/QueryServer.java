@@ -1,0 +1,270 @@
+package io.meshfed.query;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.javalin.Javalin;
+import io.javalin.http.Context;
+import io.meshfed.avro.PolicyStatus;
+import io.meshfed.avro.internal.ControlEvent;
+import io.meshfed.rules.decision.DecisionState;
+import io.meshfed.rules.model.Kind;
+import io.meshfed.topology.RoutingKeys;
+import io.meshfed.topology.state.KnownCluster;
+import io.meshfed.topology.state.Stores;
+import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StoreQueryParameters;
+import org.apache.kafka.streams.state.HostInfo;
+import org.apache.kafka.streams.state.QueryableStoreTypes;
+import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
+
+/**
+ * The REST API every topology instance serves ({@code /v1}, JSON). A key owned by another
+ * instance is fetched from it, and every answer says which instance served it and whether it
+ * came from a standby ({@code "stale": true}); with nobody to answer: 503 with Retry-After,
+ * never a wrong 404. List endpoints gather from all instances.
+ */
+public final class QueryServer implements AutoCloseable {
+
+  static final String FORWARDED = "X-Meshfed-Forwarded";
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Pattern NAME = Pattern.compile("[a-z0-9]([-a-z0-9.]*[a-z0-9])?");
+
+  private final KafkaStreams streams;
+  private final StoreRouter router;
+  private final Duration heartbeatTtl;
+  private final HttpClient http = HttpClient.newBuilder()
+      .connectTimeout(Duration.ofSeconds(2)).build();
+  private final PrometheusMeterRegistry metrics =
+      new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final KafkaStreamsMetrics streamsMetrics;
+  private final Javalin app;
+
+  public QueryServer(KafkaStreams streams, HostInfo self, Duration heartbeatTtl) {
+    this.streams = streams;
+    this.router = new StoreRouter(streams, self);
+    this.heartbeatTtl = heartbeatTtl;
+    this.streamsMetrics = new KafkaStreamsMetrics(streams);
+    streamsMetrics.bindTo(metrics);
+    app = Javalin.create(config -> config.showJavalinBanner = false);
+    app.exception(QueryException.class, (e, ctx) -> {
+      if (e.retryAfterSeconds() != null) {
+        ctx.header("Retry-After", String.valueOf(e.retryAfterSeconds()));
+      }
+      ctx.status(e.status()).json(Map.of("error", e.getMessage()));
+    });
+    app.get("/healthz", ctx -> ctx.json(Map.of("status", "ok")));
+    app.get("/readyz", this::ready);
+    app.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4")
+        .result(metrics.scrape()));
+    app.get("/v1/openapi", ctx -> {
+      try (InputStream doc = QueryServer.class.getResourceAsStream("/openapi.yaml")) {
+        ctx.contentType("application/yaml").result(new String(doc.readAllBytes(),
+            StandardCharsets.UTF_8));
+      }
+    });
+    app.get("/v1/failover-services", ctx -> list(ctx, Kind.FailoverService));
+    app.get("/v1/virtual-destinations", ctx -> list(ctx, Kind.VirtualDestination));
+    app.get("/v1/failover-services/{namespace}/{name}",
+        ctx -> one(ctx, Kind.FailoverService));
+    app.get("/v1/virtual-destinations/{namespace}/{name}",
+        ctx -> one(ctx, Kind.VirtualDestination));
+    app.get("/v1/destinations/{kind}/{namespace}/{name}/clients/{cluster}", this::client);
+    app.get("/v1/clusters", this::clusters);
+    app.get("/v1/clusters/{name}", this::cluster);
+    app.get("/v1/internal/statuses", ctx -> ctx.json(localStatuses()));
+  }
+
+  public QueryServer start() {
+    app.start(router.self().host(), router.self().port());
+    return this;
+  }
+
+  public int port() {
+    return app.port();
+  }
+
+  private void ready(Context ctx) {
+    boolean running = streams.state() == KafkaStreams.State.RUNNING;
+    boolean queryable = false;
+    if (running) {
+      try {
+        destinations().approximateNumEntries();
+        queryable = true;
+      } catch (RuntimeException notYet) {
+        queryable = false;
+      }
+    }
+    ctx.status(running && queryable ? 200 : 503).json(Map.of("state", streams.state().name(),
+        "storesQueryable", queryable));
+  }
+
+  private ReadOnlyKeyValueStore<String, ControlEvent> destinations() {
+    return streams.store(StoreQueryParameters.fromNameAndType(Stores.DESTINATIONS,
+        QueryableStoreTypes.keyValueStore()));
+  }
+
+  private void one(Context ctx, Kind kind) throws Exception {
+    String key = kind + "/" + segment(ctx, "namespace") + "/" + segment(ctx, "name");
+    StoreRouter.Location where = router.locate(Stores.STATUSES, key);
+    if (forward(ctx, where)) {
+      return;
+    }
+    ControlEvent control = destinations().get(key);
+    if (control == null) {
+      throw QueryException.notFound(kind + " " + key.substring(key.indexOf('/') + 1)
+          + " not found");
+    }
+    StoreRouter.Read<PolicyStatus> status = router.readLocal(Stores.STATUSES,
+        where.partition(), key);
+    Map<String, Object> body = Views.destination(control, status.value().orElse(null));
+    respond(ctx, body, status.stale());
+  }
+
+  private void client(Context ctx) throws Exception {
+    String kind = ctx.pathParam("kind");
+    Kind parsed;
+    try {
+      parsed = Kind.valueOf(kind);
+    } catch (IllegalArgumentException e) {
+      throw QueryException.badRequest("path parameter kind '" + kind + "' is not FailoverService"
+          + " or VirtualDestination");
+    }
+    String destination = parsed + "/" + segment(ctx, "namespace") + "/" + segment(ctx, "name");
+    String cluster = segment(ctx, "cluster");
+    StoreRouter.Location where = router.locate(Stores.DECISIONS, destination);
+    if (forward(ctx, where)) {
+      return;
+    }
+    StoreRouter.Read<DecisionState> state = router.readLocal(Stores.DECISIONS,
+        where.partition(), RoutingKeys.join(destination, cluster));
+    DecisionState decision = state.value().orElseThrow(() -> QueryException.notFound(
+        "no config for client cluster " + cluster + " of " + destination));
+    respond(ctx, Views.client(destination, cluster, decision), state.stale());
+  }
+
+  private void clusters(Context ctx) {
+    Instant now = Instant.now();
+    Map<String, Object> byName = new java.util.TreeMap<>();
+    router.<KnownCluster, KnownCluster>scanLocal(Stores.CLUSTERS, c -> c)
+        .forEach(c -> byName.put(c.name(), Views.cluster(c, now, heartbeatTtl)));
+    respond(ctx, Map.of("items", new ArrayList<>(byName.values())), false);
+  }
+
+  private void cluster(Context ctx) {
+    String name = segment(ctx, "name");
+    Instant now = Instant.now();
+    Object found = router.<KnownCluster, KnownCluster>scanLocal(Stores.CLUSTERS, c -> c).stream()
+        .filter(c -> c.name().equals(name)).findFirst()
+        .map(c -> Views.cluster(c, now, heartbeatTtl))
+        .orElseThrow(() -> QueryException.notFound("cluster " + name + " not found"));
+    respond(ctx, found, false);
+  }
+
+  /** Destinations of one kind with their statuses, gathered from every instance. */
+  private void list(Context ctx, Kind kind) throws Exception {
+    Map<String, Object> statuses = new HashMap<>(localStatuses());
+    for (HostInfo other : router.instances()) {
+      if (!router.isLocal(other)) {
+        HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(
+            "http://" + other.host() + ":" + other.port() + "/v1/internal/statuses"))
+            .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() != 200) {
+          throw QueryException.unavailable("instance " + other + " answered "
+              + response.statusCode());
+        }
+        @SuppressWarnings("unchecked")
+        Map<String, Object> theirs = JSON.readValue(response.body(), Map.class);
+        statuses.putAll(theirs);
+      }
+    }
+    String namespace = ctx.queryParam("namespace");
+    // Destination specs are replicated to every partition: one entry per key is kept.
+    Map<String, Map<String, Object>> items = new java.util.TreeMap<>();
+    try (var all = destinations().all()) {
+      all.forEachRemaining(kv -> {
+        if (kv.key.startsWith(kind + "/") && (namespace == null
+            || kv.key.startsWith(kind + "/" + namespace + "/"))) {
+          Map<String, Object> item = Views.destination(kv.value, null);
+          Object status = statuses.get(kv.key);
+          if (status != null) {
+            item.put("status", status);
+          }
+          items.put(kv.key, item);
+        }
+      });
+    }
+    respond(ctx, Map.of("items", new ArrayList<>(items.values())), false);
+  }
+
+  private Map<String, Object> localStatuses() {
+    Map<String, Object> out = new LinkedHashMap<>();
+    router.<PolicyStatus, PolicyStatus>scanLocal(Stores.STATUSES, s -> s).forEach(s ->
+        out.put(RoutingKeys.destination(s.getResource()), Views.status(s)));
+    return out;
+  }
+
+  /** Sends the request on to the owning instance; true if it did. */
+  private boolean forward(Context ctx, StoreRouter.Location where) throws IOException,
+      InterruptedException {
+    if (router.isLocal(where.active()) || ctx.header(FORWARDED) != null) {
+      return false;
+    }
+    HostInfo owner = where.active();
+    HttpResponse<String> response;
+    try {
+      response = http.send(HttpRequest.newBuilder(URI.create("http://" + owner.host() + ":"
+          + owner.port() + ctx.path())).header(FORWARDED, router.self().toString())
+          .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+    } catch (IOException e) {
+      throw QueryException.unavailable("owner " + owner + " of the key is unreachable: " + e);
+    }
+    response.headers().firstValue("Retry-After").ifPresent(v -> ctx.header("Retry-After", v));
+    ctx.status(response.statusCode()).contentType("application/json").result(response.body());
+    return true;
+  }
+
+  private void respond(Context ctx, Object body, boolean stale) {
+    Map<String, Object> out = new LinkedHashMap<>();
+    if (body instanceof Map<?, ?> map) {
+      map.forEach((k, v) -> out.put(String.valueOf(k), v));
+    } else {
+      out.put("value", body);
+    }
+    out.put("servedBy", router.self().host() + ":" + router.self().port());
+    out.put("stale", stale);
+    ctx.json(out);
+  }
+
+  private static String segment(Context ctx, String name) {
+    String value = ctx.pathParam(name);
+    if (!NAME.matcher(value).matches()) {
+      throw QueryException.badRequest("path parameter " + name + " '" + value
+          + "' is not a valid Kubernetes name");
+    }
+    return value;
+  }
+
+  @Override
+  public void close() {
+    app.stop();
+    streamsMetrics.close();
+    metrics.close();
+  }
+}
