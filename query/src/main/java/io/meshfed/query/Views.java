@@ -1,6 +1,5 @@
 package io.meshfed.query;
 
-import io.meshfed.avro.ClusterApplyStatus;
 import io.meshfed.avro.FailoverServiceSpec;
 import io.meshfed.avro.PolicyEvent;
 import io.meshfed.avro.PolicyStatus;
@@ -41,25 +40,7 @@ final class Views {
   }
 
   static Map<String, Object> status(PolicyStatus s) {
-    Map<String, Object> out = new LinkedHashMap<>();
-    out.put("state", s.getState().name());
-    out.put("observedGeneration", s.getObservedGeneration());
-    out.put("validationErrors", List.copyOf(s.getValidationErrors()));
-    out.put("warnings", List.copyOf(s.getWarnings()));
-    Map<String, Object> clusters = new LinkedHashMap<>();
-    for (ClusterApplyStatus c : s.getClusters()) {
-      Map<String, Object> entry = new LinkedHashMap<>();
-      entry.put("state", c.getState().name());
-      entry.put("appliedGeneration", c.getAppliedGeneration());
-      entry.put("appliedEpoch", c.getAppliedEpoch());
-      entry.put("message", c.getMessage());
-      clusters.put(c.getCluster(), entry);
-    }
-    out.put("clusters", clusters);
-    out.put("numSelectedBackingServices", s.getNumSelectedBackingServices());
-    out.put("selectedBackingServices", s.getSelectedBackingServices().stream()
-        .map(b -> b.getClusterName() + "/" + b.getNamespace() + "/" + b.getName()).toList());
-    return out;
+    return io.meshfed.schema.StatusDocument.of(s);
   }
 
   static Map<String, Object> client(String destination, String client, DecisionState state) {

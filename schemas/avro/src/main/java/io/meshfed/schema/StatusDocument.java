@@ -1,0 +1,41 @@
+package io.meshfed.schema;
+
+import io.meshfed.avro.ClusterApplyStatus;
+import io.meshfed.avro.PolicyStatus;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A resource's status as people read it — in the resource's status subresource and in the
+ * query API alike (Service Mesh Hub's shape: observedGeneration, state, validationErrors,
+ * per-cluster results, plus warnings and the selected backing services).
+ */
+public final class StatusDocument {
+
+  private StatusDocument() {}
+
+  public static Map<String, Object> of(PolicyStatus s) {
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("observedGeneration", s.getObservedGeneration());
+    out.put("state", s.getState().name());
+    out.put("validationErrors", List.copyOf(s.getValidationErrors()));
+    out.put("warnings", List.copyOf(s.getWarnings()));
+    Map<String, Object> clusters = new LinkedHashMap<>();
+    for (ClusterApplyStatus c : s.getClusters()) {
+      Map<String, Object> entry = new LinkedHashMap<>();
+      entry.put("state", c.getState().name());
+      entry.put("appliedGeneration", c.getAppliedGeneration());
+      entry.put("appliedEpoch", c.getAppliedEpoch());
+      if (c.getMessage() != null) {
+        entry.put("message", c.getMessage());
+      }
+      clusters.put(c.getCluster(), entry);
+    }
+    out.put("clusters", clusters);
+    out.put("numSelectedBackingServices", s.getNumSelectedBackingServices());
+    out.put("selectedBackingServices", s.getSelectedBackingServices().stream()
+        .map(b -> b.getClusterName() + "/" + b.getNamespace() + "/" + b.getName()).toList());
+    return out;
+  }
+}
