@@ -88,11 +88,11 @@ class QueryApiIntegrationTest {
         STACK.bootstrapServers()), new StringSerializer(), AvroSerde.anyRecord(
             new io.meshfed.registry.SchemaRegistryClient(RegistryConfig.of(STACK.registryUrl())
                 .withAutoRegister(true))).serializer())) {
-      send(agent, MGMT, Bookinfo.heartbeat(MGMT, Instant.now()), Bookinfo.reviewsService(MGMT),
-          Bookinfo.reviewsEndpoints(MGMT, true));
-      send(agent, REMOTE, Bookinfo.heartbeat(REMOTE, Instant.now()),
+      Bookinfo.publish(agent, MGMT, Bookinfo.heartbeat(MGMT, Instant.now()),
+          Bookinfo.reviewsService(MGMT), Bookinfo.reviewsEndpoints(MGMT, true));
+      Bookinfo.publish(agent, REMOTE, Bookinfo.heartbeat(REMOTE, Instant.now()),
           Bookinfo.reviewsService(REMOTE), Bookinfo.reviewsEndpoints(REMOTE, true));
-      send(agent, MGMT, Bookinfo.outlierPolicy(),
+      Bookinfo.publish(agent, MGMT, Bookinfo.outlierPolicy(),
           Bookinfo.failoverService("reviews-failover.bookinfo.global", 1));
     }
     await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
@@ -103,15 +103,6 @@ class QueryApiIntegrationTest {
             + "/clients/mgmt-cluster").statusCode()).isEqualTo(200);
       }
     });
-  }
-
-  @SafeVarargs
-  private static void send(KafkaProducer<String, SpecificRecord> producer, String cluster,
-      KeyValue<String, SpecificRecord>... records) throws Exception {
-    for (var r : records) {
-      producer.send(new ProducerRecord<>("meshfed.cluster." + cluster + ".events", r.key,
-          r.value)).get();
-    }
   }
 
   @AfterAll

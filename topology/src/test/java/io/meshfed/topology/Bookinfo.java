@@ -103,6 +103,16 @@ public final class Bookinfo {
         .setCreationTimestamp(CREATED).setSpec(spec).build());
   }
 
+  /** Sends records to a cluster's events topic as its agent would, waiting for each ack. */
+  @SafeVarargs
+  public static void publish(org.apache.kafka.clients.producer.Producer<String, SpecificRecord>
+      producer, String cluster, KeyValue<String, SpecificRecord>... records) throws Exception {
+    for (var record : records) {
+      producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(
+          "meshfed.cluster." + cluster + ".events", record.key, record.value)).get();
+    }
+  }
+
   public static KeyValue<String, SpecificRecord> ack(String cluster, long epoch) {
     return KeyValue.pair(EventKeys.ack(cluster, ResourceKind.FailoverService, "service-mesh-hub",
         "reviews-failover"), ConfigAck.newBuilder().setDestination(REVIEWS_FAILOVER)

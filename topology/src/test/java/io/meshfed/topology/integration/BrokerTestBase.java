@@ -122,10 +122,7 @@ abstract class BrokerTestBase {
   @SafeVarargs
   static void send(KafkaProducer<String, SpecificRecord> producer, String cluster,
       KeyValue<String, SpecificRecord>... records) throws Exception {
-    for (var record : records) {
-      producer.send(new ProducerRecord<>("meshfed.cluster." + cluster + ".events", record.key,
-          record.value)).get();
-    }
+    Bookinfo.publish(producer, cluster, records);
   }
 
   /** Heartbeats from both clusters every second, as their agents would send them. */
