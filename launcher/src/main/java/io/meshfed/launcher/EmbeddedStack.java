@@ -36,7 +36,14 @@ import org.apache.kafka.streams.KafkaStreams;
 public final class EmbeddedStack implements AutoCloseable {
 
   /** How the stack is laid out. */
-  public record Settings(Path dir, List<String> clusters, Duration damping, Duration ttl) {}
+  public record Settings(Path dir, List<String> clusters, Duration damping, Duration ttl,
+      int httpPort) {
+
+    /** Without the query API (the demo does not need it). */
+    public Settings(Path dir, List<String> clusters, Duration damping, Duration ttl) {
+      this(dir, clusters, damping, ttl, -1);
+    }
+  }
 
   private final Settings settings;
   private final List<AutoCloseable> running = new ArrayList<>();
@@ -44,6 +51,7 @@ public final class EmbeddedStack implements AutoCloseable {
   private EmbeddedKafka kafka;
   private EmbeddedSchemaRegistry registry;
   private KafkaStreams topology;
+  private io.meshfed.query.QueryServer query;
 
   private EmbeddedStack(Settings settings) {
     this.settings = settings;
@@ -75,8 +83,18 @@ public final class EmbeddedStack implements AutoCloseable {
             Set.of(settings.clusters().get(0)))
         .withStateDir(settings.dir().resolve("streams"))
         .withTimers(settings.ttl(), settings.damping(), Duration.ofMillis(200));
+    if (settings.httpPort() >= 0) {
+      int port = settings.httpPort() == 0 ? freePort() : settings.httpPort();
+      config = config.withApplicationServer("127.0.0.1:" + port);
+    }
     topology = TopologyMain.start(config);
     running.add(() -> topology.close(Duration.ofSeconds(30)));
+    if (config.applicationServer() != null) {
+      String[] hostPort = config.applicationServer().split(":");
+      query = new io.meshfed.query.QueryServer(topology, new org.apache.kafka.streams.state
+          .HostInfo(hostPort[0], Integer.parseInt(hostPort[1])), config.heartbeatTtl()).start();
+      running.add(query);
+    }
     String[][] localities = {{"us-east-1", "us-east-1a"}, {"eu-west-1", "eu-west-1a"},
         {"ap-south-1", "ap-south-1a"}};
     for (int i = 0; i < settings.clusters().size(); i++) {
@@ -110,6 +128,21 @@ public final class EmbeddedStack implements AutoCloseable {
     return kafka.bootstrapServers();
   }
 
+  /** The query API's base URL, or null when it was not started. */
+  public String queryUrl() {
+    return query == null ? null : "http://127.0.0.1:" + query.port();
+  }
+
+  public Path kubeconfig(String cluster) {
+    return settings.dir().resolve(cluster + ".kubeconfig");
+  }
+
+  private static int freePort() throws IOException {
+    try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+      return socket.getLocalPort();
+    }
+  }
+
   public String registryUrl() {
     return registry.confluentApiUrl();
   }
@@ -129,6 +162,12 @@ public final class EmbeddedStack implements AutoCloseable {
 
   /** Creates or replaces the meshfed resources of a YAML stream in a cluster. */
   public static List<String> apply(SimulatedCluster cluster, InputStream yaml) throws IOException {
+    return apply(cluster.client(), yaml);
+  }
+
+  /** Creates or replaces the meshfed resources of a YAML stream through {@code client}. */
+  public static List<String> apply(io.fabric8.kubernetes.client.KubernetesClient client,
+      InputStream yaml) throws IOException {
     List<String> applied = new ArrayList<>();
     Object parsed = Serialization.unmarshal(yaml);
     List<?> items = parsed instanceof List<?> l ? l : List.of(parsed);
@@ -139,7 +178,7 @@ public final class EmbeddedStack implements AutoCloseable {
       ResourceKind kind = ResourceKind.valueOf(r.getKind());
       String ns = r.getMetadata().getNamespace() == null ? "default"
           : r.getMetadata().getNamespace();
-      var ops = cluster.client().genericKubernetesResources(ClusterPublisher.crd(kind))
+      var ops = client.genericKubernetesResources(ClusterPublisher.crd(kind))
           .inNamespace(ns);
       GenericKubernetesResource existing = ops.withName(r.getMetadata().getName()).get();
       if (existing == null) {

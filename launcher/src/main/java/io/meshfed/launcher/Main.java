@@ -14,7 +14,8 @@ import picocli.CommandLine.Parameters;
 /** The {@code meshfed} command. Exit codes: 0 ok, 1 failed/not found, 2 usage, 3 unreachable. */
 @Command(name = "meshfed", mixinStandardHelpOptions = true, version = "meshfed 0.1.0",
     description = "Multi-cluster service federation on Kafka.",
-    subcommands = {Main.DemoCommand.class, Main.AgentCommand.class, Main.AdminCommand.class})
+    subcommands = {Main.DemoCommand.class, Main.UpCommand.class, Main.ApplyCommand.class,
+        GetCommand.class, Main.AgentCommand.class, Main.AdminCommand.class})
 public final class Main implements Runnable {
 
   @Override
@@ -48,6 +49,85 @@ public final class Main implements Runnable {
       }
       System.out.println("meshfed demo: step '" + result.failedStep() + "' did not converge");
       return 1;
+    }
+  }
+
+  @Command(name = "up", description = "Start the embedded stack (Kafka, registry, topology with"
+      + " its query API, simulated clusters with agents) and keep it running until Ctrl-C.")
+  static final class UpCommand implements Callable<Integer> {
+    @Option(names = "--clusters", defaultValue = "mgmt-cluster,remote-cluster", split = ",",
+        description = "simulated clusters; the first is the policy source")
+    List<String> clusters;
+
+    @Option(names = "--http-port", defaultValue = "8080")
+    int httpPort;
+
+    @Option(names = "--dir", defaultValue = ".meshfed")
+    Path dir;
+
+    @Option(names = "--damping", defaultValue = "30s")
+    String damping;
+
+    @Override
+    public Integer call() throws Exception {
+      if (java.nio.file.Files.exists(dir.resolve("kafka"))) {
+        System.err.println("meshfed up: " + dir + " holds a previous stack; resuming is not"
+            + " supported yet — remove it or pass another --dir");
+        return 2;
+      }
+      EmbeddedStack stack = EmbeddedStack.start(new EmbeddedStack.Settings(dir, clusters,
+          Duration.parse("PT" + damping.toUpperCase()), Duration.ofSeconds(30), httpPort));
+      java.util.concurrent.CountDownLatch stopped = new java.util.concurrent.CountDownLatch(1);
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        stack.close();
+        stopped.countDown();
+      }, "meshfed-up-shutdown"));
+      System.out.println("meshfed is up:");
+      System.out.println("  kafka bootstrap servers  " + stack.bootstrapServers());
+      System.out.println("  schema registry          " + stack.registryUrl());
+      System.out.println("  query API                " + stack.queryUrl());
+      for (String cluster : clusters) {
+        System.out.printf("  cluster %-16s kubeconfig %s%n", cluster,
+            stack.kubeconfig(cluster).toAbsolutePath());
+      }
+      System.out.println("Ctrl-C stops everything.");
+      stopped.await();
+      return 0;
+    }
+  }
+
+  @Command(name = "apply", description = "Apply meshfed resources to a cluster of a running"
+      + " 'meshfed up'.")
+  static final class ApplyCommand implements Callable<Integer> {
+    @Option(names = "-f", required = true, description = "YAML file")
+    Path file;
+
+    @Option(names = "--cluster", required = true)
+    String cluster;
+
+    @Option(names = "--dir", defaultValue = ".meshfed")
+    Path dir;
+
+    @Override
+    public Integer call() throws Exception {
+      Path kubeconfig = dir.resolve(cluster + ".kubeconfig");
+      if (!java.nio.file.Files.exists(kubeconfig)) {
+        System.err.println("meshfed apply: no cluster '" + cluster + "' in " + dir
+            + " (is 'meshfed up' running?)");
+        return 1;
+      }
+      var config = io.fabric8.kubernetes.client.Config.fromKubeconfig(
+          java.nio.file.Files.readString(kubeconfig));
+      try (var client = new io.fabric8.kubernetes.client.KubernetesClientBuilder()
+          .withConfig(config).build(); var yaml = java.nio.file.Files.newInputStream(file)) {
+        for (String applied : EmbeddedStack.apply(client, yaml)) {
+          System.out.println(applied + " applied");
+        }
+      } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+        System.err.println("meshfed apply: " + e.getMessage());
+        return e.getCode() == 0 ? 3 : 1;
+      }
+      return 0;
     }
   }
 

@@ -1,0 +1,153 @@
+package io.meshfed.launcher;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code meshfed get failoverservices|virtualdestinations|clusters [-n NS] [-o table|json]}:
+ * kubectl-like tables from the query API. Exit codes: 0 ok, 1 not found, 2 usage, 3 the server
+ * is unreachable.
+ */
+@Command(name = "get", description = "List failoverservices, virtualdestinations or clusters.")
+public final class GetCommand implements Callable<Integer> {
+
+  static final ObjectMapper JSON = new ObjectMapper();
+
+  @Parameters(index = "0", description = "failoverservices | virtualdestinations | clusters")
+  String what;
+
+  @Option(names = {"-n", "--namespace"}, description = "only this namespace")
+  String namespace;
+
+  @Option(names = {"-o", "--output"}, defaultValue = "table", description = "table or json")
+  String output;
+
+  @Option(names = "--server", defaultValue = "http://localhost:8080",
+      description = "a topology instance's query API (default ${DEFAULT-VALUE})")
+  String server;
+
+  PrintStream out = System.out;
+  PrintStream err = System.err;
+
+  @Override
+  public Integer call() {
+    String path = switch (what) {
+      case "failoverservices", "failoverservice", "fs" -> "/v1/failover-services";
+      case "virtualdestinations", "virtualdestination", "vd" -> "/v1/virtual-destinations";
+      case "clusters", "cluster" -> "/v1/clusters";
+      default -> null;
+    };
+    if (path == null || !(output.equals("table") || output.equals("json"))) {
+      err.println("meshfed get: unknown " + (path == null ? "resource '" + what + "'"
+          : "output '" + output + "'") + "; see meshfed get --help");
+      return 2;
+    }
+    if (namespace != null && !path.equals("/v1/clusters")) {
+      path += "?namespace=" + namespace;
+    }
+    HttpResponse<String> response;
+    try {
+      response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(server + path))
+          .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+    } catch (IOException | InterruptedException | IllegalArgumentException e) {
+      err.println("meshfed get: cannot reach " + server + ": " + e.getMessage());
+      return 3;
+    }
+    if (response.statusCode() == 404) {
+      err.println("meshfed get: not found");
+      return 1;
+    }
+    if (response.statusCode() != 200) {
+      err.println("meshfed get: " + server + " answered " + response.statusCode() + ": "
+          + response.body());
+      return 3;
+    }
+    try {
+      JsonNode body = JSON.readTree(response.body());
+      if (output.equals("json")) {
+        out.println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(body));
+      } else {
+        out.print(path.startsWith("/v1/clusters") ? clusterTable(body) : destinationTable(body));
+      }
+      return 0;
+    } catch (IOException e) {
+      err.println("meshfed get: unreadable answer from " + server + ": " + e.getMessage());
+      return 3;
+    }
+  }
+
+  static String destinationTable(JsonNode body) {
+    List<String[]> rows = new ArrayList<>();
+    rows.add(new String[] {"NAMESPACE", "NAME", "STATE", "HOSTNAME", "PORT", "SELECTED", "AGE",
+        "MESSAGE"});
+    for (JsonNode item : body.path("items")) {
+      JsonNode status = item.path("status");
+      String message = status.path("validationErrors").size() > 0
+          ? status.path("validationErrors").get(0).asText()
+          : status.path("warnings").size() > 0 ? status.path("warnings").get(0).asText() : "";
+      rows.add(new String[] {item.path("namespace").asText(), item.path("name").asText(),
+          status.path("state").asText("PENDING"),
+          item.path("hostnames").size() > 0 ? item.path("hostnames").get(0).asText() : "",
+          item.path("port").asText(""), status.path("numSelectedBackingServices").asText("0"),
+          age(item.path("created").asText(null)), message});
+    }
+    return render(rows);
+  }
+
+  static String clusterTable(JsonNode body) {
+    List<String[]> rows = new ArrayList<>();
+    rows.add(new String[] {"NAME", "REGION", "ZONES", "MESH", "AGENT", "STALE", "LAST HEARTBEAT"});
+    for (JsonNode c : body.path("items")) {
+      List<String> zones = new ArrayList<>();
+      c.path("zones").forEach(z -> zones.add(z.asText()));
+      rows.add(new String[] {c.path("name").asText(), c.path("region").asText(""),
+          String.join(",", zones), c.path("meshKind").asText(), c.path("agentVersion").asText(),
+          c.path("stale").asText(), c.path("lastHeartbeat").asText()});
+    }
+    return render(rows);
+  }
+
+  private static String age(String created) {
+    if (created == null) {
+      return "";
+    }
+    Duration d = Duration.between(Instant.parse(created), Instant.now());
+    if (d.isNegative()) {
+      return "0s";
+    }
+    return d.toDays() > 0 ? d.toDays() + "d" : d.toHours() > 0 ? d.toHours() + "h"
+        : d.toMinutes() > 0 ? d.toMinutes() + "m" : d.toSeconds() + "s";
+  }
+
+  private static String render(List<String[]> rows) {
+    int[] widths = new int[rows.get(0).length];
+    for (String[] row : rows) {
+      for (int i = 0; i < row.length; i++) {
+        widths[i] = Math.max(widths[i], row[i].length());
+      }
+    }
+    StringBuilder text = new StringBuilder();
+    for (String[] row : rows) {
+      StringBuilder line = new StringBuilder();
+      for (int i = 0; i < row.length; i++) {
+        line.append(String.format("%-" + (widths[i] + 3) + "s", row[i]));
+      }
+      text.append(line.toString().stripTrailing()).append('\n');
+    }
+    return text.toString();
+  }
+}

@@ -1,0 +1,114 @@
+package io.meshfed.launcher;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/**
+ * The CLI against a running embedded stack: {@code apply} to a simulated cluster, {@code get}
+ * from the query API as a table and as JSON, and an invalid FailoverService shown INVALID with
+ * its validation message. Exit codes: 0 ok, 2 usage, 3 unreachable.
+ */
+class CliTest {
+
+  @TempDir
+  static Path dir;
+  private static EmbeddedStack stack;
+
+  @BeforeAll
+  static void up() throws Exception {
+    stack = EmbeddedStack.start(new EmbeddedStack.Settings(dir, List.of("mgmt-cluster",
+        "remote-cluster"), Duration.ofSeconds(2), Duration.ofSeconds(10), 0));
+    var mgmt = stack.cluster("mgmt-cluster");
+    mgmt.service("bookinfo", "reviews", java.util.Map.of("app", "reviews"), 9080);
+    mgmt.endpoints("bookinfo", "reviews", 9080, true, "10.0.0.11", "10.0.0.12");
+    var remote = stack.cluster("remote-cluster");
+    remote.service("bookinfo", "reviews", java.util.Map.of("app", "reviews"), 9080);
+    remote.endpoints("bookinfo", "reviews", 9080, true, "10.1.0.21");
+  }
+
+  @AfterAll
+  static void down() {
+    stack.close();
+  }
+
+  private record Run(int exit, String out, String err) {}
+
+  private static Run meshfed(String... args) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    PrintStream stdout = System.out;
+    PrintStream stderr = System.err;
+    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+    System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+    try {
+      int exit = new CommandLine(new Main()).execute(args);
+      return new Run(exit, out.toString(StandardCharsets.UTF_8),
+          err.toString(StandardCharsets.UTF_8));
+    } finally {
+      System.setOut(stdout);
+      System.setErr(stderr);
+    }
+  }
+
+  @Test
+  void applyThenGetShowsTheFailoverServiceAndAnInvalidOneWithItsMessage() {
+    Path examples = Path.of("..", "examples", "walkthrough");
+    for (String file : List.of("outlier-policy.yaml", "failover-service.yaml",
+        "invalid-failover-service.yaml")) {
+      Run applied = meshfed("apply", "-f", examples.resolve(file).toString(), "--cluster",
+          "mgmt-cluster", "--dir", dir.toString());
+      assertThat(applied.exit()).as(applied.err()).isZero();
+    }
+    await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+      Run table = meshfed("get", "failoverservices", "--server", stack.queryUrl());
+      assertThat(table.exit()).isZero();
+      assertThat(table.out()).startsWith("NAMESPACE").contains("reviews-failover")
+          .contains("reviews-failover.bookinfo.global");
+      assertThat(table.out().lines().filter(l -> l.contains("broken")).findFirst().orElse(""))
+          .contains("INVALID").contains("spec.port.number 70000 is outside the port range"
+              + " 1-65535");
+    });
+    Run json = meshfed("get", "fs", "-n", "service-mesh-hub", "-o", "json", "--server",
+        stack.queryUrl());
+    assertThat(json.exit()).isZero();
+    assertThat(json.out()).contains("\"validationErrors\" : [ \"spec.port.number 70000 is"
+        + " outside the port range 1-65535\" ]");
+    Run clusters = meshfed("get", "clusters", "--server", stack.queryUrl());
+    assertThat(clusters.out()).contains("mgmt-cluster").contains("remote-cluster")
+        .contains("us-east-1");
+    // The resource's own status says the same.
+    await().atMost(Duration.ofSeconds(30)).until(() -> "INVALID".equals(stateOf("broken")));
+  }
+
+  @Test
+  void exitCodesForUsageAndUnreachableServers() {
+    assertThat(meshfed("get", "pods", "--server", stack.queryUrl()).exit()).isEqualTo(2);
+    Run unreachable = meshfed("get", "clusters", "--server", "http://127.0.0.1:1");
+    assertThat(unreachable.exit()).isEqualTo(3);
+    assertThat(unreachable.err()).contains("cannot reach http://127.0.0.1:1");
+    assertThat(meshfed("apply", "-f", "x.yaml", "--cluster", "nowhere", "--dir",
+        dir.toString()).exit()).isEqualTo(1);
+  }
+
+  @SuppressWarnings("unchecked")
+  private static String stateOf(String name) {
+    var fs = stack.cluster("mgmt-cluster").client().genericKubernetesResources(
+        io.meshfed.agent.publish.ClusterPublisher.crd(io.meshfed.avro.ResourceKind
+            .FailoverService)).inNamespace("service-mesh-hub").withName(name).get();
+    Object status = fs == null ? null : fs.getAdditionalProperties().get("status");
+    return status == null ? null : String.valueOf(((java.util.Map<String, Object>) status)
+        .get("state"));
+  }
+}
