@@ -195,6 +195,25 @@ public final class EmbeddedStack implements AutoCloseable {
     return applied;
   }
 
+  /** Deletes the meshfed resources named in a YAML stream; returns those that existed. */
+  public static List<String> delete(io.fabric8.kubernetes.client.KubernetesClient client,
+      InputStream yaml) throws IOException {
+    List<String> deleted = new ArrayList<>();
+    Object parsed = Serialization.unmarshal(yaml);
+    for (Object item : parsed instanceof List<?> l ? l : List.of(parsed)) {
+      HasMetadata object = (HasMetadata) item;
+      ResourceKind kind = ResourceKind.valueOf(object.getKind());
+      String ns = object.getMetadata().getNamespace() == null ? "default"
+          : object.getMetadata().getNamespace();
+      var removed = client.genericKubernetesResources(ClusterPublisher.crd(kind)).inNamespace(ns)
+          .withName(object.getMetadata().getName()).delete();
+      if (!removed.isEmpty()) {
+        deleted.add(kind + "/" + ns + "/" + object.getMetadata().getName());
+      }
+    }
+    return deleted;
+  }
+
   @Override
   public void close() {
     List<AutoCloseable> reverse = new ArrayList<>(running);

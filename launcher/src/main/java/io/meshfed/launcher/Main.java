@@ -15,7 +15,8 @@ import picocli.CommandLine.Parameters;
 @Command(name = "meshfed", mixinStandardHelpOptions = true, version = "meshfed 0.1.0",
     description = "Multi-cluster service federation on Kafka.",
     subcommands = {Main.DemoCommand.class, Main.UpCommand.class, Main.ApplyCommand.class,
-        GetCommand.class, Main.AgentCommand.class, Main.AdminCommand.class})
+        Main.DeleteCommand.class, GetCommand.class, Main.AgentCommand.class,
+        Main.AdminCommand.class})
 public final class Main implements Runnable {
 
   @Override
@@ -96,9 +97,8 @@ public final class Main implements Runnable {
     }
   }
 
-  @Command(name = "apply", description = "Apply meshfed resources to a cluster of a running"
-      + " 'meshfed up'.")
-  static final class ApplyCommand implements Callable<Integer> {
+  /** What apply and delete share: a file of resources and a cluster of a running stack. */
+  abstract static class ResourceFileCommand implements Callable<Integer> {
     @Option(names = "-f", required = true, description = "YAML file")
     Path file;
 
@@ -108,11 +108,18 @@ public final class Main implements Runnable {
     @Option(names = "--dir", defaultValue = ".meshfed")
     Path dir;
 
+    abstract String verb();
+
+    abstract String pastTense();
+
+    abstract List<String> run(io.fabric8.kubernetes.client.KubernetesClient client,
+        java.io.InputStream yaml) throws java.io.IOException;
+
     @Override
     public Integer call() throws Exception {
       Path kubeconfig = dir.resolve(cluster + ".kubeconfig");
       if (!java.nio.file.Files.exists(kubeconfig)) {
-        System.err.println("meshfed apply: no cluster '" + cluster + "' in " + dir
+        System.err.println("meshfed " + verb() + ": no cluster '" + cluster + "' in " + dir
             + " (is 'meshfed up' running?)");
         return 1;
       }
@@ -120,14 +127,54 @@ public final class Main implements Runnable {
           java.nio.file.Files.readString(kubeconfig));
       try (var client = new io.fabric8.kubernetes.client.KubernetesClientBuilder()
           .withConfig(config).build(); var yaml = java.nio.file.Files.newInputStream(file)) {
-        for (String applied : EmbeddedStack.apply(client, yaml)) {
-          System.out.println(applied + " applied");
+        for (String done : run(client, yaml)) {
+          System.out.println(done + " " + pastTense());
         }
       } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
-        System.err.println("meshfed apply: " + e.getMessage());
+        System.err.println("meshfed " + verb() + ": " + e.getMessage());
         return e.getCode() == 0 ? 3 : 1;
       }
       return 0;
+    }
+  }
+
+  @Command(name = "apply", description = "Apply meshfed resources to a cluster of a running"
+      + " 'meshfed up'.")
+  static final class ApplyCommand extends ResourceFileCommand {
+    @Override
+    String verb() {
+      return "apply";
+    }
+
+    @Override
+    String pastTense() {
+      return "applied";
+    }
+
+    @Override
+    List<String> run(io.fabric8.kubernetes.client.KubernetesClient client,
+        java.io.InputStream yaml) throws java.io.IOException {
+      return EmbeddedStack.apply(client, yaml);
+    }
+  }
+
+  @Command(name = "delete", description = "Delete meshfed resources from a cluster of a running"
+      + " 'meshfed up'.")
+  static final class DeleteCommand extends ResourceFileCommand {
+    @Override
+    String verb() {
+      return "delete";
+    }
+
+    @Override
+    String pastTense() {
+      return "deleted";
+    }
+
+    @Override
+    List<String> run(io.fabric8.kubernetes.client.KubernetesClient client,
+        java.io.InputStream yaml) throws java.io.IOException {
+      return EmbeddedStack.delete(client, yaml);
     }
   }
 

@@ -90,6 +90,13 @@ class CliTest {
         .contains("us-east-1");
     // The resource's own status says the same.
     await().atMost(Duration.ofSeconds(30)).until(() -> "INVALID".equals(stateOf("broken")));
+
+    Run deleted = meshfed("delete", "-f", examples.resolve("invalid-failover-service.yaml")
+        .toString(), "--cluster", "mgmt-cluster", "--dir", dir.toString());
+    assertThat(deleted.out()).contains("FailoverService/service-mesh-hub/broken deleted");
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(
+        meshfed("get", "failoverservices", "--server", stack.queryUrl()).out())
+        .doesNotContain("broken").contains("reviews-failover"));
   }
 
   @Test
