@@ -45,6 +45,9 @@ public final class EmbeddedStack implements AutoCloseable {
     }
   }
 
+  /** Where a running stack writes its endpoints, for other commands to find them. */
+  public static final String ENDPOINTS_FILE = "endpoints.properties";
+
   private final Settings settings;
   private final List<AutoCloseable> running = new ArrayList<>();
   private final Map<String, SimulatedCluster> clusters = new LinkedHashMap<>();
@@ -95,6 +98,9 @@ public final class EmbeddedStack implements AutoCloseable {
           .HostInfo(hostPort[0], Integer.parseInt(hostPort[1])), config.heartbeatTtl()).start();
       running.add(query);
     }
+    Files.writeString(settings.dir().resolve(ENDPOINTS_FILE), "bootstrap.servers="
+        + kafka.bootstrapServers() + "\nregistry.url=" + registry.confluentApiUrl() + "\n"
+        + (query == null ? "" : "query.url=http://127.0.0.1:" + query.port() + "\n"));
     String[][] localities = {{"us-east-1", "us-east-1a"}, {"eu-west-1", "eu-west-1a"},
         {"ap-south-1", "ap-south-1a"}};
     for (int i = 0; i < settings.clusters().size(); i++) {

@@ -100,6 +100,29 @@ class CliTest {
   }
 
   @Test
+  void watchShowsANewDecisionWithinASecondOfItBeingMade() throws Exception {
+    var watcher = new java.util.concurrent.CompletableFuture<Run>();
+    Thread thread = new Thread(() -> watcher.complete(meshfed("watch", "decisions",
+        "--count", "1", "--dir", dir.toString())));
+    thread.start();
+    // Any new decision counts: flip reviews v1/v2 until the watcher has printed one.
+    var mgmt = stack.cluster("mgmt-cluster");
+    var ready = new java.util.concurrent.atomic.AtomicBoolean(true);
+    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(2)).until(() -> {
+      mgmt.endpoints("bookinfo", "reviews", 9080, ready.getAndSet(!ready.get()), "10.0.0.11",
+          "10.0.0.12");
+      return watcher.isDone();
+    });
+    Run run = watcher.get();
+    assertThat(run.exit()).isZero();
+    String line = run.out().lines().filter(l -> l.contains("epoch=")).findFirst().orElse("");
+    assertThat(line).matches("\\d\\d:\\d\\d:\\d\\d\\.\\d{3} \\(\\+\\d+ ms\\)  "
+        + "FailoverService/service-mesh-hub/reviews-failover  client=\\S+  epoch=\\d+  .*");
+    // How long a decision took to reach the watcher is measured, not asserted.
+    System.out.println("meshfed watch: " + line);
+  }
+
+  @Test
   void exitCodesForUsageAndUnreachableServers() {
     assertThat(meshfed("get", "pods", "--server", stack.queryUrl()).exit()).isEqualTo(2);
     Run unreachable = meshfed("get", "clusters", "--server", "http://127.0.0.1:1");
