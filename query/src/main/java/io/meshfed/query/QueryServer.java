@@ -86,6 +86,7 @@ public final class QueryServer implements AutoCloseable {
     app.get("/v1/virtual-destinations/{namespace}/{name}",
         ctx -> one(ctx, Kind.VirtualDestination));
     app.get("/v1/destinations/{kind}/{namespace}/{name}/clients/{cluster}", this::client);
+    app.get("/v1/decisions", this::decisions);
     app.get("/v1/clusters", this::clusters);
     app.get("/v1/clusters/{name}", this::cluster);
     app.get("/v1/internal/statuses", ctx -> ctx.json(localStatuses()));
@@ -159,6 +160,44 @@ public final class QueryServer implements AutoCloseable {
     respond(ctx, Views.client(destination, cluster, decision), state.stale());
   }
 
+  /** {@code ?destination=Kind/ns/name&limit=N}: the destination's latest decisions, newest first. */
+  private void decisions(Context ctx) throws Exception {
+    String destination = ctx.queryParam("destination");
+    if (destination == null) {
+      throw QueryException.badRequest("query parameter destination (Kind/namespace/name) is"
+          + " required");
+    }
+    try {
+      io.meshfed.rules.model.ResourceId.parse(destination);
+    } catch (IllegalArgumentException e) {
+      throw QueryException.badRequest("query parameter destination: " + e.getMessage());
+    }
+    int limit;
+    try {
+      limit = Integer.parseInt(java.util.Objects.requireNonNullElse(ctx.queryParam("limit"),
+          "20"));
+    } catch (NumberFormatException e) {
+      throw QueryException.badRequest("query parameter limit '" + ctx.queryParam("limit")
+          + "' is not a number");
+    }
+    if (limit < 1 || limit > Stores.DECISION_LOG_KEEP) {
+      throw QueryException.badRequest("query parameter limit " + limit + " is outside 1-"
+          + Stores.DECISION_LOG_KEEP);
+    }
+    StoreRouter.Location where = router.locate(Stores.DECISION_LOG, destination);
+    if (forward(ctx, where)) {
+      return;
+    }
+    StoreRouter.Read<List<io.meshfed.avro.FailoverDecision>> log = router.prefixLocal(
+        Stores.DECISION_LOG, where.partition(), RoutingKeys.prefix(destination));
+    List<io.meshfed.avro.FailoverDecision> all = log.value().orElse(List.of());
+    List<Map<String, Object>> items = new ArrayList<>();
+    for (int i = all.size() - 1; i >= 0 && items.size() < limit; i--) {
+      items.add(Views.decision(all.get(i)));
+    }
+    respond(ctx, Map.of("destination", destination, "items", items), log.stale());
+  }
+
   private void clusters(Context ctx) {
     Instant now = Instant.now();
     Map<String, Object> byName = new java.util.TreeMap<>();
@@ -230,7 +269,8 @@ public final class QueryServer implements AutoCloseable {
     HttpResponse<String> response;
     try {
       response = http.send(HttpRequest.newBuilder(URI.create("http://" + owner.host() + ":"
-          + owner.port() + ctx.path())).header(FORWARDED, router.self().toString())
+          + owner.port() + ctx.path() + (ctx.queryString() == null ? ""
+          : "?" + ctx.queryString()))).header(FORWARDED, router.self().toString())
           .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
     } catch (IOException e) {
       throw QueryException.unavailable("owner " + owner + " of the key is unreachable: " + e);

@@ -80,6 +80,24 @@ public final class StoreRouter {
     }
   }
 
+  /** Entries of {@code store}'s partition whose keys start with {@code prefix}, in key order. */
+  public <V> Read<List<V>> prefixLocal(String store, int partition, String prefix) {
+    List<V> out = new ArrayList<>();
+    try {
+      ReadOnlyKeyValueStore<String, V> active = streams.store(StoreQueryParameters
+          .fromNameAndType(store, QueryableStoreTypes.<String, V>keyValueStore())
+          .withPartition(partition));
+      try (var it = active.prefixScan(prefix,
+          new org.apache.kafka.common.serialization.StringSerializer())) {
+        it.forEachRemaining(kv -> out.add(kv.value));
+      }
+      return new Read<>(Optional.of(out), false);
+    } catch (InvalidStateStoreException e) {
+      throw QueryException.unavailable("store " + store + " partition " + partition
+          + " is not queryable here right now: " + e.getMessage());
+    }
+  }
+
   /** Every entry of {@code store} this instance holds as active, mapped. */
   public <V, R> List<R> scanLocal(String store, Function<V, R> map) {
     List<R> out = new ArrayList<>();

@@ -72,6 +72,24 @@ final class Views {
     return out;
   }
 
+  static Map<String, Object> decision(io.meshfed.avro.FailoverDecision d) {
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("epoch", d.getEpoch());
+    out.put("clientCluster", d.getClientCluster());
+    out.put("time", d.getTime().toString());
+    out.put("reasonCode", d.getReasonCode().name());
+    out.put("reason", d.getReason());
+    out.put("before", d.getBefore() == null ? null : Map.of("activeTier",
+        d.getBefore().getActiveTier(), "tierLoadPercent", d.getBefore().getTierLoadPercent()));
+    out.put("after", Map.of("activeTier", d.getAfter().getActiveTier(), "tierLoadPercent",
+        d.getAfter().getTierLoadPercent()));
+    out.put("inputs", d.getInputs().stream().map(t -> Map.of("tier", t.getIndex(), "healthy",
+        t.getHealthy(), "ejected", t.getEjected(), "unknown", t.getUnknown(), "total",
+        t.getTotal())).toList());
+    out.put("policyGeneration", d.getPolicyGeneration());
+    return out;
+  }
+
   static Map<String, Object> cluster(KnownCluster c, Instant now, Duration ttl) {
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("name", c.name());

@@ -127,6 +127,7 @@ class QueryApiIntegrationTest {
   @Test
   void everyEndpointGivesTheSameAnswerFromEitherInstance() throws Exception {
     for (String path : List.of(FS, "/v1/failover-services", "/v1/clusters",
+        "/v1/decisions?destination=FailoverService/service-mesh-hub/reviews-failover&limit=5",
         "/v1/clusters/remote-cluster",
         "/v1/destinations/FailoverService/service-mesh-hub/reviews-failover/clients/"
             + "remote-cluster")) {
@@ -149,6 +150,14 @@ class QueryApiIntegrationTest {
     assertThat(client.path("activeTier").asInt()).isZero();
     assertThat(client.path("tiers").get(0).path("endpoints")).hasSize(2);
     assertThat(json(instances.get(0), "/v1/clusters").path("items")).hasSize(2);
+    JsonNode decisions = json(instances.get(1), "/v1/decisions?destination=FailoverService/"
+        + "service-mesh-hub/reviews-failover&limit=3");
+    assertThat(decisions.path("items").size()).isBetween(1, 3);
+    assertThat(decisions.path("items").get(0).path("reason").asText()).isNotEmpty();
+    long newest = decisions.path("items").get(0).path("epoch").asLong();
+    for (JsonNode d : decisions.path("items")) {
+      assertThat(d.path("epoch").asLong()).isLessThanOrEqualTo(newest);
+    }
   }
 
   @Test
@@ -191,6 +200,9 @@ class QueryApiIntegrationTest {
     HttpResponse<String> badName = get(instances.get(0), "/v1/failover-services/Bad_NS/x");
     assertThat(badName.statusCode()).isEqualTo(400);
     assertThat(badName.body()).contains("namespace 'Bad_NS'");
+    assertThat(get(instances.get(0), "/v1/decisions").statusCode()).isEqualTo(400);
+    assertThat(get(instances.get(0), "/v1/decisions?destination=FailoverService/a/b&limit=x")
+        .body()).contains("limit 'x' is not a number");
     assertThat(get(instances.get(0), "/readyz").statusCode()).isEqualTo(200);
     assertThat(get(instances.get(0), "/metrics").body()).contains("kafka_stream");
     assertThat(get(instances.get(0), "/v1/openapi").body()).contains("openapi: 3.0.3");

@@ -109,8 +109,8 @@ public final class MeshfedTopology {
         .merge(control, Named.as("decide-inputs"))
         .process(() -> new DecideProcessor(config), Named.as("decide"), Stores.DESTINATIONS,
             Stores.POLICIES, Stores.CLUSTERS, Stores.MEMBER_SERVICES, Stores.MEMBER_ENDPOINTS,
-            Stores.OUTLIERS, Stores.DECISIONS, Stores.EPOCHS, Stores.ACKS, Stores.STATUSES,
-            Stores.WAKEUPS);
+            Stores.OUTLIERS, Stores.DECISIONS, Stores.EPOCHS, Stores.DECISION_LOG, Stores.ACKS,
+            Stores.STATUSES, Stores.WAKEUPS);
 
     outputs.filter((k, v) -> v instanceof io.meshfed.avro.FailoverDecision,
             Named.as("decisions-only"))
@@ -160,6 +160,8 @@ public final class MeshfedTopology {
     Serde<io.meshfed.avro.ConfigAck> configAcks = (Serde) avro;
     @SuppressWarnings({"unchecked", "rawtypes"})
     Serde<PolicyStatus> policyStatuses = (Serde) avro;
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    Serde<io.meshfed.avro.FailoverDecision> decisions = (Serde) avro;
     return java.util.List.of(
         store(Stores.SERVICES, strings, services),
         store(Stores.ENDPOINTS, strings, endpoints),
@@ -173,6 +175,7 @@ public final class MeshfedTopology {
         store(Stores.OUTLIERS, strings, new JsonSerde<>(OutlierState.class)),
         store(Stores.DECISIONS, strings, new JsonSerde<>(DecisionState.class)),
         store(Stores.EPOCHS, strings, Serdes.Long()),
+        store(Stores.DECISION_LOG, strings, decisions),
         store(Stores.ACKS, strings, configAcks),
         store(Stores.STATUSES, strings, policyStatuses),
         store(Stores.WAKEUPS, strings, Serdes.Long()));

@@ -103,6 +103,7 @@ public final class DecideProcessor implements Processor<String, SpecificRecord, 
   private KeyValueStore<String, OutlierState> outliers;
   private KeyValueStore<String, DecisionState> decisions;
   private KeyValueStore<String, Long> epochs;
+  private KeyValueStore<String, FailoverDecision> decisionLog;
   private KeyValueStore<String, ConfigAck> acks;
   private KeyValueStore<String, PolicyStatus> statuses;
   private KeyValueStore<String, Long> wakeups;
@@ -124,6 +125,7 @@ public final class DecideProcessor implements Processor<String, SpecificRecord, 
     outliers = context.getStateStore(Stores.OUTLIERS);
     decisions = context.getStateStore(Stores.DECISIONS);
     epochs = context.getStateStore(Stores.EPOCHS);
+    decisionLog = context.getStateStore(Stores.DECISION_LOG);
     acks = context.getStateStore(Stores.ACKS);
     statuses = context.getStateStore(Stores.STATUSES);
     wakeups = context.getStateStore(Stores.WAKEUPS);
@@ -589,10 +591,30 @@ public final class DecideProcessor implements Processor<String, SpecificRecord, 
   }
 
   private void emitDecision(FailoverDecision decision, Instant now) {
+    remember(decision);
     RecordHeaders headers = new RecordHeaders();
     headers.add(OUTPUT_HEADER, OUTPUT_DECISION.getBytes(StandardCharsets.UTF_8));
     context.forward(new Record<>(RoutingKeys.decisionKey(decision.getDestination(),
         decision.getClientCluster()), decision, now.toEpochMilli(), headers));
+  }
+
+  /** Keeps the last {@link Stores#DECISION_LOG_KEEP} decisions of a destination queryable. */
+  private void remember(FailoverDecision decision) {
+    String destination = RoutingKeys.destination(decision.getDestination());
+    decisionLog.put(decisionLogKey(destination, decision.getEpoch()), decision);
+    List<String> keys = new ArrayList<>();
+    try (KeyValueIterator<String, FailoverDecision> it =
+        decisionLog.prefixScan(RoutingKeys.prefix(destination), KEYS)) {
+      it.forEachRemaining(kv -> keys.add(kv.key));
+    }
+    for (int i = 0; i < keys.size() - Stores.DECISION_LOG_KEEP; i++) {
+      decisionLog.delete(keys.get(i));
+    }
+  }
+
+  /** Epochs zero-padded so the store's byte order is epoch order. */
+  public static String decisionLogKey(String destination, long epoch) {
+    return RoutingKeys.join(destination, String.format("%020d", epoch));
   }
 
   // ---- helpers --------------------------------------------------------------------------------

@@ -18,6 +18,10 @@ public final class Stores {
   public static final String OUTLIERS = "decide-outliers";
   public static final String DECISIONS = "decide-decisions";
   public static final String EPOCHS = "decide-epochs";
+  /** Recent decisions per destination, {@code Kind/ns/name|<epoch, 20 digits>}. */
+  public static final String DECISION_LOG = "decide-decision-log";
+  /** How many decisions per destination the log store keeps for queries. */
+  public static final int DECISION_LOG_KEEP = 100;
   public static final String ACKS = "decide-acks";
   public static final String STATUSES = "decide-statuses";
   public static final String WAKEUPS = "decide-wakeups";
