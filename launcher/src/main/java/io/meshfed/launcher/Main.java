@@ -15,7 +15,8 @@ import picocli.CommandLine.Parameters;
 @Command(name = "meshfed", mixinStandardHelpOptions = true, version = "meshfed 0.1.0",
     description = "Multi-cluster service federation on Kafka.",
     subcommands = {Main.DemoCommand.class, Main.UpCommand.class, Main.ApplyCommand.class,
-        Main.DeleteCommand.class, GetCommand.class, WatchCommand.class, Main.AgentCommand.class,
+        Main.DeleteCommand.class, GetCommand.class, DescribeCommand.class,
+        WatchCommand.class, Main.AgentCommand.class,
         Main.AdminCommand.class})
 public final class Main implements Runnable {
 

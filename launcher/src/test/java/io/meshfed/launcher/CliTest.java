@@ -91,6 +91,19 @@ class CliTest {
     // The resource's own status says the same.
     await().atMost(Duration.ofSeconds(30)).until(() -> "INVALID".equals(stateOf("broken")));
 
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+      Run described = meshfed("describe", "failoverservice", "service-mesh-hub/reviews-failover",
+          "--server", stack.queryUrl());
+      assertThat(described.exit()).as(described.err()).isZero();
+      assertThat(described.out()).contains("Hostnames:    [\"reviews-failover.bookinfo.global\"]")
+          .contains("Client cluster mgmt-cluster").contains("Client cluster remote-cluster")
+          .contains("10.0.0.11:9080").contains("Recent decisions:");
+      assertThat(described.out().lines().filter(l -> l.matches("  \\S+  epoch \\d+ .*")))
+          .isNotEmpty();
+    });
+    assertThat(meshfed("describe", "fs", "service-mesh-hub/nope", "--server",
+        stack.queryUrl()).exit()).isEqualTo(1);
+
     Run deleted = meshfed("delete", "-f", examples.resolve("invalid-failover-service.yaml")
         .toString(), "--cluster", "mgmt-cluster", "--dir", dir.toString());
     assertThat(deleted.out()).contains("FailoverService/service-mesh-hub/broken deleted");

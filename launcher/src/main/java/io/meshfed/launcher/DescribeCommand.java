@@ -1,0 +1,129 @@
+package io.meshfed.launcher;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code meshfed describe failoverservice|virtualdestination NS/NAME}: status, the tiers and
+ * weights each client cluster gets, and the recent decisions with their reasons.
+ */
+@Command(name = "describe", description = "Status, tiers and weights per client cluster, and"
+    + " recent decisions of a destination.")
+public final class DescribeCommand implements Callable<Integer> {
+
+  @Parameters(index = "0", description = "failoverservice | virtualdestination")
+  String kind;
+
+  @Parameters(index = "1", description = "NAMESPACE/NAME")
+  String name;
+
+  @Option(names = "--server", defaultValue = "http://localhost:8080")
+  String server;
+
+  PrintStream out = System.out;
+  private final HttpClient http = HttpClient.newHttpClient();
+
+  /** A failed request, with the exit code it maps to. */
+  private static final class Failed extends Exception {
+    final int exit;
+
+    Failed(int exit, String message) {
+      super(message);
+      this.exit = exit;
+    }
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    String[] ref = name.split("/", -1);
+    String[] paths = switch (kind) {
+      case "failoverservice", "failoverservices", "fs" ->
+          new String[] {"/v1/failover-services/", "FailoverService"};
+      case "virtualdestination", "virtualdestinations", "vd" ->
+          new String[] {"/v1/virtual-destinations/", "VirtualDestination"};
+      default -> null;
+    };
+    if (paths == null || ref.length != 2) {
+      System.err.println("meshfed describe: usage: meshfed describe failoverservice|"
+          + "virtualdestination NAMESPACE/NAME");
+      return 2;
+    }
+    try {
+      JsonNode d = get(paths[0] + name);
+      JsonNode status = d.path("status");
+      out.printf("Name:         %s/%s%nKind:         %s%nHostnames:    %s%nPort:         %s%n"
+          + "State:        %s (generation %s)%n", d.path("namespace").asText(),
+          d.path("name").asText(), d.path("kind").asText(), d.path("hostnames"),
+          d.path("port").asText(), status.path("state").asText(),
+          status.path("observedGeneration").asText("-"));
+      status.path("validationErrors").forEach(e -> out.println("Error:        " + e.asText()));
+      status.path("warnings").forEach(w -> out.println("Warning:      " + w.asText()));
+      out.println("Backing:      " + status.path("selectedBackingServices"));
+      var clusters = status.path("clusters").fieldNames();
+      while (clusters.hasNext()) {
+        String cluster = clusters.next();
+        out.printf("%nClient cluster %s (%s):%n", cluster,
+            status.path("clusters").path(cluster).path("state").asText());
+        try {
+          JsonNode view = get("/v1/destinations/" + paths[1] + "/" + name + "/clients/"
+              + cluster);
+          out.printf("  epoch %s, active tier %s%s%n", view.path("epoch").asText(),
+              view.path("activeTier").asText(), view.path("panic").asBoolean() ? " (panic)" : "");
+          for (JsonNode tier : view.path("tiers")) {
+            out.printf("  tier %s  %3s%%  %s%n", tier.path("index").asText(),
+                tier.path("loadPercent").asText(), tier.path("members"));
+            for (JsonNode e : tier.path("endpoints")) {
+              out.printf("      %-16s weight %3s  %s%n", e.path("address").asText() + ":"
+                  + e.path("port").asText(), e.path("weight").asText(), e.path("health").asText());
+            }
+          }
+        } catch (Failed notYet) {
+          out.println("  (no config yet)");
+        }
+      }
+      JsonNode decisions = get("/v1/decisions?destination=" + paths[1] + "/" + name + "&limit=5");
+      out.printf("%nRecent decisions:%n");
+      for (JsonNode dec : decisions.path("items")) {
+        out.printf("  %s  epoch %s  %-8s %s: %s%n", dec.path("time").asText(),
+            dec.path("epoch").asText(), dec.path("clientCluster").asText(),
+            dec.path("reasonCode").asText(), dec.path("reason").asText());
+      }
+      return 0;
+    } catch (Failed f) {
+      System.err.println("meshfed describe: " + f.getMessage());
+      return f.exit;
+    }
+  }
+
+  private JsonNode get(String path) throws Failed, InterruptedException {
+    HttpResponse<String> response;
+    try {
+      response = http.send(HttpRequest.newBuilder(URI.create(server + path))
+          .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+    } catch (IOException | IllegalArgumentException e) {
+      throw new Failed(3, "cannot reach " + server + ": " + e.getMessage());
+    }
+    if (response.statusCode() == 404) {
+      throw new Failed(1, "not found: " + path);
+    }
+    if (response.statusCode() != 200) {
+      throw new Failed(3, server + " answered " + response.statusCode() + ": "
+          + response.body());
+    }
+    try {
+      return GetCommand.JSON.readTree(response.body());
+    } catch (IOException e) {
+      throw new Failed(3, "unreadable answer: " + e.getMessage());
+    }
+  }
+}
