@@ -22,13 +22,21 @@ import picocli.CommandLine.Parameters;
  * kubectl-like tables from the query API. Exit codes: 0 ok, 1 not found, 2 usage, 3 the server
  * is unreachable.
  */
-@Command(name = "get", description = "List failoverservices, virtualdestinations or clusters.")
+@Command(name = "get", description = "List failoverservices, virtualdestinations, clusters, or"
+    + " the decisions of one destination.")
 public final class GetCommand implements Callable<Integer> {
 
   static final ObjectMapper JSON = new ObjectMapper();
 
-  @Parameters(index = "0", description = "failoverservices | virtualdestinations | clusters")
+  @Parameters(index = "0",
+      description = "failoverservices | virtualdestinations | clusters | decisions")
   String what;
+
+  @Option(names = "--destination", description = "with decisions: Kind/namespace/name")
+  String destination;
+
+  @Option(names = "--limit", defaultValue = "20", description = "with decisions: how many")
+  int limit;
 
   @Option(names = {"-n", "--namespace"}, description = "only this namespace")
   String namespace;
@@ -49,14 +57,20 @@ public final class GetCommand implements Callable<Integer> {
       case "failoverservices", "failoverservice", "fs" -> "/v1/failover-services";
       case "virtualdestinations", "virtualdestination", "vd" -> "/v1/virtual-destinations";
       case "clusters", "cluster" -> "/v1/clusters";
+      case "decisions", "decision" -> destination == null ? null
+          : "/v1/decisions?destination=" + destination + "&limit=" + limit;
       default -> null;
     };
+    if (what.startsWith("decision") && destination == null) {
+      err.println("meshfed get decisions: --destination Kind/namespace/name is required");
+      return 2;
+    }
     if (path == null || !(output.equals("table") || output.equals("json"))) {
       err.println("meshfed get: unknown " + (path == null ? "resource '" + what + "'"
           : "output '" + output + "'") + "; see meshfed get --help");
       return 2;
     }
-    if (namespace != null && !path.equals("/v1/clusters")) {
+    if (namespace != null && !path.equals("/v1/clusters") && !path.startsWith("/v1/decisions")) {
       path += "?namespace=" + namespace;
     }
     HttpResponse<String> response;
@@ -81,7 +95,8 @@ public final class GetCommand implements Callable<Integer> {
       if (output.equals("json")) {
         out.println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(body));
       } else {
-        out.print(path.startsWith("/v1/clusters") ? clusterTable(body) : destinationTable(body));
+        out.print(path.startsWith("/v1/clusters") ? clusterTable(body)
+            : path.startsWith("/v1/decisions") ? decisionTable(body) : destinationTable(body));
       }
       return 0;
     } catch (IOException e) {
@@ -117,6 +132,17 @@ public final class GetCommand implements Callable<Integer> {
       rows.add(new String[] {c.path("name").asText(), c.path("region").asText(""),
           String.join(",", zones), c.path("meshKind").asText(), c.path("agentVersion").asText(),
           c.path("stale").asText(), c.path("lastHeartbeat").asText()});
+    }
+    return render(rows);
+  }
+
+  static String decisionTable(JsonNode body) {
+    List<String[]> rows = new ArrayList<>();
+    rows.add(new String[] {"EPOCH", "CLIENT", "TIME", "REASON", "ACTIVE TIER", "DETAIL"});
+    for (JsonNode d : body.path("items")) {
+      rows.add(new String[] {d.path("epoch").asText(), d.path("clientCluster").asText(),
+          d.path("time").asText(), d.path("reasonCode").asText(),
+          d.path("after").path("activeTier").asText(), d.path("reason").asText()});
     }
     return render(rows);
   }

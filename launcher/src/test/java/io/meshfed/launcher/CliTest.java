@@ -101,6 +101,12 @@ class CliTest {
       assertThat(described.out().lines().filter(l -> l.matches("  \\S+  epoch \\d+ .*")))
           .isNotEmpty();
     });
+    Run decisions = meshfed("get", "decisions", "--destination",
+        "FailoverService/service-mesh-hub/reviews-failover", "--limit", "3", "--server",
+        stack.queryUrl());
+    assertThat(decisions.exit()).isZero();
+    assertThat(decisions.out()).startsWith("EPOCH").contains("mgmt-cluster");
+    assertThat(meshfed("get", "decisions", "--server", stack.queryUrl()).exit()).isEqualTo(2);
     assertThat(meshfed("describe", "fs", "service-mesh-hub/nope", "--server",
         stack.queryUrl()).exit()).isEqualTo(1);
 

@@ -135,7 +135,7 @@ public final class QueryServer implements AutoCloseable {
     StoreRouter.Read<PolicyStatus> status = router.readLocal(Stores.STATUSES,
         where.partition(), key);
     Map<String, Object> body = Views.destination(control, status.value().orElse(null));
-    respond(ctx, body, status.stale());
+    respond(ctx, body, status);
   }
 
   private void client(Context ctx) throws Exception {
@@ -157,7 +157,7 @@ public final class QueryServer implements AutoCloseable {
         where.partition(), RoutingKeys.join(destination, cluster));
     DecisionState decision = state.value().orElseThrow(() -> QueryException.notFound(
         "no config for client cluster " + cluster + " of " + destination));
-    respond(ctx, Views.client(destination, cluster, decision), state.stale());
+    respond(ctx, Views.client(destination, cluster, decision), state);
   }
 
   /** {@code ?destination=Kind/ns/name&limit=N}: the destination's latest decisions, newest first. */
@@ -195,7 +195,7 @@ public final class QueryServer implements AutoCloseable {
     for (int i = all.size() - 1; i >= 0 && items.size() < limit; i--) {
       items.add(Views.decision(all.get(i)));
     }
-    respond(ctx, Map.of("destination", destination, "items", items), log.stale());
+    respond(ctx, Map.of("destination", destination, "items", items), log);
   }
 
   private void clusters(Context ctx) {
@@ -280,7 +280,16 @@ public final class QueryServer implements AutoCloseable {
     return true;
   }
 
+  private void respond(Context ctx, Object body, StoreRouter.Read<?> read) {
+    respond(ctx, body, read.stale(), read.lag());
+  }
+
   private void respond(Context ctx, Object body, boolean stale) {
+    respond(ctx, body, stale, 0);
+  }
+
+  /** Every answer says who served it and whether a standby did (then with its lag). */
+  private void respond(Context ctx, Object body, boolean stale, long lag) {
     Map<String, Object> out = new LinkedHashMap<>();
     if (body instanceof Map<?, ?> map) {
       map.forEach((k, v) -> out.put(String.valueOf(k), v));
@@ -289,6 +298,9 @@ public final class QueryServer implements AutoCloseable {
     }
     out.put("servedBy", router.self().host() + ":" + router.self().port());
     out.put("stale", stale);
+    if (stale) {
+      out.put("lag", lag);
+    }
     ctx.json(out);
   }
 

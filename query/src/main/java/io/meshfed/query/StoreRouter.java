@@ -25,8 +25,15 @@ public final class StoreRouter {
   /** Where a key lives. */
   public record Location(HostInfo active, Set<HostInfo> standbys, int partition) {}
 
-  /** A value read from a store, and whether it came from a standby. */
-  public record Read<V>(Optional<V> value, boolean stale) {}
+  /**
+   * A value read from a store, whether it came from a standby, and how many changelog records
+   * that standby is behind (0 for the active copy, -1 if unknown).
+   */
+  public record Read<V>(Optional<V> value, boolean stale, long lag) {
+    Read(Optional<V> value, boolean stale) {
+      this(value, stale, 0);
+    }
+  }
 
   private final KafkaStreams streams;
   private final HostInfo self;
@@ -72,11 +79,21 @@ public final class StoreRouter {
         ReadOnlyKeyValueStore<String, V> standby = streams.store(StoreQueryParameters
             .fromNameAndType(store, QueryableStoreTypes.<String, V>keyValueStore())
             .withPartition(partition).enableStaleStores());
-        return new Read<>(Optional.ofNullable(standby.get(key)), true);
+        return new Read<>(Optional.ofNullable(standby.get(key)), true, lag(store, partition));
       } catch (InvalidStateStoreException none) {
         throw QueryException.unavailable("store " + store + " partition " + partition
             + " is not queryable here right now: " + none.getMessage());
       }
+    }
+  }
+
+  private long lag(String store, int partition) {
+    try {
+      var info = streams.allLocalStorePartitionLags().getOrDefault(store, java.util.Map.of())
+          .get(partition);
+      return info == null ? -1 : info.offsetLag();
+    } catch (RuntimeException e) {
+      return -1;
     }
   }
 
