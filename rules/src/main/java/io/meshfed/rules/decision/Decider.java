@@ -186,8 +186,7 @@ public final class Decider {
         yield "tier " + health.index() + " " + members + " healthy " + health.healthy() + "/"
             + health.total() + " (" + detail + threshold + held + "): " + outcome;
       }
-      case POLICY_CHANGED -> "destination generation " + previous.config().generation() + " -> "
-          + inputs.generation() + " (spec or outlier settings changed): " + outcome;
+      case POLICY_CHANGED -> policyChange(previous.config(), inputs) + ": " + outcome;
       case MEMBERSHIP_CHANGED -> "backing services changed: "
           + inputs.tiers().stream().map(t -> "tier " + t.index() + " " + t.describeMembers())
               .collect(Collectors.joining("; "))
@@ -198,6 +197,18 @@ public final class Decider {
           + "): " + outcome;
       case DESTINATION_REMOVED -> "destination removed";
     };
+  }
+
+  /** What about the destination's policy changed, most specific first. */
+  private static String policyChange(DesiredConfig before, DecisionInputs inputs) {
+    if (before.generation() != inputs.generation()) {
+      return "destination generation " + before.generation() + " -> " + inputs.generation();
+    }
+    if (!before.outlier().equals(inputs.outlier())) {
+      return "outlier detection now " + inputs.outlier();
+    }
+    return "hosts or ports now " + inputs.hosts() + " " + inputs.ports().stream()
+        .map(p -> p.number() + "/" + p.protocol()).toList();
   }
 
   private static String thresholdText(SplitPolicy policy, boolean below) {

@@ -159,7 +159,21 @@ class DeciderTest {
         .orElseThrow();
     assertThat(decision.reasonCode()).isEqualTo(ReasonCode.POLICY_CHANGED);
     assertThat(decision.config().hosts()).containsExactly("reviews.global");
-    assertThat(decision.reason()).startsWith("destination generation 1 -> 2");
+    assertThat(decision.reason()).startsWith("destination generation 1 -> 2: ");
+  }
+
+  @Test
+  void anOutlierPolicyChangeSaysSo() {
+    DecisionInputs base = inputs(HEALTHY, HEALTHY, HEALTHY);
+    DecisionInputs stricter = new DecisionInputs(base.destination(), 1, base.clientCluster(),
+        base.hosts(), base.ports(), io.meshfed.rules.health.OutlierSettings.DEFAULTS,
+        base.tiers(), base.splitPolicy(), base.minHealthyDuration());
+    Decision decision = Decider.decide(initial().state(), stricter, T0.plusSeconds(1))
+        .decision().orElseThrow();
+    assertThat(decision.reasonCode()).isEqualTo(ReasonCode.POLICY_CHANGED);
+    assertThat(decision.reason()).isEqualTo("outlier detection now consecutiveErrors 5, interval"
+        + " 10000ms, baseEjectionTime 30000ms, maxEjectionPercent 100: 100% to tier 0"
+        + " mgmt-cluster/bookinfo/reviews");
   }
 
   @Test
