@@ -85,9 +85,12 @@ class CliTest {
     assertThat(json.exit()).isZero();
     assertThat(json.out()).contains("\"validationErrors\" : [ \"spec.port.number 70000 is"
         + " outside the port range 1-65535\" ]");
-    Run clusters = meshfed("get", "clusters", "--server", stack.queryUrl());
-    assertThat(clusters.out()).contains("mgmt-cluster").contains("remote-cluster")
-        .contains("us-east-1");
+    // Heartbeats arrive on their own schedule: wait for both clusters to have reported.
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+      Run clusters = meshfed("get", "clusters", "--server", stack.queryUrl());
+      assertThat(clusters.out()).contains("mgmt-cluster").contains("remote-cluster")
+          .contains("us-east-1");
+    });
     // The resource's own status says the same.
     await().atMost(Duration.ofSeconds(30)).until(() -> "INVALID".equals(stateOf("broken")));
 
