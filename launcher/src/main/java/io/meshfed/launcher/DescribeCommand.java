@@ -1,13 +1,7 @@
 package io.meshfed.launcher;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.io.IOException;
 import java.io.PrintStream;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -31,17 +25,6 @@ public final class DescribeCommand implements Callable<Integer> {
   String server;
 
   PrintStream out = System.out;
-  private final HttpClient http = HttpClient.newHttpClient();
-
-  /** A failed request, with the exit code it maps to. */
-  private static final class Failed extends Exception {
-    final int exit;
-
-    Failed(int exit, String message) {
-      super(message);
-      this.exit = exit;
-    }
-  }
 
   @Override
   public Integer call() throws Exception {
@@ -58,8 +41,9 @@ public final class DescribeCommand implements Callable<Integer> {
           + "virtualdestination NAMESPACE/NAME");
       return 2;
     }
+    QueryClient api = new QueryClient(server);
     try {
-      JsonNode d = get(paths[0] + name);
+      JsonNode d = api.get(paths[0] + name);
       JsonNode status = d.path("status");
       out.printf("Name:         %s/%s%nKind:         %s%nHostnames:    %s%nPort:         %s%n"
           + "State:        %s (generation %s)%n", d.path("namespace").asText(),
@@ -75,7 +59,7 @@ public final class DescribeCommand implements Callable<Integer> {
         out.printf("%nClient cluster %s (%s):%n", cluster,
             status.path("clusters").path(cluster).path("state").asText());
         try {
-          JsonNode view = get("/v1/destinations/" + paths[1] + "/" + name + "/clients/"
+          JsonNode view = api.get("/v1/destinations/" + paths[1] + "/" + name + "/clients/"
               + cluster);
           out.printf("  epoch %s, active tier %s%s%n", view.path("epoch").asText(),
               view.path("activeTier").asText(), view.path("panic").asBoolean() ? " (panic)" : "");
@@ -87,11 +71,11 @@ public final class DescribeCommand implements Callable<Integer> {
                   + e.path("port").asText(), e.path("weight").asText(), e.path("health").asText());
             }
           }
-        } catch (Failed notYet) {
+        } catch (QueryClient.Failed notYet) {
           out.println("  (no config yet)");
         }
       }
-      JsonNode decisions = get("/v1/decisions?destination=" + paths[1] + "/" + name + "&limit=5");
+      JsonNode decisions = api.get("/v1/decisions?destination=" + paths[1] + "/" + name + "&limit=5");
       out.printf("%nRecent decisions:%n");
       for (JsonNode dec : decisions.path("items")) {
         out.printf("  %s  epoch %s  %-8s %s: %s%n", dec.path("time").asText(),
@@ -99,31 +83,9 @@ public final class DescribeCommand implements Callable<Integer> {
             dec.path("reasonCode").asText(), dec.path("reason").asText());
       }
       return 0;
-    } catch (Failed f) {
+    } catch (QueryClient.Failed f) {
       System.err.println("meshfed describe: " + f.getMessage());
       return f.exit;
-    }
-  }
-
-  private JsonNode get(String path) throws Failed, InterruptedException {
-    HttpResponse<String> response;
-    try {
-      response = http.send(HttpRequest.newBuilder(URI.create(server + path))
-          .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
-    } catch (IOException | IllegalArgumentException e) {
-      throw new Failed(3, "cannot reach " + server + ": " + e.getMessage());
-    }
-    if (response.statusCode() == 404) {
-      throw new Failed(1, "not found: " + path);
-    }
-    if (response.statusCode() != 200) {
-      throw new Failed(3, server + " answered " + response.statusCode() + ": "
-          + response.body());
-    }
-    try {
-      return GetCommand.JSON.readTree(response.body());
-    } catch (IOException e) {
-      throw new Failed(3, "unreadable answer: " + e.getMessage());
     }
   }
 }

@@ -4,10 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -26,7 +22,7 @@ import picocli.CommandLine.Parameters;
     + " the decisions of one destination.")
 public final class GetCommand implements Callable<Integer> {
 
-  static final ObjectMapper JSON = new ObjectMapper();
+  static final ObjectMapper JSON = QueryClient.JSON;
 
   @Parameters(index = "0",
       description = "failoverservices | virtualdestinations | clusters | decisions")
@@ -73,25 +69,8 @@ public final class GetCommand implements Callable<Integer> {
     if (namespace != null && !path.equals("/v1/clusters") && !path.startsWith("/v1/decisions")) {
       path += "?namespace=" + namespace;
     }
-    HttpResponse<String> response;
     try {
-      response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(server + path))
-          .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
-    } catch (IOException | InterruptedException | IllegalArgumentException e) {
-      err.println("meshfed get: cannot reach " + server + ": " + e.getMessage());
-      return 3;
-    }
-    if (response.statusCode() == 404) {
-      err.println("meshfed get: not found");
-      return 1;
-    }
-    if (response.statusCode() != 200) {
-      err.println("meshfed get: " + server + " answered " + response.statusCode() + ": "
-          + response.body());
-      return 3;
-    }
-    try {
-      JsonNode body = JSON.readTree(response.body());
+      JsonNode body = new QueryClient(server).get(path);
       if (output.equals("json")) {
         out.println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(body));
       } else {
@@ -99,8 +78,11 @@ public final class GetCommand implements Callable<Integer> {
             : path.startsWith("/v1/decisions") ? decisionTable(body) : destinationTable(body));
       }
       return 0;
-    } catch (IOException e) {
-      err.println("meshfed get: unreadable answer from " + server + ": " + e.getMessage());
+    } catch (QueryClient.Failed f) {
+      err.println("meshfed get: " + f.getMessage());
+      return f.exit;
+    } catch (IOException | InterruptedException e) {
+      err.println("meshfed get: " + e.getMessage());
       return 3;
     }
   }

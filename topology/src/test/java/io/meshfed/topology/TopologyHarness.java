@@ -74,6 +74,17 @@ public final class TopologyHarness implements AutoCloseable {
     }
   }
 
+  /** The walkthrough's starting point: both clusters report, the policies are applied. */
+  public void world() {
+    send(Bookinfo.MGMT, Bookinfo.heartbeat(Bookinfo.MGMT, now()),
+        Bookinfo.reviewsService(Bookinfo.MGMT), Bookinfo.reviewsEndpoints(Bookinfo.MGMT, true));
+    send(Bookinfo.REMOTE, Bookinfo.heartbeat(Bookinfo.REMOTE, now()),
+        Bookinfo.reviewsService(Bookinfo.REMOTE),
+        Bookinfo.reviewsEndpoints(Bookinfo.REMOTE, true));
+    send(Bookinfo.MGMT, Bookinfo.outlierPolicy(),
+        Bookinfo.failoverService("reviews-failover.bookinfo.global", 1));
+  }
+
   /** Raw bytes onto a cluster's events topic, for bad-input tests. */
   public void sendRaw(String cluster, String key, byte[] value) {
     driver.createInputTopic(topics.clusterEvents().forCluster(cluster).name(),

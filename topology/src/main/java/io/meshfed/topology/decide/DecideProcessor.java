@@ -108,6 +108,12 @@ public final class DecideProcessor implements Processor<String, SpecificRecord, 
   private KeyValueStore<String, PolicyStatus> statuses;
   private KeyValueStore<String, Long> wakeups;
   private final HostnameIndex hostnames = new HostnameIndex();
+  /**
+   * The valid FailoverPolicies and OutlierDetectionPolicies, parsed once: rebuilt from the
+   * replicated policy store when the task starts, kept in step by {@link #onPolicy}, so an
+   * evaluation (one per health event) does not re-read and re-validate every policy.
+   */
+  private final Map<String, Resource> validPolicies = new java.util.TreeMap<>();
   private Set<String> staleClusters;
 
   public DecideProcessor(TopologyConfig config) {
@@ -131,6 +137,9 @@ public final class DecideProcessor implements Processor<String, SpecificRecord, 
     wakeups = context.getStateStore(Stores.WAKEUPS);
     try (KeyValueIterator<String, ControlEvent> all = destinations.all()) {
       all.forEachRemaining(kv -> indexHostnames(kv.key, kv.value));
+    }
+    try (KeyValueIterator<String, ControlEvent> all = policies.all()) {
+      all.forEachRemaining(kv -> rememberPolicy(kv.key, (PolicyEvent) kv.value.getEvent()));
     }
     context.schedule(config.punctuateInterval(), PunctuationType.WALL_CLOCK_TIME, this::onTimer);
   }
@@ -199,6 +208,7 @@ public final class DecideProcessor implements Processor<String, SpecificRecord, 
     } else {
       policies.put(key, control);
     }
+    rememberPolicy(key, event);
     if (owns(key)) {
       if (event.getSpec() == null) {
         emitConfig(control.getSourceCluster(), RoutingKeys.statusKey(ref(event)), null, now);
@@ -555,16 +565,17 @@ public final class DecideProcessor implements Processor<String, SpecificRecord, 
   }
 
   private <P extends Resource> List<P> validPolicies(Class<P> type) {
-    List<P> out = new ArrayList<>();
-    try (KeyValueIterator<String, ControlEvent> it = policies.all()) {
-      it.forEachRemaining(kv -> {
-        Resource r = AvroMapping.resource((PolicyEvent) kv.value.getEvent());
-        if (type.isInstance(r) && Validator.validate(r).isValid()) {
-          out.add(type.cast(r));
-        }
-      });
+    return validPolicies.values().stream().filter(type::isInstance).map(type::cast).toList();
+  }
+
+  private void rememberPolicy(String key, PolicyEvent event) {
+    validPolicies.remove(key);
+    if (event.getSpec() != null) {
+      Resource policy = AvroMapping.resource(event);
+      if (Validator.validate(policy).isValid()) {
+        validPolicies.put(key, policy);
+      }
     }
-    return out;
   }
 
   // ---- outputs --------------------------------------------------------------------------------

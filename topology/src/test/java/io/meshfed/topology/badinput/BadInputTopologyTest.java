@@ -136,12 +136,7 @@ class BadInputTopologyTest extends DriverTestBase {
 
   @Test
   void aDeletedServiceLeavesTheDestinationAndOutOfOrderHeartbeatsAreIgnored() {
-    t.send(MGMT, Bookinfo.heartbeat(MGMT, t.now()), Bookinfo.reviewsService(MGMT),
-        Bookinfo.reviewsEndpoints(MGMT, true));
-    t.send(REMOTE, Bookinfo.heartbeat(REMOTE, t.now()), Bookinfo.reviewsService(REMOTE),
-        Bookinfo.reviewsEndpoints(REMOTE, true));
-    t.send(MGMT, Bookinfo.outlierPolicy(),
-        Bookinfo.failoverService("reviews-failover.bookinfo.global", 1));
+    t.world();
     t.latestConfig(MGMT);
     // A heartbeat stamped in the past must not roll the cluster's state back.
     t.tick(Duration.ofSeconds(1));

@@ -27,19 +27,9 @@ class WalkthroughTopologyTest extends DriverTestBase {
       "PolicyStatus/FailoverService/service-mesh-hub/reviews-failover";
 
 
-  /** Both clusters report, the policies are applied: the walkthrough's starting point. */
-  private void world() {
-    t.send(MGMT, Bookinfo.heartbeat(MGMT, t.now()), Bookinfo.reviewsService(MGMT),
-        Bookinfo.reviewsEndpoints(MGMT, true));
-    t.send(REMOTE, Bookinfo.heartbeat(REMOTE, t.now()), Bookinfo.reviewsService(REMOTE),
-        Bookinfo.reviewsEndpoints(REMOTE, true));
-    t.send(MGMT, Bookinfo.outlierPolicy(),
-        Bookinfo.failoverService("reviews-failover.bookinfo.global", 1));
-  }
-
   @Test
   void initiallyEveryClusterSendsReviewsTrafficToMgmtCluster() {
-    world();
+    t.world();
     for (String client : List.of(MGMT, REMOTE)) {
       FederatedDestination config = (FederatedDestination) t.latestConfig(client).get(CONFIG_KEY);
       assertThat(config).as("config of %s", client).isNotNull();
@@ -56,7 +46,7 @@ class WalkthroughTopologyTest extends DriverTestBase {
 
   @Test
   void statusIsPendingUntilBothClustersAckThenAccepted() {
-    world();
+    t.world();
     PolicyStatus pending = (PolicyStatus) t.latestConfig(MGMT).get(STATUS_KEY);
     assertThat(pending.getState()).isEqualTo(ResourceState.PENDING);
     assertThat(pending.getNumSelectedBackingServices()).isEqualTo(2);
@@ -73,7 +63,7 @@ class WalkthroughTopologyTest extends DriverTestBase {
 
   @Test
   void reviewsV1AndV2BreakingFailsOverToRemoteClusterAndBackAfterDamping() {
-    world();
+    t.world();
     t.decisions().readValuesToList();
     long before = Math.max(
         ((FederatedDestination) t.latestConfig(MGMT).get(CONFIG_KEY)).getEpoch(),
@@ -120,7 +110,7 @@ class WalkthroughTopologyTest extends DriverTestBase {
 
   @Test
   void aClusterWhoseHeartbeatStopsIsStaleAndTrafficLeavesIt() {
-    world();
+    t.world();
     t.decisions().readValuesToList();
     // remote-cluster keeps beating, mgmt-cluster goes silent past the TTL.
     for (int i = 0; i < 4; i++) {
@@ -136,7 +126,7 @@ class WalkthroughTopologyTest extends DriverTestBase {
 
   @Test
   void deletingTheFailoverServiceWithdrawsItsConfigEverywhere() {
-    world();
+    t.world();
     t.latestConfig(MGMT);
     t.latestConfig(REMOTE);
     t.decisions().readValuesToList();

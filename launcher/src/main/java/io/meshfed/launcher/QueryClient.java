@@ -1,0 +1,58 @@
+package io.meshfed.launcher;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+
+/**
+ * The CLI's way to the query API: one GET, JSON back, and every failure mapped to the CLI's
+ * exit codes (1 not found, 3 unreachable or a bad answer).
+ */
+final class QueryClient {
+
+  static final ObjectMapper JSON = new ObjectMapper();
+
+  /** A request that failed, with the exit code it maps to. */
+  static final class Failed extends Exception {
+    final int exit;
+
+    Failed(int exit, String message) {
+      super(message);
+      this.exit = exit;
+    }
+  }
+
+  private final String server;
+  private final HttpClient http = HttpClient.newHttpClient();
+
+  QueryClient(String server) {
+    this.server = server;
+  }
+
+  JsonNode get(String path) throws Failed, InterruptedException {
+    HttpResponse<String> response;
+    try {
+      response = http.send(HttpRequest.newBuilder(URI.create(server + path))
+          .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+    } catch (IOException | IllegalArgumentException e) {
+      throw new Failed(3, "cannot reach " + server + ": " + e.getMessage());
+    }
+    if (response.statusCode() == 404) {
+      throw new Failed(1, "not found: " + path);
+    }
+    if (response.statusCode() != 200) {
+      throw new Failed(3, server + " answered " + response.statusCode() + ": "
+          + response.body());
+    }
+    try {
+      return JSON.readTree(response.body());
+    } catch (IOException e) {
+      throw new Failed(3, "unreadable answer from " + server + ": " + e.getMessage());
+    }
+  }
+}
