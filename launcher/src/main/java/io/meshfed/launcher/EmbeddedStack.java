@@ -91,7 +91,11 @@ public final class EmbeddedStack implements AutoCloseable {
       config = config.withApplicationServer("127.0.0.1:" + port);
     }
     topology = TopologyMain.start(config);
-    running.add(() -> topology.close(Duration.ofSeconds(30)));
+    // Leave the group on close: a resumed stack's new member then gets the partitions at once
+    // rather than after the old member's session times out (45 s).
+    running.add(() -> topology.close(org.apache.kafka.streams.CloseOptions
+        .groupMembershipOperation(org.apache.kafka.streams.CloseOptions.GroupMembershipOperation
+            .LEAVE_GROUP).withTimeout(Duration.ofSeconds(30))));
     if (config.applicationServer() != null) {
       String[] hostPort = config.applicationServer().split(":");
       query = new io.meshfed.query.QueryServer(topology, new org.apache.kafka.streams.state
@@ -105,7 +109,8 @@ public final class EmbeddedStack implements AutoCloseable {
         {"ap-south-1", "ap-south-1a"}};
     for (int i = 0; i < settings.clusters().size(); i++) {
       String name = settings.clusters().get(i);
-      SimulatedCluster cluster = new SimulatedCluster();
+      SimulatedCluster cluster = new SimulatedCluster(
+          settings.dir().resolve("clusters").resolve(name + ".yaml"));
       running.add(cluster);
       clusters.put(name, cluster);
       Files.writeString(settings.dir().resolve(name + ".kubeconfig"), cluster.kubeconfig(name));
@@ -124,6 +129,11 @@ public final class EmbeddedStack implements AutoCloseable {
           cluster.client()).start();
       running.add(agent);
     }
+  }
+
+  /** True when {@code dir} holds a stack that {@link #start} resumes rather than creates. */
+  public static boolean isResumable(Path dir) {
+    return EmbeddedKafka.isResumable(dir.resolve("kafka"));
   }
 
   public boolean isRunning() {

@@ -41,6 +41,12 @@ public final class Main implements Runnable {
 
     @Override
     public Integer call() throws Exception {
+      if (dir != null && java.nio.file.Files.exists(dir.resolve("kafka"))) {
+        // The walkthrough creates bookinfo from scratch; on a used stack it would collide.
+        System.err.println("meshfed demo: " + dir + " holds a stack; the demo needs a new"
+            + " directory (or none, for a temporary one)");
+        return 2;
+      }
       Path work = dir != null ? dir : java.nio.file.Files.createTempDirectory("meshfed-demo");
       Duration hold = Duration.parse("PT" + damping.toUpperCase());
       Demo.Result result = Demo.run(new EmbeddedStack.Settings(work,
@@ -72,11 +78,13 @@ public final class Main implements Runnable {
 
     @Override
     public Integer call() throws Exception {
-      if (java.nio.file.Files.exists(dir.resolve("kafka"))) {
-        System.err.println("meshfed up: " + dir + " holds a previous stack; resuming is not"
-            + " supported yet — remove it or pass another --dir");
+      boolean resuming = EmbeddedStack.isResumable(dir);
+      if (!resuming && java.nio.file.Files.exists(dir.resolve("kafka"))) {
+        System.err.println("meshfed up: " + dir + " holds a stack that never finished starting;"
+            + " remove it or pass another --dir");
         return 2;
       }
+      long startedAt = System.nanoTime();
       EmbeddedStack stack = EmbeddedStack.start(new EmbeddedStack.Settings(dir, clusters,
           Duration.parse("PT" + damping.toUpperCase()), Duration.ofSeconds(30), httpPort));
       java.util.concurrent.CountDownLatch stopped = new java.util.concurrent.CountDownLatch(1);
@@ -84,7 +92,8 @@ public final class Main implements Runnable {
         stack.close();
         stopped.countDown();
       }, "meshfed-up-shutdown"));
-      System.out.println("meshfed is up:");
+      System.out.printf("meshfed is up (%s %s, ready in %.1f s):%n",
+          resuming ? "resumed" : "new stack in", dir, (System.nanoTime() - startedAt) / 1e9);
       System.out.println("  kafka bootstrap servers  " + stack.bootstrapServers());
       System.out.println("  schema registry          " + stack.registryUrl());
       System.out.println("  query API                " + stack.queryUrl());

@@ -8,12 +8,24 @@ import io.fabric8.kubernetes.api.model.discovery.v1.EndpointConditionsBuilder;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointPortBuilder;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSliceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.meshfed.agent.publish.ClusterPublisher;
+import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
 import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.KubernetesList;
+import io.fabric8.kubernetes.api.model.KubernetesListBuilder;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -25,19 +37,128 @@ import java.util.Map;
  */
 public final class SimulatedCluster implements AutoCloseable {
 
+  /**
+   * The kinds a snapshot keeps: what users and the demo create (workloads and meshfed
+   * resources) and what the agents apply. CRDs are not in it; they are installed at start.
+   */
+  static final List<ResourceDefinitionContext> SNAPSHOT_KINDS = java.util.stream.Stream.of(
+      java.util.stream.Stream.of(kind("", "v1", "Service", "services"),
+          kind("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices")),
+      ClusterPublisher.PLURALS.keySet().stream().sorted().map(ClusterPublisher::crd),
+      java.util.stream.Stream.of(kind("networking.istio.io", "v1", "ServiceEntry",
+          "serviceentries"), kind("networking.istio.io", "v1", "DestinationRule",
+          "destinationrules"))).flatMap(s -> s).toList();
+
+  private static ResourceDefinitionContext kind(String group, String version, String kind,
+      String plural) {
+    return new ResourceDefinitionContext.Builder().withGroup(group).withVersion(version)
+        .withKind(kind).withPlural(plural).withNamespaced(true).build();
+  }
+
+  /** The mock server logs every request at INFO through java.util.logging; keep it to warnings. */
+  private static final java.util.logging.Logger MOCK_SERVER_LOG = quiet(
+      java.util.logging.Logger.getLogger("io.fabric8.mockwebserver.MockWebServer"));
+
+  private static java.util.logging.Logger quiet(java.util.logging.Logger logger) {
+    logger.setLevel(java.util.logging.Level.WARNING);
+    return logger;
+  }
+
   private final KubernetesMockServer server;
   private final KubernetesClient client;
+  private final Path snapshot;
 
+  /** A cluster that starts empty and forgets everything on close. */
   public SimulatedCluster() throws IOException {
+    this(null);
+  }
+
+  /**
+   * A cluster whose objects outlive it: with {@code snapshot} set, the objects saved there by
+   * the previous {@link #close()} are created again at start (the mock API server keeps its
+   * objects in memory only), and the API server listens on its previous port when it is free,
+   * so kubeconfigs written before stay good.
+   */
+  public SimulatedCluster(Path snapshot) throws IOException {
+    this.snapshot = snapshot;
     server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
         new KubernetesCrudDispatcher(), false);
-    server.init();
+    int previousPort = snapshot == null ? 0 : previousPort(snapshot);
+    if (previousPort > 0 && portIsFree(previousPort)) {
+      server.init(InetAddress.getLoopbackAddress(), previousPort);
+    } else {
+      server.init();
+    }
     client = server.createClient();
     try (var in = SimulatedCluster.class.getResourceAsStream("/deploy/crds.yaml")) {
       for (Object crd : (List<?>) Serialization.unmarshal(in)) {
         client.apiextensions().v1().customResourceDefinitions()
             .resource((CustomResourceDefinition) crd).create();
       }
+    }
+    if (snapshot != null && Files.exists(snapshot)) {
+      restore(snapshot);
+    }
+  }
+
+  /** How many objects a start restored from the snapshot (0 for a new cluster). */
+  public int restored() {
+    return restored;
+  }
+
+  private int restored;
+
+  private void restore(Path file) throws IOException {
+    try (var in = Files.newInputStream(file)) {
+      KubernetesList saved = Serialization.unmarshal(in, KubernetesList.class);
+      for (HasMetadata object : saved.getItems()) {
+        object.getMetadata().setResourceVersion(null);
+        ResourceDefinitionContext kind = SNAPSHOT_KINDS.stream()
+            .filter(k -> k.getKind().equals(object.getKind())).findFirst().orElseThrow();
+        client.genericKubernetesResources(kind).inNamespace(object.getMetadata().getNamespace())
+            .resource(Serialization.unmarshal(Serialization.asJson(object),
+                GenericKubernetesResource.class)).create();
+        restored++;
+      }
+    }
+  }
+
+  /** Every object of {@link #SNAPSHOT_KINDS}, in the order of the list (Services first). */
+  List<HasMetadata> objects() {
+    List<HasMetadata> all = new ArrayList<>();
+    for (ResourceDefinitionContext kind : SNAPSHOT_KINDS) {
+      all.addAll(client.genericKubernetesResources(kind).inAnyNamespace().list().getItems());
+    }
+    return all;
+  }
+
+  private void save(Path file) throws IOException {
+    Files.createDirectories(file.toAbsolutePath().getParent());
+    Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+    Files.writeString(tmp, "# meshfed simulated cluster, port " + server.getPort() + "\n"
+        + Serialization.asYaml(new KubernetesListBuilder().withItems(objects()).build()));
+    Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+  }
+
+  private static int previousPort(Path file) {
+    try {
+      if (!Files.exists(file)) {
+        return 0;
+      }
+      String first = Files.readAllLines(file).stream().findFirst().orElse("");
+      int at = first.lastIndexOf("port ");
+      return at < 0 ? 0 : Integer.parseInt(first.substring(at + 5).trim());
+    } catch (IOException | NumberFormatException e) {
+      return 0;
+    }
+  }
+
+  private static boolean portIsFree(int port) {
+    try (ServerSocket socket = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+      socket.setReuseAddress(true);
+      return true;
+    } catch (IOException e) {
+      return false;
     }
   }
 
@@ -97,9 +218,18 @@ public final class SimulatedCluster implements AutoCloseable {
         .map(e -> e.getAddresses().get(0)).sorted().toList();
   }
 
+  /** Saves the objects when the cluster has a snapshot file, then stops the API server. */
   @Override
   public void close() {
-    client.close();
-    server.destroy();
+    try {
+      if (snapshot != null) {
+        save(snapshot);
+      }
+    } catch (IOException | RuntimeException e) {
+      System.err.println("meshfed: could not save simulated cluster to " + snapshot + ": " + e);
+    } finally {
+      client.close();
+      server.destroy();
+    }
   }
 }

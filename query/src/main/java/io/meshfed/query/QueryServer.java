@@ -69,6 +69,10 @@ public final class QueryServer implements AutoCloseable {
       }
       ctx.status(e.status()).json(Map.of("error", e.getMessage()));
     });
+    // A store read while the instance starts or rebalances: the answer exists, just not yet.
+    app.exception(org.apache.kafka.streams.errors.InvalidStateStoreException.class, (e, ctx) ->
+        ctx.header("Retry-After", "1").status(503).json(Map.of("error",
+            "the topology is not serving yet: " + e.getMessage())));
     app.get("/healthz", ctx -> ctx.json(Map.of("status", "ok")));
     app.get("/readyz", this::ready);
     app.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4")

@@ -1,5 +1,8 @@
 package io.meshfed.testing;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collection;
 import java.util.List;
@@ -34,9 +37,12 @@ public final class EmbeddedKafka implements AutoCloseable {
 
   /**
    * Starts a one-node broker. With {@code dataDir} set, the log directories live there and
-   * survive {@link #close()}, so a later start on the same directory resumes its data.
+   * survive {@link #close()}, so a later start on the same directory resumes its data: the
+   * cluster id is kept in {@value #CLUSTER_ID_FILE} and a formatted directory is not formatted
+   * again (formatting would give the logs a new cluster id and the broker would refuse them).
    */
   public static EmbeddedKafka start(Path dataDir) {
+    String resumedClusterId = dataDir == null ? null : readClusterId(dataDir);
     TestKitNodes.Builder nodes = new TestKitNodes.Builder()
         .setCombined(true)
         .setNumBrokerNodes(1)
@@ -44,6 +50,9 @@ public final class EmbeddedKafka implements AutoCloseable {
         .setBootstrapMetadataVersion(MetadataVersion.latestProduction());
     if (dataDir != null) {
       nodes.setBaseDirectory(dataDir);
+    }
+    if (resumedClusterId != null) {
+      nodes.setClusterId(resumedClusterId);
     }
     try {
       KafkaClusterTestKit cluster = new KafkaClusterTestKit.Builder(nodes.build())
@@ -57,7 +66,12 @@ public final class EmbeddedKafka implements AutoCloseable {
           .setConfigProp("auto.create.topics.enable", "false")
           .setDeleteOnClose(dataDir == null)
           .build();
-      cluster.format();
+      if (resumedClusterId == null) {
+        cluster.format();
+        if (dataDir != null) {
+          Files.writeString(dataDir.resolve(CLUSTER_ID_FILE), cluster.nodes().clusterId() + "\n");
+        }
+      }
       cluster.startup();
       cluster.waitForReadyBrokers();
       return new EmbeddedKafka(cluster);
@@ -67,6 +81,23 @@ public final class EmbeddedKafka implements AutoCloseable {
     } catch (Exception e) {
       throw new IllegalStateException("embedded Kafka broker failed to start: " + e.getMessage(), e);
     }
+  }
+
+  /** Marks a data directory that was formatted; holds the cluster id to resume with. */
+  public static final String CLUSTER_ID_FILE = "meshfed-cluster.id";
+
+  private static String readClusterId(Path dataDir) {
+    Path file = dataDir.resolve(CLUSTER_ID_FILE);
+    try {
+      return Files.exists(file) ? Files.readString(file).trim() : null;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + file, e);
+    }
+  }
+
+  /** True when {@code dataDir} holds a broker that {@link #start(Path)} will resume. */
+  public static boolean isResumable(Path dataDir) {
+    return Files.exists(dataDir.resolve(CLUSTER_ID_FILE));
   }
 
   public String bootstrapServers() {
