@@ -57,10 +57,25 @@ public final class Bookinfo {
 
   /** reviews endpoints: on mgmt-cluster v1 and v2, on remote-cluster v3. */
   public static KeyValue<String, SpecificRecord> reviewsEndpoints(String cluster, boolean ready) {
-    List<Endpoint> endpoints = cluster.equals(MGMT)
-        ? List.of(endpoint("10.0.0.11", "reviews-v1", ready), endpoint("10.0.0.12", "reviews-v2",
-            ready))
-        : List.of(endpoint("10.1.0.21", "reviews-v3", ready));
+    return cluster.equals(MGMT) ? reviewsEndpoints(cluster, ready, ready)
+        : reviewsEndpoints(cluster, new boolean[] {ready});
+  }
+
+  /**
+   * reviews endpoints with readiness each (mgmt-cluster: v1, v2; remote-cluster: v3); fewer
+   * flags than endpoints leaves the rest out, none at all is an empty snapshot.
+   */
+  public static KeyValue<String, SpecificRecord> reviewsEndpoints(String cluster,
+      boolean... ready) {
+    List<Endpoint> all = cluster.equals(MGMT)
+        ? List.of(endpoint("10.0.0.11", "reviews-v1", true), endpoint("10.0.0.12", "reviews-v2",
+            true))
+        : List.of(endpoint("10.1.0.21", "reviews-v3", true));
+    List<Endpoint> endpoints = new java.util.ArrayList<>();
+    for (int i = 0; i < Math.min(ready.length, all.size()); i++) {
+      endpoints.add(endpoint(all.get(i).getAddresses().get(0), all.get(i).getTargetName(),
+          ready[i]));
+    }
     return KeyValue.pair(EventKeys.endpoints(cluster, "bookinfo", "reviews"),
         EndpointSnapshot.newBuilder().setNamespace("bookinfo").setServiceName("reviews")
             .setPorts(List.of(new EndpointPort("http", 9080, "TCP", null)))
@@ -70,6 +85,36 @@ public final class Bookinfo {
   private static Endpoint endpoint(String ip, String pod, boolean ready) {
     return Endpoint.newBuilder().setAddresses(List.of(ip)).setReady(ready).setServing(ready)
         .setTargetName(pod).build();
+  }
+
+  /** A policy in namespace global from mgmt-cluster, labelled team=reviews. */
+  public static KeyValue<String, SpecificRecord> globalPolicy(ResourceKind kind, String name,
+      Object spec) {
+    return KeyValue.pair(EventKeys.policy(MGMT, kind, "global", name), PolicyEvent.newBuilder()
+        .setKind(kind).setNamespace("global").setName(name).setUid("uid-" + name)
+        .setGeneration(1).setCreationTimestamp(CREATED)
+        .setLabels(Map.of("team", "reviews")).setSpec(spec).build());
+  }
+
+  /** FailoverPolicy local-first: LOCALITY ordering for destinations labelled team=reviews. */
+  public static KeyValue<String, SpecificRecord> localFirstPolicy() {
+    return globalPolicy(ResourceKind.FailoverPolicy, "local-first",
+        io.meshfed.avro.FailoverPolicySpec.newBuilder()
+            .setDestinations(List.of(ObjectSelector.newBuilder()
+                .setLabels(Map.of("team", "reviews")).build()))
+            .setOrdering(io.meshfed.avro.TierOrdering.LOCALITY).build());
+  }
+
+  /** VirtualDestination global/reviews-vd: host reviews.mesh.internal:8080 over app=reviews. */
+  public static KeyValue<String, SpecificRecord> reviewsVirtualDestination() {
+    return globalPolicy(ResourceKind.VirtualDestination, "reviews-vd",
+        io.meshfed.avro.VirtualDestinationSpec.newBuilder()
+            .setHosts(List.of("reviews.mesh.internal"))
+            .setServices(List.of(ObjectSelector.newBuilder()
+                .setLabels(Map.of("app", "reviews")).build()))
+            .setPorts(List.of(new io.meshfed.avro.PortMapping(8080L, "HTTP",
+                new io.meshfed.avro.TargetPort(null, "http"))))
+            .build());
   }
 
   public static KeyValue<String, SpecificRecord> outlierPolicy() {

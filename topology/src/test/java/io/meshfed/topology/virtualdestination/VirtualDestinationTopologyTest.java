@@ -43,10 +43,7 @@ class VirtualDestinationTopologyTest extends DriverTestBase {
 
   private static KeyValue<String, SpecificRecord> policy(ResourceKind kind, String name,
       Object spec) {
-    return KeyValue.pair(EventKeys.policy(MGMT, kind, "global", name), PolicyEvent.newBuilder()
-        .setKind(kind).setNamespace("global").setName(name).setUid("uid-" + name)
-        .setGeneration(1).setCreationTimestamp(Bookinfo.CREATED)
-        .setLabels(Map.of("team", "reviews")).setSpec(spec).build());
+    return Bookinfo.globalPolicy(kind, name, spec);
   }
 
   private void world() {
@@ -59,16 +56,7 @@ class VirtualDestinationTopologyTest extends DriverTestBase {
         policy(ResourceKind.OutlierDetectionPolicy, "reviews-outlier",
             new OutlierDetectionPolicySpec(List.of(reviewsVd),
                 new OutlierDetection(2, 10_000L, 15_000L, 100))),
-        policy(ResourceKind.FailoverPolicy, "local-first", FailoverPolicySpec.newBuilder()
-            .setDestinations(List.of(ObjectSelector.newBuilder()
-                .setLabels(Map.of("team", "reviews")).build()))
-            .setOrdering(TierOrdering.LOCALITY).build()),
-        policy(ResourceKind.VirtualDestination, "reviews-vd", VirtualDestinationSpec.newBuilder()
-            .setHosts(List.of("reviews.mesh.internal"))
-            .setServices(List.of(ObjectSelector.newBuilder()
-                .setLabels(Map.of("app", "reviews")).build()))
-            .setPorts(List.of(new PortMapping(8080L, "HTTP", new TargetPort(null, "http"))))
-            .build()));
+        Bookinfo.localFirstPolicy(), Bookinfo.reviewsVirtualDestination());
   }
 
   private FederatedDestination config(String cluster) {

@@ -1,0 +1,91 @@
+package io.meshfed.destination;
+
+import io.grpc.Server;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.services.ProtoReflectionService;
+import io.meshfed.registry.RegistryConfig;
+import io.meshfed.registry.SchemaRegistryClient;
+import io.meshfed.serde.AvroSerde;
+import io.meshfed.topics.MeshfedTopics;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+
+/**
+ * The Destination API of one topology instance: a reader of every cluster's config topic and
+ * the gRPC server answering from it. Every instance holds all destinations (they are small:
+ * one record per destination and client cluster), so any instance answers any stream and a
+ * proxy needs no routing.
+ */
+public final class DestinationServer implements AutoCloseable {
+
+  /** Where the server listens, what it reads, and the client cluster of token-less lookups. */
+  public record Settings(String bootstrapServers, RegistryConfig registry, int port,
+      String defaultClientCluster) {}
+
+  private final DestinationIndex index = new DestinationIndex();
+  private final ConfigTopicsReader reader;
+  private final Thread readerThread;
+  private final Server server;
+
+  private DestinationServer(Settings settings) {
+    SchemaRegistryClient registry = new SchemaRegistryClient(settings.registry());
+    KafkaConsumer<String, SpecificRecord> consumer = new KafkaConsumer<>(Map.of(
+        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers(),
+        ConsumerConfig.CLIENT_ID_CONFIG, "meshfed-destination-api-" + UUID.randomUUID(),
+        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
+        ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
+        ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 10),
+        new StringDeserializer(), AvroSerde.anyRecord(registry).deserializer());
+    reader = new ConfigTopicsReader(consumer, new MeshfedTopics(registry).clusterConfig(), index);
+    readerThread = new Thread(reader, "destination-api-config-reader");
+    readerThread.setDaemon(true);
+    server = NettyServerBuilder.forAddress(new InetSocketAddress(settings.port()))
+        .addService(new DestinationService(index, settings.defaultClientCluster()))
+        .addService(ProtoReflectionService.newInstance())
+        .build();
+  }
+
+  /**
+   * Reads the config topics to their end, then starts serving, so the first answer of a stream
+   * is never "does not exist" for a destination that does.
+   */
+  public static DestinationServer start(Settings settings, Duration catchUpTimeout)
+      throws IOException, InterruptedException {
+    DestinationServer api = new DestinationServer(settings);
+    api.readerThread.start();
+    if (!api.reader.awaitCaughtUp(catchUpTimeout)) {
+      api.close();
+      throw new IOException("destination API: config topics not read within " + catchUpTimeout);
+    }
+    api.server.start();
+    return api;
+  }
+
+  public int port() {
+    return server.getPort();
+  }
+
+  public DestinationIndex index() {
+    return index;
+  }
+
+  @Override
+  public void close() {
+    server.shutdownNow();
+    reader.close();
+    try {
+      server.awaitTermination(5, TimeUnit.SECONDS);
+      readerThread.join(5_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

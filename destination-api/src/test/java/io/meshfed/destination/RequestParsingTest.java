@@ -1,0 +1,67 @@
+package io.meshfed.destination;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+/** Paths and context tokens: accepted forms and the precise message for each malformed one. */
+class RequestParsingTest {
+
+  @Test
+  void aPathIsHostAndPortWithAnOptionalTierPrefix() {
+    Authority a = Authority.parse("Reviews-Failover.bookinfo.global:9080");
+    assertThat(a).isEqualTo(new Authority("reviews-failover.bookinfo.global", 9080));
+    assertThat(a.tier()).isEqualTo(-1);
+    Authority tier = a.ofTier(1);
+    assertThat(tier.toString()).isEqualTo("tier-1.reviews-failover.bookinfo.global:9080");
+    assertThat(Authority.parse(tier.toString()).tier()).isEqualTo(1);
+    assertThat(Authority.parse(tier.toString()).destinationHost())
+        .isEqualTo("reviews-failover.bookinfo.global");
+  }
+
+  @Test
+  void malformedPathsAreRejectedNamingTheProblem() {
+    assertThatThrownBy(() -> Authority.parse("")).hasMessageContaining("path is empty");
+    assertThatThrownBy(() -> Authority.parse("a.b")).hasMessageContaining("has no port");
+    assertThatThrownBy(() -> Authority.parse("a.b:x")).hasMessageContaining("'x' is not a number");
+    assertThatThrownBy(() -> Authority.parse("a.b:0")).hasMessageContaining("outside 1-65535");
+    assertThatThrownBy(() -> Authority.parse("a_b:80")).hasMessageContaining("not a DNS name");
+  }
+
+  @Test
+  void aTokenNamesTheClientClusterOrFallsBackToTheServerDefault() {
+    assertThat(ContextToken.parse("{\"cluster\":\"east\",\"ns\":\"bookinfo\"}", null).cluster())
+        .isEqualTo("east");
+    assertThat(ContextToken.parse("{\"ns\":\"bookinfo\",\"nodeName\":\"n1\"}", "west").cluster())
+        .isEqualTo("west");
+    assertThat(ContextToken.parse("", "west").cluster()).isEqualTo("west");
+  }
+
+  @Test
+  void malformedTokensAreRejectedNamingTheProblem() {
+    assertThatThrownBy(() -> ContextToken.parse("{", null)).hasMessageContaining("not JSON");
+    assertThatThrownBy(() -> ContextToken.parse("\"east\"", null))
+        .hasMessageContaining("must be a JSON object");
+    assertThatThrownBy(() -> ContextToken.parse("{\"cluster\":7}", null))
+        .hasMessageContaining("must be a string");
+    assertThatThrownBy(() -> ContextToken.parse("{\"cluster\":\"East_1\"}", null))
+        .hasMessageContaining("not a valid cluster name");
+    assertThatThrownBy(() -> ContextToken.parse("", null))
+        .hasMessageContaining("names no client cluster");
+  }
+
+  @Test
+  void tcpAndTlsPortsAreOpaqueInTheProfile() {
+    for (String protocol : List.of("TCP", "tls")) {
+      var fd = UpdatePlannerTest.destination(protocol, List.of(List.of("10.0.0.1=100")));
+      Authority a = Authority.parse("reviews.global:9080");
+      assertThat(ProfilePlanner.profile(a, Resolution.of(a, List.of(fd))).getOpaqueProtocol())
+          .as(protocol).isTrue();
+    }
+    assertThat(ProfilePlanner.profile(Authority.parse("x.y:1"), Optional.empty())
+        .getRetryBudget()).isEqualTo(ProfilePlanner.RETRY_BUDGET);
+  }
+}
