@@ -37,11 +37,17 @@ public final class EmbeddedStack implements AutoCloseable {
 
   /** How the stack is laid out. */
   public record Settings(Path dir, List<String> clusters, Duration damping, Duration ttl,
-      int httpPort) {
+      int httpPort, int grpcPort) {
 
-    /** Without the query API (the demo does not need it). */
+    /** Without the query and Destination APIs (the demo does not need them). */
     public Settings(Path dir, List<String> clusters, Duration damping, Duration ttl) {
-      this(dir, clusters, damping, ttl, -1);
+      this(dir, clusters, damping, ttl, -1, -1);
+    }
+
+    /** With the query API only. */
+    public Settings(Path dir, List<String> clusters, Duration damping, Duration ttl,
+        int httpPort) {
+      this(dir, clusters, damping, ttl, httpPort, -1);
     }
   }
 
@@ -55,6 +61,7 @@ public final class EmbeddedStack implements AutoCloseable {
   private EmbeddedSchemaRegistry registry;
   private KafkaStreams topology;
   private io.meshfed.query.QueryServer query;
+  private io.meshfed.destination.DestinationServer destinationApi;
 
   private EmbeddedStack(Settings settings) {
     this.settings = settings;
@@ -102,9 +109,17 @@ public final class EmbeddedStack implements AutoCloseable {
           .HostInfo(hostPort[0], Integer.parseInt(hostPort[1])), config.heartbeatTtl()).start();
       running.add(query);
     }
+    if (settings.grpcPort() >= 0) {
+      destinationApi = io.meshfed.destination.DestinationServer.start(
+          new io.meshfed.destination.DestinationServer.Settings(kafka.bootstrapServers(),
+              config.registry(), settings.grpcPort(), null), Duration.ofSeconds(60));
+      running.add(destinationApi);
+    }
     Files.writeString(settings.dir().resolve(ENDPOINTS_FILE), "bootstrap.servers="
         + kafka.bootstrapServers() + "\nregistry.url=" + registry.confluentApiUrl() + "\n"
-        + (query == null ? "" : "query.url=http://127.0.0.1:" + query.port() + "\n"));
+        + (query == null ? "" : "query.url=http://127.0.0.1:" + query.port() + "\n")
+        + (destinationApi == null ? "" : "destination.api=127.0.0.1:" + destinationApi.port()
+            + "\n"));
     String[][] localities = {{"us-east-1", "us-east-1a"}, {"eu-west-1", "eu-west-1a"},
         {"ap-south-1", "ap-south-1a"}};
     for (int i = 0; i < settings.clusters().size(); i++) {
@@ -147,6 +162,11 @@ public final class EmbeddedStack implements AutoCloseable {
   /** The query API's base URL, or null when it was not started. */
   public String queryUrl() {
     return query == null ? null : "http://127.0.0.1:" + query.port();
+  }
+
+  /** host:port of the Destination gRPC API, or null when it was not started. */
+  public String destinationApi() {
+    return destinationApi == null ? null : "127.0.0.1:" + destinationApi.port();
   }
 
   public Path kubeconfig(String cluster) {

@@ -70,6 +70,10 @@ public final class Main implements Runnable {
     @Option(names = "--http-port", defaultValue = "8080")
     int httpPort;
 
+    @Option(names = "--grpc-port", defaultValue = "8090",
+        description = "Destination API (Linkerd proxy Destination gRPC); -1 turns it off")
+    int grpcPort;
+
     @Option(names = "--dir", defaultValue = ".meshfed")
     Path dir;
 
@@ -86,7 +90,8 @@ public final class Main implements Runnable {
       }
       long startedAt = System.nanoTime();
       EmbeddedStack stack = EmbeddedStack.start(new EmbeddedStack.Settings(dir, clusters,
-          Duration.parse("PT" + damping.toUpperCase()), Duration.ofSeconds(30), httpPort));
+          Duration.parse("PT" + damping.toUpperCase()), Duration.ofSeconds(30), httpPort,
+          grpcPort));
       java.util.concurrent.CountDownLatch stopped = new java.util.concurrent.CountDownLatch(1);
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {
         stack.close();
@@ -97,6 +102,7 @@ public final class Main implements Runnable {
       System.out.println("  kafka bootstrap servers  " + stack.bootstrapServers());
       System.out.println("  schema registry          " + stack.registryUrl());
       System.out.println("  query API                " + stack.queryUrl());
+      System.out.println("  destination API (gRPC)   " + stack.destinationApi());
       for (String cluster : clusters) {
         System.out.printf("  cluster %-16s kubeconfig %s%n", cluster,
             stack.kubeconfig(cluster).toAbsolutePath());

@@ -29,7 +29,7 @@ class CliTest {
   @BeforeAll
   static void up() throws Exception {
     stack = EmbeddedStack.start(new EmbeddedStack.Settings(dir, List.of("mgmt-cluster",
-        "remote-cluster"), Duration.ofSeconds(2), Duration.ofSeconds(10), 0));
+        "remote-cluster"), Duration.ofSeconds(2), Duration.ofSeconds(10), 0, 0));
     var mgmt = stack.cluster("mgmt-cluster");
     mgmt.service("bookinfo", "reviews", java.util.Map.of("app", "reviews"), 9080);
     mgmt.endpoints("bookinfo", "reviews", 9080, true, "10.0.0.11", "10.0.0.12");
@@ -162,5 +162,30 @@ class CliTest {
     Object status = fs == null ? null : fs.getAdditionalProperties().get("status");
     return status == null ? null : String.valueOf(((java.util.Map<String, Object>) status)
         .get("state"));
+  }
+
+  @Test
+  void theStackServesTheDestinationApi() throws Exception {
+    Path examples = Path.of("..", "examples", "walkthrough");
+    assertThat(meshfed("apply", "-f", examples.resolve("failover-service.yaml").toString(),
+        "--cluster", "mgmt-cluster", "--dir", dir.toString()).exit()).isZero();
+    String[] hostPort = stack.destinationApi().split(":");
+    var channel = io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder
+        .forAddress(hostPort[0], Integer.parseInt(hostPort[1])).usePlaintext().build();
+    try {
+      var stub = io.linkerd.proxy.destination.DestinationGrpc.newBlockingStub(channel);
+      var request = io.linkerd.proxy.destination.GetDestination.newBuilder()
+          .setPath("reviews-failover.bookinfo.global:9080")
+          .setContextToken("{\"cluster\":\"remote-cluster\"}").build();
+      await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+        var stream = stub.withDeadlineAfter(10, java.util.concurrent.TimeUnit.SECONDS)
+            .get(request);
+        var first = stream.next();
+        assertThat(first.hasAdd()).as(first.toString()).isTrue();
+        assertThat(first.getAdd().getAddrsCount()).isPositive();
+      });
+    } finally {
+      channel.shutdownNow();
+    }
   }
 }
