@@ -23,6 +23,7 @@ import java.time.Instant;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The agent's apply path against the fabric8 mock API server (in-process, CRUD mode — no
@@ -40,6 +41,21 @@ public final class AgentApplyBenchmark {
 
   public static void main(String[] args) throws Exception {
     int destinations = args.length > 0 ? Integer.parseInt(args[0]) : 5_000;
+    Map<String, Object> figures = measure(destinations, 1_000);
+    String json = new com.fasterxml.jackson.databind.ObjectMapper()
+        .writerWithDefaultPrettyPrinter().writeValueAsString(figures);
+    Path out = Path.of("bench", "results", "agent-apply.json");
+    Files.createDirectories(out.getParent());
+    Files.writeString(out, json + "\n");
+    System.out.println(json);
+  }
+
+  /**
+   * Apply latency per object over {@code samples} weight changes of one destination, then the
+   * time to apply {@code destinations} destinations (two objects each) from scratch and to
+   * resync them after a restart.
+   */
+  public static Map<String, Object> measure(int destinations, int samples) throws Exception {
     KubernetesMockServer server = new KubernetesMockServer(new Context(), new MockWebServer(),
         new HashMap<>(), new KubernetesCrudDispatcher(), false);
     server.init();
@@ -50,12 +66,10 @@ public final class AgentApplyBenchmark {
           Backoff.ISTIO_AGENT);
 
       // Warm-up, then per-object latency of weight changes on one destination.
-      FederatedDestination fd = destination(0, 60);
       for (int i = 0; i < 200; i++) {
-        reconciler.reconcile(fd.getDestination(), applier.desired(destination(0, i % 2 == 0
-            ? 60 : 40)));
+        FederatedDestination fd = destination(0, i % 2 == 0 ? 60 : 40);
+        reconciler.reconcile(fd.getDestination(), applier.desired(fd));
       }
-      int samples = 1_000;
       double[] perObject = new double[samples];
       for (int i = 0; i < samples; i++) {
         FederatedDestination next = destination(0, i % 2 == 0 ? 70 : 30);
@@ -81,26 +95,27 @@ public final class AgentApplyBenchmark {
       double resyncSeconds = (System.nanoTime() - t1) / 1e9;
       int writes = server.getRequestCount() - before - applier.kinds().size();
 
-      String json = String.format(java.util.Locale.ROOT, "{%n"
-          + "  \"machine\": \"%d cores, %s\",%n"
-          + "  \"apiServer\": \"fabric8 kubernetes-server-mock 7.8.0 (CRUD, in-process)\",%n"
-          + "  \"applyLatencyPerObjectMs\": {\"p50\": %.2f, \"p99\": %.2f, \"samples\": %d},%n"
-          + "  \"objects\": %d,%n"
-          + "  \"initialApplySeconds\": %.1f,%n"
-          + "  \"resyncSeconds\": %.1f,%n"
-          + "  \"resyncRequestsBeyondOneListPerKind\": %d,%n"
-          + "  \"failures\": %d,%n"
-          + "  \"time\": \"%s\"%n}%n",
-          Runtime.getRuntime().availableProcessors(), System.getProperty("java.vm.version"),
-          perObject[samples / 2], perObject[(int) (samples * 0.99) - 1], samples,
-          destinations * 2, applySeconds, resyncSeconds, writes, failures, Instant.now());
-      Path out = Path.of("bench", "results", "agent-apply.json");
-      Files.createDirectories(out.getParent());
-      Files.writeString(out, json);
-      System.out.print(json);
+      Map<String, Object> out = new java.util.LinkedHashMap<>();
+      out.put("machine", Runtime.getRuntime().availableProcessors() + " cores, "
+          + System.getProperty("java.vm.version"));
+      out.put("apiServer", "fabric8 kubernetes-server-mock 7.8.0 (CRUD, in-process)");
+      out.put("applyLatencyPerObjectMs", Map.of("p50", round(perObject[samples / 2]),
+          "p99", round(perObject[Math.max(0, (int) (samples * 0.99) - 1)]),
+          "samples", samples));
+      out.put("objects", destinations * 2);
+      out.put("initialApplySeconds", round(applySeconds));
+      out.put("resyncSeconds", round(resyncSeconds));
+      out.put("resyncRequestsBeyondOneListPerKind", writes);
+      out.put("failures", failures);
+      out.put("time", Instant.now().toString());
+      return out;
     } finally {
       server.destroy();
     }
+  }
+
+  private static double round(double v) {
+    return Math.round(v * 100) / 100.0;
   }
 
   private static FederatedDestination destination(int n, int firstWeight) {

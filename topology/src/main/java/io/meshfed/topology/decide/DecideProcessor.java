@@ -107,6 +107,15 @@ public final class DecideProcessor implements Processor<String, SpecificRecord, 
   private KeyValueStore<String, ConfigAck> acks;
   private KeyValueStore<String, PolicyStatus> statuses;
   private KeyValueStore<String, Long> wakeups;
+  /**
+   * Deserialized views of two JSON stores read on every evaluation. Writes go to the store and
+   * the view together; the views are rebuilt in {@link #init} (a revived task gets a new
+   * processor), so they never disagree with the store this task owns. Without them, JSON
+   * parsing of cluster and decision state was the largest cost of an evaluation.
+   */
+  private final Map<String, KnownCluster> knownClusters = new TreeMap<>();
+  private final Map<String, Map<String, DecisionState>> decisionsByDestination =
+      new java.util.HashMap<>();
   private final HostnameIndex hostnames = new HostnameIndex();
   /**
    * The valid FailoverPolicies and OutlierDetectionPolicies, parsed once: rebuilt from the
@@ -138,6 +147,11 @@ public final class DecideProcessor implements Processor<String, SpecificRecord, 
     try (KeyValueIterator<String, ControlEvent> all = destinations.all()) {
       all.forEachRemaining(kv -> indexHostnames(kv.key, kv.value));
     }
+    knownClusters.clear();
+    try (KeyValueIterator<String, KnownCluster> all = clusters.all()) {
+      all.forEachRemaining(kv -> knownClusters.put(kv.key, kv.value));
+    }
+    decisionsByDestination.clear();
     try (KeyValueIterator<String, ControlEvent> all = policies.all()) {
       all.forEachRemaining(kv -> rememberPolicy(kv.key, (PolicyEvent) kv.value.getEvent()));
     }
@@ -244,7 +258,7 @@ public final class DecideProcessor implements Processor<String, SpecificRecord, 
   }
 
   private void onHeartbeat(String cluster, ClusterHeartbeat heartbeat, Instant now) {
-    KnownCluster previous = clusters.get(cluster);
+    KnownCluster previous = knownClusters.get(cluster);
     if (previous != null && heartbeat.getTime().isBefore(previous.sentAt())) {
       return; // out of order
     }
@@ -252,6 +266,7 @@ public final class DecideProcessor implements Processor<String, SpecificRecord, 
         heartbeat.getRegion(), heartbeat.getZones(), heartbeat.getLabels(),
         heartbeat.getMeshKind().name(), heartbeat.getTime(), now, heartbeat.getStartedAt());
     clusters.put(cluster, next);
+    knownClusters.put(cluster, next);
     boolean wasStale = previous == null
         || HealthRules.isStale(previous.toClusterInfo(), now, config.heartbeatTtl());
     boolean localityChanged = previous != null && (!java.util.Objects.equals(previous.region(),
@@ -326,13 +341,11 @@ public final class DecideProcessor implements Processor<String, SpecificRecord, 
   private void onTimer(long wallClockMillis) {
     Instant now = Instant.ofEpochMilli(wallClockMillis);
     Set<String> staleNow = new HashSet<>();
-    try (KeyValueIterator<String, KnownCluster> all = clusters.all()) {
-      all.forEachRemaining(kv -> {
-        if (HealthRules.isStale(kv.value.toClusterInfo(), now, config.heartbeatTtl())) {
-          staleNow.add(kv.key);
-        }
-      });
-    }
+    knownClusters.forEach((name, cluster) -> {
+      if (HealthRules.isStale(cluster.toClusterInfo(), now, config.heartbeatTtl())) {
+        staleNow.add(name);
+      }
+    });
     boolean changed = staleClusters != null && !staleClusters.equals(staleNow);
     staleClusters = staleNow;
     if (changed) {
@@ -367,13 +380,10 @@ public final class DecideProcessor implements Processor<String, SpecificRecord, 
   /** Recomputes one destination: status, and per client cluster the decision and config. */
   void evaluate(String destination, Instant now) {
     ControlEvent control = destinations.get(destination);
-    Map<String, DecisionState> previous = new TreeMap<>();
-    try (KeyValueIterator<String, DecisionState> it =
-        decisions.prefixScan(RoutingKeys.prefix(destination), KEYS)) {
-      it.forEachRemaining(kv -> previous.put(RoutingKeys.rest(kv.key), kv.value));
-    }
+    Map<String, DecisionState> previous = new TreeMap<>(decisionStates(destination));
     if (control == null) {
       previous.forEach((client, state) -> retire(destination, client, state, now));
+      decisionsByDestination.remove(destination);
       wakeups.delete(destination);
       return;
     }
@@ -416,9 +426,7 @@ public final class DecideProcessor implements Processor<String, SpecificRecord, 
         .plus(new Findings(List.of(), outlier.warnings()));
 
     Map<String, ClusterInfo> known = new TreeMap<>();
-    try (KeyValueIterator<String, KnownCluster> it = clusters.all()) {
-      it.forEachRemaining(kv -> known.put(kv.key, kv.value.toClusterInfo()));
-    }
+    knownClusters.forEach((name, cluster) -> known.put(name, cluster.toClusterInfo()));
     Set<String> targets = new TreeSet<>();
     if (findings.isValid()) {
       known.keySet().stream().filter(resource::isVisibleTo).forEach(targets::add);
@@ -454,6 +462,7 @@ public final class DecideProcessor implements Processor<String, SpecificRecord, 
           lastEpoch(destination));
       DecideResult result = Decider.decide(previous.get(client), inputs, now);
       decisions.put(RoutingKeys.join(destination, client), result.state());
+      decisionStates(destination).put(client, result.state());
       result.decision().ifPresent(d -> {
         epochs.put(destination, d.epoch());
         emitConfig(client, RoutingKeys.configKey(AvroMapping.ref(d.destination())),
@@ -532,6 +541,7 @@ public final class DecideProcessor implements Processor<String, SpecificRecord, 
   /** The destination is gone, invalid or invisible to {@code client}: withdraw its config. */
   private void retire(String destination, String client, DecisionState state, Instant now) {
     decisions.delete(RoutingKeys.join(destination, client));
+    decisionStates(destination).remove(client);
     long epoch = Math.max(state.epoch(), lastEpoch(destination)) + 1;
     epochs.put(destination, epoch);
     ResourceRef ref = AvroMapping.ref(io.meshfed.rules.model.ResourceId.parse(destination));
@@ -613,13 +623,11 @@ public final class DecideProcessor implements Processor<String, SpecificRecord, 
   private void remember(FailoverDecision decision) {
     String destination = RoutingKeys.destination(decision.getDestination());
     decisionLog.put(decisionLogKey(destination, decision.getEpoch()), decision);
-    List<String> keys = new ArrayList<>();
-    try (KeyValueIterator<String, FailoverDecision> it =
-        decisionLog.prefixScan(RoutingKeys.prefix(destination), KEYS)) {
-      it.forEachRemaining(kv -> keys.add(kv.key));
-    }
-    for (int i = 0; i < keys.size() - Stores.DECISION_LOG_KEEP; i++) {
-      decisionLog.delete(keys.get(i));
+    // Epochs of a destination are contiguous, so the one to drop is known without a scan (a
+    // scan deserialized up to 100 decisions per decision: the largest cost of a flip).
+    long drop = decision.getEpoch() - Stores.DECISION_LOG_KEEP;
+    if (drop > 0) {
+      decisionLog.delete(decisionLogKey(destination, drop));
     }
   }
 
@@ -657,6 +665,18 @@ public final class DecideProcessor implements Processor<String, SpecificRecord, 
 
   private static ResourceRef ref(PolicyEvent event) {
     return new ResourceRef(event.getKind(), event.getNamespace(), event.getName());
+  }
+
+  /** The destination's decision state per client cluster: the view, loaded from the store once. */
+  private Map<String, DecisionState> decisionStates(String destination) {
+    return decisionsByDestination.computeIfAbsent(destination, d -> {
+      Map<String, DecisionState> states = new java.util.HashMap<>();
+      try (KeyValueIterator<String, DecisionState> it =
+          decisions.prefixScan(RoutingKeys.prefix(d), KEYS)) {
+        it.forEachRemaining(kv -> states.put(RoutingKeys.rest(kv.key), kv.value));
+      }
+      return states;
+    });
   }
 
   private static Instant earliest(Instant a, Instant b) {

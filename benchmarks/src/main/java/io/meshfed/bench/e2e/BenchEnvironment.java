@@ -1,0 +1,95 @@
+package io.meshfed.bench.e2e;
+
+import io.meshfed.registry.RegistryConfig;
+import io.meshfed.registry.SchemaRegistryClient;
+import io.meshfed.serde.AvroSerde;
+import io.meshfed.testing.EmbeddedKafka;
+import io.meshfed.testing.EmbeddedSchemaRegistry;
+import io.meshfed.topology.TopologyMain;
+import io.meshfed.topology.admin.TopicProvisioner;
+import io.meshfed.topology.config.TopologyConfig;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Properties;
+import java.util.Set;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.streams.KafkaStreams;
+
+/** The real broker and registry every measurement runs on, and topology instances on them. */
+final class BenchEnvironment implements AutoCloseable {
+
+  private final Path work;
+  private final EmbeddedSchemaRegistry registry;
+  private final EmbeddedKafka kafka;
+  private final RegistryConfig registryConfig;
+  private final AvroSerde<SpecificRecord> serde;
+
+  BenchEnvironment() throws IOException {
+    work = Files.createTempDirectory("meshfed-bench");
+    registry = EmbeddedSchemaRegistry.launch(work.resolve("registry"));
+    kafka = EmbeddedKafka.start(work.resolve("kafka"));
+    registry.awaitReady();
+    registryConfig = RegistryConfig.of(registry.confluentApiUrl()).withAutoRegister(true);
+    serde = AvroSerde.anyRecord(new SchemaRegistryClient(registryConfig));
+  }
+
+  String bootstrapServers() {
+    return kafka.bootstrapServers();
+  }
+
+  AvroSerde<SpecificRecord> serde() {
+    return serde;
+  }
+
+  EmbeddedKafka kafka() {
+    return kafka;
+  }
+
+  Path work() {
+    return work;
+  }
+
+  void provision(Fleet fleet) {
+    for (String cluster : fleet.clusterNames()) {
+      TopicProvisioner.addCluster(kafka.bootstrapServers(), cluster, (short) 1);
+    }
+  }
+
+  /**
+   * The topology's configuration for a run: meshfed's defaults (exactly-once unless told
+   * otherwise, 20 ms commits), the fleet's first cluster as policy source, no failback damping
+   * so every flip back is a decision, and a state directory of its own.
+   */
+  TopologyConfig topologyConfig(String applicationId, Fleet fleet, boolean exactlyOnce,
+      Path stateDir) {
+    return TopologyConfig.defaults(kafka.bootstrapServers(), registryConfig,
+            Set.of(fleet.cluster(0)))
+        .withApplicationId(applicationId)
+        .withStateDir(stateDir)
+        .withExactlyOnce(exactlyOnce)
+        .withTimers(Duration.ofSeconds(60), Duration.ZERO, Duration.ofMillis(200));
+  }
+
+  KafkaStreams startTopology(TopologyConfig config) {
+    return TopologyMain.start(config, new Properties());
+  }
+
+  static void awaitRunning(KafkaStreams streams, Duration timeout) {
+    long until = System.nanoTime() + timeout.toNanos();
+    while (streams.state() != KafkaStreams.State.RUNNING) {
+      if (System.nanoTime() > until) {
+        throw new IllegalStateException("topology not RUNNING within " + timeout + ": "
+            + streams.state());
+      }
+      java.util.concurrent.locks.LockSupport.parkNanos(10_000_000L);
+    }
+  }
+
+  @Override
+  public void close() {
+    kafka.close();
+    registry.close();
+  }
+}

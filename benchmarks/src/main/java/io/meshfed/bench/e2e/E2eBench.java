@@ -1,0 +1,490 @@
+package io.meshfed.bench.e2e;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.meshfed.avro.FederatedDestination;
+import io.meshfed.bench.AgentApplyBenchmark;
+import io.meshfed.topology.config.TopologyConfig;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.locks.LockSupport;
+import java.util.stream.Stream;
+import org.HdrHistogram.Histogram;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.CloseOptions;
+import org.apache.kafka.streams.KafkaStreams;
+
+/**
+ * The end-to-end benchmark: decision latency at fixed rates under both processing guarantees,
+ * the raw-Kafka floor with the same hops in the same run, sustained throughput, fleet scale,
+ * recovery, and agent apply. Everything on one machine: the in-process KRaft broker, Apicurio
+ * as a child process, the topology in this JVM.
+ *
+ * <pre>java -cp benchmarks/target/benchmarks.jar io.meshfed.bench.e2e.E2eBench [--quick] [--out DIR]</pre>
+ *
+ * Writes {@code e2e.json}, {@code SUMMARY.md} and {@code latency-cdf.png} to DIR (default
+ * {@code bench/results}, or {@code bench/results/quick} with {@code --quick}).
+ */
+public final class E2eBench {
+
+  /** How big each part is: the full run, or a smoke test of the harness. */
+  record Sizes(boolean quick, List<Integer> rates, Duration rateDuration, int latencyServices,
+      List<Integer> throughputRates, Duration throughputDuration, int throughputServices,
+      int scaleClusters, int scaleServices, int scaleEndpoints, int scaleDestinations,
+      Duration killRun, int agentDestinations, int agentSamples) {
+
+    static Sizes fullRun() {
+      return new Sizes(false, List.of(100, 1_000, 5_000), Duration.ofSeconds(20), 2_000,
+          List.of(2_000, 5_000, 10_000, 20_000), Duration.ofSeconds(60), 10_000,
+          100, 1_000, 10, 10_000, Duration.ofSeconds(40), 5_000, 1_000);
+    }
+
+    static Sizes quickRun() {
+      return new Sizes(true, List.of(100, 300), Duration.ofSeconds(1), 100,
+          List.of(500), Duration.ofSeconds(2), 200,
+          4, 50, 10, 100, Duration.ofSeconds(5), 50, 100);
+    }
+  }
+
+  /** Targets of issue #8, for the summary's verdicts. */
+  static final double TARGET_ALOS_P50_MS = 25;
+  static final double TARGET_ALOS_P99_MS = 100;
+  static final double TARGET_EOS_P99_MS = 250;
+  static final int TARGET_THROUGHPUT = 20_000;
+  static final double TARGET_HEAP_MB = 1024;
+  static final double TARGET_RESTORE_S = 60;
+  static final double TARGET_RESUME_S = 15;
+  static final double TARGET_AGENT_P99_MS = 250;
+
+  private final Sizes sizes;
+  private final Path out;
+  private final Map<String, Object> results = new LinkedHashMap<>();
+  private final CdfChart chart = new CdfChart();
+  private BenchEnvironment env;
+
+  E2eBench(Sizes sizes, Path out) {
+    this.sizes = sizes;
+    this.out = out;
+  }
+
+  public static void main(String[] args) throws Exception {
+    boolean quick = List.of(args).contains("--quick");
+    int at = List.of(args).indexOf("--out");
+    Path out = at >= 0 ? Path.of(args[at + 1])
+        : quick ? Path.of("bench", "results", "quick") : Path.of("bench", "results");
+    Map<String, Object> results = new E2eBench(quick ? Sizes.quickRun() : Sizes.fullRun(), out).run();
+    System.out.println("results in " + out.toAbsolutePath() + " (" + results.get("wallSeconds")
+        + " s)");
+    System.exit(0); // the registry child and Kafka's non-daemon threads must not keep us alive
+  }
+
+  Map<String, Object> run() throws Exception {
+    long started = System.nanoTime();
+    Files.createDirectories(out);
+    results.put("mode", sizes.quick() ? "quick" : "full");
+    results.put("machine", machine());
+    results.put("started", Instant.now().toString());
+    env = new BenchEnvironment();
+    try {
+      section("latency", () -> {
+        Map<String, Object> latency = new LinkedHashMap<>();
+        latency.put("at_least_once", latency(false));
+        latency.put("exactly_once_v2", latency(true));
+        return latency;
+      });
+      section("floor", () -> {
+        Map<String, Object> floor = new LinkedHashMap<>();
+        floor.put("at_least_once", floor(false));
+        floor.put("exactly_once_v2", floor(true));
+        return floor;
+      });
+      section("throughput", this::throughput);
+      section("scale", this::scale);
+      section("failover", this::killAndResume);
+      section("agent", () -> AgentApplyBenchmark.measure(sizes.agentDestinations(),
+          sizes.agentSamples()));
+    } finally {
+      env.close();
+    }
+    results.put("wallSeconds", Math.round((System.nanoTime() - started) / 1e9));
+    Files.writeString(out.resolve("e2e.json"), new ObjectMapper()
+        .writerWithDefaultPrettyPrinter().writeValueAsString(results) + "\n");
+    chart.write(out.resolve("latency-cdf.png"), "meshfed decision latency vs raw-Kafka floor ("
+        + results.get("machine") + ")");
+    Files.writeString(out.resolve("SUMMARY.md"), Summary.markdown(results));
+    return results;
+  }
+
+  interface Section {
+    Object measure() throws Exception;
+  }
+
+  private void section(String name, Section section) throws Exception {
+    long t = System.nanoTime();
+    System.out.println("== " + name);
+    results.put(name, section.measure());
+    System.out.printf(Locale.ROOT, "== %s done in %.0f s%n", name, (System.nanoTime() - t) / 1e9);
+  }
+
+  private static Map<String, Object> machine() {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("cores", Runtime.getRuntime().availableProcessors());
+    m.put("maxHeapMb", Runtime.getRuntime().maxMemory() / (1024 * 1024));
+    m.put("java", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
+    m.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version") + " "
+        + System.getProperty("os.arch"));
+    try {
+      m.put("cpu", Files.readAllLines(Path.of("/proc/cpuinfo")).stream()
+          .filter(l -> l.startsWith("model name")).findFirst()
+          .map(l -> l.substring(l.indexOf(':') + 1).trim()).orElse("?"));
+      m.put("memTotal", Files.readAllLines(Path.of("/proc/meminfo")).get(0)
+          .replaceAll("\\s+", " "));
+    } catch (IOException e) {
+      m.put("cpu", "?");
+    }
+    m.put("kafka", "4.3.1, one in-process KRaft broker (combined controller+broker)");
+    m.put("registry", "Apicurio Registry 3.3.3 (child process)");
+    return m;
+  }
+
+  // ---- latency ------------------------------------------------------------------------------
+
+  private Map<String, Object> latency(boolean exactlyOnce) throws Exception {
+    String guarantee = exactlyOnce ? "eos" : "alos";
+    Fleet fleet = new Fleet("lat-" + guarantee, 2, sizes.latencyServices(), 2);
+    Map<String, Object> runs = new LinkedHashMap<>();
+    try (Topology topology = new Topology(fleet, exactlyOnce);
+        LatencyProbe probe = topology.probe(sizes.latencyServices())) {
+      for (int rate : sizes.rates()) {
+        LatencyProbe.Result r = probe.run(rate, sizes.rateDuration());
+        runs.put(String.valueOf(rate), latencyFigures(r));
+        chart.add("meshfed " + guarantee + " " + rate + "/s (decision)", r.decision());
+        System.out.printf(Locale.ROOT, "  %s %d/s: decision %s%n", guarantee, rate,
+            percentiles(r.decision()));
+      }
+    }
+    return runs;
+  }
+
+  static Map<String, Object> latencyFigures(LatencyProbe.Result r) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("targetRate", r.targetRate());
+    m.put("achievedRate", Math.round(r.achievedRate()));
+    m.put("events", r.sent());
+    m.put("decisionMs", percentiles(r.decision()));
+    m.put("configMs", percentiles(r.config()));
+    m.put("unmatchedDecisions", r.unmatchedDecisions());
+    m.put("unmatchedConfigs", r.unmatchedConfigs());
+    return m;
+  }
+
+  static Map<String, Object> percentiles(Histogram micros) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("n", micros.getTotalCount());
+    for (double p : new double[] {50, 90, 99, 99.9}) {
+      m.put("p" + (p == Math.rint(p) ? String.valueOf((int) p) : String.valueOf(p)),
+          micros.getTotalCount() == 0 ? null
+              : Math.round(micros.getValueAtPercentile(p) / 100.0) / 10.0);
+    }
+    m.put("max", micros.getTotalCount() == 0 ? null
+        : Math.round(micros.getMaxValue() / 100.0) / 10.0);
+    return m;
+  }
+
+  /** One topology instance on a fleet of its own, with the fleet published and decided. */
+  private final class Topology implements AutoCloseable {
+    final Fleet fleet;
+    final KafkaStreams streams;
+    final Path stateDir;
+    final TopologyConfig config;
+
+    Topology(Fleet fleet, boolean exactlyOnce) throws IOException {
+      this.fleet = fleet;
+      env.provision(fleet);
+      stateDir = Files.createTempDirectory(env.work(), "streams-" + fleet.prefix);
+      config = env.topologyConfig("bench-" + fleet.prefix, fleet, exactlyOnce, stateDir);
+      streams = env.startTopology(config);
+      BenchEnvironment.awaitRunning(streams, Duration.ofSeconds(120));
+    }
+
+    /** A probe on this fleet, after publishing it and waiting for every initial decision. */
+    LatencyProbe probe(int services) {
+      LatencyProbe probe = new LatencyProbe(env, fleet, services);
+      probe.heartbeats();
+      for (int c = 0; c < fleet.clusters; c++) {
+        for (int s = 0; s < services; s++) {
+          probe.agent().send(fleet.service(c, s));
+          probe.agent().send(fleet.endpoints(c, s, fleet.endpointsPerService));
+        }
+      }
+      for (int s = 0; s < services; s++) {
+        probe.agent().send(fleet.failoverService(s, 0, s));
+      }
+      probe.agent().flush();
+      probe.awaitSettled(Duration.ofSeconds(300));
+      return probe;
+    }
+
+    @Override
+    public void close() {
+      streams.close(CloseOptions.groupMembershipOperation(
+          CloseOptions.GroupMembershipOperation.LEAVE_GROUP).withTimeout(Duration.ofSeconds(30)));
+    }
+  }
+
+  // ---- floor --------------------------------------------------------------------------------
+
+  private Map<String, Object> floor(boolean exactlyOnce) {
+    Map<String, Object> runs = new LinkedHashMap<>();
+    try (RawChain chain = new RawChain(env, exactlyOnce)) {
+      chain.run(100, Duration.ofSeconds(1)); // warm-up: connections, transactions, fetch sessions
+      for (int rate : sizes.rates()) {
+        Histogram h = chain.run(rate, sizes.rateDuration());
+        runs.put(String.valueOf(rate), Map.of("targetRate", rate, "endToEndMs", percentiles(h)));
+        chart.add("floor " + (exactlyOnce ? "eos" : "alos") + " " + rate + "/s", h);
+        System.out.printf(Locale.ROOT, "  floor %s %d/s: %s%n", exactlyOnce ? "eos" : "alos",
+            rate, percentiles(h));
+      }
+    }
+    return runs;
+  }
+
+  // ---- throughput ---------------------------------------------------------------------------
+
+  private Map<String, Object> throughput() throws Exception {
+    Fleet fleet = new Fleet("tput", 2, sizes.throughputServices(), 2);
+    Map<String, Object> result = new LinkedHashMap<>();
+    List<Object> steps = new ArrayList<>();
+    int held = 0;
+    try (Topology topology = new Topology(fleet, true);
+        LatencyProbe probe = topology.probe(sizes.throughputServices());
+        CpuProfile profile = new CpuProfile(out.resolve("throughput.jfr"))) {
+      for (int rate : sizes.throughputRates()) {
+        LatencyProbe.Result r = probe.run(rate, sizes.throughputDuration());
+        Map<String, Object> step = latencyFigures(r);
+        Object p99 = percentiles(r.decision()).get("p99");
+        boolean ok = p99 != null && (double) p99 <= 1000 && r.achievedRate() >= 0.95 * rate
+            && r.unmatchedDecisions() == 0;
+        step.put("held", ok);
+        steps.add(step);
+        System.out.printf(Locale.ROOT, "  throughput %d/s for %ds: achieved %.0f/s, p99 %s ms,"
+            + " unmatched %d -> %s%n", rate, sizes.throughputDuration().toSeconds(),
+            r.achievedRate(), p99, r.unmatchedDecisions(), ok ? "held" : "not held");
+        if (!ok) {
+          break;
+        }
+        held = rate;
+      }
+      result.put("guarantee", "exactly_once_v2");
+      result.put("stepSeconds", sizes.throughputDuration().toSeconds());
+      result.put("steps", steps);
+      result.put("highestHeldRate", held);
+      result.put("profile", profile.summary());
+    }
+    return result;
+  }
+
+  // ---- scale and cold restore ---------------------------------------------------------------
+
+  private Map<String, Object> scale() throws Exception {
+    Fleet fleet = new Fleet("scale", sizes.scaleClusters(), sizes.scaleServices(),
+        sizes.scaleEndpoints());
+    env.provision(fleet);
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("clusters", fleet.clusters);
+    out.put("services", (long) fleet.clusters * fleet.servicesPerCluster);
+    out.put("endpoints", (long) fleet.clusters * fleet.servicesPerCluster
+        * fleet.endpointsPerService);
+    out.put("destinations", sizes.scaleDestinations());
+    long heapBefore = heapAfterGc();
+    Path stateDir = Files.createTempDirectory(env.work(), "streams-scale");
+    TopologyConfig config = env.topologyConfig("bench-scale", fleet, true, stateDir);
+    KafkaStreams streams = env.startTopology(config);
+    BenchEnvironment.awaitRunning(streams, Duration.ofSeconds(120));
+    int expectedConfigs = 0;
+    long t0 = System.nanoTime();
+    try (KafkaProducer<String, SpecificRecord> producer = new KafkaProducer<>(Map.of(
+        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, env.bootstrapServers(),
+        ProducerConfig.LINGER_MS_CONFIG, 20, ProducerConfig.BATCH_SIZE_CONFIG, 262_144,
+        ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4"),
+        new StringSerializer(), env.serde().serializer())) {
+      Instant now = Instant.now();
+      for (int c = 0; c < fleet.clusters; c++) {
+        producer.send(fleet.heartbeat(c, now));
+      }
+      for (int c = 0; c < fleet.clusters; c++) {
+        for (int s = 0; s < fleet.servicesPerCluster; s++) {
+          producer.send(fleet.service(c, s));
+          producer.send(fleet.endpoints(c, s, fleet.endpointsPerService));
+        }
+      }
+      for (int d = 0; d < sizes.scaleDestinations(); d++) {
+        int primary = d % fleet.clusters;
+        int service = (d / fleet.clusters) * 10 + d % 10;
+        producer.send(fleet.failoverService(d, primary, service % fleet.servicesPerCluster));
+        expectedConfigs += fleet.clusters > 1 ? 2 : 1;
+      }
+      producer.flush();
+      double sentSeconds = (System.nanoTime() - t0) / 1e9;
+      out.put("inputRecords", 2L * fleet.clusters * fleet.servicesPerCluster
+          + sizes.scaleDestinations() + fleet.clusters);
+      out.put("sendSeconds", round1(sentSeconds));
+      int seen = awaitConfigs(fleet, expectedConfigs, producer, Duration.ofMinutes(15));
+      out.put("configsWritten", seen);
+      out.put("expectedConfigs", expectedConfigs);
+      out.put("loadSeconds", round1((System.nanoTime() - t0) / 1e9));
+      System.out.printf(Locale.ROOT, "  scale: %d of %d configs in %.1f s%n", seen,
+          expectedConfigs, (System.nanoTime() - t0) / 1e9);
+    }
+    long heapAfter = heapAfterGc();
+    out.put("heapUsedAfterGcMb", Map.of("beforeTopology", mb(heapBefore), "afterLoad",
+        mb(heapAfter), "topologyShare", mb(heapAfter - heapBefore)));
+    out.put("processRssMb", rssMb());
+    out.put("stateStoreBytesOnDisk", directorySize(stateDir));
+    out.put("note", "heap and RSS are of the one JVM that also runs the broker and the load"
+        + " generator; topologyShare is the growth of live heap across the load");
+
+    // Cold restore: a new instance with an empty state directory rebuilds from changelogs. The
+    // old one leaves the group, as a planned shutdown does, so the new one is not kept waiting.
+    streams.close(CloseOptions.groupMembershipOperation(
+        CloseOptions.GroupMembershipOperation.LEAVE_GROUP).withTimeout(Duration.ofSeconds(60)));
+    Path coldDir = Files.createTempDirectory(env.work(), "streams-scale-cold");
+    long r0 = System.nanoTime();
+    KafkaStreams restored = env.startTopology(config.withStateDir(coldDir));
+    try {
+      BenchEnvironment.awaitRunning(restored, Duration.ofMinutes(10));
+      out.put("coldRestoreSeconds", round1((System.nanoTime() - r0) / 1e9));
+      out.put("restoredStateBytesOnDisk", directorySize(coldDir));
+    } finally {
+      restored.close(Duration.ofSeconds(60));
+    }
+    return out;
+  }
+
+  /** Counts distinct destination configs on every config topic of the fleet until all arrive. */
+  private int awaitConfigs(Fleet fleet, int expected, KafkaProducer<String, SpecificRecord>
+      heartbeats, Duration timeout) {
+    Set<String> seen = new HashSet<>();
+    try (KafkaConsumer<String, SpecificRecord> consumer = new KafkaConsumer<>(Map.of(
+        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, env.bootstrapServers(),
+        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
+        ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
+        ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 5_000),
+        new StringDeserializer(), env.serde().deserializer())) {
+      List<TopicPartition> partitions = fleet.clusterNames().stream()
+          .map(c -> new TopicPartition("meshfed.cluster." + c + ".config", 0)).toList();
+      consumer.assign(partitions);
+      consumer.seekToBeginning(partitions);
+      long until = System.nanoTime() + timeout.toNanos();
+      long nextHeartbeat = System.nanoTime() + 5_000_000_000L;
+      while (seen.size() < expected && System.nanoTime() < until) {
+        for (var r : consumer.poll(Duration.ofMillis(200))) {
+          if (r.value() instanceof FederatedDestination) {
+            seen.add(r.topic() + "/" + r.key());
+          }
+        }
+        if (System.nanoTime() > nextHeartbeat) {
+          Instant now = Instant.now();
+          for (int c = 0; c < fleet.clusters; c++) {
+            heartbeats.send(fleet.heartbeat(c, now));
+          }
+          nextHeartbeat += 5_000_000_000L;
+        }
+      }
+    }
+    return seen.size();
+  }
+
+  private static long heapAfterGc() {
+    for (int i = 0; i < 3; i++) {
+      System.gc();
+    }
+    return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+  }
+
+  private static long rssMb() {
+    try {
+      return Files.readAllLines(Path.of("/proc/self/status")).stream()
+          .filter(l -> l.startsWith("VmRSS:"))
+          .map(l -> Long.parseLong(l.replaceAll("[^0-9]", "")) / 1024).findFirst().orElse(-1L);
+    } catch (IOException e) {
+      return -1;
+    }
+  }
+
+  private static long directorySize(Path dir) throws IOException {
+    try (Stream<Path> files = Files.walk(dir)) {
+      return files.filter(Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
+    }
+  }
+
+  private static long mb(long bytes) {
+    return bytes / (1024 * 1024);
+  }
+
+  private static double round1(double v) {
+    return Math.round(v * 10) / 10.0;
+  }
+
+  // ---- kill one instance while another runs -------------------------------------------------
+
+  /**
+   * Two instances share the work; flips run at 50/s; a third of the way in, one instance is
+   * closed without leaving the group (as a crash would). The longest decision latency of the
+   * run is how long decisions for its partitions stopped: session timeout, rebalance, restore.
+   */
+  private Map<String, Object> killAndResume() throws Exception {
+    int services = sizes.quick() ? 50 : 200;
+    Fleet fleet = new Fleet("kill", 2, services, 2);
+    Map<String, Object> out = new LinkedHashMap<>();
+    try (Topology first = new Topology(fleet, true)) {
+      KafkaStreams second = env.startTopology(first.config.withStateDir(
+          Files.createTempDirectory(env.work(), "streams-kill-2")));
+      BenchEnvironment.awaitRunning(second, Duration.ofSeconds(120));
+      long until = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+      while (first.streams.state() != KafkaStreams.State.RUNNING
+          || second.state() != KafkaStreams.State.RUNNING) {
+        if (System.nanoTime() > until) {
+          throw new IllegalStateException("two instances not RUNNING");
+        }
+        LockSupport.parkNanos(50_000_000L);
+      }
+      try (LatencyProbe probe = first.probe(services)) {
+        Thread killer = new Thread(() -> {
+          LockSupport.parkNanos(sizes.killRun().toNanos() / 3);
+          // A crash: no leave-group, so the survivor learns of it by the session timeout.
+          second.close(CloseOptions.groupMembershipOperation(
+              CloseOptions.GroupMembershipOperation.REMAIN_IN_GROUP).withTimeout(Duration.ZERO));
+        }, "killer");
+        killer.start();
+        LatencyProbe.Result r = probe.run(50, sizes.killRun());
+        killer.join();
+        out.put("instances", 2);
+        out.put("flipsPerSecond", 50);
+        out.put("decisionMs", percentiles(r.decision()));
+        out.put("resumeSeconds", round1(r.decision().getMaxValue() / 1e6));
+        out.put("unmatchedDecisions", r.unmatchedDecisions());
+      } finally {
+        second.close(Duration.ofSeconds(10));
+      }
+    }
+    return out;
+  }
+}

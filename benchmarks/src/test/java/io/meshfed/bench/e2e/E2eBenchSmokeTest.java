@@ -1,0 +1,44 @@
+package io.meshfed.bench.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The end-to-end benchmark in quick mode, so a change that breaks the harness fails the build.
+ * It checks that every section ran and wrote its figures; it asserts nothing about timings.
+ */
+class E2eBenchSmokeTest {
+
+  @TempDir
+  Path out;
+
+  @Test
+  void theQuickRunMeasuresEverySectionAndWritesResultsSummaryAndPlot() throws Exception {
+    new E2eBench(E2eBench.Sizes.quickRun(), out).run();
+
+    JsonNode results = new ObjectMapper().readTree(out.resolve("e2e.json").toFile());
+    for (String guarantee : new String[] {"at_least_once", "exactly_once_v2"}) {
+      JsonNode run = results.path("latency").path(guarantee).path("100");
+      assertThat(run.path("decisionMs").path("n").asLong()).as(guarantee).isPositive();
+      assertThat(run.path("configMs").path("n").asLong()).as(guarantee).isPositive();
+      assertThat(results.path("floor").path(guarantee).path("100").path("endToEndMs")
+          .path("n").asLong()).as(guarantee).isPositive();
+    }
+    assertThat(results.path("throughput").path("steps").size()).isPositive();
+    assertThat(results.path("throughput").path("profile").path("samples").asInt()).isPositive();
+    assertThat(results.path("scale").path("configsWritten").asInt())
+        .isEqualTo(results.path("scale").path("expectedConfigs").asInt());
+    assertThat(results.path("scale").has("coldRestoreSeconds")).isTrue();
+    assertThat(results.path("failover").path("decisionMs").path("n").asLong()).isPositive();
+    assertThat(results.path("agent").path("objects").asInt()).isEqualTo(100);
+    assertThat(Files.readString(out.resolve("SUMMARY.md"))).contains("| target |")
+        .contains("vs floor");
+    assertThat(Files.size(out.resolve("latency-cdf.png"))).isPositive();
+  }
+}
