@@ -50,6 +50,9 @@ final class LatencyProbe implements AutoCloseable {
   private final Thread reader;
   private volatile boolean running = true;
   private final AtomicIntegerArray activeTier;
+  /** Whether each service is currently flipped down; kept across runs, so a run's first flip
+   * of a service is a real change and not a repeat of the last state of the previous run. */
+  private final boolean[] down;
   private volatile long lastDecisionAt = System.nanoTime();
 
   LatencyProbe(BenchEnvironment env, Fleet fleet, int services) {
@@ -59,6 +62,7 @@ final class LatencyProbe implements AutoCloseable {
     this.configPending = new AtomicLongArray(services);
     this.expectedTier = new AtomicIntegerArray(services);
     this.activeTier = new AtomicIntegerArray(services);
+    this.down = new boolean[services];
     for (int i = 0; i < services; i++) {
       activeTier.set(i, Integer.MIN_VALUE);
     }
@@ -100,7 +104,12 @@ final class LatencyProbe implements AutoCloseable {
    */
   void awaitSettled(Duration timeout) {
     long until = System.nanoTime() + timeout.toNanos();
+    long nextHeartbeat = System.nanoTime() + 5_000_000_000L;
     while (true) {
+      if (System.nanoTime() >= nextHeartbeat) {
+        heartbeats(); // a long warm-up must not let the clusters go stale
+        nextHeartbeat += 5_000_000_000L;
+      }
       int settled = 0;
       for (int i = 0; i < services; i++) {
         settled += activeTier.get(i) == 0 ? 1 : 0;
@@ -169,7 +178,6 @@ final class LatencyProbe implements AutoCloseable {
     long interval = 1_000_000_000L / rate;
     long start = System.nanoTime();
     long nextHeartbeat = start;
-    boolean[] down = new boolean[services];
     for (long n = 0; n < count; n++) {
       long due = start + n * interval;
       long wait = due - System.nanoTime();

@@ -1,5 +1,9 @@
 package io.meshfed.topology.select;
 
+import io.meshfed.avro.ClusterObjectRef;
+
+import io.meshfed.avro.FailoverServiceSpec;
+
 import io.meshfed.avro.EndpointSnapshot;
 import io.meshfed.avro.HealthSignal;
 import io.meshfed.avro.PolicyEvent;
@@ -118,6 +122,7 @@ public final class SelectProcessor implements Processor<String, SpecificRecord, 
         && !event.getKind().name().equals("VirtualDestination")) {
       return;
     }
+    PolicyEvent previous = selectors.get(destination);
     if (event.getSpec() == null) {
       selectors.delete(destination);
       index.remove(destination);
@@ -125,22 +130,59 @@ public final class SelectProcessor implements Processor<String, SpecificRecord, 
       selectors.put(destination, event);
       index.put(destination, event);
     }
-    // Destination changes are rare: one pass over this partition's services.
+    Set<String> candidates = backingServiceKeys(previous, event);
+    if (candidates != null) {
+      // A FailoverService names its backing services: only they can join or leave.
+      for (String serviceKey : candidates) {
+        reconsider(record, destination, serviceKey, services.get(serviceKey));
+      }
+      return;
+    }
+    // Label selectors (VirtualDestination): one pass over this partition's services.
     try (KeyValueIterator<String, ServiceSnapshot> all = services.all()) {
       while (all.hasNext()) {
         KeyValue<String, ServiceSnapshot> kv = all.next();
-        String membership = RoutingKeys.join(kv.key, destination);
-        boolean was = memberships.get(membership) != null;
-        boolean is = index.selects(destination, domain(kv.key, kv.value));
-        if (is) {
-          memberships.put(membership, "");
-          send(record, destination, kv.key, null, false);
-        } else if (was) {
-          memberships.delete(membership);
-          send(record, destination, kv.key, null, true);
+        reconsider(record, destination, kv.key, kv.value);
+      }
+    }
+  }
+
+  /** Adds or removes one service's membership of the destination after the destination changed. */
+  private void reconsider(Record<String, SpecificRecord> record, String destination,
+      String serviceKey, ServiceSnapshot snapshot) {
+    String membership = RoutingKeys.join(serviceKey, destination);
+    boolean was = memberships.get(membership) != null;
+    boolean is = snapshot != null && index.selects(destination, domain(serviceKey, snapshot));
+    if (is) {
+      memberships.put(membership, "");
+      send(record, destination, serviceKey, null, false);
+    } else if (was) {
+      memberships.delete(membership);
+      send(record, destination, serviceKey, null, true);
+    }
+  }
+
+  /**
+   * The service keys a FailoverService change can touch: its backing services before and after.
+   * Null when either version selects by labels (or is unknown), which needs a full pass.
+   */
+  private static Set<String> backingServiceKeys(PolicyEvent previous, PolicyEvent next) {
+    Set<String> keys = new java.util.HashSet<>();
+    for (PolicyEvent event : new PolicyEvent[] {previous, next}) {
+      if (event == null || event.getSpec() == null) {
+        continue;
+      }
+      if (!(event.getSpec() instanceof FailoverServiceSpec fs)) {
+        return null;
+      }
+      for (ClusterObjectRef b : fs.getBackingServices()) {
+        if (b != null && b.getClusterName() != null && b.getNamespace() != null
+            && b.getName() != null) {
+          keys.add(RoutingKeys.service(b.getClusterName(), b.getNamespace(), b.getName()));
         }
       }
     }
+    return keys;
   }
 
   private List<String> membersOf(String serviceKey) {

@@ -1,5 +1,9 @@
 package io.meshfed.topology.walkthrough;
 
+import io.meshfed.avro.FailoverServiceSpec;
+
+import io.meshfed.avro.PolicyEvent;
+
 import static io.meshfed.topology.Bookinfo.MGMT;
 import static io.meshfed.topology.Bookinfo.REMOTE;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -139,5 +143,29 @@ class WalkthroughTopologyTest extends DriverTestBase {
     }
     assertThat(t.decisions().readValuesToList()).extracting(FailoverDecision::getReasonCode)
         .containsOnly(ReasonCode.DESTINATION_REMOVED).hasSize(2);
+  }
+
+  @Test
+  void changingTheBackingServicesMovesMembersInAndOut() {
+    t.world();
+    var original = Bookinfo.failoverService("reviews-failover.bookinfo.global", 2);
+    PolicyEvent event = (PolicyEvent) original.value;
+    FailoverServiceSpec spec = (FailoverServiceSpec) event.getSpec();
+    PolicyEvent remoteOnly = PolicyEvent.newBuilder(event).setSpec(FailoverServiceSpec
+        .newBuilder(spec).setBackingServices(List.of(spec.getBackingServices().get(1))).build())
+        .build();
+    t.send(MGMT, org.apache.kafka.streams.KeyValue.pair(original.key, remoteOnly));
+    FederatedDestination config = (FederatedDestination) t.latestConfig(MGMT).get(CONFIG_KEY);
+    assertThat(config.getTiers()).hasSize(1);
+    assertThat(config.getTiers().get(0).getEndpoints())
+        .extracting(e -> e.getAddress() + "=" + e.getWeight()).containsExactly("10.1.0.21=100");
+    // And back: mgmt-cluster's service is a member again, first.
+    t.send(MGMT, org.apache.kafka.streams.KeyValue.pair(original.key,
+        PolicyEvent.newBuilder(event).setGeneration(3).build()));
+    config = (FederatedDestination) t.latestConfig(MGMT).get(CONFIG_KEY);
+    assertThat(config.getTiers()).hasSize(2);
+    assertThat(config.getTiers().get(0).getEndpoints())
+        .extracting(e -> e.getAddress() + "=" + e.getWeight())
+        .containsExactly("10.0.0.11=50", "10.0.0.12=50");
   }
 }
