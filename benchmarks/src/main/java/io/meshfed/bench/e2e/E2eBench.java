@@ -52,7 +52,7 @@ public final class E2eBench {
 
     static Sizes fullRun() {
       return new Sizes(false, List.of(100, 1_000, 5_000), Duration.ofSeconds(20), 2_000,
-          List.of(2_000, 5_000, 10_000, 20_000), Duration.ofSeconds(60), 10_000,
+          List.of(500, 1_000, 2_000, 5_000, 10_000, 20_000), Duration.ofSeconds(60), 10_000,
           100, 1_000, 10, 10_000, Duration.ofSeconds(40), 5_000, 1_000);
     }
 

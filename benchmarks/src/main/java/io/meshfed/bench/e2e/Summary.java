@@ -41,6 +41,9 @@ final class Summary {
       return "**met**";
     }
     double by = atMost ? value - target : target - value;
+    if (value == 0) {
+      return String.format(Locale.ROOT, "**missed** by %.1f %s", by, unit);
+    }
     return String.format(Locale.ROOT, "**missed** by %.1f %s (%.1f×)", by, unit,
         atMost ? value / target : target / value);
   }
