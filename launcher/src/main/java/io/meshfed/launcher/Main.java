@@ -16,7 +16,7 @@ import picocli.CommandLine.Parameters;
     description = "Multi-cluster service federation on Kafka.",
     subcommands = {Main.DemoCommand.class, Main.UpCommand.class, Main.ApplyCommand.class,
         Main.DeleteCommand.class, GetCommand.class, DescribeCommand.class,
-        WatchCommand.class, Main.AgentCommand.class,
+        WatchCommand.class, Main.TopologyCommand.class, Main.AgentCommand.class,
         Main.AdminCommand.class})
 public final class Main implements Runnable {
 
@@ -202,6 +202,61 @@ public final class Main implements Runnable {
     @Override
     public Integer call() throws Exception {
       AgentMain.main(args.toArray(String[]::new));
+      return 0;
+    }
+  }
+
+  @Command(name = "topology", description = "Run one topology instance against your Kafka and"
+      + " registry: the Kafka Streams topology, the query API on meshfed.application.server,"
+      + " and the Destination gRPC API on --grpc-port.")
+  static final class TopologyCommand implements Callable<Integer> {
+    @Parameters(index = "0", arity = "0..1", description = "topology.properties (keys in README;"
+        + " MESHFED_* environment variables override)")
+    Path config;
+
+    @Option(names = "--grpc-port", defaultValue = "-1",
+        description = "Destination API port; -1 (default) leaves it off")
+    int grpcPort;
+
+    @Option(names = "--default-client-cluster",
+        description = "client cluster for Destination lookups whose context token names none")
+    String defaultClientCluster;
+
+    @Override
+    public Integer call() throws Exception {
+      var settings = io.meshfed.topology.config.TopologyConfig.load(config, System.getenv());
+      org.apache.kafka.streams.KafkaStreams streams =
+          io.meshfed.topology.TopologyMain.start(settings);
+      List<AutoCloseable> running = new java.util.ArrayList<>();
+      running.add(() -> streams.close(org.apache.kafka.streams.CloseOptions
+          .groupMembershipOperation(org.apache.kafka.streams.CloseOptions
+              .GroupMembershipOperation.LEAVE_GROUP).withTimeout(Duration.ofSeconds(30))));
+      if (settings.applicationServer() != null) {
+        String[] hostPort = settings.applicationServer().split(":");
+        running.add(new io.meshfed.query.QueryServer(streams,
+            new org.apache.kafka.streams.state.HostInfo(hostPort[0],
+                Integer.parseInt(hostPort[1])), settings.heartbeatTtl()).start());
+      }
+      if (grpcPort >= 0) {
+        var api = io.meshfed.destination.DestinationServer.start(
+            new io.meshfed.destination.DestinationServer.Settings(settings.bootstrapServers(),
+                settings.registry(), grpcPort, defaultClientCluster), Duration.ofMinutes(2));
+        running.add(api);
+        System.out.println("meshfed topology: Destination API on port " + api.port());
+      }
+      java.util.concurrent.CountDownLatch stopped = new java.util.concurrent.CountDownLatch(1);
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        java.util.Collections.reverse(running);
+        for (AutoCloseable c : running) {
+          try {
+            c.close();
+          } catch (Exception e) {
+            System.err.println("meshfed topology: while stopping: " + e);
+          }
+        }
+        stopped.countDown();
+      }, "meshfed-topology-shutdown"));
+      stopped.await();
       return 0;
     }
   }

@@ -46,6 +46,12 @@ public final class TopologyMain {
    * ones derived from the config (for operators who need a knob meshfed does not model).
    */
   public static KafkaStreams start(TopologyConfig config, java.util.Properties overrides) {
+    return start(config, overrides, null);
+  }
+
+  /** As above, reporting state restoration (from changelogs) to {@code restoreListener}. */
+  public static KafkaStreams start(TopologyConfig config, java.util.Properties overrides,
+      org.apache.kafka.streams.processor.StateRestoreListener restoreListener) {
     TopicProvisioner.ensureSharedTopics(config.bootstrapServers(), (short) 1);
     SchemaRegistryClient registry = new SchemaRegistryClient(config.registry());
     java.util.Properties props = StreamsSettings.from(config);
@@ -58,6 +64,9 @@ public final class TopologyMain {
       LOG.error("stream thread died; replacing it", e);
       return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
     });
+    if (restoreListener != null) {
+      streams.setGlobalStateRestoreListener(restoreListener);
+    }
     streams.start();
     return streams;
   }

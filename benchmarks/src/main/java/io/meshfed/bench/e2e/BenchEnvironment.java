@@ -12,6 +12,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Properties;
 import java.util.Set;
 import org.apache.avro.specific.SpecificRecord;
@@ -54,6 +56,26 @@ final class BenchEnvironment implements AutoCloseable {
   void provision(Fleet fleet) {
     for (String cluster : fleet.clusterNames()) {
       TopicProvisioner.addCluster(kafka.bootstrapServers(), cluster, (short) 1);
+    }
+  }
+
+  /**
+   * Deletes a fleet's topics when its section is done. Every topology instance subscribes to
+   * all clusters' events topics by pattern, so a later section would otherwise first read the
+   * whole history of the earlier ones and measure that backlog instead of its own events.
+   */
+  void removeFleet(Fleet fleet) {
+    List<String> topics = new ArrayList<>();
+    for (String cluster : fleet.clusterNames()) {
+      topics.add("meshfed.cluster." + cluster + ".events");
+      topics.add("meshfed.cluster." + cluster + ".config");
+    }
+    try (var admin = kafka.admin()) {
+      admin.deleteTopics(topics).all().get();
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw new IllegalStateException("could not delete the topics of fleet " + fleet.prefix, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 

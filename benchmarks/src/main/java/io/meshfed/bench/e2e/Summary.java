@@ -147,8 +147,9 @@ final class Summary {
         .append(String.format(Locale.ROOT, "%.1f MB",
             num(scale.get("stateStoreBytesOnDisk")) == null ? 0
                 : num(scale.get("stateStoreBytesOnDisk")) / 1e6))
-        .append(". Cold restore from changelogs to RUNNING: ")
-        .append(scale.get("coldRestoreSeconds")).append(" s. ").append(scale.get("note"))
+        .append(". Cold restore from changelogs (new instance, empty state directory, until every"
+            + " store is restored): ").append(scale.get("coldRestoreSeconds")).append(" s, ")
+        .append(scale.get("restoredRecords")).append(" records. ").append(scale.get("note"))
         .append(".\n\n");
     md.append("## Recovery and agent\n\nKill: ").append(failover.get("instances"))
         .append(" instances, one closed without leaving the group at a third of the run;"
