@@ -94,8 +94,17 @@ class DestinationApiIntegrationTest {
     api = DestinationServer.start(new DestinationServer.Settings(STACK.bootstrapServers(),
         registry, 0, null), Duration.ofSeconds(60));
     channel = NettyChannelBuilder.forAddress("127.0.0.1", api.port()).usePlaintext().build();
+    // Converged, not just present: while the fleet arrives a destination can pass through
+    // states with some members missing (a stream opened then starts from that state).
     await().atMost(Duration.ofSeconds(90)).until(() ->
-        api.index().destinations(MGMT).size() == 2 && api.index().destinations(REMOTE).size() == 2);
+        addrs(FS, MGMT).equals(Set.of("10.0.0.11:9080", "10.0.0.12:9080"))
+            && addrs(VD, MGMT).equals(Set.of("10.0.0.11:9080", "10.0.0.12:9080"))
+            && addrs(VD, REMOTE).equals(Set.of("10.1.0.21:9080")));
+  }
+
+  private static Set<String> addrs(String path, String client) {
+    return Resolution.of(Authority.parse(path), api.index().destinations(client))
+        .map(r -> r.addrs().keySet()).orElse(Set.of());
   }
 
   @AfterAll
