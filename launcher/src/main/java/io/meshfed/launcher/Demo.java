@@ -158,7 +158,7 @@ public final class Demo {
       }
       return new Result(steps);
     } finally {
-      watcher.interrupt();
+      watching = false; // not interrupt(): an interrupted consumer logs an error on close
       watcher.join(5_000);
     }
   }
@@ -189,6 +189,8 @@ public final class Demo {
         millis, detail.isEmpty() ? "" : "  (" + detail + ")");
   }
 
+  private volatile boolean watching = true;
+
   private Thread watchDecisions() {
     SchemaRegistryClient registry = new SchemaRegistryClient(
         RegistryConfig.of(stack.registryUrl()));
@@ -208,7 +210,7 @@ public final class Demo {
                   .ByteArrayDeserializer())) {
         consumer.subscribe(List.of(MeshfedTopics.FAILOVER_EVENTS));
         events.subscribe(List.of("meshfed.cluster." + MGMT + ".events"));
-        while (!Thread.currentThread().isInterrupted()) {
+        while (watching) {
           consumer.poll(Duration.ofMillis(20)).forEach(r -> decisions.add(r.value()));
           events.poll(Duration.ofMillis(20)).forEach(r -> published.add(r.key()));
         }
