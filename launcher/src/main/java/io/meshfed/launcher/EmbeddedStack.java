@@ -216,15 +216,26 @@ public final class EmbeddedStack implements AutoCloseable {
           : r.getMetadata().getNamespace();
       var ops = client.genericKubernetesResources(ClusterPublisher.crd(kind))
           .inNamespace(ns);
-      GenericKubernetesResource existing = ops.withName(r.getMetadata().getName()).get();
-      if (existing == null) {
-        r.getMetadata().setGeneration(1L);
-        ops.resource(r).create();
-      } else {
-        r.getMetadata().setResourceVersion(existing.getMetadata().getResourceVersion());
-        r.getMetadata().setGeneration(existing.getMetadata().getGeneration() == null ? 1L
-            : existing.getMetadata().getGeneration() + 1);
-        ops.resource(r).update();
+      // The agent writes statuses concurrently, and each write bumps resourceVersion: an update
+      // that loses that race (409) is retried on the fresh version, as kubectl apply does.
+      for (int attempt = 1; ; attempt++) {
+        GenericKubernetesResource existing = ops.withName(r.getMetadata().getName()).get();
+        try {
+          if (existing == null) {
+            r.getMetadata().setGeneration(1L);
+            ops.resource(r).create();
+          } else {
+            r.getMetadata().setResourceVersion(existing.getMetadata().getResourceVersion());
+            r.getMetadata().setGeneration(existing.getMetadata().getGeneration() == null ? 1L
+                : existing.getMetadata().getGeneration() + 1);
+            ops.resource(r).update();
+          }
+          break;
+        } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+          if (e.getCode() != 409 || attempt == 5) {
+            throw e;
+          }
+        }
       }
       applied.add(kind + "/" + ns + "/" + r.getMetadata().getName());
     }
