@@ -11,6 +11,8 @@ import io.meshfed.topology.RoutingKeys;
 import io.meshfed.topology.state.KnownCluster;
 import io.meshfed.topology.state.Stores;
 import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
+import io.meshfed.topology.faults.FaultLog;
+import io.meshfed.topology.faults.PoisonRecords;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
@@ -62,6 +64,15 @@ public final class QueryServer implements AutoCloseable {
     this.heartbeatTtl = heartbeatTtl;
     this.streamsMetrics = new KafkaStreamsMetrics(streams);
     streamsMetrics.bindTo(metrics);
+    io.micrometer.core.instrument.FunctionCounter.builder("meshfed.poison.records.skipped",
+        PoisonRecords.class, ignored -> PoisonRecords.skippedTotal())
+        .description("records dead-lettered by the replay breaker after failing twice")
+        .register(metrics);
+    io.micrometer.core.instrument.Gauge.builder("meshfed.dead.letters",
+        FaultLog.class, ignored -> FaultLog.deadLetters().values().stream()
+            .mapToLong(Long::longValue).sum())
+        .description("records sent to the dead-letter topic by this instance")
+        .register(metrics);
     app = Javalin.create(config -> config.showJavalinBanner = false);
     app.exception(QueryException.class, (e, ctx) -> {
       if (e.retryAfterSeconds() != null) {
@@ -116,8 +127,15 @@ public final class QueryServer implements AutoCloseable {
         queryable = false;
       }
     }
-    ctx.status(running && queryable ? 200 : 503).json(Map.of("state", streams.state().name(),
-        "storesQueryable", queryable));
+    // A partition whose record keeps failing after processing (until the breaker skips it) is
+    // named here, so an operator sees where the topology is stuck, not just that it is.
+    List<Map<String, Object>> stuck = PoisonRecords.stuck().stream()
+        .map(f -> Map.<String, Object>of("topic", f.topic(), "partition", f.partition(),
+            "offset", f.offset(), "failures", f.count(), "reason", f.reason()))
+        .toList();
+    boolean ready = running && queryable && stuck.isEmpty();
+    ctx.status(ready ? 200 : 503).json(Map.of("state", streams.state().name(),
+        "storesQueryable", queryable, "stuckPartitions", stuck));
   }
 
   private ReadOnlyKeyValueStore<String, ControlEvent> destinations() {

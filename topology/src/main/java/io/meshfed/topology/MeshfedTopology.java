@@ -12,6 +12,8 @@ import io.meshfed.topics.MeshfedTopics;
 import io.meshfed.topology.config.TopologyConfig;
 import io.meshfed.topology.decide.DecideProcessor;
 import io.meshfed.topology.decide.DestinationPartitioner;
+import static io.meshfed.topology.faults.GuardedProcessor.guard;
+import io.meshfed.topology.faults.SizeLimitedSerde;
 import io.meshfed.topology.ingest.IngestProcessor;
 import io.meshfed.topology.select.SelectProcessor;
 import io.meshfed.topology.state.JsonSerde;
@@ -58,7 +60,9 @@ public final class MeshfedTopology {
 
   public static Topology build(TopologyConfig config, SchemaRegistryClient registry) {
     MeshfedTopics topics = new MeshfedTopics(registry);
-    Serde<SpecificRecord> avro = AvroSerde.anyRecord(registry);
+    // Every value the topology writes — repartitions, outputs, stores — is size-checked before
+    // anything is sent (see SizeLimitedSerde).
+    Serde<SpecificRecord> avro = SizeLimitedSerde.of(AvroSerde.anyRecord(registry));
     Serde<String> strings = Serdes.String();
     StreamsBuilder builder = new StreamsBuilder();
 
@@ -69,7 +73,8 @@ public final class MeshfedTopology {
     KStream<String, SpecificRecord> ingested = builder
         .stream(topics.clusterEvents().pattern(),
             Consumed.with(strings, Serdes.ByteArray()).withName("cluster-events"))
-        .process(() -> new IngestProcessor(topics.clusterEvents(), config.policySourceClusters()),
+        .process(guard(() -> new IngestProcessor(topics.clusterEvents(),
+            config.policySourceClusters())),
             Named.as("ingest"));
 
     Map<String, KStream<String, SpecificRecord>> routes = ingested.split(Named.as("route-"))
@@ -90,7 +95,7 @@ public final class MeshfedTopology {
             .withStreamPartitioner(DestinationPartitioner.broadcast()));
     KStream<String, SpecificRecord> memberUpdates = byService
         .merge(selectors, Named.as("select-inputs"))
-        .process(SelectProcessor::new, Named.as("select"), Stores.SERVICES, Stores.ENDPOINTS,
+        .process(guard(SelectProcessor::new), Named.as("select"), Stores.SERVICES, Stores.ENDPOINTS,
             Stores.SELECTORS, Stores.MEMBERSHIPS)
         .repartition(Repartitioned.<String, SpecificRecord>as("by-destination")
             .withKeySerde(strings).withValueSerde(avro).withNumberOfPartitions(partitions)
@@ -107,7 +112,7 @@ public final class MeshfedTopology {
     KStream<String, SpecificRecord> outputs = memberUpdates
         .merge(acks, Named.as("decide-inputs-acks"))
         .merge(control, Named.as("decide-inputs"))
-        .process(() -> new DecideProcessor(config), Named.as("decide"), Stores.DESTINATIONS,
+        .process(guard(() -> new DecideProcessor(config)), Named.as("decide"), Stores.DESTINATIONS,
             Stores.POLICIES, Stores.CLUSTERS, Stores.MEMBER_SERVICES, Stores.MEMBER_ENDPOINTS,
             Stores.OUTLIERS, Stores.DECISIONS, Stores.EPOCHS, Stores.DECISION_LOG, Stores.ACKS,
             Stores.STATUSES, Stores.WAKEUPS);
@@ -169,11 +174,11 @@ public final class MeshfedTopology {
         store(Stores.MEMBERSHIPS, strings, strings),
         store(Stores.DESTINATIONS, strings, controls),
         store(Stores.POLICIES, strings, controls),
-        store(Stores.CLUSTERS, strings, new JsonSerde<>(KnownCluster.class)),
+        store(Stores.CLUSTERS, strings, SizeLimitedSerde.of(new JsonSerde<>(KnownCluster.class))),
         store(Stores.MEMBER_SERVICES, strings, services),
         store(Stores.MEMBER_ENDPOINTS, strings, endpoints),
-        store(Stores.OUTLIERS, strings, new JsonSerde<>(OutlierState.class)),
-        store(Stores.DECISIONS, strings, new JsonSerde<>(DecisionState.class)),
+        store(Stores.OUTLIERS, strings, SizeLimitedSerde.of(new JsonSerde<>(OutlierState.class))),
+        store(Stores.DECISIONS, strings, SizeLimitedSerde.of(new JsonSerde<>(DecisionState.class))),
         store(Stores.EPOCHS, strings, Serdes.Long()),
         store(Stores.DECISION_LOG, strings, decisions),
         store(Stores.ACKS, strings, configAcks),

@@ -2,12 +2,11 @@ package io.meshfed.topology;
 
 import io.meshfed.topics.MeshfedTopics;
 import io.meshfed.topology.config.TopologyConfig;
+import io.meshfed.topology.faults.DeadLetterHandlers;
 import java.util.Properties;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.streams.StreamsConfig;
-import org.apache.kafka.streams.errors.LogAndContinueExceptionHandler;
-import org.apache.kafka.streams.errors.LogAndContinueProcessingExceptionHandler;
 
 /**
  * Kafka Streams properties from the typed config. The defaults Streams ships with are
@@ -51,13 +50,15 @@ public final class StreamsSettings {
     p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, config.threads());
     p.put(StreamsConfig.ENSURE_EXPLICIT_INTERNAL_RESOURCE_NAMING_CONFIG, true);
     p.put(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, MeshfedTopics.DEAD_LETTER);
+    // Bounded dead letters, one log line a second, and a breaker for records that fail after
+    // processing (see the faults package): no single record can stop the thread.
     p.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
-        LogAndContinueExceptionHandler.class);
+        DeadLetterHandlers.Deserialization.class);
     p.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,
-        LogAndContinueProcessingExceptionHandler.class);
+        DeadLetterHandlers.Processing.class);
     p.put("processing.exception.handler.global.enabled", true);
     p.put(StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG,
-        DeadLetterProductionExceptionHandler.class);
+        DeadLetterHandlers.Production.class);
     // New pattern-matched cluster topics are picked up within this time.
     p.put(StreamsConfig.consumerPrefix(ConsumerConfig.METADATA_MAX_AGE_CONFIG), 5_000);
     p.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");

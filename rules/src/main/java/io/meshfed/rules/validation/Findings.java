@@ -36,21 +36,45 @@ public record Findings(List<String> errors, List<String> warnings) {
     return new Findings(List.of(), List.of(message));
   }
 
-  /** Collects findings in order. */
+  /** At most this many errors and this many warnings are kept; the rest are counted. */
+  public static final int MAX_MESSAGES = 20;
+
+  /**
+   * Collects findings in order, keeping the first {@value #MAX_MESSAGES} of each and a count
+   * of the rest: a resource with 10,000 bad entries must not produce a 10,000-line status.
+   */
   static final class Builder {
     private final List<String> errors = new ArrayList<>();
     private final List<String> warnings = new ArrayList<>();
+    private int moreErrors;
+    private int moreWarnings;
 
     void error(String message) {
-      errors.add(message);
+      if (errors.size() < MAX_MESSAGES) {
+        errors.add(message);
+      } else {
+        moreErrors++;
+      }
     }
 
     void warning(String message) {
-      warnings.add(message);
+      if (warnings.size() < MAX_MESSAGES) {
+        warnings.add(message);
+      } else {
+        moreWarnings++;
+      }
     }
 
     Findings build() {
-      return new Findings(errors, warnings);
+      List<String> e = new ArrayList<>(errors);
+      if (moreErrors > 0) {
+        e.add("... and " + moreErrors + " more errors");
+      }
+      List<String> w = new ArrayList<>(warnings);
+      if (moreWarnings > 0) {
+        w.add("... and " + moreWarnings + " more warnings");
+      }
+      return new Findings(e, w);
     }
   }
 }

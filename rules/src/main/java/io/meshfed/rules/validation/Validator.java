@@ -34,6 +34,23 @@ public final class Validator {
   private static final int MAX_HOSTNAME = 255;
   private static final int MAX_LABEL = 63;
 
+  /**
+   * Size limits. A resource's spec, its status and the decision state kept for it travel as
+   * single Kafka records (1 MiB by default); an absurd resource — a FailoverService with 10,000
+   * backing services made a 1.5 MB decision state whose changelog write failed — must be INVALID
+   * before it reaches a store, not stop the topology. The limits are far above what the seed APIs
+   * are used for (one backing service per cluster, a handful of hosts and ports) and sized for a
+   * 1,000-cluster fleet.
+   */
+  public static final int MAX_BACKING_SERVICES = 1_000;
+  public static final int MAX_HOSTS = 100;
+  public static final int MAX_PORTS = 100;
+  public static final int MAX_SELECTORS = 1_000;
+  public static final int MAX_CLUSTERS = 1_000;
+  public static final int MAX_PRIORITY_LABELS = 32;
+  /** Kubernetes object names (DNS-1123 subdomain) and cluster names. */
+  public static final int MAX_NAME = 253;
+
   private Validator() {}
 
   /** Validates the spec of any kind. */
@@ -61,6 +78,11 @@ public final class Validator {
     if (spec.backingServices().isEmpty()) {
       out.error("spec.backingServices must list at least one backing service");
     }
+    if (spec.backingServices().size() > MAX_BACKING_SERVICES) {
+      out.error("spec.backingServices lists " + spec.backingServices().size()
+          + " backing services; at most " + MAX_BACKING_SERVICES + " are allowed");
+      return out.build();
+    }
     Set<ServiceRef> seen = new HashSet<>();
     for (int i = 0; i < spec.backingServices().size(); i++) {
       BackingService backing = spec.backingServices().get(i);
@@ -72,6 +94,9 @@ public final class Validator {
       boolean complete = required(field + ".name", backing.name(), out)
           & required(field + ".namespace", backing.namespace(), out)
           & required(field + ".clusterName", backing.clusterName(), out);
+      complete = complete && (name(field + ".name", backing.name(), out)
+          & name(field + ".namespace", backing.namespace(), out)
+          & name(field + ".clusterName", backing.clusterName(), out));
       if (complete && !seen.add(backing.ref())) {
         out.error(field + " \"" + backing.ref() + "\" is listed twice; each backing service"
             + " may appear once");
@@ -85,6 +110,14 @@ public final class Validator {
     if (spec.hosts().isEmpty() && !spec.hasBackingSelectors()) {
       out.error("spec: at least one of hosts, services, externalServices or externalWorkloads"
           + " must be set");
+    }
+    if (!atMost("spec.hosts", spec.hosts(), MAX_HOSTS, out)
+        | !atMost("spec.ports", spec.ports(), MAX_PORTS, out)
+        | !atMost("spec.services", spec.services(), MAX_SELECTORS, out)
+        | !atMost("spec.externalServices", spec.externalServices(), MAX_SELECTORS, out)
+        | !atMost("spec.externalWorkloads", spec.externalWorkloads(), MAX_SELECTORS, out)
+        | !atMost("spec.clusters", spec.clusters(), MAX_CLUSTERS, out)) {
+      return out.build();
     }
     for (int i = 0; i < spec.hosts().size(); i++) {
       hostname("spec.hosts[" + i + "]", spec.hosts().get(i), out);
@@ -123,6 +156,12 @@ public final class Validator {
 
   static Findings validate(FailoverPolicySpec spec) {
     Findings.Builder out = new Findings.Builder();
+    if (!atMost("spec.destinations", spec.destinations(), MAX_SELECTORS, out)
+        | !atMost("spec.priorityLabels", spec.priorityLabels(), MAX_PRIORITY_LABELS, out)
+        | !atMost("spec.clusterOrder", spec.clusterOrder(), MAX_CLUSTERS, out)
+        | !atMost("spec.weights", List.copyOf(spec.weights().keySet()), MAX_CLUSTERS, out)) {
+      return out.build();
+    }
     if (spec.destinations().isEmpty()) {
       out.error("spec.destinations must select at least one destination");
     }
@@ -139,13 +178,14 @@ public final class Validator {
       for (int i = 0; i < spec.clusterOrder().size(); i++) {
         String cluster = spec.clusterOrder().get(i);
         if (!seen.add(cluster)) {
-          out.error("spec.clusterOrder[" + i + "] \"" + cluster + "\" is listed twice");
+          out.error("spec.clusterOrder[" + i + "] \"" + abbreviate(cluster)
+              + "\" is listed twice");
         }
       }
     }
     for (Map.Entry<String, Integer> weight : spec.weights().entrySet()) {
       if (weight.getValue() == null || weight.getValue() < 1) {
-        out.error("spec.weights[" + weight.getKey() + "] " + weight.getValue()
+        out.error("spec.weights[" + abbreviate(weight.getKey()) + "] " + weight.getValue()
             + " must be a positive integer");
       }
     }
@@ -162,6 +202,9 @@ public final class Validator {
 
   static Findings validate(OutlierDetectionSpec spec) {
     Findings.Builder out = new Findings.Builder();
+    if (!atMost("spec.destinations", spec.destinations(), MAX_SELECTORS, out)) {
+      return out.build();
+    }
     if (spec.destinations().isEmpty()) {
       out.error("spec.destinations must select at least one destination");
     }
@@ -218,7 +261,7 @@ public final class Validator {
       return;
     }
     if (value.contains("*")) {
-      out.error(field + " \"" + value + "\" must not contain a wildcard");
+      out.error(field + " \"" + abbreviate(value) + "\" must not contain a wildcard");
       return;
     }
     if (value.length() > MAX_HOSTNAME) {
@@ -250,6 +293,24 @@ public final class Validator {
     } else if (!PROTOCOLS.contains(value.toUpperCase(Locale.ROOT))) {
       out.error(field + " \"" + value + "\" is not one of " + String.join(", ", PROTOCOLS));
     }
+  }
+
+  private static boolean atMost(String field, List<?> values, int max, Findings.Builder out) {
+    if (values.size() > max) {
+      out.error(field + " lists " + values.size() + " entries; at most " + max
+          + " are allowed");
+      return false;
+    }
+    return true;
+  }
+
+  private static boolean name(String field, String value, Findings.Builder out) {
+    if (value.length() > MAX_NAME) {
+      out.error(field + " \"" + abbreviate(value) + "\" is " + value.length()
+          + " characters long; at most " + MAX_NAME + " are allowed");
+      return false;
+    }
+    return true;
   }
 
   private static boolean required(String field, String value, Findings.Builder out) {

@@ -240,4 +240,45 @@ class ValidatorTest {
     assertThat(Validator.validate(new OutlierDetectionSpec(APP_SELECTOR, 1, null, null, null)))
         .isEqualTo(Findings.NONE);
   }
+
+  /**
+   * Absurd resources are INVALID with one short message, before anything is stored: a
+   * FailoverService with 10,000 backing services once made a 1.5 MB decision state that stopped
+   * the topology.
+   */
+  @Test
+  void absurdSizesAreInvalidWithOneBoundedMessage() {
+    List<BackingService> tenThousand = java.util.stream.IntStream.range(0, 10_000)
+        .mapToObj(i -> new BackingService("svc-" + i, "ns", "cluster-" + i)).toList();
+    Findings backing = Validator.validate(fs("a.example.com", new PortSpec(80L, "HTTP"),
+        tenThousand));
+    assertThat(backing.errors()).containsExactly("spec.backingServices lists 10000 backing"
+        + " services; at most 1000 are allowed");
+    List<BackingService> atLimit = tenThousand.subList(0, Validator.MAX_BACKING_SERVICES);
+    assertThat(Validator.validate(fs("a.example.com", new PortSpec(80L, "HTTP"), atLimit)))
+        .isEqualTo(Findings.NONE);
+
+    List<String> hosts = java.util.stream.IntStream.range(0, 5_000)
+        .mapToObj(i -> "h" + i + ".example.com").toList();
+    assertThat(Validator.validate(vd(hosts, APP_SELECTOR, HTTP_8080)).errors())
+        .containsExactly("spec.hosts lists 5000 entries; at most 100 are allowed");
+
+    String huge = "x".repeat(900_000);
+    Findings longName = Validator.validate(fs("a.example.com", new PortSpec(80L, "HTTP"),
+        List.of(new BackingService(huge, "ns", "c1"))));
+    assertThat(longName.errors()).singleElement().asString()
+        .startsWith("spec.backingServices[0].kubeService.name \"xxx")
+        .contains("is 900000 characters long; at most 253 are allowed")
+        .hasSizeLessThan(200);
+  }
+
+  @Test
+  void findingsKeepTwentyMessagesAndCountTheRest() {
+    List<BackingService> nameless = java.util.stream.IntStream.range(0, 500)
+        .mapToObj(i -> new BackingService("", "ns", "c" + i)).toList();
+    Findings findings = Validator.validate(fs("a.example.com", new PortSpec(80L, "HTTP"),
+        nameless));
+    assertThat(findings.errors()).hasSize(Findings.MAX_MESSAGES + 1);
+    assertThat(findings.errors().get(Findings.MAX_MESSAGES)).isEqualTo("... and 480 more errors");
+  }
 }

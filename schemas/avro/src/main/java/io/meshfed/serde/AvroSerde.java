@@ -8,7 +8,6 @@ import java.nio.ByteBuffer;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.avro.Schema;
-import org.apache.avro.io.BinaryDecoder;
 import org.apache.avro.io.BinaryEncoder;
 import org.apache.avro.io.DecoderFactory;
 import org.apache.avro.io.EncoderFactory;
@@ -43,6 +42,30 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T> {
   private final SchemaRegistryClient registry;
   private final Map<Integer, SpecificDatumReader<T>> readers = new ConcurrentHashMap<>();
   private final Map<Schema, SpecificDatumWriter<T>> writers = new ConcurrentHashMap<>();
+  private final Map<Integer, Long> unknownIds = new ConcurrentHashMap<>();
+  private static final long UNKNOWN_ID_RETRY_MS = 5_000;
+  private static final int MAX_UNKNOWN_IDS = 10_000;
+  static final int LOOKUPS_PER_SECOND = 50;
+  private final LookupBudget lookups = new LookupBudget(LOOKUPS_PER_SECOND);
+
+  /** At most {@code perSecond} registry look-ups of new ids in any one-second window. */
+  private static final class LookupBudget {
+    private final int perSecond;
+    private long windowStart;
+    private int used;
+
+    LookupBudget(int perSecond) {
+      this.perSecond = perSecond;
+    }
+
+    synchronized boolean tryAcquire(long now) {
+      if (now - windowStart >= 1_000) {
+        windowStart = now;
+        used = 0;
+      }
+      return ++used <= perSecond;
+    }
+  }
 
   private AvroSerde(Class<T> type, SchemaRegistryClient registry) {
     this.type = type;
@@ -120,25 +143,67 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T> {
           + ", not the schema-registry magic byte 0", null);
     }
     int id = buffer.getInt();
-    SpecificDatumReader<T> reader = readers.computeIfAbsent(id, ignored -> readerFor(topic, id));
+    SpecificDatumReader<T> reader = readers.get(id);
+    if (reader == null) {
+      reader = resolve(topic, id);
+    }
     try {
-      BinaryDecoder decoder = DecoderFactory.get().binaryDecoder(data, HEADER,
-          data.length - HEADER, null);
+      BoundedDecoder decoder = new BoundedDecoder(DecoderFactory.get().binaryDecoder(data,
+          HEADER, data.length - HEADER, null), data.length - HEADER);
       T record = reader.read(null, decoder);
       if (!decoder.isEnd()) {
         throw new IOException((data.length - HEADER) + "-byte body has trailing bytes");
       }
       return record;
-    } catch (IOException | RuntimeException e) {
-      throw new WireFormatException.CorruptPayload(topic, "body does not decode with schema id "
-          + id + " (" + reader.getSchema().getFullName() + "): " + brief(e), e);
+    } catch (Throwable e) {
+      // Anything the decoder throws — an IOException, Avro's runtime exceptions, or an Error
+      // such as OutOfMemoryError or StackOverflowError from a hostile body that got past the
+      // bounds — is a property of these bytes, not of the process: the record is corrupt and
+      // goes to the dead-letter topic. Rethrowing an Error would kill the stream thread and
+      // replay the same record forever.
+      throw new WireFormatException.CorruptPayload(topic, "body of " + (data.length - HEADER)
+          + " bytes does not decode with schema id " + id + " ("
+          + reader.getSchema().getFullName() + "): " + brief(e), null);
     }
   }
 
   /** Avro's messages can embed whole schemas; a dead-letter header needs the gist. */
-  private static String brief(Exception e) {
+  private static String brief(Throwable e) {
     String text = e.getClass().getSimpleName() + ": " + e.getMessage();
     return text.length() <= 300 ? text : text.substring(0, 297) + "...";
+  }
+
+  /**
+   * The reader for a schema id, from the registry. An id the registry does not know is
+   * remembered for five seconds, so a flood of records with made-up ids costs one registry call
+   * per id and five seconds, not one per record (and a real schema registered under an id a
+   * hostile record guessed first is readable five seconds later at most).
+   */
+  private SpecificDatumReader<T> resolve(String topic, int id) {
+    Long unknownSince = unknownIds.get(id);
+    long now = System.currentTimeMillis();
+    if (unknownSince != null && now - unknownSince < UNKNOWN_ID_RETRY_MS) {
+      throw new WireFormatException.UnknownSchemaId(topic, id, null);
+    }
+    if (!lookups.tryAcquire(now)) {
+      // A flood of made-up ids would otherwise cost a registry round trip per record (measured:
+      // ~550 bad records/s, and the registry timing out under the load). Records with an id
+      // not looked up are dead-lettered like unknown ones; they can be replayed from there.
+      throw new WireFormatException(topic, "schema id " + id + " was not looked up: more than "
+          + LOOKUPS_PER_SECOND + " new schema ids a second (a flood of bad records?)", null);
+    }
+    try {
+      SpecificDatumReader<T> reader = readerFor(topic, id);
+      readers.put(id, reader);
+      unknownIds.remove(id);
+      return reader;
+    } catch (WireFormatException.UnknownSchemaId e) {
+      if (unknownIds.size() >= MAX_UNKNOWN_IDS) {
+        unknownIds.clear();
+      }
+      unknownIds.put(id, now);
+      throw e;
+    }
   }
 
   private SpecificDatumReader<T> readerFor(String topic, int id) {

@@ -115,6 +115,57 @@ class WireRoundTripIntegrationTest {
         .isEqualTo(987_654);
   }
 
+  /**
+   * Allocation bombs: a few bytes whose lengths or counts claim gigabytes. Avro's own decoder
+   * allocates what they claim (an OutOfMemoryError kills the stream thread, which replays the
+   * record forever); they must be corrupt payloads instead, decided before any allocation.
+   */
+  @org.junit.jupiter.params.ParameterizedTest(name = "{0}")
+  @org.junit.jupiter.params.provider.ValueSource(strings = {
+      "array of 2^31 ports", "string of 2^31-1 bytes", "map of 2^30 labels",
+      "negative string length", "block count after a valid block"})
+  void hostileLengthsAreCorruptPayloadsDecidedBeforeAllocation(String bomb) throws Exception {
+    Schema schema = bomb.contains("labels")
+        ? io.meshfed.avro.ClusterHeartbeat.getClassSchema()
+        : io.meshfed.avro.EndpointSnapshot.getClassSchema();
+    int id = registry.idFor(AvroSerde.subjectFor(schema), schema);
+    var body = new java.io.ByteArrayOutputStream();
+    var encoder = org.apache.avro.io.EncoderFactory.get().directBinaryEncoder(body, null);
+    switch (bomb) {
+      case "array of 2^31 ports" -> {
+        encoder.writeString("bookinfo");
+        encoder.writeString("reviews");
+        encoder.writeLong(1L << 31); // ports: one block claiming 2^31 items
+      }
+      case "string of 2^31-1 bytes" -> encoder.writeLong(Integer.MAX_VALUE); // namespace length
+      case "map of 2^30 labels" -> {
+        encoder.writeString("1.0"); // agentVersion
+        encoder.writeIndex(0); // region: null
+        encoder.writeLong(0); // zones: empty
+        encoder.writeEnum(1); // meshKind
+        encoder.writeLong(1L << 30); // labels: one block claiming 2^30 entries
+      }
+      case "negative string length" -> encoder.writeLong(-5);
+      default -> {
+        encoder.writeString("bookinfo");
+        encoder.writeString("reviews");
+        encoder.writeLong(0); // ports: empty
+        encoder.writeLong(1); // endpoints: one block of one endpoint ...
+        encoder.writeString("10.0.0.1"); // ... whose first field is fine, then junk counts
+        encoder.writeLong(1L << 40);
+      }
+    }
+    encoder.writeFixed(new byte[] {1, 2, 3, 4, 5, 6, 7, 8});
+    encoder.flush();
+    byte[] frame = ByteBuffer.allocate(5 + body.size()).put((byte) 0).putInt(id)
+        .put(body.toByteArray()).array();
+    Deserializer<SpecificRecord> deserializer = events.valueSerde().deserializer();
+    assertThatThrownBy(() -> deserializer.deserialize(events.name(), frame))
+        .isInstanceOf(WireFormatException.CorruptPayload.class)
+        .hasMessageContaining(schema.getFullName())
+        .satisfies(e -> assertThat(e.getMessage()).hasSizeLessThan(600));
+  }
+
   @Test
   void aRecordOfTheWrongTypeForATypedTopicIsRejected() {
     byte[] heartbeat = events.serializeValue(SampleRecords.heartbeat());

@@ -67,13 +67,14 @@ public final class IngestProcessor implements Processor<String, byte[], String, 
     Record<String, SpecificRecord> record = raw.withValue(
         eventsTopics.valueSerde().deserializer().deserialize(topic, raw.value()));
     String cluster = eventsTopics.clusterOf(topic).orElseThrow(() ->
-        new InvalidEventException("topic '" + topic + "' is not a cluster events topic"));
+        new InvalidEventException("topic '" + q(topic) + "' is not a cluster events topic"));
     EventKey key = EventKeys.parse(record.key()).orElseThrow(() -> new InvalidEventException(
-        "key '" + record.key() + "' is not <cluster>/<type>/..., type one of "
+        "key '" + q(record.key()) + "' is not <cluster>/<type>/..., type one of "
             + List.of(EventKeys.Type.values())));
     if (!key.cluster().equals(cluster)) {
       throw new InvalidEventException.SpoofedCluster("record on topic '" + topic + "' (cluster "
-          + cluster + ") claims cluster '" + key.cluster() + "' in its key '" + record.key() + "'");
+          + cluster + ") claims cluster '" + q(key.cluster()) + "' in its key '" + q(record.key())
+          + "'");
     }
     SpecificRecord value = record.value();
     switch (key.type()) {
@@ -101,6 +102,14 @@ public final class IngestProcessor implements Processor<String, byte[], String, 
       }
       case Health -> {
         HealthSignal signal = expect(value, HealthSignal.class, key);
+        // The key names the endpoint the signal is about; a payload naming another endpoint
+        // would let a record keyed for one service change another's health.
+        String expected = EventKeys.health(cluster, signal.getNamespace(), signal.getService(),
+            signal.getAddress(), signal.getPort());
+        if (!expected.equals(record.key())) {
+          throw new InvalidEventException("key '" + q(record.key()) + "' does not match the"
+              + " HealthSignal's endpoint '" + q(expected) + "'");
+        }
         forward(record, RoutingKeys.service(cluster, signal.getNamespace(), signal.getService()),
             signal);
       }
@@ -109,6 +118,13 @@ public final class IngestProcessor implements Processor<String, byte[], String, 
       case Policy -> policy(record, cluster, key, value);
       case Ack -> {
         ConfigAck ack = expect(value, ConfigAck.class, key);
+        ResourceRef acked = ack.getDestination();
+        String expectedAck = EventKeys.ack(cluster, acked.getKind(), acked.getNamespace(),
+            acked.getName());
+        if (!expectedAck.equals(record.key())) {
+          throw new InvalidEventException("key '" + q(record.key()) + "' does not match the"
+              + " ConfigAck's destination '" + q(expectedAck) + "'");
+        }
         forward(record, RoutingKeys.destination(ack.getDestination()), new AckFrom(cluster, ack));
       }
       default -> throw new InvalidEventException("unhandled key type " + key.type());
@@ -122,14 +138,14 @@ public final class IngestProcessor implements Processor<String, byte[], String, 
     try {
       kind = ResourceKind.valueOf(path[0]);
     } catch (IllegalArgumentException e) {
-      throw new InvalidEventException("key '" + key + "' names unknown kind '" + path[0] + "'");
+      throw new InvalidEventException("key '" + q(key.toString()) + "' names unknown kind '" + q(path[0]) + "'");
     }
     PolicyEvent event = value == null
         ? PolicyEvent.newBuilder().setKind(kind).setNamespace(path[1]).setName(path[2])
             .setUid("").setGeneration(0).setCreationTimestamp(Instant.EPOCH).setSpec(null).build()
         : expect(value, PolicyEvent.class, key);
     if (event.getKind() != kind) {
-      throw new InvalidEventException("key '" + key + "' names kind " + kind
+      throw new InvalidEventException("key '" + q(key.toString()) + "' names kind " + kind
           + " but the PolicyEvent is a " + event.getKind());
     }
     sameName(key, new String[] {path[1], path[2]}, event.getNamespace(), event.getName());
@@ -152,10 +168,21 @@ public final class IngestProcessor implements Processor<String, byte[], String, 
     context.forward(record.withKey(key).withValue(value));
   }
 
+  /**
+   * A key, name or topic quoted into an error message, cut to 120 characters: messages go into
+   * dead-letter headers and logs, and must never carry a hostile payload's megabyte string.
+   */
+  static String q(String text) {
+    if (text == null || text.length() <= 120) {
+      return text;
+    }
+    return text.substring(0, 100) + "...(" + text.length() + " characters)";
+  }
+
   private static String[] path(EventKey key, int parts) {
     String[] path = key.path().split("/", -1);
     if (path.length != parts || java.util.Arrays.stream(path).anyMatch(String::isEmpty)) {
-      throw new InvalidEventException("key '" + key + "' must have " + parts
+      throw new InvalidEventException("key '" + q(key.toString()) + "' must have " + parts
           + " non-empty parts after the type");
     }
     return path;
@@ -163,7 +190,7 @@ public final class IngestProcessor implements Processor<String, byte[], String, 
 
   private static <T> T expect(SpecificRecord value, Class<T> type, EventKey key) {
     if (!type.isInstance(value)) {
-      throw new InvalidEventException("key '" + key + "' carries "
+      throw new InvalidEventException("key '" + q(key.toString()) + "' carries "
           + (value == null ? "a tombstone" : value.getSchema().getFullName()) + ", expected "
           + type.getSimpleName());
     }
@@ -172,8 +199,9 @@ public final class IngestProcessor implements Processor<String, byte[], String, 
 
   private static void sameName(EventKey key, String[] path, String namespace, String name) {
     if (!path[0].equals(namespace) || !path[path.length - 1].equals(name)) {
-      throw new InvalidEventException("key '" + key + "' names " + path[0] + "/"
-          + path[path.length - 1] + " but the payload names " + namespace + "/" + name);
+      throw new InvalidEventException("key '" + q(key.toString()) + "' names "
+          + q(path[0] + "/" + path[path.length - 1]) + " but the payload names "
+          + q(namespace + "/" + name));
     }
   }
 }

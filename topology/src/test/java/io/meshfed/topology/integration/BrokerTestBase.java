@@ -99,10 +99,16 @@ abstract class BrokerTestBase {
   }
 
   KafkaStreams start(TopologyConfig config) {
+    return start(config, new java.util.Properties());
+  }
+
+  /** As {@link #start(TopologyConfig)}, with Streams/client properties laid over the test's. */
+  KafkaStreams start(TopologyConfig config, java.util.Properties extra) {
     java.util.Properties overrides = new java.util.Properties();
     // A killed instance's partitions move within seconds, not the 45 s default.
     overrides.put("consumer.session.timeout.ms", 6000);
     overrides.put("consumer.heartbeat.interval.ms", 1000);
+    overrides.putAll(extra);
     KafkaStreams streams = TopologyMain.start(config, overrides);
     toClose.add(() -> streams.close(Duration.ofSeconds(30)));
     await().atMost(Duration.ofSeconds(60))

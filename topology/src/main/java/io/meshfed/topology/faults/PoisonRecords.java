@@ -1,0 +1,106 @@
+package io.meshfed.topology.faults;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The circuit breaker against records that fail after they were processed.
+ *
+ * <p>Most bad records fail inside processing, where the processing handler dead-letters them and
+ * the thread moves on. Some fail later: an output, changelog or dead-letter write the producer
+ * refuses. Under exactly-once that aborts the transaction, Kafka Streams rewinds the task to its
+ * last commit, and the same record fails again — forever, with every cluster's decisions
+ * stopped. The production handler reports the source record of each refused write here; when
+ * the same source record has failed {@value #FAILURES_BEFORE_SKIP} times, {@link GuardedProcessor}
+ * dead-letters it on its next delivery instead of processing it, logs the topic, partition and
+ * offset, and counts it ({@code meshfed_poison_records_skipped_total}).
+ *
+ * <p>Process-wide (handlers and processors are per thread, and a replaced thread must see the
+ * failures of the one it replaces) and bounded: the oldest of {@value #MAX_TRACKED} entries is
+ * forgotten first.
+ */
+public final class PoisonRecords {
+
+  /**
+   * One: the first delivery failed, the second is skipped. A producer's refusal of a write is
+   * deterministic (the same record yields the same oversized output), so a second try would only
+   * cost a second transaction abort and a second thread.
+   */
+  static final int FAILURES_BEFORE_SKIP = 1;
+  private static final int MAX_TRACKED = 10_000;
+  /** A failure older than this no longer makes the instance unready. */
+  private static final long STUCK_WINDOW_MS = 120_000;
+
+  private static final Map<String, Failure> FAILURES = new LinkedHashMap<>(16, 0.75f, false) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<String, Failure> eldest) {
+      return size() > MAX_TRACKED;
+    }
+  };
+
+  private PoisonRecords() {}
+
+  /** What is known of one source record's failures. */
+  public record Failure(String topic, int partition, long offset, int count, String reason,
+      long lastFailedAtMs, boolean skipped) {}
+
+  /** Notes that writing an output of the record at topic/partition/offset failed. */
+  public static synchronized void failed(String topic, int partition, long offset,
+      String reason) {
+    if (topic == null || offset < 0) {
+      return;
+    }
+    Failure before = FAILURES.get(key(topic, partition, offset));
+    int count = before == null ? 1 : before.count() + 1;
+    FAILURES.put(key(topic, partition, offset), new Failure(topic, partition, offset, count,
+        DeadLetterRecords.bounded(reason, 300), System.currentTimeMillis(), false));
+  }
+
+  /**
+   * Whether the record at topic/partition/offset has failed often enough to be skipped; if so it
+   * is marked skipped, so it is answered yes once.
+   */
+  public static synchronized Failure skipIfPoison(String topic, int partition, long offset) {
+    String key = key(topic, partition, offset);
+    Failure failure = FAILURES.get(key);
+    if (failure == null || failure.skipped() || failure.count() < FAILURES_BEFORE_SKIP) {
+      return null;
+    }
+    Failure skipped = new Failure(topic, partition, offset, failure.count(), failure.reason(),
+        failure.lastFailedAtMs(), true);
+    FAILURES.put(key, skipped);
+    FaultLog.poisonSkipped();
+    return skipped;
+  }
+
+  /**
+   * Partitions whose latest failing record has failed recently and was not yet skipped: where
+   * the topology is replaying the same records.
+   */
+  public static synchronized List<Failure> stuck() {
+    long now = System.currentTimeMillis();
+    List<Failure> out = new ArrayList<>();
+    for (Failure f : FAILURES.values()) {
+      if (!f.skipped() && now - f.lastFailedAtMs() < STUCK_WINDOW_MS) {
+        out.add(f);
+      }
+    }
+    return out;
+  }
+
+  /** Records dead-lettered by the breaker since the process started. */
+  public static long skippedTotal() {
+    return FaultLog.poisonRecordsSkipped();
+  }
+
+  /** For tests: forget everything. */
+  public static synchronized void clear() {
+    FAILURES.clear();
+  }
+
+  private static String key(String topic, int partition, long offset) {
+    return topic + "-" + partition + "@" + offset;
+  }
+}

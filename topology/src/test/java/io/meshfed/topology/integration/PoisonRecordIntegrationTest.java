@@ -1,0 +1,300 @@
+package io.meshfed.topology.integration;
+
+import static io.meshfed.topology.Bookinfo.MGMT;
+import static io.meshfed.topology.Bookinfo.REMOTE;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.meshfed.avro.ClusterObjectRef;
+import io.meshfed.avro.Endpoint;
+import io.meshfed.avro.EndpointPort;
+import io.meshfed.avro.EndpointSnapshot;
+import io.meshfed.avro.FailoverServiceSpec;
+import io.meshfed.avro.PolicyEvent;
+import io.meshfed.avro.PolicyStatus;
+import io.meshfed.avro.PortSpec;
+import io.meshfed.avro.ResourceKind;
+import io.meshfed.avro.ResourceState;
+import io.meshfed.serde.AvroSerde;
+import io.meshfed.topics.EventKeys;
+import io.meshfed.topics.MeshfedTopics;
+import io.meshfed.topology.Bookinfo;
+import io.meshfed.topology.faults.PoisonRecords;
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.stream.IntStream;
+import org.apache.avro.io.BinaryEncoder;
+import org.apache.avro.io.EncoderFactory;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.ThreadMetadata;
+import org.junit.jupiter.api.Test;
+
+/**
+ * One bad record must never stop the control plane. Each test sends a record that once killed
+ * the stream thread (which was then replaced and replayed the same record forever), then the
+ * walkthrough's good records, and asserts that the good records are decided, that the bad one
+ * is on the dead-letter topic with headers saying why, and that the stream thread was never
+ * replaced (a replaced thread gets a new name).
+ */
+// Every test's topology reads the shared events topics from the beginning; the flood runs last
+// so that the others do not each wade through its 20,000 records first.
+@org.junit.jupiter.api.TestMethodOrder(org.junit.jupiter.api.MethodOrderer.OrderAnnotation.class)
+class PoisonRecordIntegrationTest extends BrokerTestBase {
+
+  private static final String EVENTS = "meshfed.cluster.mgmt-cluster.events";
+
+  @Test
+  void anAvroAllocationBombIsDeadLetteredAndTheThreadLives() throws Exception {
+    KafkaStreams streams = start(config("it-poison-bomb", DAMPING));
+    OutputCollector out = collect();
+    int id = registry.idFor(AvroSerde.subjectFor(EndpointSnapshot.getClassSchema()),
+        EndpointSnapshot.getClassSchema());
+    // 24 bytes: header, namespace "b", serviceName "r", then a ports array claiming 2^31 items.
+    ByteArrayOutputStream body = new ByteArrayOutputStream();
+    BinaryEncoder encoder = EncoderFactory.get().directBinaryEncoder(body, null);
+    encoder.writeString("b");
+    encoder.writeString("r");
+    encoder.writeLong((1L << 31) - 100); // below Avro's own 2^31-8 cap: Avro would allocate it
+    encoder.writeFixed(new byte[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10});
+    encoder.flush();
+    byte[] bomb = ByteBuffer.allocate(5 + body.size()).put((byte) 0).putInt(id)
+        .put(body.toByteArray()).array();
+    assertThat(bomb).hasSize(24);
+    raw(EventKeys.endpoints(MGMT, "b", "r"), bomb);
+
+    var agent = agent();
+    world(agent);
+    await().atMost(Duration.ofSeconds(60))
+        .untilAsserted(() -> assertThat(latestConfig(out, REMOTE)).isNotNull());
+    List<ConsumerRecord<byte[], byte[]>> dead = deadLetters(1);
+    assertThat(header(dead.get(0), "__streams.errors.exception"))
+        .isEqualTo("io.meshfed.serde.WireFormatException$CorruptPayload");
+    assertThat(header(dead.get(0), "__streams.errors.message")).contains("exceeds the");
+    assertThat(dead.get(0).value()).isEqualTo(bomb);
+    assertThreadNeverReplaced(streams);
+  }
+
+  @Test
+  void anOversizedRecordWhoseKeyAndPayloadDisagreeIsDeadLetteredWhole() throws Exception {
+    KafkaStreams streams = start(config("it-poison-oversized", DAMPING));
+    OutputCollector out = collect();
+    String huge = "n".repeat(900_000);
+    EndpointSnapshot payload = EndpointSnapshot.newBuilder().setNamespace(huge)
+        .setServiceName("reviews").setPorts(List.of()).setEndpoints(List.of()).build();
+    byte[] bytes = AvroSerde.of(EndpointSnapshot.class, registry).serialize(EVENTS, payload);
+    raw(EventKeys.endpoints(MGMT, "bookinfo", "reviews"), bytes);
+
+    var agent = agent();
+    world(agent);
+    await().atMost(Duration.ofSeconds(60))
+        .untilAsserted(() -> assertThat(latestConfig(out, REMOTE)).isNotNull());
+    ConsumerRecord<byte[], byte[]> dead = deadLetters(1).get(0);
+    assertThat(header(dead, "__streams.errors.exception"))
+        .isEqualTo("io.meshfed.topology.ingest.InvalidEventException");
+    assertThat(header(dead, "__streams.errors.message"))
+        .contains("but the payload names", "(900008 characters)").hasSizeLessThan(1_000);
+    assertThat(header(dead, "__streams.errors.stacktrace")).hasSizeLessThanOrEqualTo(8_000);
+    assertThat(dead.value()).as("the whole bad record is kept").isEqualTo(bytes);
+    assertThreadNeverReplaced(streams);
+  }
+
+  @Test
+  void aFailoverServiceWithTenThousandBackingServicesIsInvalidNotAStoppedTopology()
+      throws Exception {
+    KafkaStreams streams = start(config("it-poison-absurd", DAMPING));
+    OutputCollector out = collect();
+    var agent = agent();
+    List<ClusterObjectRef> backing = IntStream.range(0, 10_000)
+        .mapToObj(i -> new ClusterObjectRef("svc-" + i, "bookinfo", "cluster-" + i)).toList();
+    PolicyEvent absurd = PolicyEvent.newBuilder().setKind(ResourceKind.FailoverService)
+        .setNamespace("service-mesh-hub").setName("absurd").setUid("uid-absurd")
+        .setGeneration(1).setCreationTimestamp(Instant.now())
+        .setSpec(FailoverServiceSpec.newBuilder().setHostname("absurd.bookinfo.global")
+            .setPort(new PortSpec(9080L, "http")).setBackingServices(backing).build())
+        .build();
+    send(agent, MGMT, KeyValue.pair(EventKeys.policy(MGMT, ResourceKind.FailoverService,
+        "service-mesh-hub", "absurd"), absurd));
+    world(agent);
+
+    await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+      assertThat(latestConfig(out, REMOTE)).isNotNull();
+      PolicyStatus status = out.onTopic("meshfed.cluster." + MGMT + ".config").stream()
+          .filter(s -> s.value() instanceof PolicyStatus p
+              && p.getResource().getName().equals("absurd"))
+          .map(s -> (PolicyStatus) s.value()).reduce((a, b) -> b).orElseThrow();
+      assertThat(status.getState()).isEqualTo(ResourceState.INVALID);
+      assertThat(status.getValidationErrors()).containsExactly("spec.backingServices lists"
+          + " 10000 backing services; at most 1000 are allowed");
+    });
+    assertThreadNeverReplaced(streams);
+  }
+
+  /**
+   * A record whose output the producer refuses (here: an endpoint list larger than the
+   * topology's max.request.size) aborts the exactly-once transaction, and the task replays it.
+   * The breaker dead-letters it on the replay, without processing it again, and the records
+   * behind it are decided. The thread the abort cost is replaced (Kafka Streams reports its death
+   * as an uncaught exception, which this test expects and does not let Awaitility fail on).
+   */
+  @Test
+  void aRecordWhoseOutputCannotBeWrittenIsSkippedOnItsReplay() throws Exception {
+    PoisonRecords.clear();
+    Properties overrides = new Properties();
+    overrides.put("producer.max.request.size", 200_000);
+    KafkaStreams streams = start(config("it-poison-breaker", DAMPING), overrides);
+    OutputCollector out = collect();
+    var agent = agent();
+    List<Endpoint> many = IntStream.range(0, 10_000).mapToObj(i -> Endpoint.newBuilder()
+        .setAddresses(List.of("10.9." + (i / 250) + "." + (i % 250))).setReady(true)
+        .setServing(true).setTargetName("pod-" + i).build()).toList();
+    EndpointSnapshot tooBig = EndpointSnapshot.newBuilder().setNamespace("bookinfo")
+        .setServiceName("big").setPorts(List.of(new EndpointPort("http", 9080, "TCP", null)))
+        .setEndpoints(many).build();
+    send(agent, MGMT, KeyValue.pair(EventKeys.endpoints(MGMT, "bookinfo", "big"), tooBig));
+    world(agent);
+
+    await().dontCatchUncaughtExceptions().atMost(Duration.ofSeconds(90))
+        .untilAsserted(() -> assertThat(latestConfig(out, REMOTE)).isNotNull());
+    ConsumerRecord<byte[], byte[]> dead = deadLetters(1).get(0);
+    assertThat(header(dead, "__streams.errors.exception"))
+        .isEqualTo("io.meshfed.topology.faults.PoisonRecordException");
+    assertThat(header(dead, "__streams.errors.message"))
+        .contains("failed after processing", "RecordTooLargeException");
+    assertThat(header(dead, "__streams.errors.topic")).isEqualTo(EVENTS);
+    assertThat(header(dead, "meshfed.dlq.value-omitted")).contains("bytes, sha256");
+    assertThat(PoisonRecords.skippedTotal()).isGreaterThanOrEqualTo(1);
+    // Under exactly-once the producer's refusal dooms the transaction and the thread with it:
+    // one thread, replaced once, never a loop.
+    assertThat(streams.state()).isEqualTo(KafkaStreams.State.RUNNING);
+    assertThat(streams.metadataForLocalThreads()).extracting(ThreadMetadata::threadName)
+        .allSatisfy(name -> assertThat(name).matches(".*-StreamThread-[12]"));
+  }
+
+  /**
+   * A flood of bad records — 20,000 of several kinds — changes no decision: the bad records
+   * cost one log line a second, not a stack trace each, so the heartbeats behind them arrive in
+   * time and no cluster is declared stale.
+   */
+  @Test
+  @org.junit.jupiter.api.Order(Integer.MAX_VALUE)
+  void aFloodOfBadRecordsChangesNoDecision() throws Exception {
+    KafkaStreams streams = start(config("it-poison-flood", DAMPING));
+    OutputCollector out = collect();
+    var agent = agent();
+    heartbeats(agent);
+    world(agent);
+    await().atMost(Duration.ofSeconds(60))
+        .untilAsserted(() -> assertThat(latestConfig(out, REMOTE)).isNotNull());
+    // Settled: the world's own decisions and configs have all arrived.
+    var last = new java.util.concurrent.atomic.AtomicInteger(-1);
+    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(2)).until(() -> {
+      int n = decisions(out).size() + out.onTopic("meshfed.cluster." + REMOTE + ".config").size();
+      return n == last.getAndSet(n);
+    });
+    int decisionsBefore = decisions(out).size();
+    int configsBefore = out.onTopic("meshfed.cluster." + REMOTE + ".config").size();
+
+    int flood = 20_000;
+    try (var raw = rawProducer()) {
+      for (int i = 0; i < flood; i++) {
+        String key;
+        byte[] value;
+        switch (i % 4) {
+          case 0 -> {
+            key = EventKeys.service(MGMT, "bookinfo", "s" + i);
+            value = "garbage".getBytes(StandardCharsets.UTF_8);
+          }
+          case 1 -> {
+            key = "not-a-key-" + i;
+            value = new byte[] {0, 0, 0, 0, 1, 2};
+          }
+          case 2 -> {
+            key = EventKeys.service(REMOTE, "bookinfo", "spoofed-" + i);
+            value = new byte[] {0, 0, 0, 0, 7};
+          }
+          default -> {
+            key = EventKeys.endpoints(MGMT, "bookinfo", "x" + i);
+            value = ByteBuffer.allocate(9).put((byte) 0).putInt(900_000 + i).putInt(i).array();
+          }
+        }
+        raw.send(new ProducerRecord<>(EVENTS, key, value));
+      }
+      raw.flush();
+    }
+    List<ConsumerRecord<byte[], byte[]>> dead = deadLetters(flood);
+    assertThat(dead).hasSize(flood).allSatisfy(r ->
+        assertThat(header(r, "__streams.errors.topic")).isEqualTo(EVENTS));
+    assertThat(decisions(out)).as("decisions while only bad records arrived")
+        .hasSize(decisionsBefore);
+    assertThat(out.onTopic("meshfed.cluster." + REMOTE + ".config"))
+        .as("remote-cluster's config while only bad records arrived").hasSize(configsBefore);
+    assertThreadNeverReplaced(streams);
+  }
+
+  private static void assertThreadNeverReplaced(KafkaStreams streams) {
+    assertThat(streams.state()).isEqualTo(KafkaStreams.State.RUNNING);
+    assertThat(streams.metadataForLocalThreads()).extracting(ThreadMetadata::threadName)
+        .allSatisfy(name -> assertThat(name).endsWith("-StreamThread-1"));
+  }
+
+  private static KafkaProducer<String, byte[]> rawProducer() {
+    return new KafkaProducer<>(Map.<String, Object>of(
+        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, STACK.bootstrapServers(),
+        ProducerConfig.LINGER_MS_CONFIG, 5),
+        new StringSerializer(), new ByteArraySerializer());
+  }
+
+  private static void raw(String key, byte[] value) throws Exception {
+    try (var producer = rawProducer()) {
+      producer.send(new ProducerRecord<>(EVENTS, key, value)).get();
+    }
+  }
+
+  /** Exactly {@code count} dead letters of this test's topology, read_committed. */
+  private List<ConsumerRecord<byte[], byte[]>> deadLetters(int count) {
+    List<ConsumerRecord<byte[], byte[]>> all = new ArrayList<>();
+    try (var dlq = new KafkaConsumer<>(Map.<String, Object>of(
+        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, STACK.bootstrapServers(),
+        ConsumerConfig.GROUP_ID_CONFIG, "dlq-reader-" + System.nanoTime(),
+        ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
+        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
+        ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 2 * 1024 * 1024),
+        new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+      dlq.subscribe(List.of(MeshfedTopics.DEAD_LETTER));
+      await().dontCatchUncaughtExceptions().atMost(Duration.ofSeconds(120)).untilAsserted(() -> {
+        dlq.poll(Duration.ofMillis(200)).forEach(all::add);
+        assertThat(all.stream().filter(this::sinceThisTest).count()).isEqualTo(count);
+      });
+    }
+    return all.stream().filter(this::sinceThisTest).toList();
+  }
+
+  private final long startedAt = System.currentTimeMillis();
+
+  /** The dead-letter topic is shared by the class's tests; each reads its own. */
+  private boolean sinceThisTest(ConsumerRecord<byte[], byte[]> record) {
+    return record.timestamp() >= startedAt - 1_000 || record.timestamp() < 0;
+  }
+
+  private static String header(ConsumerRecord<byte[], byte[]> record, String name) {
+    var header = record.headers().lastHeader(name);
+    return header == null ? null : new String(header.value(), StandardCharsets.UTF_8);
+  }
+}
