@@ -34,7 +34,7 @@ public final class DestinationServer implements AutoCloseable {
    * @param defaultClientCluster the client cluster of lookups whose token names none, or null
    * @param bindAddress the address to listen on (an IP literal or a host name);
    *     {@link #DEFAULT_BIND_ADDRESS} unless set. The API has no authentication, so it is
-   *     reachable from outside the host only when asked for ({@code 0.0.0.0}, or a pod IP).
+   *     reachable from outside the host only when asked for (a pod IP, or the wildcard address).
    */
   public record Settings(String bootstrapServers, RegistryConfig registry, int port,
       String defaultClientCluster, String bindAddress) {
