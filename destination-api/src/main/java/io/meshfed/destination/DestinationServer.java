@@ -50,10 +50,6 @@ public final class DestinationServer implements AutoCloseable {
         String defaultClientCluster) {
       this(bootstrapServers, registry, port, defaultClientCluster, DEFAULT_BIND_ADDRESS);
     }
-
-    public Settings withBindAddress(String address) {
-      return new Settings(bootstrapServers, registry, port, defaultClientCluster, address);
-    }
   }
 
   private final DestinationIndex index = new DestinationIndex();

@@ -312,6 +312,33 @@ class DestinationApiIntegrationTest {
     }
   }
 
+  @Test
+  @Order(7)
+  void theBindAddressIsConfigurable() throws Exception {
+    // 127.0.0.2 is loopback too on Linux (all of 127/8), yet a different address than the
+    // default: the server must listen there and only there.
+    RegistryConfig registry = RegistryConfig.of(STACK.registryUrl());
+    try (DestinationServer other = DestinationServer.start(new DestinationServer.Settings(
+        STACK.bootstrapServers(), registry, 0, null, "127.0.0.2"), Duration.ofSeconds(60))) {
+      assertThat(other.address().getAddress().getHostAddress()).isEqualTo("127.0.0.2");
+      try (java.net.Socket socket = new java.net.Socket()) {
+        assertThatThrownBy(() -> socket.connect(
+            new java.net.InetSocketAddress("127.0.0.1", other.port()), 2_000))
+            .isInstanceOf(java.net.ConnectException.class);
+      }
+      ManagedChannel direct = NettyChannelBuilder.forAddress("127.0.0.2", other.port())
+          .usePlaintext().build();
+      try {
+        Stream<Update> stream = new Stream<>();
+        DestinationGrpc.newStub(direct).get(request(FS, MGMT_TOKEN), stream);
+        await().atMost(Duration.ofSeconds(10)).until(() -> !stream.received.isEmpty());
+        assertThat(stream.last().hasAdd()).isTrue();
+      } finally {
+        direct.shutdownNow();
+      }
+    }
+  }
+
   private static boolean isUp(java.net.NetworkInterface i) {
     try {
       return i.isUp();
