@@ -111,6 +111,37 @@ class EndpointWeightsProperties {
     assertThat(total).isBetween(loadedUnits, loadedUnits + usableEndpoints);
   }
 
+  @Property(tries = 20)
+  void throughTheDeciderEveryEndpointThatCarriesTrafficKeepsAWeight(
+      @ForAll("shapes") Shape shape) {
+    // The same shapes, with the loads and panic the load split decides from their health.
+    List<TierInput> tiers = build(shape);
+    DecisionInputs inputs = new DecisionInputs(
+        new io.meshfed.rules.model.ResourceId(io.meshfed.rules.model.Kind.VirtualDestination,
+            "ns", "d"), 1, "c0-0", List.of("d.example"),
+        List.of(new DesiredConfig.Port(80, "HTTP", 8080)),
+        io.meshfed.rules.health.OutlierSettings.DEFAULTS, tiers,
+        io.meshfed.rules.split.SplitPolicy.DEFAULT, java.time.Duration.ZERO);
+    Decision decision = Decider.decide(null, inputs, io.meshfed.rules.Fixtures.T0).decision()
+        .orElseThrow();
+    boolean panic = decision.after().panic();
+    long carrying = 0;
+    for (DesiredConfig.Tier tier : decision.config().tiers()) {
+      for (DesiredConfig.WeightedEndpoint e : tier.endpoints()) {
+        boolean usable = panic || e.health() == EndpointHealth.HEALTHY;
+        if (tier.loadPercent() > 0 && usable) {
+          carrying++;
+          assertThat(e.weight()).as("%s carries traffic", e.address()).isPositive();
+        } else {
+          assertThat(e.weight()).as("%s carries none", e.address()).isZero();
+        }
+      }
+    }
+    assertThat(carrying).isPositive();
+    assertThat(decision.config().totalWeight()).isBetween((long) DesiredConfig.WEIGHT_TOTAL,
+        DesiredConfig.WEIGHT_TOTAL + carrying);
+  }
+
   @Example
   void aLopsidedMemberOfALightlyLoadedTierStillReachesEveryEndpoint() {
     // 1 % of the traffic, a member of weight 1 beside one of weight 10^6, 9,000 endpoints on the
