@@ -16,7 +16,10 @@ public record Authority(String host, int port) {
       "(?=.{1,253}$)[a-z0-9*]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*");
   private static final Pattern TIER = Pattern.compile("tier-(\\d{1,3})\\.(.+)");
 
-  /** Parses a path; the message of the exception names what is wrong with it. */
+  /**
+   * Parses a path; the message of the exception names what is wrong with it, quoting the input
+   * at most {@link StatusMessages#MAX_QUOTED} chars at a time.
+   */
   public static Authority parse(String path) {
     if (path == null || path.isBlank()) {
       throw new IllegalArgumentException("path is empty; expected host:port, e.g."
@@ -24,7 +27,8 @@ public record Authority(String host, int port) {
     }
     int colon = path.lastIndexOf(':');
     if (colon < 0) {
-      throw new IllegalArgumentException("path '" + path + "' has no port; expected host:port");
+      throw new IllegalArgumentException("path " + StatusMessages.quote(path)
+          + " has no port; expected host:port");
     }
     String host = path.substring(0, colon).toLowerCase(java.util.Locale.ROOT);
     String portText = path.substring(colon + 1);
@@ -32,16 +36,16 @@ public record Authority(String host, int port) {
     try {
       port = Integer.parseInt(portText);
     } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("path '" + path + "': port '" + portText
-          + "' is not a number");
+      throw new IllegalArgumentException("path " + StatusMessages.quote(path) + ": port "
+          + StatusMessages.quote(portText) + " is not a number");
     }
     if (port < 1 || port > 65535) {
-      throw new IllegalArgumentException("path '" + path + "': port " + port
+      throw new IllegalArgumentException("path " + StatusMessages.quote(path) + ": port " + port
           + " is outside 1-65535");
     }
     if (!DNS_NAME.matcher(host).matches()) {
-      throw new IllegalArgumentException("path '" + path + "': host '" + host
-          + "' is not a DNS name");
+      throw new IllegalArgumentException("path " + StatusMessages.quote(path) + ": host "
+          + StatusMessages.quote(host) + " is not a DNS name");
     }
     return new Authority(host, port);
   }

@@ -26,8 +26,10 @@ public record ContextToken(String cluster) {
       try {
         node = JSON.readTree(token);
       } catch (JsonProcessingException e) {
+        // Jackson's message can quote the input; keep it to a readable length.
         throw new IllegalArgumentException("context_token is not JSON: "
-            + e.getOriginalMessage() + "; expected {\"cluster\":\"<client cluster>\"}");
+            + StatusMessages.bound(e.getOriginalMessage())
+            + "; expected {\"cluster\":\"<client cluster>\"}");
       }
       if (node == null || !node.isObject()) {
         throw new IllegalArgumentException("context_token must be a JSON object, e.g."
@@ -47,8 +49,8 @@ public record ContextToken(String cluster) {
       cluster = defaultCluster;
     }
     if (!ClusterTopic.CLUSTER_NAME.matcher(cluster).matches()) {
-      throw new IllegalArgumentException("context_token cluster '" + cluster
-          + "' is not a valid cluster name (lowercase DNS label)");
+      throw new IllegalArgumentException("context_token cluster " + StatusMessages.quote(cluster)
+          + " is not a valid cluster name (lowercase DNS label)");
     }
     return new ContextToken(cluster);
   }

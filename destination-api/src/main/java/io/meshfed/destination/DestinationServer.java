@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Objects;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.apache.avro.specific.SpecificRecord;
@@ -26,9 +27,30 @@ import org.apache.kafka.common.serialization.StringDeserializer;
  */
 public final class DestinationServer implements AutoCloseable {
 
-  /** Where the server listens, what it reads, and the client cluster of token-less lookups. */
+  /**
+   * Where the server listens, what it reads, and the client cluster of token-less lookups.
+   *
+   * @param port the port, 0 for any free one
+   * @param defaultClientCluster the client cluster of lookups whose token names none, or null
+   * @param bindAddress the address to listen on (an IP literal or a host name);
+   *     {@link #DEFAULT_BIND_ADDRESS} unless set. The API has no authentication, so it is
+   *     reachable from outside the host only when asked for (a pod IP, or the wildcard address).
+   */
   public record Settings(String bootstrapServers, RegistryConfig registry, int port,
-      String defaultClientCluster) {}
+      String defaultClientCluster, String bindAddress) {
+
+    public static final String DEFAULT_BIND_ADDRESS = "127.0.0.1";
+
+    public Settings {
+      Objects.requireNonNull(bindAddress, "bindAddress");
+    }
+
+    /** Listening on {@link #DEFAULT_BIND_ADDRESS}. */
+    public Settings(String bootstrapServers, RegistryConfig registry, int port,
+        String defaultClientCluster) {
+      this(bootstrapServers, registry, port, defaultClientCluster, DEFAULT_BIND_ADDRESS);
+    }
+  }
 
   private final DestinationIndex index = new DestinationIndex();
   private final ConfigTopicsReader reader;
@@ -47,7 +69,8 @@ public final class DestinationServer implements AutoCloseable {
     reader = new ConfigTopicsReader(consumer, new MeshfedTopics(registry).clusterConfig(), index);
     readerThread = new Thread(reader, "destination-api-config-reader");
     readerThread.setDaemon(true);
-    server = NettyServerBuilder.forAddress(new InetSocketAddress(settings.port()))
+    server = NettyServerBuilder.forAddress(
+            new InetSocketAddress(settings.bindAddress(), settings.port()))
         .addService(new DestinationService(index, settings.defaultClientCluster()))
         .addService(ProtoReflectionService.newInstance())
         .build();
@@ -71,6 +94,11 @@ public final class DestinationServer implements AutoCloseable {
 
   public int port() {
     return server.getPort();
+  }
+
+  /** The address and port the server listens on. */
+  public InetSocketAddress address() {
+    return (InetSocketAddress) server.getListenSockets().get(0);
   }
 
   public DestinationIndex index() {

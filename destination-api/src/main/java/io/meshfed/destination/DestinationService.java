@@ -62,14 +62,19 @@ public final class DestinationService extends DestinationGrpc.DestinationImplBas
 
   private record Lookup(Authority authority, ContextToken token) {}
 
-  /** Parses the request, or ends the call with INVALID_ARGUMENT naming the problem. */
+  /**
+   * Parses the request, or ends the call with INVALID_ARGUMENT naming the problem in at most
+   * {@link StatusMessages#MAX_MESSAGE} chars.
+   */
   private Lookup lookup(GetDestination request, StreamObserver<?> responses) {
     try {
       return new Lookup(Authority.parse(request.getPath()),
           ContextToken.parse(request.getContextToken(), defaultClientCluster));
     } catch (IllegalArgumentException e) {
-      responses.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage())
-          .asRuntimeException());
+      // Bounded whatever the parser wrote: the message travels in a trailer (see
+      // StatusMessages).
+      responses.onError(Status.INVALID_ARGUMENT
+          .withDescription(StatusMessages.bound(e.getMessage())).asRuntimeException());
       return null;
     }
   }

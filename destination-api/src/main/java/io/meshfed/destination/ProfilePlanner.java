@@ -20,6 +20,8 @@ import java.util.Set;
  *   <li>{@code fully_qualified_name}: the destination's host; empty for an unknown name.
  *   <li>{@code opaque_protocol}: true for ports declared TCP, TLS or MONGO (not HTTP).
  *   <li>{@code retry_budget}: Linkerd's defaults (20% extra load, 10 retries/s, 10 s window).
+ *   <li>{@code parent_ref}: the FailoverService or VirtualDestination, {@code meshfed.io} group,
+ *       namespace and name in their own fields; also each override's {@code backend_ref}.
  *   <li>{@code dst_overrides}: when the decision splits traffic across more than one tier
  *       (overprovisioned partial failover, or a FailoverPolicy threshold), one entry per loaded
  *       tier with authority {@code tier-N.<host>:<port>} and weight = the tier's load percent;
@@ -58,8 +60,14 @@ public final class ProfilePlanner {
     return profile.build();
   }
 
-  private static Metadata meta(ResourceRef ref) {
+  /**
+   * The destination resource as upstream's {@code meta.Resource}: group, kind, namespace and
+   * name each in its own field, as Linkerd's own controller fills them (section and port name
+   * parts of a resource and stay empty).
+   */
+  static Metadata meta(ResourceRef ref) {
     return Metadata.newBuilder().setResource(Resource.newBuilder().setGroup("meshfed.io")
-        .setKind(ref.getKind().name()).setName(ref.getNamespace() + "/" + ref.getName())).build();
+        .setKind(ref.getKind().name()).setNamespace(ref.getNamespace()).setName(ref.getName()))
+        .build();
   }
 }

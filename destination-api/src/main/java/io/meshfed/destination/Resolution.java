@@ -20,9 +20,11 @@ import java.util.Optional;
  *
  * <p>Only endpoints with a share of the traffic are addresses: a tier the decision gives 0% is
  * not in the set, so a failover shows as an {@code add} of the next tier and a {@code remove}
- * of the failed one. The weight of an address is the decision's weight (percent of the
- * destination's traffic). Endpoints whose address is not an IP literal (DNS names) cannot be
- * carried by {@code TcpAddress} and are left out.
+ * of the failed one. The weight of an address is the decision's weight as is: a relative
+ * integer, about 10^9 over the whole destination and at least 1 for every endpoint with a share,
+ * so it fits the uint32 {@code weight} and no endpoint of a large tier is lost. Endpoints whose
+ * address is not an IP literal (DNS names) cannot be carried by {@code TcpAddress} and are left
+ * out.
  */
 public record Resolution(FederatedDestination destination, DestinationPort port,
     Map<String, WeightedAddr> addrs, Map<String, String> setLabels) {

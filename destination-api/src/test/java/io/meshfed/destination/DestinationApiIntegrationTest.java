@@ -229,7 +229,7 @@ class DestinationApiIntegrationTest {
     assertThat(stream.messages().get(0).hasNoEndpoints()).isFalse();
     assertThat(stream.messages().get(0).hasAdd()).isTrue();
     assertThat(addresses(stream.messages().get(0)))
-        .containsExactly("10.0.0.11:9080=50", "10.0.0.12:9080=50");
+        .containsExactly("10.0.0.11:9080=500000000", "10.0.0.12:9080=500000000");
     WeightedAddr first = stream.messages().get(0).getAdd().getAddrs(0);
     assertThat(first.getMetricLabelsMap()).containsEntry("cluster", MGMT)
         .containsEntry("namespace", "bookinfo").containsEntry("service", "reviews")
@@ -245,8 +245,9 @@ class DestinationApiIntegrationTest {
     Stream<Update> mgmt = firstMessageOf(VD, MGMT_TOKEN);
     Stream<Update> remote = firstMessageOf(VD, REMOTE_TOKEN);
     // LOCALITY: each client cluster's own endpoints first, with all of its traffic.
-    assertThat(addresses(mgmt.last())).containsExactly("10.0.0.11:9080=50", "10.0.0.12:9080=50");
-    assertThat(addresses(remote.last())).containsExactly("10.1.0.21:9080=100");
+    assertThat(addresses(mgmt.last()))
+        .containsExactly("10.0.0.11:9080=500000000", "10.0.0.12:9080=500000000");
+    assertThat(addresses(remote.last())).containsExactly("10.1.0.21:9080=1000000000");
   }
 
   @Test
@@ -260,7 +261,10 @@ class DestinationApiIntegrationTest {
     assertThat(p.getRetryBudget().getRetryRatio()).isEqualTo(0.2f);
     assertThat(p.getRetryBudget().getMinRetriesPerSecond()).isEqualTo(10);
     assertThat(p.getDstOverridesList()).isEmpty();
-    assertThat(p.getParentRef().getResource().getKind()).isEqualTo("FailoverService");
+    // Namespace and name in their own fields (upstream meta.Resource), not "ns/name".
+    assertThat(p.getParentRef().getResource()).isEqualTo(io.linkerd.proxy.meta.Resource
+        .newBuilder().setGroup("meshfed.io").setKind("FailoverService")
+        .setNamespace("service-mesh-hub").setName("reviews-failover").build());
     Stream<DestinationProfile> unknown = profile("nothing.nowhere:80", MGMT_TOKEN);
     await().atMost(Duration.ofSeconds(10)).until(() -> !unknown.received.isEmpty());
     assertThat(unknown.last().getFullyQualifiedName()).isEmpty();
@@ -289,6 +293,61 @@ class DestinationApiIntegrationTest {
   }
 
   @Test
+  @Order(6)
+  void theServerListensOnLoopbackOnlyByDefault() throws Exception {
+    assertThat(api.address().getAddress().getHostAddress()).isEqualTo("127.0.0.1");
+    // Reachable on no other interface: a connection to any of this host's other addresses is
+    // refused (on a host with only loopback there is nothing more to try).
+    List<java.net.InetAddress> others = java.util.Collections.list(
+            java.net.NetworkInterface.getNetworkInterfaces()).stream()
+        .filter(i -> isUp(i)).flatMap(java.net.NetworkInterface::inetAddresses)
+        .filter(a -> !a.isLoopbackAddress() && !a.isLinkLocalAddress()).toList();
+    for (java.net.InetAddress other : others) {
+      try (java.net.Socket socket = new java.net.Socket()) {
+        assertThatThrownBy(() -> socket.connect(
+            new java.net.InetSocketAddress(other, api.port()), 2_000))
+            .as("connect to %s:%d", other.getHostAddress(), api.port())
+            .isInstanceOf(java.net.ConnectException.class);
+      }
+    }
+  }
+
+  @Test
+  @Order(7)
+  void theBindAddressIsConfigurable() throws Exception {
+    // 127.0.0.2 is loopback too on Linux (all of 127/8), yet a different address than the
+    // default: the server must listen there and only there.
+    RegistryConfig registry = RegistryConfig.of(STACK.registryUrl());
+    try (DestinationServer other = DestinationServer.start(new DestinationServer.Settings(
+        STACK.bootstrapServers(), registry, 0, null, "127.0.0.2"), Duration.ofSeconds(60))) {
+      assertThat(other.address().getAddress().getHostAddress()).isEqualTo("127.0.0.2");
+      try (java.net.Socket socket = new java.net.Socket()) {
+        assertThatThrownBy(() -> socket.connect(
+            new java.net.InetSocketAddress("127.0.0.1", other.port()), 2_000))
+            .isInstanceOf(java.net.ConnectException.class);
+      }
+      ManagedChannel direct = NettyChannelBuilder.forAddress("127.0.0.2", other.port())
+          .usePlaintext().build();
+      try {
+        Stream<Update> stream = new Stream<>();
+        DestinationGrpc.newStub(direct).get(request(FS, MGMT_TOKEN), stream);
+        await().atMost(Duration.ofSeconds(10)).until(() -> !stream.received.isEmpty());
+        assertThat(stream.last().hasAdd()).isTrue();
+      } finally {
+        direct.shutdownNow();
+      }
+    }
+  }
+
+  private static boolean isUp(java.net.NetworkInterface i) {
+    try {
+      return i.isUp();
+    } catch (java.net.SocketException e) {
+      return false;
+    }
+  }
+
+  @Test
   @Order(10)
   void everyDecisionIsFollowedByAnUpdateAddBeforeRemoveWithinTheDecisionLatency()
       throws Exception {
@@ -296,7 +355,8 @@ class DestinationApiIntegrationTest {
     send(MGMT, Bookinfo.reviewsEndpoints(MGMT, false));
     await().atMost(Duration.ofSeconds(30)).until(() -> stream.messages().size() >= 3);
     // Failover: remote's endpoint is added before mgmt's are removed, never an empty set.
-    assertThat(addresses(stream.messages().get(1))).containsExactly("10.1.0.21:9080=100");
+    assertThat(addresses(stream.messages().get(1)))
+        .containsExactly("10.1.0.21:9080=1000000000");
     assertThat(removed(stream.messages().get(2)))
         .containsExactly("10.0.0.11:9080", "10.0.0.12:9080");
     assertThat(stream.messages()).noneMatch(Update::hasNoEndpoints);
@@ -310,7 +370,8 @@ class DestinationApiIntegrationTest {
     // Failback after the damping period: mgmt's endpoints come back, remote's leave.
     send(MGMT, Bookinfo.reviewsEndpoints(MGMT, true));
     await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
-        assertThat(clientView(stream)).containsExactly("10.0.0.11:9080=50", "10.0.0.12:9080=50"));
+        assertThat(clientView(stream))
+            .containsExactly("10.0.0.11:9080=500000000", "10.0.0.12:9080=500000000"));
     assertThat(stream.messages()).noneMatch(Update::hasNoEndpoints);
   }
 
@@ -328,7 +389,7 @@ class DestinationApiIntegrationTest {
         "tier-1.reviews-failover.bookinfo.global:9080");
     assertThat(overrides).extracting(WeightedDst::getWeight).containsExactly(70, 30);
     Stream<Update> tier1 = firstMessageOf(overrides.get(1).getAuthority(), MGMT_TOKEN);
-    assertThat(addresses(tier1.last())).containsExactly("10.1.0.21:9080=30");
+    assertThat(addresses(tier1.last())).containsExactly("10.1.0.21:9080=300000000");
     send(MGMT, Bookinfo.reviewsEndpoints(MGMT, true));
     await().atMost(Duration.ofSeconds(30)).until(() -> profile.last().getDstOverridesCount() == 0);
   }
@@ -350,7 +411,7 @@ class DestinationApiIntegrationTest {
     // Endpoints coming back are an add.
     send(REMOTE, Bookinfo.reviewsEndpoints(REMOTE, true));
     await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
-        assertThat(clientView(fresh)).containsExactly("10.1.0.21:9080=100"));
+        assertThat(clientView(fresh)).containsExactly("10.1.0.21:9080=1000000000"));
   }
 
   @Test
@@ -366,5 +427,32 @@ class DestinationApiIntegrationTest {
     await().atMost(Duration.ofSeconds(30)).until(() -> stream.last().hasNoEndpoints());
     assertThat(stream.last().getNoEndpoints().getExists()).isFalse();
     assertThat(stream.error).isNull();
+  }
+
+  @Test
+  @Order(14)
+  void aTierOfMoreThanAHundredEndpointsReachesTheProxyWithEveryEndpointWeighted()
+      throws Exception {
+    // Weights used to sum to 100: endpoints 101..150 of a tier got 0 and were left out of
+    // the add, so a third of the service got no traffic from Linkerd proxies.
+    List<io.meshfed.avro.Endpoint> endpoints = new ArrayList<>();
+    for (int i = 0; i < 150; i++) {
+      endpoints.add(io.meshfed.avro.Endpoint.newBuilder()
+          .setAddresses(List.of("10.0." + (1 + i / 200) + "." + (1 + i % 200)))
+          .setReady(true).setServing(true).setTargetName("reviews-" + i).build());
+    }
+    KeyValue<String, SpecificRecord> two = Bookinfo.reviewsEndpoints(MGMT, true);
+    var wide = io.meshfed.avro.EndpointSnapshot.newBuilder(
+        (io.meshfed.avro.EndpointSnapshot) two.value).setEndpoints(endpoints).build();
+    // A fresh heartbeat too: the test class may have run longer than the heartbeat TTL.
+    send(MGMT, Bookinfo.heartbeat(MGMT, Instant.now()), KeyValue.pair(two.key, wide));
+    Stream<Update> stream = get(FS, MGMT_TOKEN);
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+        assertThat(clientView(stream)).hasSize(150));
+    List<Long> weights = clientView(stream).stream()
+        .map(a -> Long.parseLong(a.substring(a.indexOf('=') + 1))).toList();
+    // 10^9 / 150 = 6,666,666.67 each: every endpoint, in exact proportion.
+    assertThat(weights).allSatisfy(w -> assertThat(w).isBetween(6_666_666L, 6_666_667L));
+    assertThat(weights.stream().mapToLong(Long::longValue).sum()).isEqualTo(1_000_000_000L);
   }
 }

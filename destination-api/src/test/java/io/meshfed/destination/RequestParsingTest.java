@@ -64,4 +64,34 @@ class RequestParsingTest {
     assertThat(ProfilePlanner.profile(Authority.parse("x.y:1"), Optional.empty())
         .getRetryBudget()).isEqualTo(ProfilePlanner.RETRY_BUDGET);
   }
+
+  @Test
+  void longInputsAreQuotedByTheirStartAndLengthAndMessagesAreBounded() {
+    String host = "a".repeat(100_000);
+    assertThatThrownBy(() -> Authority.parse(host + ":80"))
+        .hasMessageStartingWith("path '" + "a".repeat(StatusMessages.MAX_QUOTED) + "…'"
+            + " (100003 chars): host '")
+        .hasMessageEndingWith("(100000 chars) is not a DNS name")
+        .satisfies(e -> assertThat(e.getMessage()).hasSizeLessThanOrEqualTo(
+            StatusMessages.MAX_MESSAGE));
+    // Short inputs are quoted whole, as before.
+    assertThatThrownBy(() -> Authority.parse("a_b:80"))
+        .hasMessage("path 'a_b:80': host 'a_b' is not a DNS name");
+    String long300 = "x".repeat(300);
+    assertThat(StatusMessages.bound(long300)).hasSize(StatusMessages.MAX_MESSAGE)
+        .endsWith("… (300 chars)").startsWith("xxx");
+    assertThat(StatusMessages.bound("short")).isEqualTo("short");
+  }
+
+  @Test
+  void theParentRefCarriesNamespaceAndNameInTheirOwnFields() {
+    var fd = UpdatePlannerTest.destination("HTTP", List.of(List.of("10.0.0.1=100")));
+    Authority a = Authority.parse("reviews.global:9080");
+    var resource = ProfilePlanner.profile(a, Resolution.of(a, List.of(fd))).getParentRef()
+        .getResource();
+    assertThat(resource.getGroup()).isEqualTo("meshfed.io");
+    assertThat(resource.getKind()).isEqualTo("FailoverService");
+    assertThat(resource.getNamespace()).isEqualTo("mesh");
+    assertThat(resource.getName()).isEqualTo("reviews");
+  }
 }

@@ -10,6 +10,20 @@ import io.meshfed.avro.OutlierDetection;
 import io.meshfed.avro.ResourceKind;
 import io.meshfed.avro.ResourceRef;
 import io.meshfed.avro.WeightedEndpoint;
+import io.meshfed.rules.decision.Decider;
+import io.meshfed.rules.decision.DecisionInputs;
+import io.meshfed.rules.decision.DesiredConfig;
+import io.meshfed.rules.decision.EndpointInput;
+import io.meshfed.rules.decision.MemberInput;
+import io.meshfed.rules.decision.TierInput;
+import io.meshfed.rules.health.EndpointHealth;
+import io.meshfed.rules.health.OutlierSettings;
+import io.meshfed.rules.model.Kind;
+import io.meshfed.rules.model.ResourceId;
+import io.meshfed.rules.model.ServiceRef;
+import io.meshfed.rules.split.SplitPolicy;
+import io.meshfed.topology.decide.AvroMapping;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -132,5 +146,33 @@ class UpdatePlannerTest {
     assertThat(r.orElseThrow().addrs()).containsOnlyKeys("fd00::1:9080");
     assertThat(r.get().addrs().get("fd00::1:9080").getAddr().getIp().getIpv6().getLast())
         .isEqualTo(1L);
+  }
+
+  @Test
+  void aTierOfMoreThanAHundredEndpointsIsOneAddWithEveryEndpointWeighted() {
+    // The rules' own weights, mapped as the topology maps them, through Resolution and the
+    // planner: with weights summing to 100, 50 of these 150 addresses were missing.
+    List<EndpointInput> endpoints = new ArrayList<>();
+    for (int i = 0; i < 150; i++) {
+      endpoints.add(new EndpointInput("10.0." + (i / 200) + "." + (1 + i % 200), 9080,
+          EndpointHealth.HEALTHY, null, null));
+    }
+    ServiceRef member = new ServiceRef("c0", "bookinfo", "reviews");
+    DecisionInputs inputs = new DecisionInputs(
+        new ResourceId(Kind.FailoverService, "mesh", "reviews"), 1, "c0",
+        List.of("reviews.global"), List.of(new DesiredConfig.Port(9080, "HTTP", 9080)),
+        OutlierSettings.DEFAULTS, List.of(new TierInput(0, List.of(
+            new MemberInput(member, 1, endpoints)))), SplitPolicy.DEFAULT, Duration.ZERO);
+    DesiredConfig config = Decider.decide(null, inputs, Instant.EPOCH).decision().orElseThrow()
+        .config();
+    FederatedDestination fd = AvroMapping.federatedDestination(config, Instant.EPOCH);
+
+    var plan = UpdatePlanner.plan(null, Resolution.of(AUTHORITY, List.of(fd)));
+    assertThat(plan.updates()).singleElement().satisfies(u -> {
+      assertThat(u.getAdd().getAddrsList()).hasSize(150)
+          .allSatisfy(a -> assertThat(a.getWeight()).isBetween(6_666_666, 6_666_667));
+      assertThat(u.getAdd().getAddrsList().stream().mapToLong(a -> a.getWeight()).sum())
+          .isEqualTo(DesiredConfig.WEIGHT_TOTAL);
+    });
   }
 }

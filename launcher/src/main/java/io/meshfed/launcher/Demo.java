@@ -105,7 +105,7 @@ public final class Demo {
           () -> "ACCEPTED".equals(state(mgmt)), () -> "state " + state(mgmt))
           || !await("traffic on " + MGMT + " (applied in both clusters)", t,
               Duration.ofSeconds(30),
-              () -> routes(mgmt).equals(List.of("10.0.0.11=50", "10.0.0.12=50"))
+              () -> routes(mgmt).equals(List.of("10.0.0.11=500000000", "10.0.0.12=500000000"))
                   && remote.readyAddresses("meshfed").equals(List.of("10.0.0.11", "10.0.0.12")),
               () -> MGMT + " " + routes(mgmt) + ", " + REMOTE + " "
                   + remote.readyAddresses("meshfed"))) {
@@ -127,7 +127,7 @@ public final class Demo {
           .ifPresent(d -> out.println("    reason: " + d.getReason() + " (decided "
               + CLOCK.format(d.getTime()) + ")"));
       ok = ok && await("applied in " + MGMT + ": all traffic to " + REMOTE, t,
-          Duration.ofSeconds(10), () -> routes(mgmt).equals(List.of("10.1.0.21=100")),
+          Duration.ofSeconds(10), () -> routes(mgmt).equals(List.of("10.1.0.21=1000000000")),
           () -> routes(mgmt).toString());
       ok = ok && await("applied in " + REMOTE + ": all traffic to " + REMOTE, t,
           Duration.ofSeconds(10),
@@ -149,7 +149,7 @@ public final class Demo {
       decisions.stream().filter(d -> d.getReasonCode() == ReasonCode.TIER_RECOVERED).findFirst()
           .ifPresent(d -> out.println("    reason: " + d.getReason()));
       ok = ok && await("applied in " + MGMT + ": traffic back on " + MGMT, t, bound,
-          () -> routes(mgmt).equals(List.of("10.0.0.11=50", "10.0.0.12=50")),
+          () -> routes(mgmt).equals(List.of("10.0.0.11=500000000", "10.0.0.12=500000000")),
           () -> routes(mgmt).toString());
       if (ok) {
         await("applied in " + REMOTE + ": traffic back on " + MGMT, t, bound,

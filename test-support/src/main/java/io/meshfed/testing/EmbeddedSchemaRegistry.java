@@ -87,6 +87,11 @@ public final class EmbeddedSchemaRegistry implements AutoCloseable {
           "-Dquarkus.http.host=127.0.0.1",
           "-Dquarkus.http.port=" + port,
           "-Dquarkus.management.enabled=false",
+          // 3.3.3 enables its management interface at build time (the switch above is
+          // ignored), on every interface at port 9000: a second registry on the host failed to
+          // start, and it listened beyond loopback. Loopback and a free port, as for HTTP.
+          "-Dquarkus.management.host=127.0.0.1",
+          "-Dquarkus.management.port=" + freePort(),
           "-Dquarkus.log.console.format=%d{HH:mm:ss.SSS} %-5p [%c{2.}] %s%e%n",
           "-Dapicurio.rest.deletion.artifact.enabled=true",
           "-Dapicurio.rest.deletion.artifact-version.enabled=true"));

@@ -24,6 +24,13 @@ public record DesiredConfig(ResourceId destination, String clientCluster, List<S
     List<Port> ports, List<Tier> tiers, int activeTier, OutlierSettings outlier, long epoch,
     long generation) {
 
+  /**
+   * What the endpoint weights of one destination add up to (before the minimum of 1 that every
+   * usable endpoint gets): relative integers, so any number of endpoints keeps a nonzero weight,
+   * and small enough that every sum fits a uint32 and an Avro int. See {@link EndpointWeights}.
+   */
+  public static final int WEIGHT_TOTAL = 1_000_000_000;
+
   /** A port clients use and the backend port it maps to. */
   public record Port(int number, String protocol, int targetPort) {}
 
@@ -36,7 +43,11 @@ public record DesiredConfig(ResourceId destination, String clientCluster, List<S
     }
   }
 
-  /** An endpoint with its share of the destination's traffic (all weights sum to 100). */
+  /**
+   * An endpoint with its share of the destination's traffic: a relative weight, about
+   * {@link #WEIGHT_TOTAL} summed over all endpoints; at least 1 for every endpoint that carries
+   * traffic, 0 for one that carries none.
+   */
   public record WeightedEndpoint(String address, int port, int weight, ServiceRef service,
       String zone, String region, EndpointHealth health) {}
 
@@ -68,9 +79,13 @@ public record DesiredConfig(ResourceId destination, String clientCluster, List<S
         newEpoch, generation);
   }
 
-  /** Sum of all endpoint weights: 100, or 0 when there is nothing to route to. */
-  public int totalWeight() {
+  /**
+   * Sum of all endpoint weights: {@link #WEIGHT_TOTAL} (plus at most one per endpoint where the
+   * minimum of 1 applied), or 0 when there is nothing to route to. A long, so a caller checking
+   * the uint32 bound cannot be fooled by an overflow.
+   */
+  public long totalWeight() {
     return tiers.stream().flatMap(t -> t.endpoints().stream())
-        .mapToInt(WeightedEndpoint::weight).sum();
+        .mapToLong(WeightedEndpoint::weight).sum();
   }
 }

@@ -32,9 +32,9 @@ class DeciderTest {
         + " mgmt-cluster/bookinfo/reviews");
     DesiredConfig config = decision.config();
     assertThat(config.activeTier()).isZero();
-    assertThat(config.totalWeight()).isEqualTo(100);
+    assertThat(config.totalWeight()).isEqualTo(DesiredConfig.WEIGHT_TOTAL);
     assertThat(config.tiers().get(0).endpoints()).extracting(DesiredConfig.WeightedEndpoint::weight)
-        .containsExactly(50, 50);
+        .containsExactly(500_000_000, 500_000_000);
     assertThat(config.tiers().get(1).endpoints()).extracting(DesiredConfig.WeightedEndpoint::weight)
         .containsExactly(0);
   }
@@ -57,7 +57,7 @@ class DeciderTest {
     assertThat(decision.time()).isEqualTo(broke);
     assertThat(decision.config().activeTier()).isEqualTo(1);
     assertThat(decision.config().tiers().get(1).endpoints()).singleElement()
-        .satisfies(e -> assertThat(e.weight()).isEqualTo(100));
+        .satisfies(e -> assertThat(e.weight()).isEqualTo(DesiredConfig.WEIGHT_TOTAL));
   }
 
   @Test
@@ -139,7 +139,7 @@ class DeciderTest {
     assertThat(decision.reasonCode()).isEqualTo(ReasonCode.ALL_TIERS_UNHEALTHY);
     assertThat(decision.after().panic()).isTrue();
     assertThat(decision.config().activeTier()).isEqualTo(-1);
-    assertThat(decision.config().totalWeight()).isEqualTo(100);
+    assertThat(decision.config().totalWeight()).isEqualTo(DesiredConfig.WEIGHT_TOTAL);
     assertThat(decision.reason()).isEqualTo("no tier has a healthy endpoint (tier 0 0/2, tier 1"
         + " 0/1): failing open, 100% to tier 0 mgmt-cluster/bookinfo/reviews (panic: all its"
         + " endpoints)");
@@ -201,6 +201,30 @@ class DeciderTest {
     assertThat(scaledIn.reasonCode()).isEqualTo(ReasonCode.ENDPOINTS_CHANGED);
     assertThat(scaledIn.after()).isEqualTo(scaledIn.before());
     assertThat(scaledIn.config().tiers().get(0).endpoints()).singleElement()
-        .satisfies(e -> assertThat(e.weight()).isEqualTo(100));
+        .satisfies(e -> assertThat(e.weight()).isEqualTo(DesiredConfig.WEIGHT_TOTAL));
+  }
+
+  @Test
+  void everyEndpointOfATierOfMoreThanAHundredKeepsAWeight() {
+    // With weights summing to 100, endpoints 101..150 of one tier got weight 0 and every
+    // applier dropped them: a third of the service received no traffic.
+    List<EndpointInput> endpoints = new java.util.ArrayList<>();
+    for (int i = 0; i < 150; i++) {
+      endpoints.add(new EndpointInput("10.0." + (i / 250) + "." + (i % 250 + 1), 9080, HEALTHY,
+          null, null));
+    }
+    DecisionInputs base = inputs(HEALTHY, HEALTHY, HEALTHY);
+    DecisionInputs wide = new DecisionInputs(base.destination(), 1, base.clientCluster(),
+        base.hosts(), base.ports(), base.outlier(),
+        List.of(new TierInput(0, List.of(new MemberInput(Walkthrough.MGMT, 1, endpoints))),
+            base.tiers().get(1)),
+        base.splitPolicy(), DAMPING);
+    DesiredConfig config = Decider.decide(null, wide, T0).decision().orElseThrow().config();
+    List<Integer> weights = config.tiers().get(0).endpoints().stream()
+        .map(DesiredConfig.WeightedEndpoint::weight).toList();
+    assertThat(weights).hasSize(150);
+    // 10^9 / 150 = 6,666,666.67: exact proportions to the unit.
+    assertThat(weights).allSatisfy(w -> assertThat(w).isBetween(6_666_666, 6_666_667));
+    assertThat(config.totalWeight()).isEqualTo(DesiredConfig.WEIGHT_TOTAL);
   }
 }

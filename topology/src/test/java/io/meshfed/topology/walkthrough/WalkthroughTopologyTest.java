@@ -41,7 +41,7 @@ class WalkthroughTopologyTest extends DriverTestBase {
       assertThat(config.getHosts()).containsExactly("reviews-failover.bookinfo.global");
       assertThat(config.getTiers().get(0).getEndpoints())
           .extracting(e -> e.getAddress() + "=" + e.getWeight())
-          .containsExactly("10.0.0.11=50", "10.0.0.12=50");
+          .containsExactly("10.0.0.11=500000000", "10.0.0.12=500000000");
       assertThat(config.getOutlierDetection().getConsecutiveErrors()).isEqualTo(1);
     }
     List<FailoverDecision> decisions = t.decisions().readValuesToList();
@@ -89,7 +89,7 @@ class WalkthroughTopologyTest extends DriverTestBase {
       FederatedDestination config = (FederatedDestination) t.latestConfig(client).get(CONFIG_KEY);
       assertThat(config.getActiveTier()).isEqualTo(1);
       assertThat(config.getTiers().get(1).getEndpoints()).singleElement()
-          .satisfies(e -> assertThat(e.getWeight()).isEqualTo(100));
+          .satisfies(e -> assertThat(e.getWeight()).isEqualTo(1_000_000_000));
     }
 
     t.tick(Duration.ofSeconds(5));
@@ -158,7 +158,7 @@ class WalkthroughTopologyTest extends DriverTestBase {
     FederatedDestination config = (FederatedDestination) t.latestConfig(MGMT).get(CONFIG_KEY);
     assertThat(config.getTiers()).hasSize(1);
     assertThat(config.getTiers().get(0).getEndpoints())
-        .extracting(e -> e.getAddress() + "=" + e.getWeight()).containsExactly("10.1.0.21=100");
+        .extracting(e -> e.getAddress() + "=" + e.getWeight()).containsExactly("10.1.0.21=1000000000");
     // And back: mgmt-cluster's service is a member again, first.
     t.send(MGMT, org.apache.kafka.streams.KeyValue.pair(original.key,
         PolicyEvent.newBuilder(event).setGeneration(3).build()));
@@ -166,6 +166,6 @@ class WalkthroughTopologyTest extends DriverTestBase {
     assertThat(config.getTiers()).hasSize(2);
     assertThat(config.getTiers().get(0).getEndpoints())
         .extracting(e -> e.getAddress() + "=" + e.getWeight())
-        .containsExactly("10.0.0.11=50", "10.0.0.12=50");
+        .containsExactly("10.0.0.11=500000000", "10.0.0.12=500000000");
   }
 }
