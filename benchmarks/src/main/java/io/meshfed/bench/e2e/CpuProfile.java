@@ -26,6 +26,14 @@ final class CpuProfile implements AutoCloseable {
   CpuProfile(Path file) {
     this.file = file;
     recording.enable("jdk.ExecutionSample").withPeriod(java.time.Duration.ofMillis(10));
+    // Threads inside native code (RocksDB's JNI calls) are sampled here, not above.
+    recording.enable("jdk.NativeMethodSample").withPeriod(java.time.Duration.ofMillis(10));
+    // Blocking time too: a thread that waits (on the broker, a lock, a future) shows no
+    // execution samples at all, and a CPU profile alone hides it.
+    for (String blocking : List.of("jdk.ThreadPark", "jdk.SocketRead", "jdk.JavaMonitorWait",
+        "jdk.JavaMonitorEnter", "jdk.ThreadSleep")) {
+      recording.enable(blocking).withThreshold(java.time.Duration.ofMillis(2)).withStackTrace();
+    }
     recording.start();
   }
 

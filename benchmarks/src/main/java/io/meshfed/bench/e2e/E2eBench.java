@@ -79,9 +79,17 @@ public final class E2eBench {
   private final CdfChart chart = new CdfChart();
   private BenchEnvironment env;
 
+  /** Null: every section. Otherwise only these (for profiling one part; not a full run). */
+  private final Set<String> only;
+
   E2eBench(Sizes sizes, Path out) {
+    this(sizes, out, null);
+  }
+
+  E2eBench(Sizes sizes, Path out, Set<String> only) {
     this.sizes = sizes;
     this.out = out;
+    this.only = only;
   }
 
   public static void main(String[] args) throws Exception {
@@ -89,7 +97,10 @@ public final class E2eBench {
     int at = List.of(args).indexOf("--out");
     Path out = at >= 0 ? Path.of(args[at + 1])
         : quick ? Path.of("bench", "results", "quick") : Path.of("bench", "results");
-    Map<String, Object> results = new E2eBench(quick ? Sizes.quickRun() : Sizes.fullRun(), out).run();
+    int only = List.of(args).indexOf("--only");
+    Set<String> sections = only >= 0 ? Set.of(args[only + 1].split(",")) : null;
+    Map<String, Object> results = new E2eBench(quick ? Sizes.quickRun() : Sizes.fullRun(), out,
+        sections).run();
     System.out.println("results in " + out.toAbsolutePath() + " (" + results.get("wallSeconds")
         + " s)");
     System.exit(0); // the registry child and Kafka's non-daemon threads must not keep us alive
@@ -126,9 +137,11 @@ public final class E2eBench {
     results.put("wallSeconds", Math.round((System.nanoTime() - started) / 1e9));
     Files.writeString(out.resolve("e2e.json"), new ObjectMapper()
         .writerWithDefaultPrettyPrinter().writeValueAsString(results) + "\n");
-    chart.write(out.resolve("latency-cdf.png"), "meshfed decision latency vs raw-Kafka floor ("
-        + results.get("machine") + ")");
-    Files.writeString(out.resolve("SUMMARY.md"), Summary.markdown(results));
+    if (only == null) {
+      chart.write(out.resolve("latency-cdf.png"), "meshfed decision latency vs raw-Kafka floor ("
+          + results.get("machine") + ")");
+      Files.writeString(out.resolve("SUMMARY.md"), Summary.markdown(results));
+    }
     return results;
   }
 
@@ -137,6 +150,9 @@ public final class E2eBench {
   }
 
   private void section(String name, Section section) throws Exception {
+    if (only != null && !only.contains(name)) {
+      return;
+    }
     long t = System.nanoTime();
     System.out.println("== " + name);
     results.put(name, section.measure());

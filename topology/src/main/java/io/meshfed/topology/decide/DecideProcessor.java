@@ -123,7 +123,28 @@ public final class DecideProcessor implements Processor<String, SpecificRecord, 
    * evaluation (one per health event) does not re-read and re-validate every policy.
    */
   private final Map<String, Resource> validPolicies = new java.util.TreeMap<>();
+  /**
+   * Every destination spec, decoded, mapped and validated once when it arrives (or when the
+   * task starts), not on each of the evaluations a health event triggers: decoding the
+   * PolicyEvent, mapping it and running the validator (regexes included) per evaluation was a
+   * fixed cost of every endpoint flip.
+   */
+  private final Map<String, ParsedDestination> parsed = new HashMap<>();
+  /** Views of small per-destination stores, so an unchanged value is neither read nor written. */
+  private final Map<String, Long> wakeupView = new HashMap<>();
+  private final Map<String, PolicyStatus> statusView = new HashMap<>();
+  private final Map<String, Map<String, ClusterAck>> ackView = new HashMap<>();
   private Set<String> staleClusters;
+
+  /** A destination as evaluation needs it. */
+  private record ParsedDestination(ControlEvent control, PolicyEvent event,
+      Resource.Destination resource, Findings specFindings) {
+    static ParsedDestination of(ControlEvent control) {
+      PolicyEvent event = (PolicyEvent) control.getEvent();
+      Resource.Destination resource = (Resource.Destination) AvroMapping.resource(event);
+      return new ParsedDestination(control, event, resource, Validator.validate(resource));
+    }
+  }
 
   public DecideProcessor(TopologyConfig config) {
     this.config = config;
@@ -144,9 +165,19 @@ public final class DecideProcessor implements Processor<String, SpecificRecord, 
     acks = context.getStateStore(Stores.ACKS);
     statuses = context.getStateStore(Stores.STATUSES);
     wakeups = context.getStateStore(Stores.WAKEUPS);
+    parsed.clear();
     try (KeyValueIterator<String, ControlEvent> all = destinations.all()) {
-      all.forEachRemaining(kv -> indexHostnames(kv.key, kv.value));
+      all.forEachRemaining(kv -> {
+        indexHostnames(kv.key, kv.value);
+        parsed.put(kv.key, ParsedDestination.of(kv.value));
+      });
     }
+    wakeupView.clear();
+    try (KeyValueIterator<String, Long> all = wakeups.all()) {
+      all.forEachRemaining(kv -> wakeupView.put(kv.key, kv.value));
+    }
+    statusView.clear();
+    ackView.clear();
     knownClusters.clear();
     try (KeyValueIterator<String, KnownCluster> all = clusters.all()) {
       all.forEachRemaining(kv -> knownClusters.put(kv.key, kv.value));
@@ -176,6 +207,7 @@ public final class DecideProcessor implements Processor<String, SpecificRecord, 
       onMember(record.key(), update, now);
     } else if (value instanceof AckFrom ack) {
       acks.put(RoutingKeys.join(record.key(), ack.getCluster()), ack.getAck());
+      clusterAcks(record.key()).put(ack.getCluster(), clusterAck(ack.getCluster(), ack.getAck()));
       evaluate(record.key(), now);
     } else {
       throw new IllegalArgumentException("decide stage cannot handle "
@@ -198,12 +230,15 @@ public final class DecideProcessor implements Processor<String, SpecificRecord, 
     affected.addAll(hostnames.claimantsOf(hostnames.remove(key)));
     if (event.getSpec() == null) {
       destinations.delete(key);
+      parsed.remove(key);
       if (owns(key) && previous != null) {
         emitConfig(control.getSourceCluster(), RoutingKeys.statusKey(ref(event)), null, now);
         statuses.delete(key);
+        statusView.remove(key);
       }
     } else {
       destinations.put(key, control);
+      parsed.put(key, ParsedDestination.of(control));
       indexHostnames(key, control);
       affected.addAll(hostnames.claimantsOf(hostnames.hostsOf(key)));
     }
@@ -244,14 +279,14 @@ public final class DecideProcessor implements Processor<String, SpecificRecord, 
         }
       }
     }
-    try (KeyValueIterator<String, ControlEvent> all = destinations.all()) {
-      while (all.hasNext()) {
-        var kv = all.next();
-        if (owns(kv.key)) {
-          Meta meta = AvroMapping.meta((PolicyEvent) kv.value.getEvent());
-          if (selectors.stream().anyMatch(s -> s.matches(meta))) {
-            evaluate(kv.key, now);
-          }
+    if (selectors.isEmpty()) {
+      return;
+    }
+    for (String destination : new ArrayList<>(parsed.keySet())) {
+      if (owns(destination)) {
+        Meta meta = parsed.get(destination).resource().meta();
+        if (selectors.stream().anyMatch(s -> s.matches(meta))) {
+          evaluate(destination, now);
         }
       }
     }
@@ -305,12 +340,11 @@ public final class DecideProcessor implements Processor<String, SpecificRecord, 
   /** Outlier detection; true when the endpoint's ejection state changed. */
   private boolean applyHealth(String destination, String member, HealthSignal signal,
       Instant now) {
-    ControlEvent control = destinations.get(destination);
-    if (control == null || signal.getOutcome() == HealthOutcome.UNKNOWN_OUTCOME) {
+    ParsedDestination dest = parsed.get(destination);
+    if (dest == null || signal.getOutcome() == HealthOutcome.UNKNOWN_OUTCOME) {
       return false;
     }
-    var settings = OutlierPolicies.forDestination(
-        AvroMapping.meta((PolicyEvent) control.getEvent()), validPolicies(
+    var settings = OutlierPolicies.forDestination(dest.resource().meta(), validPolicies(
             Resource.OutlierDetectionPolicy.class)).settings();
     String key = RoutingKeys.join(member, signal.getAddress() + ":" + signal.getPort());
     OutlierState before = outliers.get(key);
@@ -353,13 +387,11 @@ public final class DecideProcessor implements Processor<String, SpecificRecord, 
       return;
     }
     List<String> due = new ArrayList<>();
-    try (KeyValueIterator<String, Long> all = wakeups.all()) {
-      all.forEachRemaining(kv -> {
-        if (kv.value <= wallClockMillis) {
-          due.add(kv.key);
-        }
-      });
-    }
+    wakeupView.forEach((destination, at) -> {
+      if (at <= wallClockMillis) {
+        due.add(destination);
+      }
+    });
     due.forEach(destination -> evaluate(destination, now));
   }
 
@@ -367,29 +399,28 @@ public final class DecideProcessor implements Processor<String, SpecificRecord, 
 
   private void evaluateAllOwned(Instant now) {
     List<String> owned = new ArrayList<>();
-    try (KeyValueIterator<String, ControlEvent> all = destinations.all()) {
-      all.forEachRemaining(kv -> {
-        if (owns(kv.key)) {
-          owned.add(kv.key);
-        }
-      });
+    for (String destination : parsed.keySet()) {
+      if (owns(destination)) {
+        owned.add(destination);
+      }
     }
     owned.forEach(destination -> evaluate(destination, now));
   }
 
   /** Recomputes one destination: status, and per client cluster the decision and config. */
   void evaluate(String destination, Instant now) {
-    ControlEvent control = destinations.get(destination);
+    ParsedDestination dest = parsed.get(destination);
     Map<String, DecisionState> previous = new TreeMap<>(decisionStates(destination));
-    if (control == null) {
+    if (dest == null) {
       previous.forEach((client, state) -> retire(destination, client, state, now));
       decisionsByDestination.remove(destination);
-      wakeups.delete(destination);
+      setWakeup(destination, null);
       return;
     }
-    PolicyEvent event = (PolicyEvent) control.getEvent();
-    Resource.Destination resource = (Resource.Destination) AvroMapping.resource(event);
-    Findings findings = Validator.validate(resource);
+    ControlEvent control = dest.control();
+    PolicyEvent event = dest.event();
+    Resource.Destination resource = dest.resource();
+    Findings findings = dest.specFindings();
     if (findings.isValid()) {
       findings = findings.plus(hostnameConflicts(destination, resource));
     }
@@ -461,8 +492,11 @@ public final class DecideProcessor implements Processor<String, SpecificRecord, 
               : config.minHealthyDuration(),
           lastEpoch(destination));
       DecideResult result = Decider.decide(previous.get(client), inputs, now);
-      decisions.put(RoutingKeys.join(destination, client), result.state());
-      decisionStates(destination).put(client, result.state());
+      if (!result.state().equals(previous.get(client))) {
+        // Unchanged state is not written again: no JSON encode, no store or changelog write.
+        decisions.put(RoutingKeys.join(destination, client), result.state());
+        decisionStates(destination).put(client, result.state());
+      }
       result.decision().ifPresent(d -> {
         epochs.put(destination, d.epoch());
         emitConfig(client, RoutingKeys.configKey(AvroMapping.ref(d.destination())),
@@ -474,25 +508,11 @@ public final class DecideProcessor implements Processor<String, SpecificRecord, 
       }
     }
     wake = earliest(wake, nextEjectionEnd(destination, now));
-    if (wake == null) {
-      wakeups.delete(destination);
-    } else {
-      wakeups.put(destination, wake.toEpochMilli());
-    }
+    setWakeup(destination, wake == null ? null : wake.toEpochMilli());
 
-    Map<String, ClusterAck> clusterAcks = new HashMap<>();
-    try (KeyValueIterator<String, ConfigAck> it =
-        acks.prefixScan(RoutingKeys.prefix(destination), KEYS)) {
-      it.forEachRemaining(kv -> {
-        String cluster = RoutingKeys.rest(kv.key);
-        ConfigAck a = kv.value;
-        clusterAcks.put(cluster, new ClusterAck(cluster, a.getPolicyGeneration(), a.getEpoch(),
-            a.getOutcome() == io.meshfed.avro.AckResult.APPLIED, a.getMessage()));
-      });
-    }
     List<ServiceRef> selected = membership.members().stream().map(Member::ref).toList();
     ResourceStatus status = StatusRules.forDestination(resource.meta(), findings, selected,
-        targets, clusterAcks);
+        targets, clusterAcks(destination));
     emitStatusIfChanged(destination, control.getSourceCluster(), status, event.getUid(), now);
   }
 
@@ -558,6 +578,40 @@ public final class DecideProcessor implements Processor<String, SpecificRecord, 
     emitDecision(removal, now);
   }
 
+  /** Writes the destination's wake-up time only when it changed. */
+  private void setWakeup(String destination, Long at) {
+    Long before = wakeupView.get(destination);
+    if (java.util.Objects.equals(before, at)) {
+      return;
+    }
+    if (at == null) {
+      wakeups.delete(destination);
+      wakeupView.remove(destination);
+    } else {
+      wakeups.put(destination, at);
+      wakeupView.put(destination, at);
+    }
+  }
+
+  /** The destination's acks by cluster: the view, loaded from the store once. */
+  private Map<String, ClusterAck> clusterAcks(String destination) {
+    return ackView.computeIfAbsent(destination, d -> {
+      Map<String, ClusterAck> byCluster = new HashMap<>();
+      try (KeyValueIterator<String, ConfigAck> it = acks.prefixScan(RoutingKeys.prefix(d), KEYS)) {
+        it.forEachRemaining(kv -> {
+          String cluster = RoutingKeys.rest(kv.key);
+          byCluster.put(cluster, clusterAck(cluster, kv.value));
+        });
+      }
+      return byCluster;
+    });
+  }
+
+  private static ClusterAck clusterAck(String cluster, ConfigAck a) {
+    return new ClusterAck(cluster, a.getPolicyGeneration(), a.getEpoch(),
+        a.getOutcome() == io.meshfed.avro.AckResult.APPLIED, a.getMessage());
+  }
+
   private long lastEpoch(String destination) {
     Long last = epochs.get(destination);
     return last == null ? 0 : last;
@@ -593,7 +647,7 @@ public final class DecideProcessor implements Processor<String, SpecificRecord, 
   private void emitStatusIfChanged(String key, String sourceCluster, ResourceStatus status,
       String uid, Instant now) {
     PolicyStatus next = AvroMapping.status(status, uid, now);
-    PolicyStatus last = statuses.get(key);
+    PolicyStatus last = statusView.computeIfAbsent(key, statuses::get);
     if (last != null) {
       PolicyStatus comparable = PolicyStatus.newBuilder(last).setTime(now).build();
       if (comparable.equals(next)) {
@@ -601,6 +655,7 @@ public final class DecideProcessor implements Processor<String, SpecificRecord, 
       }
     }
     statuses.put(key, next);
+    statusView.put(key, next);
     emitConfig(sourceCluster, RoutingKeys.statusKey(next.getResource()), next, now);
   }
 
