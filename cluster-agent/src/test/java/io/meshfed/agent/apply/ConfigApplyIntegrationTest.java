@@ -217,7 +217,7 @@ class ConfigApplyIntegrationTest {
     publish(producer, key(fd.getDestination()), fd);
     follow(new KubernetesApplier(namespace));
     await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
-        assertThat(owned(KubernetesApplier.ENDPOINT_SLICE)).hasSize(1));
+        assertThat(owned(KubernetesApplier.ENDPOINT_SLICE)).as("one per source cluster").hasSize(2));
     closeAll();
     toClose.clear();
     drainRequests();
