@@ -34,7 +34,7 @@ class StatusWriterTest {
   @org.junit.jupiter.api.BeforeAll
   static void installCrds() throws Exception {
     // The mock API server serves the status subresource for kinds whose CRD declares it.
-    try (var in = new java.io.FileInputStream("deploy/crds.yaml")) {
+    try (var in = new java.io.FileInputStream("deploy/base/crds.yaml")) {
       for (Object crd : (List<?>) io.fabric8.kubernetes.client.utils.Serialization.unmarshal(in)) {
         client.apiextensions().v1().customResourceDefinitions()
             .resource((io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition)
@@ -72,7 +72,7 @@ class StatusWriterTest {
         .containsEntry("validationErrors", List.of("spec.hostname \"x.global\" is claimed by smh/older"));
     assertThat((Map<String, Object>) status.get("clusters")).containsKey("mgmt-cluster");
     // What a real API server would store: the whole object, status included, fits the CRD.
-    assertThat(Crds.load(Path.of("deploy/crds.yaml")).validate(
+    assertThat(Crds.load(Path.of("deploy/base/crds.yaml")).validate(
         Crds.asMap(ops.withName("bad").get()), StructuralValidator.NO_CEL)).isEmpty();
   }
 

@@ -33,7 +33,7 @@ import org.junit.jupiter.api.Test;
  */
 class CrdSchemaTest {
 
-  private static final Path CRDS = Path.of("deploy/crds.yaml");
+  private static final Path CRDS = Path.of("deploy/base/crds.yaml");
   private static final Path EXAMPLES = Path.of("../examples");
   private final Crds crds = Crds.load(CRDS);
   private final StructuralValidator validator = new StructuralValidator(StructuralValidator.NO_CEL);
