@@ -7,12 +7,12 @@ import io.meshfed.avro.DestinationTier;
 import io.meshfed.avro.FederatedDestination;
 import io.meshfed.avro.OutlierDetection;
 import io.meshfed.avro.WeightedEndpoint;
+import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.regex.Pattern;
 
 /**
  * Istio ({@code networking.istio.io/v1}): one {@code ServiceEntry} per destination with the
@@ -53,7 +53,6 @@ public final class IstioApplier implements ConfigApplier {
       new ObjectKind("networking.istio.io/v1", "DestinationRule", "destinationrules");
   static final String TIER_LABEL = "meshfed.io/tier";
   static final String CLUSTER_LABEL = "meshfed.io/cluster";
-  private static final Pattern IPV4 = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
   /** Envoy panics (all endpoints eligible) below this share of healthy endpoints. */
   static final int MIN_HEALTH_PERCENT = 1;
   /** Envoy: the weights of one locality must sum to at most the uint32 maximum. */
@@ -90,43 +89,40 @@ public final class IstioApplier implements ConfigApplier {
       port.put("targetPort", p.getTargetPort());
       ports.add(port);
     }
-    List<Map<String, Object>> endpoints = new ArrayList<>();
     List<WeightedEndpoint> sharing = new ArrayList<>();
+    List<Integer> tierOf = new ArrayList<>();
     for (DestinationTier tier : fd.getTiers()) {
       for (WeightedEndpoint e : tier.getEndpoints()) {
         if (TrafficShare.hasShare(fd, tier, e)) {
           sharing.add(e);
+          tierOf.add(tier.getIndex());
         }
       }
     }
     long[] weights = envoyWeights(sharing);
+    List<Map<String, Object>> endpoints = new ArrayList<>();
     boolean allIps = true;
-    int next = 0;
-    for (DestinationTier tier : fd.getTiers()) {
-      for (WeightedEndpoint e : tier.getEndpoints()) {
-        if (!TrafficShare.hasShare(fd, tier, e)) {
-          continue;
-        }
-        allIps &= IPV4.matcher(e.getAddress()).matches() || e.getAddress().contains(":");
-        Map<String, Object> endpoint = new LinkedHashMap<>();
-        endpoint.put("address", e.getAddress());
-        // The config carries the endpoint's port for the first destination port; further
-        // ports use their targetPort.
-        Map<String, Object> endpointPorts = new LinkedHashMap<>();
-        for (int i = 0; i < fd.getPorts().size(); i++) {
-          DestinationPort p = fd.getPorts().get(i);
-          endpointPorts.put(portName(p), i == 0 ? e.getPort() : p.getTargetPort());
-        }
-        endpoint.put("ports", endpointPorts);
-        endpoint.put("labels", Map.of(TIER_LABEL, String.valueOf(tier.getIndex()),
-            CLUSTER_LABEL, e.getCluster()));
-        String locality = locality(e);
-        if (locality != null) {
-          endpoint.put("locality", locality);
-        }
-        endpoint.put("weight", weights[next++]);
-        endpoints.add(endpoint);
+    for (int n = 0; n < sharing.size(); n++) {
+      WeightedEndpoint e = sharing.get(n);
+      allIps &= !KubernetesApplier.addressType(e.getAddress()).equals("FQDN");
+      Map<String, Object> endpoint = new LinkedHashMap<>();
+      endpoint.put("address", e.getAddress());
+      // The config carries the endpoint's port for the first destination port; further
+      // ports use their targetPort.
+      Map<String, Object> endpointPorts = new LinkedHashMap<>();
+      for (int i = 0; i < fd.getPorts().size(); i++) {
+        DestinationPort p = fd.getPorts().get(i);
+        endpointPorts.put(portName(p), i == 0 ? e.getPort() : p.getTargetPort());
       }
+      endpoint.put("ports", endpointPorts);
+      endpoint.put("labels", Map.of(TIER_LABEL, String.valueOf(tierOf.get(n)),
+          CLUSTER_LABEL, e.getCluster()));
+      String locality = locality(e);
+      if (locality != null) {
+        endpoint.put("locality", locality);
+      }
+      endpoint.put("weight", weights[n]);
+      endpoints.add(endpoint);
     }
     Map<String, Object> spec = new LinkedHashMap<>();
     spec.put("hosts", List.copyOf(fd.getHosts()));
@@ -180,16 +176,16 @@ public final class IstioApplier implements ConfigApplier {
    */
   static long[] envoyWeights(List<WeightedEndpoint> sharing) {
     long[] out = new long[sharing.size()];
-    java.math.BigInteger total = java.math.BigInteger.ZERO;
+    BigInteger total = BigInteger.ZERO;
     for (int i = 0; i < out.length; i++) {
       out[i] = Math.max(1L, TrafficShare.weight(sharing.get(i)));
-      total = total.add(java.math.BigInteger.valueOf(out[i]));
+      total = total.add(BigInteger.valueOf(out[i]));
     }
-    if (total.compareTo(java.math.BigInteger.valueOf(MAX_TOTAL_WEIGHT)) > 0) {
+    if (total.compareTo(BigInteger.valueOf(MAX_TOTAL_WEIGHT)) > 0) {
       // floor(w * budget / total) sums to at most budget; the max(1, ...) adds at most n.
-      java.math.BigInteger budget = java.math.BigInteger.valueOf(MAX_TOTAL_WEIGHT - out.length);
+      BigInteger budget = BigInteger.valueOf(MAX_TOTAL_WEIGHT - out.length);
       for (int i = 0; i < out.length; i++) {
-        out[i] = Math.max(1L, java.math.BigInteger.valueOf(out[i]).multiply(budget)
+        out[i] = Math.max(1L, BigInteger.valueOf(out[i]).multiply(budget)
             .divide(total).longValueExact());
       }
     }

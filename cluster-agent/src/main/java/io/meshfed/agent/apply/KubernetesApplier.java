@@ -17,11 +17,7 @@ import io.meshfed.avro.DestinationPort;
 import io.meshfed.avro.DestinationTier;
 import io.meshfed.avro.FederatedDestination;
 import io.meshfed.avro.WeightedEndpoint;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -177,7 +173,7 @@ public final class KubernetesApplier implements ConfigApplier {
     StringBuilder ports = new StringBuilder();
     key.ports().forEach(p -> ports.append(p.name()).append('=').append(p.port()).append(','));
     return service + "-" + key.cluster() + "-" + key.addressType().toLowerCase(Locale.ROOT) + "-"
-        + sha256(ports.toString()).substring(0, 8) + "-" + chunk;
+        + Ownership.hash(ports.toString()).substring(0, 8) + "-" + chunk;
   }
 
   private ObjectMeta meta(FederatedDestination fd, String name, Map<String, String> extra) {
@@ -204,15 +200,6 @@ public final class KubernetesApplier implements ConfigApplier {
 
   private static String appProtocol(DestinationPort p) {
     return p.getProtocol().toLowerCase(Locale.ROOT);
-  }
-
-  private static String sha256(String text) {
-    try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
-          .digest(text.getBytes(StandardCharsets.UTF_8)));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
   }
 
   private static GenericKubernetesResource generic(HasMetadata typed) {
