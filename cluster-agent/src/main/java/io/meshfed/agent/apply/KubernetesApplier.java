@@ -61,8 +61,8 @@ public final class KubernetesApplier implements ConfigApplier {
   /** Not {@code endpointslice-controller.k8s.io}: the built-in controller must leave them be. */
   public static final String SLICE_MANAGER = "agent.meshfed.io";
   public static final int MAX_ENDPOINTS_PER_SLICE = 1000;
-  private static final Pattern IPV4 =
-      Pattern.compile("(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}");
+  private static final String OCTET = "(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)";
+  private static final Pattern IPV4 = Pattern.compile(OCTET + "(\\." + OCTET + "){3}");
 
   private final String namespace;
 

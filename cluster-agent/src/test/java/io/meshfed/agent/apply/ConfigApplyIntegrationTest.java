@@ -217,7 +217,8 @@ class ConfigApplyIntegrationTest {
     publish(producer, key(fd.getDestination()), fd);
     follow(new KubernetesApplier(namespace));
     await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
-        assertThat(owned(KubernetesApplier.ENDPOINT_SLICE)).as("one per source cluster").hasSize(2));
+        assertThat(owned(KubernetesApplier.ENDPOINT_SLICE)).as("one per source cluster")
+            .hasSize(2));
     closeAll();
     toClose.clear();
     drainRequests();

@@ -28,7 +28,8 @@ import org.junit.jupiter.api.Test;
  */
 class IstioApplierTest {
 
-  private static final Crds ISTIO = Crds.load(Path.of("src/test/resources/istio/networking-v1-crds.yaml"));
+  private static final Crds ISTIO =
+      Crds.load(Path.of("src/test/resources/istio/networking-v1-crds.yaml"));
   /** Protocols Istio's webhook accepts on a ServiceEntry port (pkg/config/protocol). */
   private static final Set<String> ISTIO_PROTOCOLS = Set.of("HTTP", "HTTPS", "GRPC", "GRPC-WEB",
       "HTTP2", "MONGO", "TCP", "TLS", "UDP", "REDIS", "MYSQL", "HBONE");

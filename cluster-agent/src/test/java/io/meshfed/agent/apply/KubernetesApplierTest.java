@@ -27,7 +27,8 @@ import org.junit.jupiter.api.Test;
  */
 class KubernetesApplierTest {
 
-  private static final Crds MCS = Crds.load(Path.of("src/test/resources/mcs-api/serviceimports.yaml"));
+  private static final Crds MCS =
+      Crds.load(Path.of("src/test/resources/mcs-api/serviceimports.yaml"));
 
   private final KubernetesApplier applier = new KubernetesApplier("meshfed");
 

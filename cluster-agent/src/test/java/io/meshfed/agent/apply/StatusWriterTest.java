@@ -69,7 +69,8 @@ class StatusWriterTest {
     Map<String, Object> status = (Map<String, Object>) ops.withName("bad").get()
         .getAdditionalProperties().get("status");
     assertThat(status).containsEntry("state", "INVALID")
-        .containsEntry("validationErrors", List.of("spec.hostname \"x.global\" is claimed by smh/older"));
+        .containsEntry("validationErrors",
+            List.of("spec.hostname \"x.global\" is claimed by smh/older"));
     assertThat((Map<String, Object>) status.get("clusters")).containsKey("mgmt-cluster");
     // What a real API server would store: the whole object, status included, fits the CRD.
     assertThat(Crds.load(Path.of("deploy/base/crds.yaml")).validate(

@@ -150,8 +150,8 @@ class CrdSchemaTest {
         List<String> errors = crds.validate(doc, StructuralValidator.NO_CEL);
         if (text.contains("Deliberately invalid")) {
           // A real API server refuses it at admission, before meshfed's validation sees it.
-          assertThat(errors).as(file.toString())
-              .containsExactly("spec.port.number: should be less than or equal to 65535 (is 70000)");
+          assertThat(errors).as(file.toString()).containsExactly(
+              "spec.port.number: should be less than or equal to 65535 (is 70000)");
         } else {
           assertThat(errors).as(file.toString()).isEmpty();
         }

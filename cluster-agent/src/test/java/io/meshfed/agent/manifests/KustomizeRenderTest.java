@@ -34,12 +34,13 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The install the README gives, {@code kubectl apply -k cluster-agent/deploy/overlays/mgmt-cluster},
- * rendered by the real kubectl's kustomize and every object checked as an API server would:
- * names and labels, CRDs, references between objects (the Deployment's ConfigMap, Secret,
- * ServiceAccount and files; the bindings' roles and subjects), RBAC covering what the appliers
- * write, the restricted Pod Security Standard the namespace enforces, and the rendered config
- * parsed by the agent's own {@link AgentConfig}. Runs where kubectl is installed.
+ * The install the README gives,
+ * {@code kubectl apply -k cluster-agent/deploy/overlays/mgmt-cluster}, rendered by the real
+ * kubectl's kustomize and every object checked as an API server would: names and labels,
+ * CRDs, references between objects (the Deployment's ConfigMap, Secret, ServiceAccount and
+ * files; the bindings' roles and subjects), RBAC covering what the appliers write, the
+ * restricted Pod Security Standard the namespace enforces, and the rendered config parsed by
+ * the agent's own {@link AgentConfig}. Runs where kubectl is installed.
  */
 class KustomizeRenderTest {
 

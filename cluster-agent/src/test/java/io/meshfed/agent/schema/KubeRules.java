@@ -24,8 +24,8 @@ public final class KubeRules {
   private static final Pattern LABEL_VALUE =
       Pattern.compile("^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$");
   private static final Pattern IANA_SVC_NAME = Pattern.compile("^[-a-z0-9]+$");
-  private static final Pattern IPV4 = Pattern.compile(
-      "^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}$");
+  private static final String OCTET = "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])";
+  private static final Pattern IPV4 = Pattern.compile("^" + OCTET + "(\\." + OCTET + "){3}$");
   private static final Set<String> PROTOCOLS = Set.of("TCP", "UDP", "SCTP");
   private static final Set<String> ADDRESS_TYPES = Set.of("IPv4", "IPv6", "FQDN");
 
