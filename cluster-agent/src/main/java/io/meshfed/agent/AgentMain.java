@@ -7,10 +7,13 @@ import io.meshfed.agent.config.AgentConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 
 /**
- * {@code agent --cluster NAME [--kubeconfig FILE] --config FILE}: in-cluster config when no
+ * {@code agent --cluster NAME [--kubeconfig FILE] --config FILE [--config FILE ...]}
+ * (later files override earlier ones): in-cluster config when no
  * kubeconfig is given.
  */
 public final class AgentMain {
@@ -20,20 +23,20 @@ public final class AgentMain {
   public static void main(String[] args) throws IOException, InterruptedException {
     String cluster = null;
     Path kubeconfig = null;
-    Path configFile = null;
+    List<Path> configFiles = new ArrayList<>();
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "agent" -> { }
         case "--cluster" -> cluster = args[++i];
         case "--kubeconfig" -> kubeconfig = Path.of(args[++i]);
-        case "--config" -> configFile = Path.of(args[++i]);
+        case "--config" -> configFiles.add(Path.of(args[++i]));
         default -> usage("unknown argument '" + args[i] + "'");
       }
     }
-    if (cluster == null || configFile == null) {
+    if (cluster == null || configFiles.isEmpty()) {
       usage("--cluster and --config are required");
     }
-    AgentConfig config = AgentConfig.load(cluster, configFile);
+    AgentConfig config = AgentConfig.load(cluster, configFiles);
     Config kube = kubeconfig == null ? Config.autoConfigure(null)
         : Config.fromKubeconfig(Files.readString(kubeconfig));
     // The agent retries with its own backoff (200 ms doubling, 10 tries), so writes are not
@@ -56,7 +59,8 @@ public final class AgentMain {
 
   private static void usage(String problem) {
     System.err.println("meshfed agent: " + problem);
-    System.err.println("usage: meshfed agent --cluster NAME [--kubeconfig FILE] --config FILE");
+    System.err.println("usage: meshfed agent --cluster NAME [--kubeconfig FILE] --config FILE"
+        + " [--config FILE ...]");
     System.exit(2);
   }
 }

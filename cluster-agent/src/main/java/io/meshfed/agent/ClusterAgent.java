@@ -49,7 +49,7 @@ public final class ClusterAgent implements AutoCloseable {
     MeshfedTopics topics = new MeshfedTopics(registry);
     var events = topics.clusterEvents().forCluster(config.cluster());
     var configTopic = topics.clusterConfig().forCluster(config.cluster());
-    producer = new KafkaProducer<>(Map.<String, Object>of(
+    producer = new KafkaProducer<>(withClientSettings(config, Map.<String, Object>of(
         ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
         ProducerConfig.ACKS_CONFIG, "all",
         ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
@@ -59,13 +59,14 @@ public final class ClusterAgent implements AutoCloseable {
         ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 15_000,
         ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 5_000,
         ProducerConfig.MAX_BLOCK_MS_CONFIG, 5_000,
-        ProducerConfig.CLIENT_ID_CONFIG, "meshfed-agent-" + config.cluster()),
+        ProducerConfig.CLIENT_ID_CONFIG, "meshfed-agent-" + config.cluster())),
         new StringSerializer(), AvroSerde.anyRecord(registry).serializer());
-    KafkaConsumer<String, SpecificRecord> consumer = new KafkaConsumer<>(Map.<String, Object>of(
+    KafkaConsumer<String, SpecificRecord> consumer = new KafkaConsumer<>(withClientSettings(
+        config, Map.<String, Object>of(
         ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
         ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
         ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
-        ConsumerConfig.CLIENT_ID_CONFIG, "meshfed-agent-config-" + config.cluster()),
+        ConsumerConfig.CLIENT_ID_CONFIG, "meshfed-agent-config-" + config.cluster())),
         new StringDeserializer(), AvroSerde.anyRecord(registry).deserializer());
     ConfigApplier applier = config.applier() == MeshKind.ISTIO
         ? new IstioApplier(config.namespace()) : new KubernetesApplier(config.namespace());
@@ -82,6 +83,16 @@ public final class ClusterAgent implements AutoCloseable {
     health.createContext("/readyz", exchange -> {
       respond(exchange, isReady() ? 200 : 503, readiness());
     });
+  }
+
+  /**
+   * The user's Kafka client settings (security, SASL, TLS) under meshfed's own: what meshfed
+   * sets for correctness (acks, idempotence, read_committed, timeouts) cannot be overridden.
+   */
+  static Map<String, Object> withClientSettings(AgentConfig config, Map<String, Object> own) {
+    Map<String, Object> out = new java.util.HashMap<>(config.kafkaClient());
+    out.putAll(own);
+    return out;
   }
 
   public ClusterAgent start() {

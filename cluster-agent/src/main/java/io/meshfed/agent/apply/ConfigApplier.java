@@ -16,8 +16,17 @@ public interface ConfigApplier {
   /** Every object the destination needs in this cluster, each labelled with its ownership. */
   List<GenericKubernetesResource> desired(FederatedDestination destination);
 
-  /** A kind of object: API version, kind and plural. */
-  record ObjectKind(String apiVersion, String kind, String plural) {
+  /**
+   * A kind of object: API version, kind and plural. An {@code optional} kind is written only
+   * where the cluster serves it (its CRD comes from another project, e.g. MCS's ServiceImport);
+   * where it does not, the reconciler skips it with a warning instead of failing every apply.
+   */
+  record ObjectKind(String apiVersion, String kind, String plural, boolean optional) {
+
+    public ObjectKind(String apiVersion, String kind, String plural) {
+      this(apiVersion, kind, plural, false);
+    }
+
     public String group() {
       int slash = apiVersion.indexOf('/');
       return slash < 0 ? "" : apiVersion.substring(0, slash);

@@ -2,11 +2,11 @@ package io.meshfed.agent.apply;
 
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.fabric8.kubernetes.api.model.ServicePortBuilder;
-import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.discovery.v1.Endpoint;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointBuilder;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointConditionsBuilder;
@@ -18,31 +18,51 @@ import io.meshfed.avro.DestinationTier;
 import io.meshfed.avro.FederatedDestination;
 import io.meshfed.avro.WeightedEndpoint;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.regex.Pattern;
 
 /**
- * Mesh-neutral Kubernetes: a selector-less {@code Service} per destination and the
- * {@code EndpointSlice}s behind it, labelled as the Multi-Cluster Services API does
- * ({@code multicluster.kubernetes.io/service-name}, {@code endpointslice.kubernetes.io/managed-by}),
- * so kube-proxy or any MCS-aware data plane routes to the endpoints meshfed chose. Endpoints
- * with traffic are ready; the rest are listed not ready, so the slice shows the whole
- * destination. Slices hold at most 1,000 endpoints and one address type each, as the API
- * requires.
+ * Mesh-neutral Kubernetes, shaped as the Multi-Cluster Services API (KEP-1645, mcs-api) shapes
+ * an imported service: a {@code ServiceImport} ({@code multicluster.x-k8s.io/v1alpha1}) for the
+ * federated name, a selector-less {@code Service} of the same name that kube-proxy routes, and
+ * the {@code EndpointSlice}s behind it, one per (source cluster, address type, port set) — so a
+ * member listening on 9080 in one cluster and 9081 in another gets the right port in each —
+ * labelled {@code multicluster.kubernetes.io/source-cluster},
+ * {@code multicluster.kubernetes.io/service-name}, {@code kubernetes.io/service-name} and
+ * {@code endpointslice.kubernetes.io/managed-by}. A slice holds at most 1,000 endpoints, as the
+ * API requires; larger groups are split.
+ *
+ * <p><b>Weights.</b> kube-proxy cannot express weights: it spreads connections evenly over the
+ * ready endpoints of a Service. So this applier expresses only <em>which</em> endpoints carry
+ * traffic: an endpoint with a share of the decision (see {@link TrafficShare}) is ready and
+ * serving, every other endpoint is listed not ready, so the slices still show the whole
+ * destination. When a decision splits traffic across tiers (e.g. 70/30 during a partial
+ * failover), kube-proxy turns it into an even split over the ready endpoints of the loaded
+ * tiers; a full failover or failback is exact.
+ *
+ * <p><b>Ports.</b> The config carries one port per endpoint, the one resolved for the
+ * destination's first port; further destination ports use their {@code targetPort}.
  */
 public final class KubernetesApplier implements ConfigApplier {
 
   public static final ObjectKind SERVICE = new ObjectKind("v1", "Service", "services");
   public static final ObjectKind ENDPOINT_SLICE =
       new ObjectKind("discovery.k8s.io/v1", "EndpointSlice", "endpointslices");
+  /** Optional: clusters without the MCS CRDs still get the Service and its slices. */
+  public static final ObjectKind SERVICE_IMPORT = new ObjectKind(
+      "multicluster.x-k8s.io/v1alpha1", "ServiceImport", "serviceimports", true);
   public static final String MCS_SERVICE_NAME = "multicluster.kubernetes.io/service-name";
+  public static final String MCS_SOURCE_CLUSTER = "multicluster.kubernetes.io/source-cluster";
   public static final String SERVICE_NAME = "kubernetes.io/service-name";
   public static final String SLICE_MANAGED_BY = "endpointslice.kubernetes.io/managed-by";
+  /** Not {@code endpointslice-controller.k8s.io}: the built-in controller must leave them be. */
   public static final String SLICE_MANAGER = "agent.meshfed.io";
   public static final int MAX_ENDPOINTS_PER_SLICE = 1000;
+  private static final String OCTET = "(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)";
+  private static final Pattern IPV4 = Pattern.compile(OCTET + "(\\." + OCTET + "){3}");
 
   private final String namespace;
 
@@ -52,7 +72,7 @@ public final class KubernetesApplier implements ConfigApplier {
 
   @Override
   public List<ObjectKind> kinds() {
-    return List.of(SERVICE, ENDPOINT_SLICE);
+    return List.of(SERVICE, SERVICE_IMPORT, ENDPOINT_SLICE);
   }
 
   @Override
@@ -65,47 +85,95 @@ public final class KubernetesApplier implements ConfigApplier {
         .withType("ClusterIP")
         .withPorts(fd.getPorts().stream().map(p -> new ServicePortBuilder()
             .withName(portName(p)).withPort(p.getNumber()).withProtocol("TCP")
-            .withAppProtocol(p.getProtocol().toLowerCase(Locale.ROOT))
+            .withAppProtocol(appProtocol(p))
             .withTargetPort(new IntOrString(p.getTargetPort())).build()).toList())
         .endSpec()
         .build()));
+    out.add(serviceImport(fd, name));
 
-    Map<String, List<Endpoint>> byAddressType = new LinkedHashMap<>();
-    Map<String, Integer> portOf = new HashMap<>();
+    // Group endpoints by what a slice must share: source cluster, address type and ports.
+    Map<SliceKey, List<Endpoint>> groups = new LinkedHashMap<>();
     for (DestinationTier tier : fd.getTiers()) {
       for (WeightedEndpoint e : tier.getEndpoints()) {
-        boolean carriesTraffic = e.getWeight() > 0;
-        byAddressType.computeIfAbsent(addressType(e.getAddress()), t -> new ArrayList<>())
-            .add(new EndpointBuilder()
-                .withAddresses(e.getAddress())
-                .withConditions(new EndpointConditionsBuilder().withReady(carriesTraffic)
-                    .withServing(carriesTraffic).withTerminating(false).build())
-                .withZone(e.getZone())
-                .build());
-        portOf.putIfAbsent(e.getAddress(), e.getPort());
+        boolean carriesTraffic = TrafficShare.hasShare(fd, tier, e);
+        SliceKey key = new SliceKey(e.getCluster(), addressType(e.getAddress()),
+            endpointPorts(fd, e));
+        groups.computeIfAbsent(key, k -> new ArrayList<>()).add(new EndpointBuilder()
+            .withAddresses(e.getAddress())
+            .withConditions(new EndpointConditionsBuilder().withReady(carriesTraffic)
+                .withServing(carriesTraffic).withTerminating(false).build())
+            .withZone(e.getZone())
+            .build());
       }
     }
-    int endpointPort = portOf.values().stream().findFirst()
-        .orElse(fd.getPorts().isEmpty() ? 0 : fd.getPorts().get(0).getTargetPort());
-    for (Map.Entry<String, List<Endpoint>> group : byAddressType.entrySet()) {
+    for (Map.Entry<SliceKey, List<Endpoint>> group : groups.entrySet()) {
+      SliceKey key = group.getKey();
       List<Endpoint> endpoints = group.getValue();
       for (int chunk = 0; chunk * MAX_ENDPOINTS_PER_SLICE < endpoints.size(); chunk++) {
         List<Endpoint> slice = endpoints.subList(chunk * MAX_ENDPOINTS_PER_SLICE,
             Math.min(endpoints.size(), (chunk + 1) * MAX_ENDPOINTS_PER_SLICE));
-        String sliceName = Ownership.baseName(fd.getDestination(), 50) + "-"
-            + group.getKey().toLowerCase(Locale.ROOT) + "-" + chunk;
+        Map<String, String> labels = new LinkedHashMap<>();
+        labels.put(SERVICE_NAME, name);
+        labels.put(MCS_SERVICE_NAME, name);
+        labels.put(MCS_SOURCE_CLUSTER, key.cluster());
+        labels.put(SLICE_MANAGED_BY, SLICE_MANAGER);
         out.add(generic(new EndpointSliceBuilder()
-            .withMetadata(meta(fd, sliceName, Map.of(SERVICE_NAME, name, MCS_SERVICE_NAME, name,
-                SLICE_MANAGED_BY, SLICE_MANAGER)))
-            .withAddressType(group.getKey())
+            .withMetadata(meta(fd, sliceName(name, key, chunk), labels))
+            .withAddressType(key.addressType())
             .withEndpoints(slice)
-            .withPorts(fd.getPorts().stream().map(p -> new EndpointPortBuilder()
-                .withName(portName(p)).withPort(endpointPort).withProtocol("TCP")
-                .withAppProtocol(p.getProtocol().toLowerCase(Locale.ROOT)).build()).toList())
+            .withPorts(key.ports().stream().map(port -> new EndpointPortBuilder()
+                .withName(port.name()).withPort(port.port()).withProtocol("TCP")
+                .withAppProtocol(port.appProtocol()).build()).toList())
             .build()));
       }
     }
     return out;
+  }
+
+  /** What an MCS-aware consumer (e.g. CoreDNS's multicluster plugin) resolves. */
+  private GenericKubernetesResource serviceImport(FederatedDestination fd, String name) {
+    GenericKubernetesResource r = new GenericKubernetesResource();
+    r.setApiVersion(SERVICE_IMPORT.apiVersion());
+    r.setKind(SERVICE_IMPORT.kind());
+    r.setMetadata(meta(fd, name, Map.of()));
+    List<Map<String, Object>> ports = new ArrayList<>();
+    for (DestinationPort p : fd.getPorts()) {
+      Map<String, Object> port = new LinkedHashMap<>();
+      port.put("name", portName(p));
+      port.put("protocol", "TCP");
+      port.put("appProtocol", appProtocol(p));
+      port.put("port", p.getNumber());
+      ports.add(port);
+    }
+    Map<String, Object> spec = new LinkedHashMap<>();
+    // ClusterSetIP: one virtual IP for the federated name. meshfed allocates none itself; the
+    // Service above has the cluster IP, and an MCS implementation may publish it in spec.ips.
+    spec.put("type", "ClusterSetIP");
+    spec.put("ports", ports);
+    r.setAdditionalProperty("spec", spec);
+    return r;
+  }
+
+  /** The endpoint's port under each destination port's name. */
+  private static List<SlicePort> endpointPorts(FederatedDestination fd, WeightedEndpoint e) {
+    List<SlicePort> ports = new ArrayList<>();
+    for (int i = 0; i < fd.getPorts().size(); i++) {
+      DestinationPort p = fd.getPorts().get(i);
+      ports.add(new SlicePort(portName(p), i == 0 ? e.getPort() : p.getTargetPort(),
+          appProtocol(p)));
+    }
+    return ports;
+  }
+
+  /**
+   * {@code <service>-<cluster>-<addresstype>-<ports hash>-<chunk>}: stable while the group
+   * exists, unique per group, and a DNS-1123 subdomain (at most 63 + 1 + 63 + 26 characters).
+   */
+  private static String sliceName(String service, SliceKey key, int chunk) {
+    StringBuilder ports = new StringBuilder();
+    key.ports().forEach(p -> ports.append(p.name()).append('=').append(p.port()).append(','));
+    return service + "-" + key.cluster() + "-" + key.addressType().toLowerCase(Locale.ROOT) + "-"
+        + Ownership.hash(ports.toString()).substring(0, 8) + "-" + chunk;
   }
 
   private ObjectMeta meta(FederatedDestination fd, String name, Map<String, String> extra) {
@@ -117,18 +185,29 @@ public final class KubernetesApplier implements ConfigApplier {
         .build();
   }
 
+  /** IPv4 for a dotted quad, IPv6 for anything with a colon, FQDN otherwise. */
   static String addressType(String address) {
-    if (address.matches("\\d{1,3}(\\.\\d{1,3}){3}")) {
+    if (IPV4.matcher(address).matches()) {
       return "IPv4";
     }
     return address.contains(":") ? "IPv6" : "FQDN";
   }
 
-  private static String portName(DestinationPort p) {
+  /** {@code <protocol>-<number>}: at most 11 characters, a valid IANA service name. */
+  static String portName(DestinationPort p) {
     return p.getProtocol().toLowerCase(Locale.ROOT) + "-" + p.getNumber();
+  }
+
+  private static String appProtocol(DestinationPort p) {
+    return p.getProtocol().toLowerCase(Locale.ROOT);
   }
 
   private static GenericKubernetesResource generic(HasMetadata typed) {
     return Serialization.unmarshal(Serialization.asJson(typed), GenericKubernetesResource.class);
   }
+
+  /** What every endpoint of one slice shares. */
+  private record SliceKey(String cluster, String addressType, List<SlicePort> ports) {}
+
+  private record SlicePort(String name, int port, String appProtocol) {}
 }

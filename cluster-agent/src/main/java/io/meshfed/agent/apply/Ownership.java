@@ -58,7 +58,8 @@ public final class Ownership {
     return labels != null && MANAGED_BY_VALUE.equals(labels.get(MANAGED_BY_LABEL));
   }
 
-  private static String hash(String text) {
+  /** SHA-256 of the text, in hex: stable short ids for names and label values. */
+  static String hash(String text) {
     try {
       return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
           .digest(text.getBytes(StandardCharsets.UTF_8)));

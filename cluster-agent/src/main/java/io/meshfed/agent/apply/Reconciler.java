@@ -12,6 +12,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Makes the cluster hold exactly the desired objects of one destination: creates what is
@@ -42,7 +47,11 @@ public final class Reconciler {
     }
   }
 
+  private static final Logger LOG = LoggerFactory.getLogger(Reconciler.class);
+
   private final KubernetesClient client;
+  /** Optional kinds the API server answered 404 for; warned about once. */
+  private final Set<String> unserved = ConcurrentHashMap.newKeySet();
   private final String namespace;
   private final List<ObjectKind> kinds;
   private final Backoff backoff;
@@ -62,7 +71,12 @@ public final class Reconciler {
     for (ObjectKind kind : kinds) {
       var ops = client.genericKubernetesResources(context(kind)).inNamespace(namespace);
       Map<String, GenericKubernetesResource> owned = new HashMap<>();
-      backoff.run(() -> ops.withLabels(ours).list().getItems(), Reconciler::retryable).stream()
+      List<GenericKubernetesResource> listed = list(kind,
+          () -> ops.withLabels(ours).list().getItems());
+      if (listed == null) {
+        continue;
+      }
+      listed.stream()
           // Checked here too: ownership must not depend on the server honouring the selector.
           .filter(r -> r.getMetadata().getLabels() != null
               && r.getMetadata().getLabels().entrySet().containsAll(ours.entrySet()))
@@ -85,8 +99,11 @@ public final class Reconciler {
     for (ObjectKind kind : kinds) {
       var ops = client.genericKubernetesResources(context(kind)).inNamespace(namespace);
       Map<String, GenericKubernetesResource> existing = new HashMap<>();
-      backoff.run(() -> ops.list().getItems(), Reconciler::retryable)
-          .forEach(r -> existing.put(r.getMetadata().getName(), r));
+      List<GenericKubernetesResource> listed = list(kind, () -> ops.list().getItems());
+      if (listed == null) {
+        continue;
+      }
+      listed.forEach(r -> existing.put(r.getMetadata().getName(), r));
       Map<String, Map<String, GenericKubernetesResource>> ownedById = new HashMap<>();
       for (GenericKubernetesResource r : existing.values()) {
         if (Ownership.isOwned(r.getMetadata().getLabels())) {
@@ -234,6 +251,28 @@ public final class Reconciler {
     return want;
   }
 
+  /**
+   * Lists a kind; null when the kind is optional and the API server does not serve it (404:
+   * its CRD is not installed), so the other kinds are still applied.
+   */
+  private List<GenericKubernetesResource> list(ObjectKind kind,
+      Callable<List<GenericKubernetesResource>> list) throws Exception {
+    try {
+      List<GenericKubernetesResource> items = backoff.run(list, Reconciler::retryable);
+      unserved.remove(kind.apiVersion() + "/" + kind.kind());
+      return items;
+    } catch (KubernetesClientException e) {
+      if (kind.optional() && e.getCode() == 404) {
+        if (unserved.add(kind.apiVersion() + "/" + kind.kind())) {
+          LOG.warn("{} {} is not served by this cluster (is its CRD installed?); not writing it",
+              kind.apiVersion(), kind.kind());
+        }
+        return null;
+      }
+      throw e;
+    }
+  }
+
   private static boolean retryable(Exception e) {
     if (e instanceof KubernetesClientException k) {
       int code = k.getCode();
@@ -261,11 +300,14 @@ public final class Reconciler {
   public List<GenericKubernetesResource> allOwned() throws Exception {
     List<GenericKubernetesResource> out = new ArrayList<>();
     for (ObjectKind kind : kinds) {
-      out.addAll(backoff.run(() -> client.genericKubernetesResources(context(kind))
-          .inNamespace(namespace)
-          .withLabel(Ownership.MANAGED_BY_LABEL, Ownership.MANAGED_BY_VALUE).list().getItems(),
-          Reconciler::retryable).stream()
-          .filter(r -> Ownership.isOwned(r.getMetadata().getLabels())).toList());
+      List<GenericKubernetesResource> listed = list(kind, () ->
+          client.genericKubernetesResources(context(kind)).inNamespace(namespace)
+              .withLabel(Ownership.MANAGED_BY_LABEL, Ownership.MANAGED_BY_VALUE).list()
+              .getItems());
+      if (listed != null) {
+        out.addAll(listed.stream()
+            .filter(r -> Ownership.isOwned(r.getMetadata().getLabels())).toList());
+      }
     }
     return out;
   }

@@ -29,10 +29,16 @@ import java.util.Properties;
  * @param heartbeatInterval heartbeat period
  * @param resync informer resync period
  * @param healthPort port of /healthz and /readyz (0 = any free port)
+ * @param kafkaClient extra Kafka client settings ({@code meshfed.kafka.*} without the prefix:
+ *     security.protocol, sasl.*, ssl.*), given to the agent's producer and consumer
  */
 public record AgentConfig(String cluster, String bootstrapServers, RegistryConfig registry,
     MeshKind applier, String namespace, boolean policySource, String region, List<String> zones,
-    Map<String, String> labels, Duration heartbeatInterval, Duration resync, int healthPort) {
+    Map<String, String> labels, Duration heartbeatInterval, Duration resync, int healthPort,
+    Map<String, String> kafkaClient) {
+
+  /** Prefix of the Kafka client settings passed through to the producer and consumer. */
+  public static final String KAFKA_PREFIX = "meshfed.kafka.";
 
   public AgentConfig {
     ClusterTopic.requireValidCluster(cluster);
@@ -42,11 +48,20 @@ public record AgentConfig(String cluster, String bootstrapServers, RegistryConfi
     }
     zones = List.copyOf(zones);
     labels = Map.copyOf(labels);
+    kafkaClient = Map.copyOf(kafkaClient);
   }
 
   public static AgentConfig load(String cluster, Path file) {
+    return load(cluster, file == null ? List.of() : List.of(file));
+  }
+
+  /**
+   * Reads the files in order, a later file's keys overriding an earlier one's — so settings
+   * can come from a ConfigMap and credentials from a Secret mounted beside it.
+   */
+  public static AgentConfig load(String cluster, List<Path> files) {
     Properties p = new Properties();
-    if (file != null) {
+    for (Path file : files) {
       try (InputStream in = Files.newInputStream(file)) {
         p.load(in);
       } catch (IOException e) {
@@ -73,15 +88,27 @@ public record AgentConfig(String cluster, String bootstrapServers, RegistryConfi
       }
       labels.put(kv[0].trim(), kv[1].trim());
     }
-    return new AgentConfig(cluster, required(p, "meshfed.bootstrap.servers"),
-        RegistryConfig.of(required(p, "meshfed.registry.url")).withAutoRegister(
-            Boolean.parseBoolean(p.getProperty("meshfed.registry.auto.register", "false"))),
+    RegistryConfig registry = RegistryConfig.of(required(p, "meshfed.registry.url"))
+        .withAutoRegister(Boolean.parseBoolean(
+            p.getProperty("meshfed.registry.auto.register", "false")));
+    String user = p.getProperty("meshfed.registry.user");
+    if (user != null && !user.isBlank()) {
+      registry = registry.withBasicAuth(user.trim(),
+          p.getProperty("meshfed.registry.password", ""));
+    }
+    Map<String, String> kafkaClient = new LinkedHashMap<>();
+    for (String key : p.stringPropertyNames()) {
+      if (key.startsWith(KAFKA_PREFIX) && key.length() > KAFKA_PREFIX.length()) {
+        kafkaClient.put(key.substring(KAFKA_PREFIX.length()), p.getProperty(key).trim());
+      }
+    }
+    return new AgentConfig(cluster, required(p, "meshfed.bootstrap.servers"), registry,
         kind, p.getProperty("meshfed.agent.namespace", "meshfed"),
         Boolean.parseBoolean(p.getProperty("meshfed.agent.policy.source", "false")),
         p.getProperty("meshfed.agent.region"), list(p.getProperty("meshfed.agent.zones", "")),
         labels, millis(p, "meshfed.agent.heartbeat.interval.ms", 5_000),
         millis(p, "meshfed.agent.resync.ms", 300_000),
-        (int) millis(p, "meshfed.agent.health.port", 8081).toMillis());
+        (int) millis(p, "meshfed.agent.health.port", 8081).toMillis(), kafkaClient);
   }
 
   private static List<String> list(String value) {

@@ -32,6 +32,8 @@ class ApiFaultsTest {
   static final class FlakyDispatcher extends KubernetesCrudDispatcher {
     final Map<String, AtomicInteger> failuresLeft = new HashMap<>();
     final Map<String, Integer> codes = new HashMap<>();
+    /** API groups this "cluster" does not serve (their CRDs are not installed): 404. */
+    final List<String> unservedGroups = new ArrayList<>();
 
     void fail(String method, int code, int times) {
       failuresLeft.put(method, new AtomicInteger(times));
@@ -40,6 +42,11 @@ class ApiFaultsTest {
 
     @Override
     public MockResponse dispatch(RecordedRequest request) {
+      if (unservedGroups.stream().anyMatch(g -> request.getPath().startsWith("/apis/" + g + "/"))) {
+        return new MockResponse().setResponseCode(404).setBody("{\"kind\":\"Status\","
+            + "\"apiVersion\":\"v1\",\"status\":\"Failure\",\"reason\":\"NotFound\","
+            + "\"code\":404}");
+      }
       AtomicInteger left = failuresLeft.get(request.getMethod());
       if (left != null && left.getAndDecrement() > 0) {
         return new MockResponse().setResponseCode(codes.get(request.getMethod()))
@@ -109,5 +116,26 @@ class ApiFaultsTest {
         .isInstanceOf(KubernetesClientException.class);
     assertThat(waits).hasSize(9);
     assertThat(waits.get(8)).isEqualTo(Duration.ofMillis(200L << 8));
+  }
+
+  @Test
+  void aClusterWithoutTheMcsCrdsStillGetsTheServiceAndItsSlices() throws Exception {
+    dispatcher.unservedGroups.add("multicluster.x-k8s.io");
+    KubernetesApplier kubernetes = new KubernetesApplier("meshfed");
+    Reconciler plain = new Reconciler(client, "meshfed", kubernetes.kinds(),
+        new Backoff(Duration.ofMillis(200), 10, waits::add));
+    FederatedDestination fd = Destinations.failedOver(1);
+    Reconciler.Result result = plain.reconcile(fd.getDestination(), kubernetes.desired(fd));
+    assertThat(result.created()).as("Service + one slice per source cluster").isEqualTo(3);
+    assertThat(plain.allOwned()).extracting(r -> r.getKind())
+        .containsExactlyInAnyOrder("Service", "EndpointSlice", "EndpointSlice");
+    assertThat(plain.reconcileAll(Map.of(fd.getDestination(), kubernetes.desired(fd))))
+        .isEmpty();
+    assertThat(waits).as("a 404 is an answer, not a fault to retry").isEmpty();
+
+    // A required kind that is not served still fails the apply, for the nack.
+    dispatcher.unservedGroups.add("discovery.k8s.io");
+    assertThatThrownBy(() -> plain.reconcile(fd.getDestination(), kubernetes.desired(fd)))
+        .isInstanceOf(KubernetesClientException.class);
   }
 }

@@ -161,6 +161,10 @@ class ConfigApplyIntegrationTest {
       assertThat(owned(IstioApplier.SERVICE_ENTRY)).hasSize(1);
       assertThat(owned(IstioApplier.DESTINATION_RULE)).hasSize(1);
     });
+    // What the agent wrote, read back, is what Istio's published schema admits.
+    List<GenericKubernetesResource> written = new ArrayList<>(owned(IstioApplier.SERVICE_ENTRY));
+    written.addAll(owned(IstioApplier.DESTINATION_RULE));
+    assertThat(IstioApplierTest.istioErrors(written)).isEmpty();
     await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(acks())
         .anySatisfy(a -> {
           assertThat(a.getEpoch()).isEqualTo(7);
@@ -217,7 +221,14 @@ class ConfigApplyIntegrationTest {
     publish(producer, key(fd.getDestination()), fd);
     follow(new KubernetesApplier(namespace));
     await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
-        assertThat(owned(KubernetesApplier.ENDPOINT_SLICE)).hasSize(1));
+        assertThat(owned(KubernetesApplier.ENDPOINT_SLICE)).as("one per source cluster")
+            .hasSize(2));
+    List<GenericKubernetesResource> written = new ArrayList<>(owned(KubernetesApplier.SERVICE));
+    written.addAll(owned(KubernetesApplier.SERVICE_IMPORT));
+    written.addAll(owned(KubernetesApplier.ENDPOINT_SLICE));
+    assertThat(written).extracting(GenericKubernetesResource::getKind)
+        .containsExactly("Service", "ServiceImport", "EndpointSlice", "EndpointSlice");
+    assertThat(KubernetesApplierTest.apiServerErrors(written)).isEmpty();
     closeAll();
     toClose.clear();
     drainRequests();

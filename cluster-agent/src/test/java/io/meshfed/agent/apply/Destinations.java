@@ -45,6 +45,27 @@ final class Destinations {
         .build();
   }
 
+  static WeightedEndpoint endpoint(String address, int port, long weight, String cluster) {
+    return WeightedEndpoint.newBuilder(endpoint(address, (int) weight, cluster)).setPort(port)
+        .build();
+  }
+
+  /**
+   * reviews listening on 9080 in mgmt-cluster and on 9081 in remote-cluster, traffic split
+   * 70/30 across the two tiers, with relative weights that do not sum to 100.
+   */
+  static FederatedDestination splitAcrossPorts() {
+    return FederatedDestination.newBuilder(failedOver(4))
+        .setTiers(List.of(
+            new DestinationTier(0, 70, List.of(new ClusterObjectRef("reviews", "bookinfo",
+                "mgmt-cluster")), List.of(endpoint("10.0.0.11", 9080, 35_000, "mgmt-cluster"),
+                endpoint("10.0.0.12", 9080, 35_000, "mgmt-cluster"))),
+            new DestinationTier(1, 30, List.of(new ClusterObjectRef("reviews", "bookinfo",
+                "remote-cluster")), List.of(endpoint("10.1.0.21", 9081, 30_000,
+                "remote-cluster")))))
+        .setActiveTier(0).build();
+  }
+
   /** A destination with {@code n} endpoints in one tier, weights summing to 100. */
   static FederatedDestination wide(int n) {
     List<WeightedEndpoint> endpoints = new ArrayList<>();

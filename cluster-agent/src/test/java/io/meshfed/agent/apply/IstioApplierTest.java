@@ -3,6 +3,15 @@ package io.meshfed.agent.apply;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.meshfed.agent.schema.Crds;
+import io.meshfed.agent.schema.IstioCel;
+import io.meshfed.agent.schema.KubeRules;
+import io.meshfed.avro.DestinationPort;
+import io.meshfed.avro.DestinationTier;
+import io.meshfed.avro.EndpointHealth;
+import io.meshfed.avro.FederatedDestination;
+import io.meshfed.avro.WeightedEndpoint;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -11,34 +20,19 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
- * The Istio objects use only fields, types and enum values of {@code networking.istio.io/v1}
- * (ServiceEntry, WorkloadEntry, Port; DestinationRule, TrafficPolicy, OutlierDetection,
- * LoadBalancerSettings, LocalityLoadBalancerSetting, Subset), with every required field set.
- * The allowed fields are written out here from the API reference, not copied from Istio.
+ * The Istio objects validate against Istio's published networking.istio.io/v1 CRD schemas
+ * (src/test/resources/istio, with their CEL rules, see {@link IstioCel}) plus the checks of
+ * Istio's validation webhook that the schema does not carry, and they mean what meshfed
+ * decided: the endpoints with a share, relative weights, no dead subsets, and a panic
+ * threshold that fails open like meshfed.
  */
 class IstioApplierTest {
 
-  private static final Map<String, Set<String>> FIELDS = Map.of(
-      "ServiceEntry", Set.of("hosts", "addresses", "ports", "location", "resolution",
-          "endpoints", "workloadSelector", "exportTo", "subjectAltNames"),
-      "Port", Set.of("number", "protocol", "name", "targetPort"),
-      "WorkloadEntry", Set.of("address", "ports", "labels", "network", "locality", "weight",
-          "serviceAccount"),
-      "DestinationRule", Set.of("host", "trafficPolicy", "subsets", "exportTo",
-          "workloadSelector"),
-      "TrafficPolicy", Set.of("loadBalancer", "connectionPool", "outlierDetection", "tls",
-          "portLevelSettings", "tunnel", "proxyProtocol", "retryBudget"),
-      "OutlierDetection", Set.of("splitExternalLocalOriginErrors",
-          "consecutiveLocalOriginFailures", "consecutiveGatewayErrors", "consecutive5xxErrors",
-          "interval", "baseEjectionTime", "maxEjectionPercent", "minHealthPercent"),
-      "LoadBalancerSettings", Set.of("simple", "consistentHash", "localityLbSetting",
-          "warmupDurationSecs", "warmup"),
-      "LocalityLoadBalancerSetting", Set.of("distribute", "failover", "failoverPriority",
-          "enabled"),
-      "Subset", Set.of("name", "labels", "trafficPolicy"));
-  private static final Set<String> PROTOCOLS =
-      Set.of("HTTP", "HTTPS", "GRPC", "HTTP2", "MONGO", "TCP", "TLS");
-  private static final Pattern DURATION = Pattern.compile("\\d+(ms|s|m|h)");
+  private static final Crds ISTIO =
+      Crds.load(Path.of("src/test/resources/istio/networking-v1-crds.yaml"));
+  /** Protocols Istio's webhook accepts on a ServiceEntry port (pkg/config/protocol). */
+  private static final Set<String> ISTIO_PROTOCOLS = Set.of("HTTP", "HTTPS", "GRPC", "GRPC-WEB",
+      "HTTP2", "MONGO", "TCP", "TLS", "UDP", "REDIS", "MYSQL", "HBONE");
   private static final Pattern DNS_1123 = Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?");
 
   private final IstioApplier applier = new IstioApplier("meshfed");
@@ -49,70 +43,181 @@ class IstioApplierTest {
   }
 
   @SuppressWarnings("unchecked")
-  private static void check(String message, Map<String, Object> value, List<String> problems) {
-    for (String field : value.keySet()) {
-      if (!FIELDS.get(message).contains(field)) {
-        problems.add(message + " has no field '" + field + "'");
+  private static List<Map<String, Object>> endpoints(GenericKubernetesResource se) {
+    return (List<Map<String, Object>>) spec(se).get("endpoints");
+  }
+
+  /** Every object as the API server (Istio's CRD schema) and Istio's webhook would judge it. */
+  @SuppressWarnings("unchecked")
+  static List<String> istioErrors(List<GenericKubernetesResource> objects) {
+    List<String> errors = new ArrayList<>();
+    for (GenericKubernetesResource o : objects) {
+      Map<String, Object> map = Crds.asMap(o);
+      String at = o.getKind() + " " + o.getMetadata().getName() + ": ";
+      ISTIO.validate(map, new IstioCel()).forEach(e -> errors.add(at + e));
+      KubeRules.metadata(map, false).forEach(e -> errors.add(at + e));
+      Map<String, Object> spec = (Map<String, Object>) map.get("spec");
+      if (o.getKind().equals("ServiceEntry")) {
+        for (Map<String, Object> port : (List<Map<String, Object>>) spec.get("ports")) {
+          if (!ISTIO_PROTOCOLS.contains(port.get("protocol"))) {
+            errors.add(at + "unsupported protocol " + port.get("protocol"));
+          }
+        }
+        for (Map<String, Object> e : (List<Map<String, Object>>) spec.getOrDefault("endpoints",
+            List.of())) {
+          String address = (String) e.get("address");
+          if ("STATIC".equals(spec.get("resolution"))
+              && !KubeRules.isIpv4(address) && !KubeRules.isIpv6(address)) {
+            errors.add(at + "STATIC resolution needs IP endpoints, got " + address);
+          }
+          if (e.get("weight") instanceof Number w && w.longValue() == 0) {
+            errors.add(at + "weight 0 reads as unset (1) in Istio: " + address);
+          }
+        }
+        long total = ((List<Map<String, Object>>) spec.getOrDefault("endpoints", List.of()))
+            .stream().mapToLong(e -> ((Number) e.get("weight")).longValue()).sum();
+        if (total > 0xFFFF_FFFFL) {
+          errors.add(at + "endpoint weights sum to " + total + ", over Envoy's uint32 limit");
+        }
       }
     }
+    return errors;
   }
 
   @Test
-  @SuppressWarnings("unchecked")
-  void serviceEntryUsesOnlyIstioFieldsAndCarriesTheTrafficEndpoints() {
+  void serviceEntryValidatesAndCarriesTheEndpointsWithAShare() {
     List<GenericKubernetesResource> objects = applier.desired(Destinations.failedOver(2));
+    assertThat(istioErrors(objects)).isEmpty();
     GenericKubernetesResource se = objects.get(0);
     assertThat(se.getApiVersion()).isEqualTo("networking.istio.io/v1");
     assertThat(se.getKind()).isEqualTo("ServiceEntry");
     assertThat(se.getMetadata().getName()).matches(DNS_1123).hasSizeLessThanOrEqualTo(63);
-    Map<String, Object> spec = spec(se);
-    List<String> problems = new ArrayList<>();
-    check("ServiceEntry", spec, problems);
-    assertThat((List<String>) spec.get("hosts")).containsExactly(
-        "reviews-failover.bookinfo.global");
-    assertThat(spec.get("location")).isIn("MESH_EXTERNAL", "MESH_INTERNAL");
-    assertThat(spec.get("resolution")).isIn("NONE", "STATIC", "DNS", "DNS_ROUND_ROBIN");
-    for (Map<String, Object> port : (List<Map<String, Object>>) spec.get("ports")) {
-      check("Port", port, problems);
-      assertThat(port).containsKeys("number", "protocol", "name");
-      assertThat((String) port.get("protocol")).isIn(PROTOCOLS);
-    }
-    List<Map<String, Object>> endpoints = (List<Map<String, Object>>) spec.get("endpoints");
-    endpoints.forEach(e -> check("WorkloadEntry", e, problems));
-    assertThat(problems).isEmpty();
-    // Only the endpoint with traffic: Istio would read weight 0 as 1.
-    assertThat(endpoints).singleElement().satisfies(e -> {
+    assertThat(spec(se).get("hosts")).isEqualTo(List.of("reviews-failover.bookinfo.global"));
+    // Only the endpoint with a share: the failed tier has no load.
+    assertThat(endpoints(se)).singleElement().satisfies(e -> {
       assertThat(e.get("address")).isEqualTo("10.1.0.21");
-      assertThat(e.get("weight")).isEqualTo(100);
+      assertThat(e.get("weight")).isEqualTo(100L);
       assertThat(e.get("locality")).isEqualTo("eu-west-1/remote-cluster-a");
-      assertThat((Map<String, Object>) e.get("ports")).containsEntry("http-9080", 9080);
+      assertThat(e.get("ports")).isEqualTo(Map.of("http-9080", 9080));
     });
   }
 
   @Test
   @SuppressWarnings("unchecked")
-  void destinationRuleCarriesOutlierDetectionAndTheTierOrder() {
+  void destinationRuleHasNoDeadSubsetsAndPanicsOnlyWhenNothingIsLeft() {
     GenericKubernetesResource dr = applier.desired(Destinations.failedOver(2)).get(1);
+    assertThat(istioErrors(List.of(dr))).isEmpty();
     assertThat(dr.getKind()).isEqualTo("DestinationRule");
     Map<String, Object> spec = spec(dr);
-    List<String> problems = new ArrayList<>();
-    check("DestinationRule", spec, problems);
     assertThat(spec.get("host")).isEqualTo("reviews-failover.bookinfo.global");
+    assertThat(spec).doesNotContainKey("subsets");
     Map<String, Object> policy = (Map<String, Object>) spec.get("trafficPolicy");
-    check("TrafficPolicy", policy, problems);
-    Map<String, Object> outlier = (Map<String, Object>) policy.get("outlierDetection");
-    check("OutlierDetection", outlier, problems);
-    Map<String, Object> lb = (Map<String, Object>) policy.get("loadBalancer");
-    check("LoadBalancerSettings", lb, problems);
-    check("LocalityLoadBalancerSetting", (Map<String, Object>) lb.get("localityLbSetting"),
-        problems);
-    List<Map<String, Object>> subsets = (List<Map<String, Object>>) spec.get("subsets");
-    subsets.forEach(s -> check("Subset", s, problems));
-    assertThat(problems).isEmpty();
-    assertThat(outlier).containsEntry("consecutive5xxErrors", 1).containsEntry("interval", "10s")
-        .containsEntry("baseEjectionTime", "30s").containsEntry("maxEjectionPercent", 100);
-    assertThat((String) outlier.get("interval")).matches(DURATION);
-    assertThat(subsets).extracting(s -> s.get("name")).containsExactly("tier-0", "tier-1");
+    assertThat(policy.get("loadBalancer"))
+        .isEqualTo(Map.of("localityLbSetting", Map.of("enabled", false)));
+    assertThat((Map<String, Object>) policy.get("outlierDetection"))
+        .containsEntry("consecutive5xxErrors", 1).containsEntry("interval", "10s")
+        .containsEntry("baseEjectionTime", "30s").containsEntry("maxEjectionPercent", 100)
+        // Envoy's healthy_panic_threshold: unset would be 0 in Istio, i.e. never panic (503).
+        .containsEntry("minHealthPercent", 1);
+  }
+
+  @Test
+  void eachEndpointGetsItsOwnPortAndRelativeWeights() {
+    GenericKubernetesResource se = applier.desired(Destinations.splitAcrossPorts()).get(0);
+    assertThat(istioErrors(List.of(se))).isEmpty();
+    assertThat(endpoints(se)).extracting(e -> e.get("address") + " " + e.get("ports") + " "
+        + e.get("weight")).containsExactly(
+            "10.0.0.11 {http-9080=9080} 35000",
+            "10.0.0.12 {http-9080=9080} 35000",
+            "10.1.0.21 {http-9080=9081} 30000");
+  }
+
+  @Test
+  void noEndpointWithAShareIsLostAndNoWeightIsZero() {
+    // Percent weights (the old contract) round endpoints of a 250-endpoint tier down to 0:
+    // they still have a share and must all be written.
+    FederatedDestination wide = Destinations.wide(250);
+    FederatedDestination roundedDown = FederatedDestination.newBuilder(wide).setTiers(List.of(
+        new DestinationTier(0, 100, List.of(), wide.getTiers().get(0).getEndpoints().stream()
+            .map(e -> WeightedEndpoint.newBuilder(e).setHealth(EndpointHealth.HEALTHY).build())
+            .toList()))).build();
+    GenericKubernetesResource se = applier.desired(roundedDown).get(0);
+    assertThat(istioErrors(List.of(se))).isEmpty();
+    assertThat(endpoints(se)).hasSize(250)
+        .allSatisfy(e -> assertThat((Long) e.get("weight")).isEqualTo(1L));
+
+    // Without a share: a tier without load, or an unhealthy endpoint outside panic.
+    FederatedDestination fd = FederatedDestination.newBuilder(Destinations.failedOver(1))
+        .setTiers(List.of(
+            new DestinationTier(0, 100, List.of(), List.of(
+                Destinations.endpoint("10.0.0.1", 3, "mgmt-cluster"),
+                Destinations.endpoint("10.0.0.2", 0, "mgmt-cluster"))),
+            new DestinationTier(1, 0, List.of(), List.of(
+                WeightedEndpoint.newBuilder(Destinations.endpoint("10.1.0.1", 0, "remote-cluster"))
+                    .setHealth(EndpointHealth.HEALTHY).build()))))
+        .setActiveTier(0).build();
+    assertThat(endpoints(applier.desired(fd).get(0))).extracting(e -> e.get("address"))
+        .containsExactly("10.0.0.1");
+
+    // Panic: every endpoint of the loaded tier is eligible, whatever its health.
+    FederatedDestination panic = FederatedDestination.newBuilder(fd).setActiveTier(-1).build();
+    assertThat(endpoints(applier.desired(panic).get(0))).extracting(e -> e.get("address"))
+        .containsExactly("10.0.0.1", "10.0.0.2");
+  }
+
+  @Test
+  void weightsWhoseSumOverflowsEnvoyAreScaledKeepingTheirRatio() {
+    FederatedDestination fd = FederatedDestination.newBuilder(Destinations.failedOver(1))
+        .setTiers(List.of(new DestinationTier(0, 100, List.of(), List.of(
+            Destinations.endpoint("10.0.0.1", Integer.MAX_VALUE, "mgmt-cluster"),
+            Destinations.endpoint("10.0.0.2", Integer.MAX_VALUE, "mgmt-cluster"),
+            Destinations.endpoint("10.0.0.3", Integer.MAX_VALUE / 2, "mgmt-cluster"),
+            Destinations.endpoint("10.0.0.4", 1, "mgmt-cluster")))))
+        .setActiveTier(0).build();
+    GenericKubernetesResource se = applier.desired(fd).get(0);
+    assertThat(istioErrors(List.of(se))).isEmpty();
+    List<Long> weights = endpoints(se).stream().map(e -> (Long) e.get("weight")).toList();
+    assertThat(weights.get(0)).isEqualTo(weights.get(1));
+    assertThat((double) weights.get(0) / weights.get(2)).isCloseTo(2.0,
+        org.assertj.core.api.Assertions.within(1e-6));
+    assertThat(weights.get(3)).isEqualTo(1L);
+  }
+
+  @Test
+  void multiPortAndDnsDestinationsValidate() {
+    FederatedDestination fd = FederatedDestination.newBuilder(Destinations.failedOver(1))
+        .setHosts(List.of("reviews.global", "reviews.example.com"))
+        .setPorts(List.of(new DestinationPort(9080, "HTTP", 9080),
+            new DestinationPort(443, "HTTPS", 8443), new DestinationPort(27017, "mongo", 27017)))
+        .setTiers(List.of(new DestinationTier(0, 100, List.of(), List.of(
+            Destinations.endpoint("reviews.mgmt.example.com", 50, "mgmt-cluster"),
+            Destinations.endpoint("fd00::1", 50, "mgmt-cluster")))))
+        .setActiveTier(0).build();
+    List<GenericKubernetesResource> objects = applier.desired(fd);
+    assertThat(objects).extracting(GenericKubernetesResource::getKind)
+        .containsExactly("ServiceEntry", "DestinationRule", "DestinationRule");
+    assertThat(istioErrors(objects)).isEmpty();
+    assertThat(spec(objects.get(0))).containsEntry("resolution", "DNS");
+    assertThat(endpoints(objects.get(0)).get(0).get("ports"))
+        .isEqualTo(Map.of("http-9080", 9080, "https-443", 8443, "mongo-27017", 27017));
+  }
+
+  @Test
+  @SuppressWarnings("unchecked")
+  void theSchemaCheckCatchesWhatIstioWouldReject() {
+    GenericKubernetesResource se = applier.desired(Destinations.failedOver(2)).get(0);
+    Map<String, Object> spec = spec(se);
+    ((List<Map<String, Object>>) spec.get("endpoints")).get(0).put("weight", 0);
+    ((List<Map<String, Object>>) spec.get("ports")).get(0).put("number", 70000);
+    spec.put("subsets", List.of());
+    assertThat(istioErrors(List.of(se))).anySatisfy(e -> assertThat(e).contains("weight 0"))
+        .anySatisfy(e -> assertThat(e).contains("port must be between 1-65535"))
+        .anySatisfy(e -> assertThat(e).contains("spec.subsets: field not declared"));
+    GenericKubernetesResource dr = applier.desired(Destinations.failedOver(2)).get(1);
+    ((Map<String, Object>) ((Map<String, Object>) spec(dr).get("trafficPolicy"))
+        .get("outlierDetection")).put("interval", "0s");
+    assertThat(istioErrors(List.of(dr))).singleElement().asString()
+        .contains("must be a valid duration greater than 1ms");
   }
 
   @Test

@@ -6,16 +6,29 @@ import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
 import io.fabric8.kubernetes.client.utils.Serialization;
+import io.meshfed.agent.schema.Crds;
+import io.meshfed.agent.schema.KubeRules;
+import io.meshfed.agent.schema.StructuralValidator;
+import io.meshfed.avro.DestinationPort;
+import io.meshfed.avro.DestinationTier;
+import io.meshfed.avro.EndpointHealth;
+import io.meshfed.avro.FederatedDestination;
+import io.meshfed.avro.WeightedEndpoint;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.regex.Pattern;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** The Kubernetes objects obey the API's rules for Services and EndpointSlices. */
+/**
+ * The Kubernetes objects obey the API server's rules for Services and EndpointSlices
+ * ({@link KubeRules}) and the published mcs-api schema for ServiceImport, carry the MCS labels,
+ * and give every endpoint its own port.
+ */
 class KubernetesApplierTest {
 
-  private static final Pattern DNS_1123 = Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?");
-  private static final Pattern LABEL_VALUE =
-      Pattern.compile("(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?");
+  private static final Crds MCS =
+      Crds.load(Path.of("src/test/resources/mcs-api/serviceimports.yaml"));
 
   private final KubernetesApplier applier = new KubernetesApplier("meshfed");
 
@@ -23,50 +36,172 @@ class KubernetesApplierTest {
     return Serialization.unmarshal(Serialization.asJson(r), type);
   }
 
+  private static List<EndpointSlice> slices(List<GenericKubernetesResource> objects) {
+    return objects.stream().filter(o -> o.getKind().equals("EndpointSlice"))
+        .map(o -> typed(o, EndpointSlice.class)).toList();
+  }
+
+  /** Every object as the API server would judge it; empty when all would be admitted. */
+  static List<String> apiServerErrors(List<GenericKubernetesResource> objects) {
+    List<String> errors = new ArrayList<>();
+    for (GenericKubernetesResource o : objects) {
+      Map<String, Object> map = Crds.asMap(o);
+      String at = o.getKind() + " " + o.getMetadata().getName() + ": ";
+      List<String> found = switch (o.getKind()) {
+        case "Service" -> KubeRules.service(map);
+        case "EndpointSlice" -> KubeRules.endpointSlice(map);
+        case "ServiceImport" -> {
+          List<String> e = new ArrayList<>(KubeRules.metadata(map, true));
+          e.addAll(MCS.validate(map, StructuralValidator.NO_CEL));
+          yield e;
+        }
+        default -> List.of("unexpected kind " + o.getKind());
+      };
+      found.forEach(e -> errors.add(at + e));
+    }
+    return errors;
+  }
+
   @Test
-  void aSelectorLessServiceAndSlicesWithTheMcsLabels() {
-    List<GenericKubernetesResource> objects = applier.desired(Destinations.failedOver(2));
+  void aMemberOn9080InOneClusterAnd9081InAnotherGetsItsOwnPortInEachSlice() {
+    List<GenericKubernetesResource> objects = applier.desired(Destinations.splitAcrossPorts());
+    assertThat(apiServerErrors(objects)).isEmpty();
+    List<EndpointSlice> slices = slices(objects);
+    assertThat(slices).hasSize(2);
+    assertThat(slices).allSatisfy(s -> assertThat(s.getPorts()).singleElement()
+        .satisfies(p -> assertThat(p.getName()).isEqualTo("http-9080")));
+    assertThat(slices).extracting(
+        s -> s.getMetadata().getLabels().get("multicluster.kubernetes.io/source-cluster")
+            + " " + s.getPorts().get(0).getPort() + " "
+            + s.getEndpoints().stream().map(e -> e.getAddresses().get(0)).toList())
+        .containsExactly("mgmt-cluster 9080 [10.0.0.11, 10.0.0.12]",
+            "remote-cluster 9081 [10.1.0.21]");
+    // The Service still exposes 9080; its targetPort is resolved per endpoint by the slices.
     Service service = typed(objects.get(0), Service.class);
-    assertThat(service.getSpec().getSelector()).isNullOrEmpty();
     assertThat(service.getSpec().getPorts()).singleElement()
         .satisfies(p -> assertThat(p.getPort()).isEqualTo(9080));
-    String name = service.getMetadata().getName();
-    assertThat(name).matches(DNS_1123).hasSizeLessThanOrEqualTo(63);
+  }
 
-    EndpointSlice slice = typed(objects.get(1), EndpointSlice.class);
-    assertThat(slice.getAddressType()).isEqualTo("IPv4");
-    assertThat(slice.getMetadata().getLabels())
-        .containsEntry("kubernetes.io/service-name", name)
-        .containsEntry("multicluster.kubernetes.io/service-name", name)
-        .containsEntry("endpointslice.kubernetes.io/managed-by", "agent.meshfed.io");
-    assertThat(slice.getMetadata().getLabels().values()).allMatch(v ->
-        v.length() <= 63 && LABEL_VALUE.matcher(v).matches());
-    assertThat(slice.getEndpoints()).extracting(e -> e.getAddresses().get(0) + "="
-        + e.getConditions().getReady()).containsExactly("10.0.0.11=false", "10.0.0.12=false",
-        "10.1.0.21=true");
-    assertThat(slice.getPorts()).singleElement().satisfies(p -> {
-      assertThat(p.getPort()).isEqualTo(9080);
-      assertThat(p.getName()).isEqualTo("http-9080");
-    });
+  @Test
+  void aServiceImportAndSlicesWithTheMcsLabels() {
+    List<GenericKubernetesResource> objects = applier.desired(Destinations.failedOver(2));
+    assertThat(apiServerErrors(objects)).isEmpty();
+    Service service = typed(objects.get(0), Service.class);
+    assertThat(service.getSpec().getSelector()).isNullOrEmpty();
+    String name = service.getMetadata().getName();
+
+    GenericKubernetesResource serviceImport = objects.get(1);
+    assertThat(serviceImport.getApiVersion()).isEqualTo("multicluster.x-k8s.io/v1alpha1");
+    assertThat(serviceImport.getKind()).isEqualTo("ServiceImport");
+    assertThat(serviceImport.getMetadata().getName()).isEqualTo(name);
+    assertThat(Ownership.isOwned(serviceImport.getMetadata().getLabels())).isTrue();
+
+    List<EndpointSlice> slices = slices(objects);
+    assertThat(slices).extracting(s -> s.getMetadata().getLabels()).allSatisfy(labels ->
+        assertThat(labels)
+            .containsEntry("kubernetes.io/service-name", name)
+            .containsEntry("multicluster.kubernetes.io/service-name", name)
+            .containsEntry("endpointslice.kubernetes.io/managed-by", "agent.meshfed.io")
+            .containsKey("multicluster.kubernetes.io/source-cluster"));
+    assertThat(slices).flatExtracting(EndpointSlice::getEndpoints)
+        .extracting(e -> e.getAddresses().get(0) + "=" + e.getConditions().getReady())
+        .containsExactly("10.0.0.11=false", "10.0.0.12=false", "10.1.0.21=true");
+    assertThat(applier.kinds()).contains(KubernetesApplier.SERVICE_IMPORT);
+    assertThat(KubernetesApplier.SERVICE_IMPORT.optional()).isTrue();
   }
 
   @Test
   void atMostOneThousandEndpointsPerSlice() {
     List<GenericKubernetesResource> objects = applier.desired(Destinations.wide(2500));
-    List<EndpointSlice> slices = objects.stream().skip(1)
-        .map(r -> typed(r, EndpointSlice.class)).toList();
+    assertThat(apiServerErrors(objects)).isEmpty();
+    List<EndpointSlice> slices = slices(objects);
     assertThat(slices).hasSize(3);
-    assertThat(slices).allSatisfy(s -> {
-      assertThat(s.getEndpoints()).hasSizeLessThanOrEqualTo(1000);
-      assertThat(s.getMetadata().getName()).matches(DNS_1123).hasSizeLessThanOrEqualTo(63);
-    });
+    assertThat(slices).allSatisfy(s -> assertThat(s.getEndpoints()).hasSizeLessThanOrEqualTo(1000));
     assertThat(slices.stream().mapToInt(s -> s.getEndpoints().size()).sum()).isEqualTo(2500);
+    assertThat(slices).extracting(s -> s.getMetadata().getName()).doesNotHaveDuplicates();
   }
 
   @Test
-  void addressTypesFollowTheAddresses() {
+  void addressTypesFollowTheAddressesAndNeverMix() {
     assertThat(KubernetesApplier.addressType("10.0.0.1")).isEqualTo("IPv4");
     assertThat(KubernetesApplier.addressType("fd00::1")).isEqualTo("IPv6");
     assertThat(KubernetesApplier.addressType("reviews.example.com")).isEqualTo("FQDN");
+    assertThat(KubernetesApplier.addressType("300.1.1.1")).isNotEqualTo("IPv4");
+    FederatedDestination mixed = FederatedDestination.newBuilder(Destinations.failedOver(1))
+        .setTiers(List.of(new DestinationTier(0, 100, List.of(), List.of(
+            Destinations.endpoint("10.0.0.1", 50, "mgmt-cluster"),
+            Destinations.endpoint("fd00::1", 25, "mgmt-cluster"),
+            Destinations.endpoint("reviews.example.com", 25, "mgmt-cluster")))))
+        .setActiveTier(0).build();
+    List<GenericKubernetesResource> objects = applier.desired(mixed);
+    assertThat(apiServerErrors(objects)).isEmpty();
+    assertThat(slices(objects)).extracting(EndpointSlice::getAddressType)
+        .containsExactly("IPv4", "IPv6", "FQDN");
+  }
+
+  @Test
+  void namesStayValidForLongDestinationsAndClusters() {
+    var longRef = new io.meshfed.avro.ResourceRef(io.meshfed.avro.ResourceKind.VirtualDestination,
+        "a-very-long-namespace-name-for-testing-names", "an-equally-long-destination-name");
+    String cluster = "c".repeat(63);
+    FederatedDestination fd = FederatedDestination.newBuilder(Destinations.failedOver(1))
+        .setDestination(longRef)
+        .setPorts(List.of(new DestinationPort(9080, "HTTP", 9080),
+            new DestinationPort(65535, "HTTPS", 8443)))
+        .setTiers(List.of(new DestinationTier(0, 100, List.of(), List.of(
+            Destinations.endpoint("10.0.0.1", 100, cluster)))))
+        .setActiveTier(0).build();
+    List<GenericKubernetesResource> objects = applier.desired(fd);
+    assertThat(apiServerErrors(objects)).isEmpty();
+    // The second destination port has no per-endpoint port in the config: its targetPort.
+    assertThat(slices(objects)).singleElement().satisfies(s -> assertThat(s.getPorts())
+        .extracting(p -> p.getName() + ":" + p.getPort())
+        .containsExactly("http-9080:9080", "https-65535:8443"));
+  }
+
+  @Test
+  void weightsAreRelativeAndOnlyEndpointsWithoutAShareAreNotReady() {
+    WeightedEndpoint legacyRoundedDown = WeightedEndpoint.newBuilder(
+        Destinations.endpoint("10.0.0.3", 0, "mgmt-cluster")).setHealth(EndpointHealth.HEALTHY)
+        .build();
+    FederatedDestination fd = FederatedDestination.newBuilder(Destinations.failedOver(1))
+        .setTiers(List.of(
+            new DestinationTier(0, 100, List.of(), List.of(
+                Destinations.endpoint("10.0.0.1", 7, "mgmt-cluster"),
+                Destinations.endpoint("10.0.0.2", 2_000_000_000, "mgmt-cluster"),
+                legacyRoundedDown,
+                Destinations.endpoint("10.0.0.4", 0, "mgmt-cluster"))),
+            new DestinationTier(1, 0, List.of(), List.of(
+                WeightedEndpoint.newBuilder(Destinations.endpoint("10.1.0.1", 0, "remote-cluster"))
+                    .setHealth(EndpointHealth.HEALTHY).build()))))
+        .setActiveTier(0).build();
+    assertThat(slices(applier.desired(fd))).flatExtracting(EndpointSlice::getEndpoints)
+        .extracting(e -> e.getAddresses().get(0) + "=" + e.getConditions().getReady())
+        .containsExactly("10.0.0.1=true", "10.0.0.2=true", "10.0.0.3=true", "10.0.0.4=false",
+            "10.1.0.1=false");
+  }
+
+  @Test
+  void inPanicEveryEndpointOfTheLoadedTierIsReady() {
+    FederatedDestination panic = FederatedDestination.newBuilder(Destinations.failedOver(1))
+        .setTiers(List.of(new DestinationTier(0, 100, List.of(), List.of(
+            Destinations.endpoint("10.0.0.1", 0, "mgmt-cluster"),
+            Destinations.endpoint("10.0.0.2", 0, "mgmt-cluster")))))
+        .setActiveTier(-1).build();
+    assertThat(slices(applier.desired(panic))).flatExtracting(EndpointSlice::getEndpoints)
+        .allSatisfy(e -> assertThat(e.getConditions().getReady()).isTrue());
+  }
+
+  @Test
+  void theRulesCatchWhatTheApiServerWouldReject() {
+    // The checker is only worth something if it fails on bad objects.
+    GenericKubernetesResource slice = applier.desired(Destinations.wide(3)).stream()
+        .filter(o -> o.getKind().equals("EndpointSlice")).findFirst().orElseThrow();
+    Map<String, Object> map = Crds.asMap(slice);
+    map.put("addressType", "IPv6");
+    assertThat(KubeRules.endpointSlice(map)).isNotEmpty();
+    assertThat(KubeRules.portName("port", "https-reviews-65535")).isNotEmpty();
+    assertThat(KubeRules.qualifiedName("label", "multicluster.kubernetes.io/")).isNotEmpty();
+    assertThat(KubeRules.labelValue("label", "-x")).isNotEmpty();
   }
 }

@@ -24,7 +24,7 @@ class ManifestsTest {
   static KubernetesClient client;
 
   private static List<HasMetadata> load(String file) throws IOException {
-    try (var in = new FileInputStream("deploy/" + file)) {
+    try (var in = new FileInputStream("deploy/base/" + file)) {
       Object parsed = Serialization.unmarshal(in);
       List<HasMetadata> out = new ArrayList<>();
       if (parsed instanceof List<?> list) {

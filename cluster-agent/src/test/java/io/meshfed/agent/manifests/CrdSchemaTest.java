@@ -1,0 +1,218 @@
+package io.meshfed.agent.manifests;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.re2j.Pattern;
+import io.meshfed.agent.MeshfedResources;
+import io.meshfed.agent.schema.Crds;
+import io.meshfed.agent.schema.StructuralValidator;
+import io.meshfed.avro.ClusterApplyStatus;
+import io.meshfed.avro.ClusterObjectRef;
+import io.meshfed.avro.PolicyStatus;
+import io.meshfed.avro.ResourceKind;
+import io.meshfed.avro.ResourceRef;
+import io.meshfed.avro.ResourceState;
+import io.meshfed.schema.StatusDocument;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+/**
+ * meshfed's CRDs as a real API server reads them: every {@code pattern} evaluated with RE2
+ * (re2j, the semantics of Go's regexp that kube-apiserver uses) against values that must pass
+ * and values that must fail, and every object meshfed ships or writes — the examples, the
+ * resources the tests create, every status {@link StatusDocument} can produce — validated
+ * against the openAPIV3Schema. The fabric8 mock server validates none of this.
+ */
+class CrdSchemaTest {
+
+  private static final Path CRDS = Path.of("deploy/base/crds.yaml");
+  private static final Path EXAMPLES = Path.of("../examples");
+  private final Crds crds = Crds.load(CRDS);
+  private final StructuralValidator validator = new StructuralValidator(StructuralValidator.NO_CEL);
+
+  /** Every string schema with a pattern, by path, from every CRD version. */
+  @SuppressWarnings("unchecked")
+  private Map<String, String> patterns() {
+    Map<String, String> out = new LinkedHashMap<>();
+    for (Map<String, Object> crd : crds.all()) {
+      String kind = (String) ((Map<String, Object>) ((Map<String, Object>) crd.get("spec"))
+          .get("names")).get("kind");
+      for (Object v : (List<?>) ((Map<String, Object>) crd.get("spec")).get("versions")) {
+        Map<String, Object> schema = (Map<String, Object>) ((Map<String, Object>)
+            ((Map<String, Object>) v).get("schema")).get("openAPIV3Schema");
+        collect(schema, kind, out);
+      }
+    }
+    return out;
+  }
+
+  @SuppressWarnings("unchecked")
+  private static void collect(Map<String, Object> schema, String path, Map<String, String> out) {
+    if (schema.get("pattern") instanceof String p) {
+      out.put(path, p);
+    }
+    if (schema.get("properties") instanceof Map<?, ?> props) {
+      ((Map<String, Object>) props).forEach((k, v) ->
+          collect((Map<String, Object>) v, path + "." + k, out));
+    }
+    if (schema.get("items") instanceof Map<?, ?> items) {
+      collect((Map<String, Object>) items, path + "[]", out);
+    }
+    if (schema.get("additionalProperties") instanceof Map<?, ?> add) {
+      collect((Map<String, Object>) add, path + "{}", out);
+    }
+  }
+
+  private static final List<String> GOOD_HOSTS = List.of("reviews-failover.bookinfo.global",
+      "reviews.bookinfo.svc.cluster.local", "a", "x.global", "a1-b2.c3", "a".repeat(63) + ".io");
+  private static final List<String> BAD_HOSTS = List.of("", "Reviews.global", "*.global",
+      "-a.global", "a-.global", "a..b", ".a", "a.", "a_b.global", "a\\.b", "a".repeat(64) + ".io",
+      "reviews.global:9080");
+  private static final List<String> GOOD_DURATIONS = List.of("1.5s", "10s", "500ms", "1m", "2h",
+      "0.5h", "30000ms");
+  private static final List<String> BAD_DURATIONS = List.of("", "1.5", "s", "10 s", "1,5s",
+      "-1s", "1\\.5s", "1d", "10sec");
+  private static final List<String> GOOD_PROTOCOLS = List.of("HTTP", "http", "Grpc", "HTTP2",
+      "TLS", "mongo");
+  private static final List<String> BAD_PROTOCOLS = List.of("", "UDP", "HTTPX", "xHTTP",
+      "HTTP ");
+
+  @Test
+  void everyPatternIsValidRe2AndSortsValuesAsMeshfedDoes() {
+    Map<String, String> patterns = patterns();
+    // Two hostname fields, two protocols, three durations: a new pattern needs cases here.
+    assertThat(patterns).hasSize(7);
+    List<String> problems = new ArrayList<>();
+    patterns.forEach((path, source) -> {
+      Pattern p = StructuralValidator.compile(source);
+      List<String> good;
+      List<String> bad;
+      if (path.endsWith(".hostname") || path.endsWith(".hosts[]")) {
+        good = GOOD_HOSTS;
+        bad = BAD_HOSTS;
+      } else if (path.endsWith(".protocol")) {
+        good = GOOD_PROTOCOLS;
+        bad = BAD_PROTOCOLS;
+      } else {
+        good = GOOD_DURATIONS;
+        bad = BAD_DURATIONS;
+      }
+      // kube-apiserver matches unanchored (Go's MatchString): find(), not matches().
+      good.stream().filter(v -> !p.matcher(v).find())
+          .forEach(v -> problems.add(path + " rejects valid '" + v + "' (" + source + ")"));
+      bad.stream().filter(v -> p.matcher(v).find())
+          .forEach(v -> problems.add(path + " accepts invalid '" + v + "' (" + source + ")"));
+    });
+    assertThat(problems).isEmpty();
+  }
+
+  @Test
+  void theSchemasAreStructural() {
+    List<String> problems = new ArrayList<>();
+    for (Map<String, Object> crd : crds.all()) {
+      @SuppressWarnings("unchecked")
+      var spec = (Map<String, Object>) crd.get("spec");
+      for (Object v : (List<?>) spec.get("versions")) {
+        @SuppressWarnings("unchecked")
+        var schema = (Map<String, Object>) ((Map<String, Object>) ((Map<String, Object>) v)
+            .get("schema")).get("openAPIV3Schema");
+        problems.addAll(StructuralValidator.checkStructural(schema,
+            ((Map<?, ?>) crd.get("metadata")).get("name").toString()));
+      }
+    }
+    assertThat(problems).isEmpty();
+  }
+
+  @Test
+  void everyValidExampleIsAcceptedAndTheDeliberatelyInvalidOneIsRejectedForItsPort()
+      throws IOException {
+    List<Path> files;
+    try (Stream<Path> walk = Files.walk(EXAMPLES)) {
+      files = walk.filter(f -> f.toString().endsWith(".yaml")).sorted().toList();
+    }
+    assertThat(files).isNotEmpty();
+    int checked = 0;
+    for (Path file : files) {
+      String text = Files.readString(file);
+      for (Map<String, Object> doc : Crds.readAll(file)) {
+        if (!crds.serves((String) doc.get("apiVersion"), (String) doc.get("kind"))) {
+          continue;
+        }
+        checked++;
+        List<String> errors = crds.validate(doc, StructuralValidator.NO_CEL);
+        if (text.contains("Deliberately invalid")) {
+          // A real API server refuses it at admission, before meshfed's validation sees it.
+          assertThat(errors).as(file.toString()).containsExactly(
+              "spec.port.number: should be less than or equal to 65535 (is 70000)");
+        } else {
+          assertThat(errors).as(file.toString()).isEmpty();
+        }
+      }
+    }
+    assertThat(checked).isEqualTo(3);
+  }
+
+  @Test
+  void theResourcesTheTestsCreateAreValid() {
+    assertThat(crds.validate(Crds.asMap(MeshfedResources.reviewsFailoverService()),
+        StructuralValidator.NO_CEL)).isEmpty();
+    assertThat(crds.validate(Crds.asMap(MeshfedResources.reviewsOutlierPolicy()),
+        StructuralValidator.NO_CEL)).isEmpty();
+  }
+
+  /** A status with every field StatusDocument can write set, for every kind. */
+  @Test
+  void everyStatusTheAgentWritesIsDeclaredInEverySchema() {
+    PolicyStatus full = PolicyStatus.newBuilder()
+        .setResource(new ResourceRef(ResourceKind.VirtualDestination, "ns", "vd"))
+        .setUid("uid").setObservedGeneration(3).setState(ResourceState.WARNING)
+        .setValidationErrors(List.of("spec.hosts[0] is required"))
+        .setWarnings(List.of("several services match in mgmt-cluster"))
+        .setClusters(List.of(
+            ClusterApplyStatus.newBuilder().setCluster("mgmt-cluster")
+                .setState(ResourceState.ACCEPTED).setAppliedGeneration(3).setAppliedEpoch(7)
+                .build(),
+            ClusterApplyStatus.newBuilder().setCluster("remote-cluster")
+                .setState(ResourceState.FAILED).setMessage("ServiceEntry exists").build()))
+        .setNumSelectedBackingServices(1)
+        .setSelectedBackingServices(List.of(new ClusterObjectRef("reviews", "bookinfo",
+            "mgmt-cluster")))
+        .setTime(Instant.parse("2026-11-22T10:00:00Z")).build();
+    Map<String, Object> status = StatusDocument.of(full);
+    for (Map<String, Object> crd : crds.all()) {
+      @SuppressWarnings("unchecked")
+      var spec = (Map<String, Object>) crd.get("spec");
+      String kind = (String) ((Map<?, ?>) spec.get("names")).get("kind");
+      @SuppressWarnings("unchecked")
+      var statusSchema = (Map<String, Object>) ((Map<String, Object>) crds.schema(
+          "meshfed.io/v1alpha1", kind).get("properties")).get("status");
+      List<String> errors = new ArrayList<>();
+      validator.validate(statusSchema, Crds.asMap(Map.of("s", status)).get("s"), "status",
+          errors);
+      assertThat(errors).as(kind).isEmpty();
+      assertThat(statusSchema).as(kind + ": no field may hide behind preserve-unknown-fields")
+          .doesNotContainKey("x-kubernetes-preserve-unknown-fields");
+    }
+    for (ResourceState state : ResourceState.values()) {
+      List<String> errors = new ArrayList<>();
+      validator.validate(statusSchemaOf("FailoverService"), Crds.asMap(Map.of("s",
+          StatusDocument.of(PolicyStatus.newBuilder(full).setState(state).build()))).get("s"),
+          "status", errors);
+      assertThat(errors).as(state.name()).isEmpty();
+    }
+  }
+
+  @SuppressWarnings("unchecked")
+  private Map<String, Object> statusSchemaOf(String kind) {
+    return (Map<String, Object>) ((Map<String, Object>) crds.schema("meshfed.io/v1alpha1", kind)
+        .get("properties")).get("status");
+  }
+}
