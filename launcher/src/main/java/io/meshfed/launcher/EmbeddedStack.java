@@ -1,12 +1,8 @@
 package io.meshfed.launcher;
 
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
-import io.fabric8.kubernetes.api.model.HasMetadata;
-import io.fabric8.kubernetes.client.utils.Serialization;
 import io.meshfed.agent.ClusterAgent;
 import io.meshfed.agent.config.AgentConfig;
-import io.meshfed.agent.publish.ClusterPublisher;
-import io.meshfed.avro.ResourceKind;
 import io.meshfed.registry.RegistryConfig;
 import io.meshfed.testing.EmbeddedKafka;
 import io.meshfed.testing.EmbeddedSchemaRegistry;
@@ -196,26 +192,32 @@ public final class EmbeddedStack implements AutoCloseable {
     return Collections.unmodifiableMap(clusters);
   }
 
-  /** Creates or replaces the meshfed resources of a YAML stream in a cluster. */
+  /** Creates or replaces the resources of a YAML stream in a cluster (see {@link #apply(
+   * io.fabric8.kubernetes.client.KubernetesClient, List, java.util.function.Consumer)}). */
   public static List<String> apply(SimulatedCluster cluster, InputStream yaml) throws IOException {
-    return apply(cluster.client(), yaml);
+    List<String> applied = new ArrayList<>();
+    apply(cluster.client(), parse(yaml), applied::add);
+    return applied;
   }
 
-  /** Creates or replaces the meshfed resources of a YAML stream through {@code client}. */
-  public static List<String> apply(io.fabric8.kubernetes.client.KubernetesClient client,
-      InputStream yaml) throws IOException {
-    List<String> applied = new ArrayList<>();
-    Object parsed = Serialization.unmarshal(yaml);
-    List<?> items = parsed instanceof List<?> l ? l : List.of(parsed);
-    for (Object item : items) {
-      HasMetadata object = (HasMetadata) item;
-      GenericKubernetesResource r = Serialization.unmarshal(Serialization.asJson(object),
-          GenericKubernetesResource.class);
-      ResourceKind kind = ResourceKind.valueOf(r.getKind());
-      String ns = r.getMetadata().getNamespace() == null ? "default"
-          : r.getMetadata().getNamespace();
-      var ops = client.genericKubernetesResources(ClusterPublisher.crd(kind))
-          .inNamespace(ns);
+  private static List<ResourceFile.Resource> parse(InputStream yaml) throws IOException {
+    try {
+      return ResourceFile.parse("stream", yaml.readAllBytes());
+    } catch (ResourceFile.BadFile e) {
+      throw new IllegalArgumentException(e.getMessage());
+    }
+  }
+
+  /**
+   * Creates or replaces {@code resources} through {@code client}, in order, telling
+   * {@code applied} each one's {@code Kind/namespace/name} as it is done (so a failure part-way
+   * leaves a record of what was applied before it).
+   */
+  static void apply(io.fabric8.kubernetes.client.KubernetesClient client,
+      List<ResourceFile.Resource> resources, java.util.function.Consumer<String> applied) {
+    for (ResourceFile.Resource resource : resources) {
+      GenericKubernetesResource r = resource.object();
+      var ops = operations(client, resource);
       // The agent writes statuses concurrently, and each write bumps resourceVersion: an update
       // that loses that race (409) is retried on the fresh version, as kubectl apply does.
       for (int attempt = 1; ; attempt++) {
@@ -237,28 +239,27 @@ public final class EmbeddedStack implements AutoCloseable {
           }
         }
       }
-      applied.add(kind + "/" + ns + "/" + r.getMetadata().getName());
+      applied.accept(resource.describe());
     }
-    return applied;
   }
 
-  /** Deletes the meshfed resources named in a YAML stream; returns those that existed. */
-  public static List<String> delete(io.fabric8.kubernetes.client.KubernetesClient client,
-      InputStream yaml) throws IOException {
-    List<String> deleted = new ArrayList<>();
-    Object parsed = Serialization.unmarshal(yaml);
-    for (Object item : parsed instanceof List<?> l ? l : List.of(parsed)) {
-      HasMetadata object = (HasMetadata) item;
-      ResourceKind kind = ResourceKind.valueOf(object.getKind());
-      String ns = object.getMetadata().getNamespace() == null ? "default"
-          : object.getMetadata().getNamespace();
-      var removed = client.genericKubernetesResources(ClusterPublisher.crd(kind)).inNamespace(ns)
-          .withName(object.getMetadata().getName()).delete();
-      if (!removed.isEmpty()) {
-        deleted.add(kind + "/" + ns + "/" + object.getMetadata().getName());
+  /** Deletes {@code resources} through {@code client}, telling {@code deleted} those that existed. */
+  static void delete(io.fabric8.kubernetes.client.KubernetesClient client,
+      List<ResourceFile.Resource> resources, java.util.function.Consumer<String> deleted) {
+    for (ResourceFile.Resource resource : resources) {
+      if (!operations(client, resource).withName(resource.object().getMetadata().getName())
+          .delete().isEmpty()) {
+        deleted.accept(resource.describe());
       }
     }
-    return deleted;
+  }
+
+  private static io.fabric8.kubernetes.client.dsl.NonNamespaceOperation<
+      GenericKubernetesResource, io.fabric8.kubernetes.api.model.GenericKubernetesResourceList,
+      io.fabric8.kubernetes.client.dsl.Resource<GenericKubernetesResource>> operations(
+      io.fabric8.kubernetes.client.KubernetesClient client, ResourceFile.Resource resource) {
+    var ops = client.genericKubernetesResources(resource.type().context());
+    return resource.namespace() == null ? ops : ops.inNamespace(resource.namespace());
   }
 
   @Override

@@ -26,7 +26,35 @@ public final class Main implements Runnable {
   }
 
   public static void main(String[] args) {
-    System.exit(new CommandLine(new Main()).execute(args));
+    System.exit(commandLine().execute(args));
+  }
+
+  /**
+   * The command line as users get it: a failure nobody anticipated is one line naming what
+   * failed (exit 1), never a stack trace; {@code MESHFED_DEBUG=1} prints the trace as well.
+   */
+  public static CommandLine commandLine() {
+    return new CommandLine(new Main()).setExecutionExceptionHandler((e, cmd, parsed) -> {
+      cmd.getErr().println("meshfed " + cmd.getCommandName() + ": " + describe(e));
+      if (System.getenv("MESHFED_DEBUG") != null) {
+        e.printStackTrace(cmd.getErr());
+      }
+      return 1;
+    });
+  }
+
+  private static String describe(Throwable e) {
+    Throwable root = e;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    String message = firstLine(e.getMessage());
+    String rootMessage = firstLine(root.getMessage());
+    if (message.isEmpty()) {
+      message = e.getClass().getSimpleName();
+    }
+    return root == e || rootMessage.isEmpty() || message.contains(rootMessage) ? message
+        : message + ": " + rootMessage;
   }
 
   @Command(name = "demo", description = "Run the Service Mesh Hub failover walkthrough on an"
@@ -113,9 +141,14 @@ public final class Main implements Runnable {
     }
   }
 
-  /** What apply and delete share: a file of resources and a cluster of a running stack. */
+  /**
+   * What apply and delete share: a file of resources and a cluster of a running stack. The whole
+   * file is read and checked before the first request, so a bad file changes nothing (exit 2).
+   */
   abstract static class ResourceFileCommand implements Callable<Integer> {
-    @Option(names = "-f", required = true, description = "YAML file")
+    @Option(names = "-f", required = true, description = "YAML file of resources: meshfed's"
+        + " (FailoverService, VirtualDestination, FailoverPolicy, OutlierDetectionPolicy) and"
+        + " Namespace, Service, EndpointSlice, Pod")
     Path file;
 
     @Option(names = "--cluster", required = true)
@@ -128,8 +161,8 @@ public final class Main implements Runnable {
 
     abstract String pastTense();
 
-    abstract List<String> run(io.fabric8.kubernetes.client.KubernetesClient client,
-        java.io.InputStream yaml) throws java.io.IOException;
+    abstract void run(io.fabric8.kubernetes.client.KubernetesClient client,
+        List<ResourceFile.Resource> resources, java.util.function.Consumer<String> done);
 
     @Override
     public Integer call() throws Exception {
@@ -139,22 +172,28 @@ public final class Main implements Runnable {
             + " (is 'meshfed up' running?)");
         return 1;
       }
+      List<ResourceFile.Resource> resources;
+      try {
+        resources = ResourceFile.read(file);
+      } catch (ResourceFile.BadFile e) {
+        System.err.println("meshfed " + verb() + ": " + e.getMessage() + "; nothing was "
+            + pastTense());
+        return 2;
+      }
       var config = io.fabric8.kubernetes.client.Config.fromKubeconfig(
           java.nio.file.Files.readString(kubeconfig));
       try (var client = new io.fabric8.kubernetes.client.KubernetesClientBuilder()
-          .withConfig(config).build(); var yaml = java.nio.file.Files.newInputStream(file)) {
-        for (String done : run(client, yaml)) {
-          System.out.println(done + " " + pastTense());
-        }
+          .withConfig(config).build()) {
+        run(client, resources, done -> System.out.println(done + " " + pastTense()));
       } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
-        System.err.println("meshfed " + verb() + ": " + e.getMessage());
+        System.err.println("meshfed " + verb() + ": " + firstLine(e.getMessage()));
         return e.getCode() == 0 ? 3 : 1;
       }
       return 0;
     }
   }
 
-  @Command(name = "apply", description = "Apply meshfed resources to a cluster of a running"
+  @Command(name = "apply", description = "Apply resources to a cluster of a running"
       + " 'meshfed up'.")
   static final class ApplyCommand extends ResourceFileCommand {
     @Override
@@ -168,13 +207,13 @@ public final class Main implements Runnable {
     }
 
     @Override
-    List<String> run(io.fabric8.kubernetes.client.KubernetesClient client,
-        java.io.InputStream yaml) throws java.io.IOException {
-      return EmbeddedStack.apply(client, yaml);
+    void run(io.fabric8.kubernetes.client.KubernetesClient client,
+        List<ResourceFile.Resource> resources, java.util.function.Consumer<String> done) {
+      EmbeddedStack.apply(client, resources, done);
     }
   }
 
-  @Command(name = "delete", description = "Delete meshfed resources from a cluster of a running"
+  @Command(name = "delete", description = "Delete resources from a cluster of a running"
       + " 'meshfed up'.")
   static final class DeleteCommand extends ResourceFileCommand {
     @Override
@@ -188,10 +227,18 @@ public final class Main implements Runnable {
     }
 
     @Override
-    List<String> run(io.fabric8.kubernetes.client.KubernetesClient client,
-        java.io.InputStream yaml) throws java.io.IOException {
-      return EmbeddedStack.delete(client, yaml);
+    void run(io.fabric8.kubernetes.client.KubernetesClient client,
+        List<ResourceFile.Resource> resources, java.util.function.Consumer<String> done) {
+      EmbeddedStack.delete(client, resources, done);
     }
+  }
+
+  static String firstLine(String message) {
+    if (message == null) {
+      return "";
+    }
+    int newline = message.indexOf('\n');
+    return newline < 0 ? message : message.substring(0, newline);
   }
 
   @Command(name = "agent", description = "Run a cluster agent.")

@@ -53,7 +53,7 @@ class CliTest {
     System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
     System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
     try {
-      int exit = new CommandLine(new Main()).execute(args);
+      int exit = Main.commandLine().execute(args);
       return new Run(exit, out.toString(StandardCharsets.UTF_8),
           err.toString(StandardCharsets.UTF_8));
     } finally {
