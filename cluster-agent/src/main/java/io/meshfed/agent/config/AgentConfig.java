@@ -29,10 +29,14 @@ import java.util.Properties;
  * @param heartbeatInterval heartbeat period
  * @param resync informer resync period
  * @param healthPort port of /healthz and /readyz (0 = any free port)
+ * @param healthAddress address /healthz and /readyz listen on, or null for every interface:
+ *     in a pod the kubelet probes the pod's IP, so that stays the default; the embedded stack
+ *     sets 127.0.0.1
  */
 public record AgentConfig(String cluster, String bootstrapServers, RegistryConfig registry,
     MeshKind applier, String namespace, boolean policySource, String region, List<String> zones,
-    Map<String, String> labels, Duration heartbeatInterval, Duration resync, int healthPort) {
+    Map<String, String> labels, Duration heartbeatInterval, Duration resync, int healthPort,
+    String healthAddress) {
 
   public AgentConfig {
     ClusterTopic.requireValidCluster(cluster);
@@ -81,7 +85,8 @@ public record AgentConfig(String cluster, String bootstrapServers, RegistryConfi
         p.getProperty("meshfed.agent.region"), list(p.getProperty("meshfed.agent.zones", "")),
         labels, millis(p, "meshfed.agent.heartbeat.interval.ms", 5_000),
         millis(p, "meshfed.agent.resync.ms", 300_000),
-        (int) millis(p, "meshfed.agent.health.port", 8081).toMillis());
+        (int) millis(p, "meshfed.agent.health.port", 8081).toMillis(),
+        p.getProperty("meshfed.agent.health.address"));
   }
 
   private static List<String> list(String value) {
