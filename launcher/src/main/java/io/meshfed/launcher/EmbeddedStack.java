@@ -31,9 +31,18 @@ import org.apache.kafka.streams.KafkaStreams;
  */
 public final class EmbeddedStack implements AutoCloseable {
 
-  /** How the stack is laid out. */
+  /**
+   * How the stack is laid out. Ports: 0 takes a free one, -1 (query and Destination APIs) turns
+   * the server off. Every server of the stack listens on 127.0.0.1 only.
+   */
   public record Settings(Path dir, List<String> clusters, Duration damping, Duration ttl,
-      int httpPort, int grpcPort) {
+      int httpPort, int grpcPort, int registryPort) {
+
+    /** With the registry on a free port. */
+    public Settings(Path dir, List<String> clusters, Duration damping, Duration ttl,
+        int httpPort, int grpcPort) {
+      this(dir, clusters, damping, ttl, httpPort, grpcPort, 0);
+    }
 
     /** Without the query and Destination APIs (the demo does not need them). */
     public Settings(Path dir, List<String> clusters, Duration damping, Duration ttl) {
@@ -74,13 +83,58 @@ public final class EmbeddedStack implements AutoCloseable {
     }
   }
 
+  /** A port of {@link Settings} that another process holds. */
+  public static final class PortInUse extends IllegalStateException {
+    private final int port;
+
+    PortInUse(int port) {
+      super("port " + port + " is in use on 127.0.0.1");
+      this.port = port;
+    }
+
+    public int port() {
+      return port;
+    }
+  }
+
+  /**
+   * Binds {@code port} on 127.0.0.1 and keeps it until its server takes it over, so two stacks
+   * starting at once cannot both choose it: the second fails here, at once, with
+   * {@link PortInUse}. Null for 0 (a free port) and -1 (off).
+   */
+  private java.net.ServerSocket hold(int port) throws IOException {
+    if (port <= 0) {
+      return null;
+    }
+    java.net.ServerSocket socket = new java.net.ServerSocket();
+    socket.setReuseAddress(true);
+    try {
+      socket.bind(new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(),
+          port), 1);
+    } catch (IOException e) {
+      socket.close();
+      throw new PortInUse(port);
+    }
+    running.add(socket);
+    return socket;
+  }
+
   private void boot() throws Exception {
     Files.createDirectories(settings.dir());
-    registry = EmbeddedSchemaRegistry.launch(settings.dir().resolve("registry"));
+    java.net.ServerSocket httpHeld = hold(settings.httpPort());
+    java.net.ServerSocket grpcHeld = hold(settings.grpcPort());
+    registry = EmbeddedSchemaRegistry.launch(settings.dir().resolve("registry"),
+        settings.registryPort(), 0);
     running.add(registry);
     kafka = EmbeddedKafka.start(settings.dir().resolve("kafka"));
     running.add(kafka);
     registry.awaitReady();
+    // Governance as a production registry has it: each subject's compatibility rule
+    // (FULL_TRANSITIVE for what agents write, FORWARD_TRANSITIVE for what the topology writes)
+    // is set before its first schema, so an incompatible schema is refused from the start.
+    // Apicurio's ccompat API turns PUT /config/{subject} into its own compatibility rule.
+    io.meshfed.schema.SchemaCatalog.registerAll(new io.meshfed.registry.SchemaRegistryClient(
+        RegistryConfig.of(registry.confluentApiUrl())));
     for (String cluster : settings.clusters()) {
       TopicProvisioner.addCluster(kafka.bootstrapServers(), cluster, (short) 1);
     }
@@ -101,11 +155,17 @@ public final class EmbeddedStack implements AutoCloseable {
             .LEAVE_GROUP).withTimeout(Duration.ofSeconds(30))));
     if (config.applicationServer() != null) {
       String[] hostPort = config.applicationServer().split(":");
+      if (httpHeld != null) {
+        httpHeld.close();
+      }
       query = new io.meshfed.query.QueryServer(topology, new org.apache.kafka.streams.state
           .HostInfo(hostPort[0], Integer.parseInt(hostPort[1])), config.heartbeatTtl()).start();
       running.add(query);
     }
     if (settings.grpcPort() >= 0) {
+      if (grpcHeld != null) {
+        grpcHeld.close();
+      }
       destinationApi = io.meshfed.destination.DestinationServer.start(
           new io.meshfed.destination.DestinationServer.Settings(kafka.bootstrapServers(),
               config.registry(), settings.grpcPort(), null), Duration.ofSeconds(60));
@@ -136,6 +196,7 @@ public final class EmbeddedStack implements AutoCloseable {
       p.setProperty("meshfed.agent.zones", locality[1]);
       p.setProperty("meshfed.agent.heartbeat.interval.ms", "1000");
       p.setProperty("meshfed.agent.health.port", "0");
+      p.setProperty("meshfed.agent.health.address", "127.0.0.1");
       ClusterAgent agent = new ClusterAgent(AgentConfig.fromProperties(name, p),
           cluster.client()).start();
       running.add(agent);

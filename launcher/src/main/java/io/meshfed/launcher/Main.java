@@ -95,12 +95,18 @@ public final class Main implements Runnable {
         description = "simulated clusters; the first is the policy source")
     List<String> clusters;
 
-    @Option(names = "--http-port", defaultValue = "8080")
-    int httpPort;
+    @Option(names = "--http-port", description = "query API port (default 8080, or a free"
+        + " one when 8080 is taken); 0 = a free port")
+    Integer httpPort;
 
-    @Option(names = "--grpc-port", defaultValue = "8090",
-        description = "Destination API (Linkerd proxy Destination gRPC); -1 turns it off")
-    int grpcPort;
+    @Option(names = "--grpc-port", description = "Destination API (Linkerd proxy Destination"
+        + " gRPC) port (default 8090, or a free one when 8090 is taken); 0 = a free port,"
+        + " -1 turns it off")
+    Integer grpcPort;
+
+    @Option(names = "--registry-port", defaultValue = "0",
+        description = "schema registry port; 0 (default) = a free port")
+    int registryPort;
 
     @Option(names = "--dir", defaultValue = ".meshfed")
     Path dir;
@@ -116,10 +122,39 @@ public final class Main implements Runnable {
             + " remove it or pass another --dir");
         return 2;
       }
+      String bad = badPort("--http-port", httpPort, false);
+      bad = bad != null ? bad : badPort("--grpc-port", grpcPort, true);
+      bad = bad != null ? bad : badPort("--registry-port", registryPort, false);
+      if (bad != null) {
+        System.err.println("meshfed up: " + bad);
+        return 2;
+      }
+      // Every server listens on 127.0.0.1. A port the user chose that is taken is an error; a
+      // default one that is taken (by another stack, say) gives way to a free one.
+      int http = httpPort != null ? httpPort : 8080;
+      int grpc = grpcPort != null ? grpcPort : 8090;
       long startedAt = System.nanoTime();
-      EmbeddedStack stack = EmbeddedStack.start(new EmbeddedStack.Settings(dir, clusters,
-          Duration.parse("PT" + damping.toUpperCase()), Duration.ofSeconds(30), httpPort,
-          grpcPort));
+      EmbeddedStack started;
+      while (true) {
+        try {
+          started = EmbeddedStack.start(new EmbeddedStack.Settings(dir, clusters,
+              Duration.parse("PT" + damping.toUpperCase()), Duration.ofSeconds(30), http,
+              grpc, registryPort));
+          break;
+        } catch (EmbeddedStack.PortInUse e) {
+          // Nothing had started yet: the stack holds its ports first.
+          if (e.port() == http && httpPort == null) {
+            http = 0;
+          } else if (e.port() == grpc && grpcPort == null) {
+            grpc = 0;
+          } else {
+            System.err.println("meshfed up: " + e.getMessage() + "; choose another port, or 0"
+                + " for a free one");
+            return 2;
+          }
+        }
+      }
+      EmbeddedStack stack = started;
       java.util.concurrent.CountDownLatch stopped = new java.util.concurrent.CountDownLatch(1);
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {
         stack.close();
@@ -138,6 +173,13 @@ public final class Main implements Runnable {
       System.out.println("Ctrl-C stops everything.");
       stopped.await();
       return 0;
+    }
+
+    /** Why {@code port} is not a port, or null. */
+    private static String badPort(String option, Integer port, boolean canBeOff) {
+      return port == null || (port >= (canBeOff ? -1 : 0) && port <= 65535) ? null
+          : option + " " + port + " is not a port (1-65535, 0 for a free one"
+              + (canBeOff ? ", -1 for off)" : ")");
     }
   }
 
@@ -265,6 +307,11 @@ public final class Main implements Runnable {
         description = "Destination API port; -1 (default) leaves it off")
     int grpcPort;
 
+    @Option(names = "--http-bind-address", defaultValue = io.meshfed.query.QueryServer.LOOPBACK,
+        description = "address the query API listens on (default ${DEFAULT-VALUE}); instances on"
+            + " several machines need one the others reach, as meshfed.application.server names")
+    String httpBindAddress;
+
     @Option(names = "--default-client-cluster",
         description = "client cluster for Destination lookups whose context token names none")
     String defaultClientCluster;
@@ -282,7 +329,8 @@ public final class Main implements Runnable {
         String[] hostPort = settings.applicationServer().split(":");
         running.add(new io.meshfed.query.QueryServer(streams,
             new org.apache.kafka.streams.state.HostInfo(hostPort[0],
-                Integer.parseInt(hostPort[1])), settings.heartbeatTtl()).start());
+                Integer.parseInt(hostPort[1])), httpBindAddress, settings.heartbeatTtl())
+            .start());
       }
       if (grpcPort >= 0) {
         var api = io.meshfed.destination.DestinationServer.start(

@@ -94,11 +94,9 @@ public final class SimulatedCluster implements AutoCloseable {
     server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
         new KubernetesCrudDispatcher(), false);
     int previousPort = snapshot == null ? 0 : previousPort(snapshot);
-    if (previousPort > 0 && portIsFree(previousPort)) {
-      server.init(InetAddress.getLoopbackAddress(), previousPort);
-    } else {
-      server.init();
-    }
+    // On 127.0.0.1 either way: the mock server's init() listens on every interface.
+    server.init(InetAddress.getLoopbackAddress(),
+        previousPort > 0 && portIsFree(previousPort) ? previousPort : 0);
     client = server.createClient();
     try (var in = SimulatedCluster.class.getResourceAsStream("/deploy/crds.yaml")) {
       for (Object crd : (List<?>) Serialization.unmarshal(in)) {
