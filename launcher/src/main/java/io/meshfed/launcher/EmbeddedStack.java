@@ -304,7 +304,7 @@ public final class EmbeddedStack implements AutoCloseable {
     }
   }
 
-  /** Deletes {@code resources} through {@code client}, telling {@code deleted} those that existed. */
+  /** Deletes {@code resources} through {@code client}, telling {@code deleted} each that was. */
   static void delete(io.fabric8.kubernetes.client.KubernetesClient client,
       List<ResourceFile.Resource> resources, java.util.function.Consumer<String> deleted) {
     for (ResourceFile.Resource resource : resources) {

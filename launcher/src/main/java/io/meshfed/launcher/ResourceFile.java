@@ -189,15 +189,10 @@ final class ResourceFile {
     }
     if (e instanceof JsonProcessingException j) {
       JsonLocation at = j.getLocation();
-      return firstLine(j.getOriginalMessage()) + (at == null ? "" : " (line " + at.getLineNr()
-          + ", column " + at.getColumnNr() + ")");
+      return Main.firstLine(j.getOriginalMessage()) + (at == null ? ""
+          : " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")");
     }
-    return firstLine(String.valueOf(e.getMessage()));
-  }
-
-  private static String firstLine(String message) {
-    int newline = message.indexOf('\n');
-    return newline < 0 ? message : message.substring(0, newline);
+    return Main.firstLine(String.valueOf(e.getMessage()));
   }
 
   private static Resource resource(String file, int document, int line, JsonNode node)
@@ -237,7 +232,7 @@ final class ResourceFile {
       object = Serialization.jsonMapper().treeToValue(node, GenericKubernetesResource.class);
     } catch (JsonProcessingException | IllegalArgumentException e) {
       throw new BadFile(where + ": " + kind + " " + name + " cannot be read: "
-          + firstLine(e instanceof JsonProcessingException j ? j.getOriginalMessage()
+          + Main.firstLine(e instanceof JsonProcessingException j ? j.getOriginalMessage()
               : String.valueOf(e.getMessage())));
     }
     if (type.meshfedKind() != null) {

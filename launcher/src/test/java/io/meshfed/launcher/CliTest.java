@@ -144,6 +144,58 @@ class CliTest {
     System.out.println("meshfed watch: " + line);
   }
 
+  /**
+   * The playground as the README tells it: reviews is created and broken with plain YAML files
+   * through {@code meshfed apply}, and the topology fails over and back.
+   */
+  @Test
+  void thePlaygroundFilesBreakAndMendReviews() throws Exception {
+    Path examples = Path.of("..", "examples");
+    for (String[] step : new String[][] {{"walkthrough/failover-service.yaml", "mgmt-cluster"},
+        {"playground/reviews-remote.yaml", "remote-cluster"},
+        {"playground/reviews-mgmt.yaml", "mgmt-cluster"}}) {
+      Run applied = meshfed("apply", "-f", examples.resolve(step[0]).toString(), "--cluster",
+          step[1], "--dir", dir.toString());
+      assertThat(applied.exit()).as(applied.err()).isZero();
+    }
+    String destination = "FailoverService/service-mesh-hub/reviews-failover";
+    // A 503 while the topology rebalances is an answer to wait through, not a failure.
+    long before = await().atMost(Duration.ofSeconds(60)).ignoreExceptions()
+        .until(() -> latestEpoch(destination), epoch -> epoch > 0);
+    Run broken = meshfed("apply", "-f", examples.resolve("playground/reviews-mgmt-unready.yaml")
+        .toString(), "--cluster", "mgmt-cluster", "--dir", dir.toString());
+    assertThat(broken.out()).isEqualTo("EndpointSlice/bookinfo/reviews-slice applied"
+        + System.lineSeparator());
+    await().atMost(Duration.ofSeconds(30)).ignoreExceptions().untilAsserted(() -> assertThat(
+        decisions(destination)).anySatisfy(d -> {
+          assertThat(d.path("epoch").asLong()).isGreaterThan(before);
+          assertThat(d.path("reasonCode").asText()).isEqualTo("TIER_UNHEALTHY");
+        }));
+    long failedOver = await().atMost(Duration.ofSeconds(30)).ignoreExceptions()
+        .until(() -> latestEpoch(destination), epoch -> epoch > before);
+    assertThat(meshfed("apply", "-f", examples.resolve("playground/reviews-mgmt.yaml").toString(),
+        "--cluster", "mgmt-cluster", "--dir", dir.toString()).exit()).isZero();
+    await().atMost(Duration.ofSeconds(30)).ignoreExceptions().untilAsserted(() -> assertThat(
+        decisions(destination)).anySatisfy(d -> {
+          assertThat(d.path("epoch").asLong()).isGreaterThan(failedOver);
+          assertThat(d.path("after").path("activeTier").asInt()).isZero();
+        }));
+  }
+
+  /** The destination's latest decisions, from the query API (stdout here carries logs too). */
+  private static List<com.fasterxml.jackson.databind.JsonNode> decisions(String destination)
+      throws Exception {
+    List<com.fasterxml.jackson.databind.JsonNode> items = new java.util.ArrayList<>();
+    new QueryClient(stack.queryUrl()).get("/v1/decisions?limit=20&destination=" + destination)
+        .path("items").forEach(items::add);
+    return items;
+  }
+
+  private static long latestEpoch(String destination) throws Exception {
+    return decisions(destination).stream().mapToLong(d -> d.path("epoch").asLong()).max()
+        .orElse(0);
+  }
+
   @Test
   void exitCodesForUsageAndUnreachableServers() {
     assertThat(meshfed("get", "pods", "--server", stack.queryUrl()).exit()).isEqualTo(2);
@@ -152,6 +204,54 @@ class CliTest {
     assertThat(unreachable.err()).contains("cannot reach http://127.0.0.1:1");
     assertThat(meshfed("apply", "-f", "x.yaml", "--cluster", "nowhere", "--dir",
         dir.toString()).exit()).isEqualTo(1);
+  }
+
+  /**
+   * The stack's registry governs meshfed's subjects as a production registry would: every
+   * subject has its compatibility rule from the start, and a schema that breaks it is refused.
+   * Apicurio's own API refuses deleting an artifact (deletion is off); its Confluent-compatible
+   * API deletes regardless in 3.3.3, see launcher/DESIGN.md.
+   */
+  @Test
+  void theStacksRegistryRefusesIncompatibleSchemasAndDeletions() throws Exception {
+    var registry = new io.meshfed.registry.SchemaRegistryClient(
+        io.meshfed.registry.RegistryConfig.of(stack.registryUrl()));
+    for (var entry : io.meshfed.schema.SchemaCatalog.ENTRIES) {
+      assertThat(registry.compatibility(entry.subject())).as(entry.subject())
+          .isEqualTo(entry.compatibility().name());
+      assertThat(registry.latest(entry.subject()).schema()).isEqualTo(entry.schema());
+    }
+    // Agent-written, FULL_TRANSITIVE: a new field without a default cannot be read from old
+    // records by a new reader.
+    var heartbeat = io.meshfed.avro.ClusterHeartbeat.getClassSchema();
+    var withRequiredField = withField(heartbeat, "{\"name\":\"podCount\",\"type\":\"int\"}");
+    assertThat(registry.isCompatible(heartbeat.getFullName(), withRequiredField)).isFalse();
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> registry.register(
+        heartbeat.getFullName(), withRequiredField))
+        .isInstanceOf(io.meshfed.registry.SchemaRegistryException.class)
+        .satisfies(e -> assertThat(((io.meshfed.registry.SchemaRegistryException) e)
+            .httpStatus()).isEqualTo(409));
+    // The same field with a default is a compatible change: the rule refuses only what breaks.
+    assertThat(registry.isCompatible(heartbeat.getFullName(), withField(heartbeat,
+        "{\"name\":\"podCount\",\"type\":\"int\",\"default\":0}"))).isTrue();
+    assertThat(registry.latest(heartbeat.getFullName()).schema()).isEqualTo(heartbeat);
+
+    var http = java.net.http.HttpClient.newHttpClient();
+    String registryBase = stack.registryUrl().replace("/apis/ccompat/v7", "");
+    var delete = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(
+        registryBase + "/apis/registry/v3/groups/default/artifacts/" + heartbeat.getFullName()))
+        .DELETE().build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertThat(delete.statusCode()).as(delete.body()).isGreaterThanOrEqualTo(400);
+    assertThat(registry.latest(heartbeat.getFullName()).schema()).isEqualTo(heartbeat);
+  }
+
+  private static org.apache.avro.Schema withField(org.apache.avro.Schema record, String field)
+      throws Exception {
+    var json = (com.fasterxml.jackson.databind.node.ObjectNode) QueryClient.JSON.readTree(
+        record.toString());
+    ((com.fasterxml.jackson.databind.node.ArrayNode) json.get("fields")).add(
+        QueryClient.JSON.readTree(field));
+    return new org.apache.avro.Schema.Parser().parse(json.toString());
   }
 
   @SuppressWarnings("unchecked")

@@ -21,9 +21,10 @@ import org.slf4j.LoggerFactory;
  * Apicurio Registry, unpacked from its Maven Central distribution, run as a child process. Its
  * API and its management interface (health, metrics) listen on 127.0.0.1 only, each on a port
  * of the caller's choosing or a free one, so several registries run side by side on one machine.
- * It speaks the Confluent Schema Registry API under {@code /apis/ccompat/v7}. Subjects and
- * versions cannot be deleted (Apicurio's default, kept): a schema id that a record on Kafka
- * refers to must stay resolvable.
+ * It speaks the Confluent Schema Registry API under {@code /apis/ccompat/v7}. Apicurio's own
+ * API refuses deleting artifacts and versions: a schema id that a record on Kafka refers to must
+ * stay resolvable. (Its Confluent-compatible API deletes regardless in 3.3.3: that code path
+ * checks no setting, only authorization, which this registry does not run.)
  *
  * <p>The registry JVM runs with the {@link ExitWithParent} agent: it exits when its standard
  * input, a pipe from this JVM, closes. That happens on {@link #close()} and when this JVM ends
@@ -103,7 +104,9 @@ public final class EmbeddedSchemaRegistry implements AutoCloseable {
           "-Dquarkus.http.port=" + httpPort,
           "-Dquarkus.management.host=127.0.0.1",
           "-Dquarkus.management.port=" + management,
-          "-Dquarkus.log.console.format=%d{HH:mm:ss.SSS} %-5p [%c{2.}] %s%e%n"));
+          "-Dquarkus.log.console.format=%d{HH:mm:ss.SSS} %-5p [%c{2.}] %s%e%n",
+          "-Dapicurio.rest.deletion.artifact.enabled=false",
+          "-Dapicurio.rest.deletion.artifact-version.enabled=false"));
       if (dataDir != null) {
         command.add("-Dapicurio.storage.sql.kind=h2");
         command.add("-Dapicurio.datasource.url=jdbc:h2:file:"
