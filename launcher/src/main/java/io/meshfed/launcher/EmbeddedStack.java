@@ -36,12 +36,12 @@ public final class EmbeddedStack implements AutoCloseable {
    * the server off. Every server of the stack listens on 127.0.0.1 only.
    */
   public record Settings(Path dir, List<String> clusters, Duration damping, Duration ttl,
-      int httpPort, int grpcPort, int registryPort) {
+      int httpPort, int grpcPort, int registryPort, int kafkaPort) {
 
-    /** With the registry on a free port. */
+    /** With the registry and the broker on free ports. */
     public Settings(Path dir, List<String> clusters, Duration damping, Duration ttl,
         int httpPort, int grpcPort) {
-      this(dir, clusters, damping, ttl, httpPort, grpcPort, 0);
+      this(dir, clusters, damping, ttl, httpPort, grpcPort, 0, 0);
     }
 
     /** Without the query and Destination APIs (the demo does not need them). */
@@ -126,7 +126,7 @@ public final class EmbeddedStack implements AutoCloseable {
     registry = EmbeddedSchemaRegistry.launch(settings.dir().resolve("registry"),
         settings.registryPort(), 0);
     running.add(registry);
-    kafka = EmbeddedKafka.start(settings.dir().resolve("kafka"));
+    kafka = EmbeddedKafka.start(settings.dir().resolve("kafka"), settings.kafkaPort());
     running.add(kafka);
     registry.awaitReady();
     // Governance as a production registry has it: each subject's compatibility rule

@@ -108,6 +108,10 @@ public final class Main implements Runnable {
         description = "schema registry port; 0 (default) = a free port")
     int registryPort;
 
+    @Option(names = "--kafka-port", defaultValue = "0",
+        description = "Kafka broker port; 0 (default) = a free port")
+    int kafkaPort;
+
     @Option(names = "--dir", defaultValue = ".meshfed")
     Path dir;
 
@@ -125,6 +129,7 @@ public final class Main implements Runnable {
       String bad = badPort("--http-port", httpPort, false);
       bad = bad != null ? bad : badPort("--grpc-port", grpcPort, true);
       bad = bad != null ? bad : badPort("--registry-port", registryPort, false);
+      bad = bad != null ? bad : badPort("--kafka-port", kafkaPort, false);
       if (bad != null) {
         System.err.println("meshfed up: " + bad);
         return 2;
@@ -139,7 +144,7 @@ public final class Main implements Runnable {
         try {
           started = EmbeddedStack.start(new EmbeddedStack.Settings(dir, clusters,
               Duration.parse("PT" + damping.toUpperCase()), Duration.ofSeconds(30), http,
-              grpc, registryPort));
+              grpc, registryPort, kafkaPort));
           break;
         } catch (EmbeddedStack.PortInUse e) {
           // Nothing had started yet: the stack holds its ports first.

@@ -62,6 +62,11 @@ public final class EmbeddedKafka implements AutoCloseable {
    * The ports are new free ones on every start.
    */
   public static EmbeddedKafka start(Path dataDir) {
+    return start(dataDir, 0);
+  }
+
+  /** As {@link #start(Path)}, the broker listening on 127.0.0.1:{@code port} (0: a free one). */
+  public static EmbeddedKafka start(Path dataDir, int port) {
     Path temporary = null;
     try {
       if (dataDir == null) {
@@ -83,7 +88,7 @@ public final class EmbeddedKafka implements AutoCloseable {
       // A free port is probed, then bound by the broker: another process may take it in
       // between, rarely; then the start is tried again on new ports.
       for (int attempt = 1; ; attempt++) {
-        int brokerPort = freePort();
+        int brokerPort = port > 0 ? port : freePort();
         int controllerPort = freePort();
         KafkaRaftServer server = new KafkaRaftServer(new KafkaConfig(
             config(dir, brokerPort, controllerPort), false), Time.SYSTEM);
@@ -93,7 +98,7 @@ public final class EmbeddedKafka implements AutoCloseable {
         } catch (RuntimeException e) {
           server.shutdown();
           server.awaitShutdown();
-          if (attempt == 3 || !portTaken(e)) {
+          if (attempt == 3 || !portTaken(e) || port > 0) {
             throw e;
           }
         }
