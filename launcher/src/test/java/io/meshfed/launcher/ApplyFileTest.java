@@ -1,10 +1,9 @@
 package io.meshfed.launcher;
 
+import static io.meshfed.launcher.CliRun.meshfed;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -65,26 +64,7 @@ class ApplyFileTest {
     }
   }
 
-  private record Run(int exit, String out, String err) {}
-
-  private static Run meshfed(String... args) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    PrintStream stdout = System.out;
-    PrintStream stderr = System.err;
-    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-    System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-    try {
-      int exit = Main.commandLine().execute(args);
-      return new Run(exit, out.toString(StandardCharsets.UTF_8),
-          err.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(stdout);
-      System.setErr(stderr);
-    }
-  }
-
-  private static Run apply(Path file) {
+  private static CliRun apply(Path file) {
     return meshfed("apply", "-f", file.toString(), "--cluster", "sim", "--dir", dir.toString());
   }
 
@@ -153,7 +133,7 @@ class ApplyFileTest {
     if (content != null) {
       Files.write(file, content);
     }
-    Run run = apply(file);
+    CliRun run = apply(file);
     assertThat(run.exit()).as(run.err()).isEqualTo(2);
     assertThat(run.err()).contains(file.toString()).contains(says)
         .endsWith("; nothing was applied" + System.lineSeparator())
@@ -170,7 +150,7 @@ class ApplyFileTest {
     assertThat(apply(good).exit()).isZero();
     Path file = dir.resolve("delete-second-bad.yaml");
     Files.writeString(file, GOOD + "---\nkind: FailoverService\n");
-    Run run = meshfed("delete", "-f", file.toString(), "--cluster", "sim", "--dir",
+    CliRun run = meshfed("delete", "-f", file.toString(), "--cluster", "sim", "--dir",
         dir.toString());
     assertThat(run.exit()).isEqualTo(2);
     assertThat(run.err()).isEqualTo("meshfed delete: " + file + ": document 2 (line 14) has no"
@@ -184,7 +164,7 @@ class ApplyFileTest {
     Path file = dir.resolve("two.yaml");
     Files.writeString(file, "---\n" + GOOD + "---\n---\n" + GOOD.replace("reviews-failover",
         "ratings-failover"));
-    Run run = apply(file);
+    CliRun run = apply(file);
     assertThat(run.exit()).as(run.err()).isZero();
     assertThat(run.out()).isEqualTo(String.join(System.lineSeparator(),
         "FailoverService/service-mesh-hub/reviews-failover applied",
@@ -195,7 +175,7 @@ class ApplyFileTest {
   @Test
   void coreKindsOfAWorkloadApplyAndDelete() {
     Path playground = Path.of("..", "examples", "playground");
-    Run run = apply(playground.resolve("reviews-mgmt.yaml"));
+    CliRun run = apply(playground.resolve("reviews-mgmt.yaml"));
     assertThat(run.exit()).as(run.err()).isZero();
     assertThat(run.out()).contains("Namespace/bookinfo applied",
         "Service/bookinfo/reviews applied", "EndpointSlice/bookinfo/reviews-slice applied");
@@ -235,7 +215,7 @@ class ApplyFileTest {
     Path snapshot = dir.resolve("snapshot").resolve("c.yaml");
     try (SimulatedCluster first = new SimulatedCluster(snapshot)) {
       Files.writeString(dir.resolve("c.kubeconfig"), first.kubeconfig("c"));
-      Run run = meshfed("apply", "-f", Path.of("..", "examples", "playground",
+      CliRun run = meshfed("apply", "-f", Path.of("..", "examples", "playground",
           "reviews-remote.yaml").toString(), "--cluster", "c", "--dir", dir.toString());
       assertThat(run.exit()).as(run.err()).isZero();
     }

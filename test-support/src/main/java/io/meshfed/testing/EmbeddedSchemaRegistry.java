@@ -91,7 +91,7 @@ public final class EmbeddedSchemaRegistry implements AutoCloseable {
             + " MESHFED_REGISTRY_JAVA_HOME at it."));
     int httpPort = port == 0 ? freePort() : port;
     // Apicurio 3.3.3 builds its management interface in and ignores enabled=false; left alone it
-    // listens on 0.0.0.0:9000, so a second registry on the machine cannot start.
+    // listens on port 9000 of every interface, so a second registry on the machine cannot start.
     int management = managementPort == 0 ? freePort() : managementPort;
     try {
       Path logDir = dataDir != null ? dataDir : Files.createTempDirectory("meshfed-registry");
