@@ -63,9 +63,9 @@ public final class Main implements Runnable {
     @Option(names = "--dir", description = "work directory (default: a new temporary one)")
     Path dir;
 
-    @Option(names = "--damping", defaultValue = "5s",
+    @Option(names = "--damping", defaultValue = "5s", converter = DurationConverter.class,
         description = "failback damping, e.g. 5s (default ${DEFAULT-VALUE})")
-    String damping;
+    Duration damping;
 
     @Override
     public Integer call() throws Exception {
@@ -76,7 +76,7 @@ public final class Main implements Runnable {
         return 2;
       }
       Path work = dir != null ? dir : java.nio.file.Files.createTempDirectory("meshfed-demo");
-      Duration hold = Duration.parse("PT" + damping.toUpperCase());
+      Duration hold = damping;
       Demo.Result result = Demo.run(new EmbeddedStack.Settings(work,
           List.of(Demo.MGMT, Demo.REMOTE), hold, Duration.ofSeconds(10)), System.out);
       if (result.succeeded()) {
@@ -115,8 +115,9 @@ public final class Main implements Runnable {
     @Option(names = "--dir", defaultValue = ".meshfed")
     Path dir;
 
-    @Option(names = "--damping", defaultValue = "30s")
-    String damping;
+    @Option(names = "--damping", defaultValue = "30s", converter = DurationConverter.class,
+        description = "failback damping, e.g. 500ms, 30s, 2m (default ${DEFAULT-VALUE})")
+    Duration damping;
 
     @Override
     public Integer call() throws Exception {
@@ -143,7 +144,7 @@ public final class Main implements Runnable {
       while (true) {
         try {
           started = EmbeddedStack.start(new EmbeddedStack.Settings(dir, clusters,
-              Duration.parse("PT" + damping.toUpperCase()), Duration.ofSeconds(30), http,
+              damping, Duration.ofSeconds(30), http,
               grpc, registryPort, kafkaPort));
           break;
         } catch (EmbeddedStack.PortInUse e) {
@@ -277,6 +278,28 @@ public final class Main implements Runnable {
     void run(io.fabric8.kubernetes.client.KubernetesClient client,
         List<ResourceFile.Resource> resources, java.util.function.Consumer<String> done) {
       EmbeddedStack.delete(client, resources, done);
+    }
+  }
+
+  /** {@code 500ms}, {@code 30s}, {@code 2m}, {@code 1h}: durations as Istio writes them. */
+  static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
+    private static final java.util.regex.Pattern FORM =
+        java.util.regex.Pattern.compile("(\\d{1,9})(ms|s|m|h)");
+
+    @Override
+    public Duration convert(String value) {
+      var m = FORM.matcher(value.trim());
+      if (!m.matches()) {
+        throw new CommandLine.TypeConversionException("'" + value + "' is not a duration such"
+            + " as 500ms, 30s or 2m");
+      }
+      long amount = Long.parseLong(m.group(1));
+      return switch (m.group(2)) {
+        case "ms" -> Duration.ofMillis(amount);
+        case "s" -> Duration.ofSeconds(amount);
+        case "m" -> Duration.ofMinutes(amount);
+        default -> Duration.ofHours(amount);
+      };
     }
   }
 
