@@ -78,7 +78,9 @@ public final class ClusterAgent implements AutoCloseable {
         applier, new Reconciler(client, config.namespace(), applier.kinds(),
             Backoff.ISTIO_AGENT), new StatusWriter(client), Clock.systemUTC());
     followerThread = new Thread(follower, "config-follower-" + config.cluster());
-    health = HttpServer.create(new InetSocketAddress(config.healthPort()), 0);
+    health = HttpServer.create(config.healthAddress() == null
+        ? new InetSocketAddress(config.healthPort())
+        : new InetSocketAddress(config.healthAddress(), config.healthPort()), 0);
     health.createContext("/healthz", exchange -> respond(exchange, 200, "{\"status\":\"ok\"}"));
     health.createContext("/readyz", exchange -> {
       respond(exchange, isReady() ? 200 : 503, readiness());

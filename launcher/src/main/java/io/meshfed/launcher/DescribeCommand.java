@@ -21,8 +21,12 @@ public final class DescribeCommand implements Callable<Integer> {
   @Parameters(index = "1", description = "NAMESPACE/NAME")
   String name;
 
-  @Option(names = "--server", defaultValue = "http://localhost:8080")
+  @Option(names = "--server", description = "a topology instance's query API (default: the one"
+      + " of the 'meshfed up' in --dir, else http://localhost:8080)")
   String server;
+
+  @Option(names = "--dir", defaultValue = ".meshfed", description = "a 'meshfed up' directory")
+  java.nio.file.Path dir;
 
   PrintStream out = System.out;
 
@@ -41,7 +45,7 @@ public final class DescribeCommand implements Callable<Integer> {
           + "virtualdestination NAMESPACE/NAME");
       return 2;
     }
-    QueryClient api = new QueryClient(server);
+    QueryClient api = QueryClient.of(server, dir);
     try {
       JsonNode d = api.get(paths[0] + name);
       JsonNode status = d.path("status");

@@ -1,12 +1,8 @@
 package io.meshfed.launcher;
 
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
-import io.fabric8.kubernetes.api.model.HasMetadata;
-import io.fabric8.kubernetes.client.utils.Serialization;
 import io.meshfed.agent.ClusterAgent;
 import io.meshfed.agent.config.AgentConfig;
-import io.meshfed.agent.publish.ClusterPublisher;
-import io.meshfed.avro.ResourceKind;
 import io.meshfed.registry.RegistryConfig;
 import io.meshfed.testing.EmbeddedKafka;
 import io.meshfed.testing.EmbeddedSchemaRegistry;
@@ -35,9 +31,18 @@ import org.apache.kafka.streams.KafkaStreams;
  */
 public final class EmbeddedStack implements AutoCloseable {
 
-  /** How the stack is laid out. */
+  /**
+   * How the stack is laid out. Ports: 0 takes a free one, -1 (query and Destination APIs) turns
+   * the server off. Every server of the stack listens on 127.0.0.1 only.
+   */
   public record Settings(Path dir, List<String> clusters, Duration damping, Duration ttl,
-      int httpPort, int grpcPort) {
+      int httpPort, int grpcPort, int registryPort, int kafkaPort) {
+
+    /** With the registry and the broker on free ports. */
+    public Settings(Path dir, List<String> clusters, Duration damping, Duration ttl,
+        int httpPort, int grpcPort) {
+      this(dir, clusters, damping, ttl, httpPort, grpcPort, 0, 0);
+    }
 
     /** Without the query and Destination APIs (the demo does not need them). */
     public Settings(Path dir, List<String> clusters, Duration damping, Duration ttl) {
@@ -78,13 +83,58 @@ public final class EmbeddedStack implements AutoCloseable {
     }
   }
 
+  /** A port of {@link Settings} that another process holds. */
+  public static final class PortInUse extends IllegalStateException {
+    private final int port;
+
+    PortInUse(int port) {
+      super("port " + port + " is in use on 127.0.0.1");
+      this.port = port;
+    }
+
+    public int port() {
+      return port;
+    }
+  }
+
+  /**
+   * Binds {@code port} on 127.0.0.1 and keeps it until its server takes it over, so two stacks
+   * starting at once cannot both choose it: the second fails here, at once, with
+   * {@link PortInUse}. Null for 0 (a free port) and -1 (off).
+   */
+  private java.net.ServerSocket hold(int port) throws IOException {
+    if (port <= 0) {
+      return null;
+    }
+    java.net.ServerSocket socket = new java.net.ServerSocket();
+    socket.setReuseAddress(true);
+    try {
+      socket.bind(new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(),
+          port), 1);
+    } catch (IOException e) {
+      socket.close();
+      throw new PortInUse(port);
+    }
+    running.add(socket);
+    return socket;
+  }
+
   private void boot() throws Exception {
     Files.createDirectories(settings.dir());
-    registry = EmbeddedSchemaRegistry.launch(settings.dir().resolve("registry"));
+    java.net.ServerSocket httpHeld = hold(settings.httpPort());
+    java.net.ServerSocket grpcHeld = hold(settings.grpcPort());
+    registry = EmbeddedSchemaRegistry.launch(settings.dir().resolve("registry"),
+        settings.registryPort(), 0);
     running.add(registry);
-    kafka = EmbeddedKafka.start(settings.dir().resolve("kafka"));
+    kafka = EmbeddedKafka.start(settings.dir().resolve("kafka"), settings.kafkaPort());
     running.add(kafka);
     registry.awaitReady();
+    // Governance as a production registry has it: each subject's compatibility rule
+    // (FULL_TRANSITIVE for what agents write, FORWARD_TRANSITIVE for what the topology writes)
+    // is set before its first schema, so an incompatible schema is refused from the start.
+    // Apicurio's ccompat API turns PUT /config/{subject} into its own compatibility rule.
+    io.meshfed.schema.SchemaCatalog.registerAll(new io.meshfed.registry.SchemaRegistryClient(
+        RegistryConfig.of(registry.confluentApiUrl())));
     for (String cluster : settings.clusters()) {
       TopicProvisioner.addCluster(kafka.bootstrapServers(), cluster, (short) 1);
     }
@@ -105,11 +155,17 @@ public final class EmbeddedStack implements AutoCloseable {
             .LEAVE_GROUP).withTimeout(Duration.ofSeconds(30))));
     if (config.applicationServer() != null) {
       String[] hostPort = config.applicationServer().split(":");
+      if (httpHeld != null) {
+        httpHeld.close();
+      }
       query = new io.meshfed.query.QueryServer(topology, new org.apache.kafka.streams.state
           .HostInfo(hostPort[0], Integer.parseInt(hostPort[1])), config.heartbeatTtl()).start();
       running.add(query);
     }
     if (settings.grpcPort() >= 0) {
+      if (grpcHeld != null) {
+        grpcHeld.close();
+      }
       destinationApi = io.meshfed.destination.DestinationServer.start(
           new io.meshfed.destination.DestinationServer.Settings(kafka.bootstrapServers(),
               config.registry(), settings.grpcPort(), null), Duration.ofSeconds(60));
@@ -140,6 +196,7 @@ public final class EmbeddedStack implements AutoCloseable {
       p.setProperty("meshfed.agent.zones", locality[1]);
       p.setProperty("meshfed.agent.heartbeat.interval.ms", "1000");
       p.setProperty("meshfed.agent.health.port", "0");
+      p.setProperty("meshfed.agent.health.address", "127.0.0.1");
       ClusterAgent agent = new ClusterAgent(AgentConfig.fromProperties(name, p),
           cluster.client()).start();
       running.add(agent);
@@ -196,26 +253,32 @@ public final class EmbeddedStack implements AutoCloseable {
     return Collections.unmodifiableMap(clusters);
   }
 
-  /** Creates or replaces the meshfed resources of a YAML stream in a cluster. */
+  /** Creates or replaces the resources of a YAML stream in a cluster (see {@link #apply(
+   * io.fabric8.kubernetes.client.KubernetesClient, List, java.util.function.Consumer)}). */
   public static List<String> apply(SimulatedCluster cluster, InputStream yaml) throws IOException {
-    return apply(cluster.client(), yaml);
+    List<String> applied = new ArrayList<>();
+    apply(cluster.client(), parse(yaml), applied::add);
+    return applied;
   }
 
-  /** Creates or replaces the meshfed resources of a YAML stream through {@code client}. */
-  public static List<String> apply(io.fabric8.kubernetes.client.KubernetesClient client,
-      InputStream yaml) throws IOException {
-    List<String> applied = new ArrayList<>();
-    Object parsed = Serialization.unmarshal(yaml);
-    List<?> items = parsed instanceof List<?> l ? l : List.of(parsed);
-    for (Object item : items) {
-      HasMetadata object = (HasMetadata) item;
-      GenericKubernetesResource r = Serialization.unmarshal(Serialization.asJson(object),
-          GenericKubernetesResource.class);
-      ResourceKind kind = ResourceKind.valueOf(r.getKind());
-      String ns = r.getMetadata().getNamespace() == null ? "default"
-          : r.getMetadata().getNamespace();
-      var ops = client.genericKubernetesResources(ClusterPublisher.crd(kind))
-          .inNamespace(ns);
+  private static List<ResourceFile.Resource> parse(InputStream yaml) throws IOException {
+    try {
+      return ResourceFile.parse("stream", yaml.readAllBytes());
+    } catch (ResourceFile.BadFile e) {
+      throw new IllegalArgumentException(e.getMessage());
+    }
+  }
+
+  /**
+   * Creates or replaces {@code resources} through {@code client}, in order, telling
+   * {@code applied} each one's {@code Kind/namespace/name} as it is done (so a failure part-way
+   * leaves a record of what was applied before it).
+   */
+  static void apply(io.fabric8.kubernetes.client.KubernetesClient client,
+      List<ResourceFile.Resource> resources, java.util.function.Consumer<String> applied) {
+    for (ResourceFile.Resource resource : resources) {
+      GenericKubernetesResource r = resource.object();
+      var ops = operations(client, resource);
       // The agent writes statuses concurrently, and each write bumps resourceVersion: an update
       // that loses that race (409) is retried on the fresh version, as kubectl apply does.
       for (int attempt = 1; ; attempt++) {
@@ -237,28 +300,27 @@ public final class EmbeddedStack implements AutoCloseable {
           }
         }
       }
-      applied.add(kind + "/" + ns + "/" + r.getMetadata().getName());
+      applied.accept(resource.describe());
     }
-    return applied;
   }
 
-  /** Deletes the meshfed resources named in a YAML stream; returns those that existed. */
-  public static List<String> delete(io.fabric8.kubernetes.client.KubernetesClient client,
-      InputStream yaml) throws IOException {
-    List<String> deleted = new ArrayList<>();
-    Object parsed = Serialization.unmarshal(yaml);
-    for (Object item : parsed instanceof List<?> l ? l : List.of(parsed)) {
-      HasMetadata object = (HasMetadata) item;
-      ResourceKind kind = ResourceKind.valueOf(object.getKind());
-      String ns = object.getMetadata().getNamespace() == null ? "default"
-          : object.getMetadata().getNamespace();
-      var removed = client.genericKubernetesResources(ClusterPublisher.crd(kind)).inNamespace(ns)
-          .withName(object.getMetadata().getName()).delete();
-      if (!removed.isEmpty()) {
-        deleted.add(kind + "/" + ns + "/" + object.getMetadata().getName());
+  /** Deletes {@code resources} through {@code client}, telling {@code deleted} each that was. */
+  static void delete(io.fabric8.kubernetes.client.KubernetesClient client,
+      List<ResourceFile.Resource> resources, java.util.function.Consumer<String> deleted) {
+    for (ResourceFile.Resource resource : resources) {
+      if (!operations(client, resource).withName(resource.object().getMetadata().getName())
+          .delete().isEmpty()) {
+        deleted.accept(resource.describe());
       }
     }
-    return deleted;
+  }
+
+  private static io.fabric8.kubernetes.client.dsl.NonNamespaceOperation<
+      GenericKubernetesResource, io.fabric8.kubernetes.api.model.GenericKubernetesResourceList,
+      io.fabric8.kubernetes.client.dsl.Resource<GenericKubernetesResource>> operations(
+      io.fabric8.kubernetes.client.KubernetesClient client, ResourceFile.Resource resource) {
+    var ops = client.genericKubernetesResources(resource.type().context());
+    return resource.namespace() == null ? ops : ops.inNamespace(resource.namespace());
   }
 
   @Override

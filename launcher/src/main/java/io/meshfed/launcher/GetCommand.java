@@ -40,9 +40,12 @@ public final class GetCommand implements Callable<Integer> {
   @Option(names = {"-o", "--output"}, defaultValue = "table", description = "table or json")
   String output;
 
-  @Option(names = "--server", defaultValue = "http://localhost:8080",
-      description = "a topology instance's query API (default ${DEFAULT-VALUE})")
+  @Option(names = "--server", description = "a topology instance's query API (default: the one"
+      + " of the 'meshfed up' in --dir, else http://localhost:8080)")
   String server;
+
+  @Option(names = "--dir", defaultValue = ".meshfed", description = "a 'meshfed up' directory")
+  java.nio.file.Path dir;
 
   PrintStream out = System.out;
   PrintStream err = System.err;
@@ -70,7 +73,7 @@ public final class GetCommand implements Callable<Integer> {
       path += "?namespace=" + namespace;
     }
     try {
-      JsonNode body = new QueryClient(server).get(path);
+      JsonNode body = QueryClient.of(server, dir).get(path);
       if (output.equals("json")) {
         out.println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(body));
       } else {

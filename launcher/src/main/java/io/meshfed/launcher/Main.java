@@ -26,7 +26,35 @@ public final class Main implements Runnable {
   }
 
   public static void main(String[] args) {
-    System.exit(new CommandLine(new Main()).execute(args));
+    System.exit(commandLine().execute(args));
+  }
+
+  /**
+   * The command line as users get it: a failure nobody anticipated is one line naming what
+   * failed (exit 1), never a stack trace; {@code MESHFED_DEBUG=1} prints the trace as well.
+   */
+  public static CommandLine commandLine() {
+    return new CommandLine(new Main()).setExecutionExceptionHandler((e, cmd, parsed) -> {
+      cmd.getErr().println("meshfed " + cmd.getCommandName() + ": " + describe(e));
+      if (System.getenv("MESHFED_DEBUG") != null) {
+        e.printStackTrace(cmd.getErr());
+      }
+      return 1;
+    });
+  }
+
+  private static String describe(Throwable e) {
+    Throwable root = e;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    String message = firstLine(e.getMessage());
+    String rootMessage = firstLine(root.getMessage());
+    if (message.isEmpty()) {
+      message = e.getClass().getSimpleName();
+    }
+    return root == e || rootMessage.isEmpty() || message.contains(rootMessage) ? message
+        : message + ": " + rootMessage;
   }
 
   @Command(name = "demo", description = "Run the Service Mesh Hub failover walkthrough on an"
@@ -35,9 +63,9 @@ public final class Main implements Runnable {
     @Option(names = "--dir", description = "work directory (default: a new temporary one)")
     Path dir;
 
-    @Option(names = "--damping", defaultValue = "5s",
+    @Option(names = "--damping", defaultValue = "5s", converter = DurationConverter.class,
         description = "failback damping, e.g. 5s (default ${DEFAULT-VALUE})")
-    String damping;
+    Duration damping;
 
     @Override
     public Integer call() throws Exception {
@@ -48,7 +76,7 @@ public final class Main implements Runnable {
         return 2;
       }
       Path work = dir != null ? dir : java.nio.file.Files.createTempDirectory("meshfed-demo");
-      Duration hold = Duration.parse("PT" + damping.toUpperCase());
+      Duration hold = damping;
       Demo.Result result = Demo.run(new EmbeddedStack.Settings(work,
           List.of(Demo.MGMT, Demo.REMOTE), hold, Duration.ofSeconds(10)), System.out);
       if (result.succeeded()) {
@@ -67,18 +95,29 @@ public final class Main implements Runnable {
         description = "simulated clusters; the first is the policy source")
     List<String> clusters;
 
-    @Option(names = "--http-port", defaultValue = "8080")
-    int httpPort;
+    @Option(names = "--http-port", description = "query API port (default 8080, or a free"
+        + " one when 8080 is taken); 0 = a free port")
+    Integer httpPort;
 
-    @Option(names = "--grpc-port", defaultValue = "8090",
-        description = "Destination API (Linkerd proxy Destination gRPC); -1 turns it off")
-    int grpcPort;
+    @Option(names = "--grpc-port", description = "Destination API (Linkerd proxy Destination"
+        + " gRPC) port (default 8090, or a free one when 8090 is taken); 0 = a free port,"
+        + " -1 turns it off")
+    Integer grpcPort;
+
+    @Option(names = "--registry-port", defaultValue = "0",
+        description = "schema registry port; 0 (default) = a free port")
+    int registryPort;
+
+    @Option(names = "--kafka-port", defaultValue = "0",
+        description = "Kafka broker port; 0 (default) = a free port")
+    int kafkaPort;
 
     @Option(names = "--dir", defaultValue = ".meshfed")
     Path dir;
 
-    @Option(names = "--damping", defaultValue = "30s")
-    String damping;
+    @Option(names = "--damping", defaultValue = "30s", converter = DurationConverter.class,
+        description = "failback damping, e.g. 500ms, 30s, 2m (default ${DEFAULT-VALUE})")
+    Duration damping;
 
     @Override
     public Integer call() throws Exception {
@@ -88,10 +127,40 @@ public final class Main implements Runnable {
             + " remove it or pass another --dir");
         return 2;
       }
+      String bad = badPort("--http-port", httpPort, false);
+      bad = bad != null ? bad : badPort("--grpc-port", grpcPort, true);
+      bad = bad != null ? bad : badPort("--registry-port", registryPort, false);
+      bad = bad != null ? bad : badPort("--kafka-port", kafkaPort, false);
+      if (bad != null) {
+        System.err.println("meshfed up: " + bad);
+        return 2;
+      }
+      // Every server listens on 127.0.0.1. A port the user chose that is taken is an error; a
+      // default one that is taken (by another stack, say) gives way to a free one.
+      int http = httpPort != null ? httpPort : 8080;
+      int grpc = grpcPort != null ? grpcPort : 8090;
       long startedAt = System.nanoTime();
-      EmbeddedStack stack = EmbeddedStack.start(new EmbeddedStack.Settings(dir, clusters,
-          Duration.parse("PT" + damping.toUpperCase()), Duration.ofSeconds(30), httpPort,
-          grpcPort));
+      EmbeddedStack started;
+      while (true) {
+        try {
+          started = EmbeddedStack.start(new EmbeddedStack.Settings(dir, clusters,
+              damping, Duration.ofSeconds(30), http,
+              grpc, registryPort, kafkaPort));
+          break;
+        } catch (EmbeddedStack.PortInUse e) {
+          // Nothing had started yet: the stack holds its ports first.
+          if (e.port() == http && httpPort == null) {
+            http = 0;
+          } else if (e.port() == grpc && grpcPort == null) {
+            grpc = 0;
+          } else {
+            System.err.println("meshfed up: " + e.getMessage() + "; choose another port, or 0"
+                + " for a free one");
+            return 2;
+          }
+        }
+      }
+      EmbeddedStack stack = started;
       java.util.concurrent.CountDownLatch stopped = new java.util.concurrent.CountDownLatch(1);
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {
         stack.close();
@@ -111,11 +180,23 @@ public final class Main implements Runnable {
       stopped.await();
       return 0;
     }
+
+    /** Why {@code port} is not a port, or null. */
+    private static String badPort(String option, Integer port, boolean canBeOff) {
+      return port == null || (port >= (canBeOff ? -1 : 0) && port <= 65535) ? null
+          : option + " " + port + " is not a port (1-65535, 0 for a free one"
+              + (canBeOff ? ", -1 for off)" : ")");
+    }
   }
 
-  /** What apply and delete share: a file of resources and a cluster of a running stack. */
+  /**
+   * What apply and delete share: a file of resources and a cluster of a running stack. The whole
+   * file is read and checked before the first request, so a bad file changes nothing (exit 2).
+   */
   abstract static class ResourceFileCommand implements Callable<Integer> {
-    @Option(names = "-f", required = true, description = "YAML file")
+    @Option(names = "-f", required = true, description = "YAML file of resources: meshfed's"
+        + " (FailoverService, VirtualDestination, FailoverPolicy, OutlierDetectionPolicy) and"
+        + " Namespace, Service, EndpointSlice, Pod")
     Path file;
 
     @Option(names = "--cluster", required = true)
@@ -128,8 +209,8 @@ public final class Main implements Runnable {
 
     abstract String pastTense();
 
-    abstract List<String> run(io.fabric8.kubernetes.client.KubernetesClient client,
-        java.io.InputStream yaml) throws java.io.IOException;
+    abstract void run(io.fabric8.kubernetes.client.KubernetesClient client,
+        List<ResourceFile.Resource> resources, java.util.function.Consumer<String> done);
 
     @Override
     public Integer call() throws Exception {
@@ -139,22 +220,28 @@ public final class Main implements Runnable {
             + " (is 'meshfed up' running?)");
         return 1;
       }
+      List<ResourceFile.Resource> resources;
+      try {
+        resources = ResourceFile.read(file);
+      } catch (ResourceFile.BadFile e) {
+        System.err.println("meshfed " + verb() + ": " + e.getMessage() + "; nothing was "
+            + pastTense());
+        return 2;
+      }
       var config = io.fabric8.kubernetes.client.Config.fromKubeconfig(
           java.nio.file.Files.readString(kubeconfig));
       try (var client = new io.fabric8.kubernetes.client.KubernetesClientBuilder()
-          .withConfig(config).build(); var yaml = java.nio.file.Files.newInputStream(file)) {
-        for (String done : run(client, yaml)) {
-          System.out.println(done + " " + pastTense());
-        }
+          .withConfig(config).build()) {
+        run(client, resources, done -> System.out.println(done + " " + pastTense()));
       } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
-        System.err.println("meshfed " + verb() + ": " + e.getMessage());
+        System.err.println("meshfed " + verb() + ": " + firstLine(e.getMessage()));
         return e.getCode() == 0 ? 3 : 1;
       }
       return 0;
     }
   }
 
-  @Command(name = "apply", description = "Apply meshfed resources to a cluster of a running"
+  @Command(name = "apply", description = "Apply resources to a cluster of a running"
       + " 'meshfed up'.")
   static final class ApplyCommand extends ResourceFileCommand {
     @Override
@@ -168,13 +255,13 @@ public final class Main implements Runnable {
     }
 
     @Override
-    List<String> run(io.fabric8.kubernetes.client.KubernetesClient client,
-        java.io.InputStream yaml) throws java.io.IOException {
-      return EmbeddedStack.apply(client, yaml);
+    void run(io.fabric8.kubernetes.client.KubernetesClient client,
+        List<ResourceFile.Resource> resources, java.util.function.Consumer<String> done) {
+      EmbeddedStack.apply(client, resources, done);
     }
   }
 
-  @Command(name = "delete", description = "Delete meshfed resources from a cluster of a running"
+  @Command(name = "delete", description = "Delete resources from a cluster of a running"
       + " 'meshfed up'.")
   static final class DeleteCommand extends ResourceFileCommand {
     @Override
@@ -188,10 +275,40 @@ public final class Main implements Runnable {
     }
 
     @Override
-    List<String> run(io.fabric8.kubernetes.client.KubernetesClient client,
-        java.io.InputStream yaml) throws java.io.IOException {
-      return EmbeddedStack.delete(client, yaml);
+    void run(io.fabric8.kubernetes.client.KubernetesClient client,
+        List<ResourceFile.Resource> resources, java.util.function.Consumer<String> done) {
+      EmbeddedStack.delete(client, resources, done);
     }
+  }
+
+  /** {@code 500ms}, {@code 30s}, {@code 2m}, {@code 1h}: durations as Istio writes them. */
+  static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
+    private static final java.util.regex.Pattern FORM =
+        java.util.regex.Pattern.compile("(\\d{1,9})(ms|s|m|h)");
+
+    @Override
+    public Duration convert(String value) {
+      var m = FORM.matcher(value.trim());
+      if (!m.matches()) {
+        throw new CommandLine.TypeConversionException("'" + value + "' is not a duration such"
+            + " as 500ms, 30s or 2m");
+      }
+      long amount = Long.parseLong(m.group(1));
+      return switch (m.group(2)) {
+        case "ms" -> Duration.ofMillis(amount);
+        case "s" -> Duration.ofSeconds(amount);
+        case "m" -> Duration.ofMinutes(amount);
+        default -> Duration.ofHours(amount);
+      };
+    }
+  }
+
+  static String firstLine(String message) {
+    if (message == null) {
+      return "";
+    }
+    int newline = message.indexOf('\n');
+    return newline < 0 ? message : message.substring(0, newline);
   }
 
   @Command(name = "agent", description = "Run a cluster agent.")
@@ -218,6 +335,11 @@ public final class Main implements Runnable {
         description = "Destination API port; -1 (default) leaves it off")
     int grpcPort;
 
+    @Option(names = "--http-bind-address", defaultValue = io.meshfed.query.QueryServer.LOOPBACK,
+        description = "address the query API listens on (default ${DEFAULT-VALUE}); instances on"
+            + " several machines need one the others reach, as meshfed.application.server names")
+    String httpBindAddress;
+
     @Option(names = "--default-client-cluster",
         description = "client cluster for Destination lookups whose context token names none")
     String defaultClientCluster;
@@ -235,7 +357,8 @@ public final class Main implements Runnable {
         String[] hostPort = settings.applicationServer().split(":");
         running.add(new io.meshfed.query.QueryServer(streams,
             new org.apache.kafka.streams.state.HostInfo(hostPort[0],
-                Integer.parseInt(hostPort[1])), settings.heartbeatTtl()).start());
+                Integer.parseInt(hostPort[1])), httpBindAddress, settings.heartbeatTtl())
+            .start());
       }
       if (grpcPort >= 0) {
         var api = io.meshfed.destination.DestinationServer.start(

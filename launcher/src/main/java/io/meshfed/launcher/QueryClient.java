@@ -34,6 +34,25 @@ final class QueryClient {
     this.server = server;
   }
 
+  /**
+   * The query API to ask: {@code server} when given, else the one the {@code meshfed up} in
+   * {@code dir} wrote to its endpoints file (its port differs from 8080 when 8080 was taken,
+   * e.g. by another stack), else {@code http://localhost:8080}.
+   */
+  static QueryClient of(String server, java.nio.file.Path dir) {
+    if (server != null) {
+      return new QueryClient(server);
+    }
+    java.nio.file.Path endpoints = dir.resolve(EmbeddedStack.ENDPOINTS_FILE);
+    java.util.Properties p = new java.util.Properties();
+    try (var in = java.nio.file.Files.newInputStream(endpoints)) {
+      p.load(in);
+    } catch (IOException noStackThere) {
+      // Not a directory of a running stack: the default address.
+    }
+    return new QueryClient(p.getProperty("query.url", "http://localhost:8080"));
+  }
+
   JsonNode get(String path) throws Failed, InterruptedException {
     HttpResponse<String> response;
     try {

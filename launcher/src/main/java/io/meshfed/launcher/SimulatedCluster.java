@@ -38,21 +38,31 @@ import java.util.Map;
 public final class SimulatedCluster implements AutoCloseable {
 
   /**
+   * The core kinds a workload is made of here, Namespaces first so a snapshot restores them
+   * before what lives in them. No controller runs in a simulated cluster: a Pod is only an
+   * object, and EndpointSlices are written by hand (or by {@link #endpoints}).
+   */
+  static final List<ResourceDefinitionContext> CORE_KINDS = List.of(
+      kind("", "v1", "Namespace", "namespaces", false),
+      kind("", "v1", "Service", "services", true),
+      kind("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices", true),
+      kind("", "v1", "Pod", "pods", true));
+
+  /**
    * The kinds a snapshot keeps: what users and the demo create (workloads and meshfed
    * resources) and what the agents apply. CRDs are not in it; they are installed at start.
    */
   static final List<ResourceDefinitionContext> SNAPSHOT_KINDS = java.util.stream.Stream.of(
-      java.util.stream.Stream.of(kind("", "v1", "Service", "services"),
-          kind("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices")),
+      CORE_KINDS.stream(),
       ClusterPublisher.PLURALS.keySet().stream().sorted().map(ClusterPublisher::crd),
       java.util.stream.Stream.of(kind("networking.istio.io", "v1", "ServiceEntry",
-          "serviceentries"), kind("networking.istio.io", "v1", "DestinationRule",
-          "destinationrules"))).flatMap(s -> s).toList();
+          "serviceentries", true), kind("networking.istio.io", "v1", "DestinationRule",
+          "destinationrules", true))).flatMap(s -> s).toList();
 
   private static ResourceDefinitionContext kind(String group, String version, String kind,
-      String plural) {
+      String plural, boolean namespaced) {
     return new ResourceDefinitionContext.Builder().withGroup(group).withVersion(version)
-        .withKind(kind).withPlural(plural).withNamespaced(true).build();
+        .withKind(kind).withPlural(plural).withNamespaced(namespaced).build();
   }
 
   /** The mock server logs every request at INFO through java.util.logging; keep it to warnings. */
@@ -84,11 +94,9 @@ public final class SimulatedCluster implements AutoCloseable {
     server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
         new KubernetesCrudDispatcher(), false);
     int previousPort = snapshot == null ? 0 : previousPort(snapshot);
-    if (previousPort > 0 && portIsFree(previousPort)) {
-      server.init(InetAddress.getLoopbackAddress(), previousPort);
-    } else {
-      server.init();
-    }
+    // On 127.0.0.1 either way: the mock server's init() listens on every interface.
+    server.init(InetAddress.getLoopbackAddress(),
+        previousPort > 0 && portIsFree(previousPort) ? previousPort : 0);
     client = server.createClient();
     try (var in = SimulatedCluster.class.getResourceAsStream("/deploy/crds.yaml")) {
       for (Object crd : (List<?>) Serialization.unmarshal(in)) {
@@ -115,9 +123,11 @@ public final class SimulatedCluster implements AutoCloseable {
         object.getMetadata().setResourceVersion(null);
         ResourceDefinitionContext kind = SNAPSHOT_KINDS.stream()
             .filter(k -> k.getKind().equals(object.getKind())).findFirst().orElseThrow();
-        client.genericKubernetesResources(kind).inNamespace(object.getMetadata().getNamespace())
-            .resource(Serialization.unmarshal(Serialization.asJson(object),
-                GenericKubernetesResource.class)).create();
+        var resource = Serialization.unmarshal(Serialization.asJson(object),
+            GenericKubernetesResource.class);
+        var ops = client.genericKubernetesResources(kind);
+        (kind.isNamespaceScoped() ? ops.inNamespace(object.getMetadata().getNamespace()) : ops)
+            .resource(resource).create();
         restored++;
       }
     }

@@ -1,11 +1,9 @@
 package io.meshfed.launcher;
 
+import static io.meshfed.launcher.CliRun.meshfed;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -13,7 +11,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * The CLI against a running embedded stack: {@code apply} to a simulated cluster, {@code get}
@@ -43,36 +40,17 @@ class CliTest {
     stack.close();
   }
 
-  private record Run(int exit, String out, String err) {}
-
-  private static Run meshfed(String... args) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    PrintStream stdout = System.out;
-    PrintStream stderr = System.err;
-    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-    System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-    try {
-      int exit = new CommandLine(new Main()).execute(args);
-      return new Run(exit, out.toString(StandardCharsets.UTF_8),
-          err.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(stdout);
-      System.setErr(stderr);
-    }
-  }
-
   @Test
   void applyThenGetShowsTheFailoverServiceAndAnInvalidOneWithItsMessage() {
     Path examples = Path.of("..", "examples", "walkthrough");
     for (String file : List.of("outlier-policy.yaml", "failover-service.yaml",
         "invalid-failover-service.yaml")) {
-      Run applied = meshfed("apply", "-f", examples.resolve(file).toString(), "--cluster",
+      CliRun applied = meshfed("apply", "-f", examples.resolve(file).toString(), "--cluster",
           "mgmt-cluster", "--dir", dir.toString());
       assertThat(applied.exit()).as(applied.err()).isZero();
     }
     await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
-      Run table = meshfed("get", "failoverservices", "--server", stack.queryUrl());
+      CliRun table = meshfed("get", "failoverservices", "--server", stack.queryUrl());
       assertThat(table.exit()).isZero();
       assertThat(table.out()).startsWith("NAMESPACE").contains("reviews-failover")
           .contains("reviews-failover.bookinfo.global");
@@ -80,14 +58,14 @@ class CliTest {
           .contains("INVALID").contains("spec.port.number 70000 is outside the port range"
               + " 1-65535");
     });
-    Run json = meshfed("get", "fs", "-n", "service-mesh-hub", "-o", "json", "--server",
+    CliRun json = meshfed("get", "fs", "-n", "service-mesh-hub", "-o", "json", "--server",
         stack.queryUrl());
     assertThat(json.exit()).isZero();
     assertThat(json.out()).contains("\"validationErrors\" : [ \"spec.port.number 70000 is"
         + " outside the port range 1-65535\" ]");
     // Heartbeats arrive on their own schedule: wait for both clusters to have reported.
     await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
-      Run clusters = meshfed("get", "clusters", "--server", stack.queryUrl());
+      CliRun clusters = meshfed("get", "clusters", "--server", stack.queryUrl());
       assertThat(clusters.out()).contains("mgmt-cluster").contains("remote-cluster")
           .contains("us-east-1");
     });
@@ -95,7 +73,7 @@ class CliTest {
     await().atMost(Duration.ofSeconds(30)).until(() -> "INVALID".equals(stateOf("broken")));
 
     await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
-      Run described = meshfed("describe", "failoverservice", "service-mesh-hub/reviews-failover",
+      CliRun described = meshfed("describe", "failoverservice", "service-mesh-hub/reviews-failover",
           "--server", stack.queryUrl());
       assertThat(described.exit()).as(described.err()).isZero();
       assertThat(described.out()).contains("Hostnames:    [\"reviews-failover.bookinfo.global\"]")
@@ -104,7 +82,7 @@ class CliTest {
       assertThat(described.out().lines().filter(l -> l.matches("  \\S+  epoch \\d+ .*")))
           .isNotEmpty();
     });
-    Run decisions = meshfed("get", "decisions", "--destination",
+    CliRun decisions = meshfed("get", "decisions", "--destination",
         "FailoverService/service-mesh-hub/reviews-failover", "--limit", "3", "--server",
         stack.queryUrl());
     assertThat(decisions.exit()).isZero();
@@ -113,7 +91,7 @@ class CliTest {
     assertThat(meshfed("describe", "fs", "service-mesh-hub/nope", "--server",
         stack.queryUrl()).exit()).isEqualTo(1);
 
-    Run deleted = meshfed("delete", "-f", examples.resolve("invalid-failover-service.yaml")
+    CliRun deleted = meshfed("delete", "-f", examples.resolve("invalid-failover-service.yaml")
         .toString(), "--cluster", "mgmt-cluster", "--dir", dir.toString());
     assertThat(deleted.out()).contains("FailoverService/service-mesh-hub/broken deleted");
     await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(
@@ -123,7 +101,7 @@ class CliTest {
 
   @Test
   void watchShowsANewDecisionWithinASecondOfItBeingMade() throws Exception {
-    var watcher = new java.util.concurrent.CompletableFuture<Run>();
+    var watcher = new java.util.concurrent.CompletableFuture<CliRun>();
     Thread thread = new Thread(() -> watcher.complete(meshfed("watch", "decisions",
         "--count", "1", "--dir", dir.toString())));
     thread.start();
@@ -135,7 +113,7 @@ class CliTest {
           "10.0.0.12");
       return watcher.isDone();
     });
-    Run run = watcher.get();
+    CliRun run = watcher.get();
     assertThat(run.exit()).isZero();
     String line = run.out().lines().filter(l -> l.contains("epoch=")).findFirst().orElse("");
     assertThat(line).matches("\\d\\d:\\d\\d:\\d\\d\\.\\d{3} \\(\\+\\d+ ms\\)  "
@@ -144,14 +122,115 @@ class CliTest {
     System.out.println("meshfed watch: " + line);
   }
 
+  /**
+   * The playground as the README tells it: reviews is created and broken with plain YAML files
+   * through {@code meshfed apply}, and the topology fails over and back.
+   */
+  @Test
+  void thePlaygroundFilesBreakAndMendReviews() throws Exception {
+    Path examples = Path.of("..", "examples");
+    for (String[] step : new String[][] {{"walkthrough/failover-service.yaml", "mgmt-cluster"},
+        {"playground/reviews-remote.yaml", "remote-cluster"},
+        {"playground/reviews-mgmt.yaml", "mgmt-cluster"}}) {
+      CliRun applied = meshfed("apply", "-f", examples.resolve(step[0]).toString(), "--cluster",
+          step[1], "--dir", dir.toString());
+      assertThat(applied.exit()).as(applied.err()).isZero();
+    }
+    String destination = "FailoverService/service-mesh-hub/reviews-failover";
+    // A 503 while the topology rebalances is an answer to wait through, not a failure.
+    long before = await().atMost(Duration.ofSeconds(60)).ignoreExceptions()
+        .until(() -> latestEpoch(destination), epoch -> epoch > 0);
+    CliRun broken = meshfed("apply", "-f", examples.resolve("playground/reviews-mgmt-unready.yaml")
+        .toString(), "--cluster", "mgmt-cluster", "--dir", dir.toString());
+    assertThat(broken.exit()).as(broken.err()).isZero();
+    // stdout also carries the in-process stack's log lines here.
+    assertThat(broken.out()).contains("EndpointSlice/bookinfo/reviews-slice applied");
+    await().atMost(Duration.ofSeconds(30)).ignoreExceptions().untilAsserted(() -> assertThat(
+        decisions(destination)).anySatisfy(d -> {
+          assertThat(d.path("epoch").asLong()).isGreaterThan(before);
+          assertThat(d.path("reasonCode").asText()).isEqualTo("TIER_UNHEALTHY");
+        }));
+    long failedOver = await().atMost(Duration.ofSeconds(30)).ignoreExceptions()
+        .until(() -> latestEpoch(destination), epoch -> epoch > before);
+    assertThat(meshfed("apply", "-f", examples.resolve("playground/reviews-mgmt.yaml").toString(),
+        "--cluster", "mgmt-cluster", "--dir", dir.toString()).exit()).isZero();
+    await().atMost(Duration.ofSeconds(30)).ignoreExceptions().untilAsserted(() -> assertThat(
+        decisions(destination)).anySatisfy(d -> {
+          assertThat(d.path("epoch").asLong()).isGreaterThan(failedOver);
+          assertThat(d.path("after").path("activeTier").asInt()).isZero();
+        }));
+  }
+
+  /** The destination's latest decisions, from the query API (stdout here carries logs too). */
+  private static List<com.fasterxml.jackson.databind.JsonNode> decisions(String destination)
+      throws Exception {
+    List<com.fasterxml.jackson.databind.JsonNode> items = new java.util.ArrayList<>();
+    new QueryClient(stack.queryUrl()).get("/v1/decisions?limit=20&destination=" + destination)
+        .path("items").forEach(items::add);
+    return items;
+  }
+
+  private static long latestEpoch(String destination) throws Exception {
+    return decisions(destination).stream().mapToLong(d -> d.path("epoch").asLong()).max()
+        .orElse(0);
+  }
+
   @Test
   void exitCodesForUsageAndUnreachableServers() {
     assertThat(meshfed("get", "pods", "--server", stack.queryUrl()).exit()).isEqualTo(2);
-    Run unreachable = meshfed("get", "clusters", "--server", "http://127.0.0.1:1");
+    CliRun unreachable = meshfed("get", "clusters", "--server", "http://127.0.0.1:1");
     assertThat(unreachable.exit()).isEqualTo(3);
     assertThat(unreachable.err()).contains("cannot reach http://127.0.0.1:1");
     assertThat(meshfed("apply", "-f", "x.yaml", "--cluster", "nowhere", "--dir",
         dir.toString()).exit()).isEqualTo(1);
+  }
+
+  /**
+   * The stack's registry governs meshfed's subjects as a production registry would: every
+   * subject has its compatibility rule from the start, and a schema that breaks it is refused.
+   * Apicurio's own API refuses deleting an artifact (deletion is off); its Confluent-compatible
+   * API deletes regardless in 3.3.3, see launcher/DESIGN.md.
+   */
+  @Test
+  void theStacksRegistryRefusesIncompatibleSchemasAndDeletions() throws Exception {
+    var registry = new io.meshfed.registry.SchemaRegistryClient(
+        io.meshfed.registry.RegistryConfig.of(stack.registryUrl()));
+    for (var entry : io.meshfed.schema.SchemaCatalog.ENTRIES) {
+      assertThat(registry.compatibility(entry.subject())).as(entry.subject())
+          .isEqualTo(entry.compatibility().name());
+      assertThat(registry.latest(entry.subject()).schema()).isEqualTo(entry.schema());
+    }
+    // Agent-written, FULL_TRANSITIVE: a new field without a default cannot be read from old
+    // records by a new reader.
+    var heartbeat = io.meshfed.avro.ClusterHeartbeat.getClassSchema();
+    var withRequiredField = withField(heartbeat, "{\"name\":\"podCount\",\"type\":\"int\"}");
+    assertThat(registry.isCompatible(heartbeat.getFullName(), withRequiredField)).isFalse();
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> registry.register(
+        heartbeat.getFullName(), withRequiredField))
+        .isInstanceOf(io.meshfed.registry.SchemaRegistryException.class)
+        .satisfies(e -> assertThat(((io.meshfed.registry.SchemaRegistryException) e)
+            .httpStatus()).isEqualTo(409));
+    // The same field with a default is a compatible change: the rule refuses only what breaks.
+    assertThat(registry.isCompatible(heartbeat.getFullName(), withField(heartbeat,
+        "{\"name\":\"podCount\",\"type\":\"int\",\"default\":0}"))).isTrue();
+    assertThat(registry.latest(heartbeat.getFullName()).schema()).isEqualTo(heartbeat);
+
+    var http = java.net.http.HttpClient.newHttpClient();
+    String registryBase = stack.registryUrl().replace("/apis/ccompat/v7", "");
+    var delete = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(
+        registryBase + "/apis/registry/v3/groups/default/artifacts/" + heartbeat.getFullName()))
+        .DELETE().build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertThat(delete.statusCode()).as(delete.body()).isGreaterThanOrEqualTo(400);
+    assertThat(registry.latest(heartbeat.getFullName()).schema()).isEqualTo(heartbeat);
+  }
+
+  private static org.apache.avro.Schema withField(org.apache.avro.Schema record, String field)
+      throws Exception {
+    var json = (com.fasterxml.jackson.databind.node.ObjectNode) QueryClient.JSON.readTree(
+        record.toString());
+    ((com.fasterxml.jackson.databind.node.ArrayNode) json.get("fields")).add(
+        QueryClient.JSON.readTree(field));
+    return new org.apache.avro.Schema.Parser().parse(json.toString());
   }
 
   @SuppressWarnings("unchecked")

@@ -57,8 +57,27 @@ public final class QueryServer implements AutoCloseable {
       new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final KafkaStreamsMetrics streamsMetrics;
   private final Javalin app;
+  private final String bindAddress;
 
+  /** Where the server listens unless told otherwise. */
+  public static final String LOOPBACK = "127.0.0.1";
+
+  /** Listens on 127.0.0.1 at {@code self}'s port; see the four-argument constructor. */
   public QueryServer(KafkaStreams streams, HostInfo self, Duration heartbeatTtl) {
+    this(streams, self, LOOPBACK, heartbeatTtl);
+  }
+
+  /**
+   * @param self this instance's advertised {@code host:port} (its
+   *     {@code application.server}), what other instances forward to
+   * @param bindAddress the address to listen on at {@code self}'s port: {@value #LOOPBACK}
+   *     unless the operator chooses one, so an instance is not reachable from other machines by
+   *     accident. Instances on several machines need an address the others can reach, e.g. the
+   *     one {@code self} names.
+   */
+  public QueryServer(KafkaStreams streams, HostInfo self, String bindAddress,
+      Duration heartbeatTtl) {
+    this.bindAddress = bindAddress;
     this.streams = streams;
     this.router = new StoreRouter(streams, self);
     this.heartbeatTtl = heartbeatTtl;
@@ -108,7 +127,7 @@ public final class QueryServer implements AutoCloseable {
   }
 
   public QueryServer start() {
-    app.start(router.self().host(), router.self().port());
+    app.start(bindAddress, router.self().port());
     return this;
   }
 

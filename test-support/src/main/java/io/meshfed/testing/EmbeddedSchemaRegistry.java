@@ -18,13 +18,18 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Apicurio Registry, unpacked from its Maven Central distribution, run as a child process on
- * 127.0.0.1 with a free port. It speaks the Confluent Schema Registry API under
- * {@code /apis/ccompat/v7}.
+ * Apicurio Registry, unpacked from its Maven Central distribution, run as a child process. Its
+ * API and its management interface (health, metrics) listen on 127.0.0.1 only, each on a port
+ * of the caller's choosing or a free one, so several registries run side by side on one machine.
+ * It speaks the Confluent Schema Registry API under {@code /apis/ccompat/v7}. Apicurio's own
+ * API refuses deleting artifacts and versions: a schema id that a record on Kafka refers to must
+ * stay resolvable. (Its Confluent-compatible API deletes regardless in 3.3.3: that code path
+ * checks no setting, only authorization, which this registry does not run.)
  *
- * <p>The child is started through a small shell guard that reads its standard input: when this
- * JVM exits for any reason — even {@code kill -9} — the pipe closes and the guard kills the
- * registry, so no registry process outlives the test or the embedded stack that started it.
+ * <p>The registry JVM runs with the {@link ExitWithParent} agent: it exits when its standard
+ * input, a pipe from this JVM, closes. That happens on {@link #close()} and when this JVM ends
+ * for any reason — Ctrl-C, SIGTERM, a crash or {@code kill -9} — so no registry process outlives
+ * the test or the embedded stack that started it.
  */
 public final class EmbeddedSchemaRegistry implements AutoCloseable {
 
@@ -34,15 +39,18 @@ public final class EmbeddedSchemaRegistry implements AutoCloseable {
   // Generous: on a busy 2-core machine a cold Quarkus start has been seen to take over 90 s.
   private static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(180);
 
-  private final Process guard;
-  private final OutputStream guardInput;
+  private final Process process;
+  private final OutputStream lifeline;
   private final String baseUrl;
+  private final int managementPort;
   private final Path logFile;
 
-  private EmbeddedSchemaRegistry(Process guard, String baseUrl, Path logFile) {
-    this.guard = guard;
-    this.guardInput = guard.getOutputStream();
+  private EmbeddedSchemaRegistry(Process process, String baseUrl, int managementPort,
+      Path logFile) {
+    this.process = process;
+    this.lifeline = process.getOutputStream();
     this.baseUrl = baseUrl;
+    this.managementPort = managementPort;
     this.logFile = logFile;
   }
 
@@ -67,51 +75,86 @@ public final class EmbeddedSchemaRegistry implements AutoCloseable {
    * a later start on the same directory keeps every registered schema and id.
    */
   public static EmbeddedSchemaRegistry launch(Path dataDir) {
+    return launch(dataDir, 0, 0);
+  }
+
+  /**
+   * As {@link #launch(Path)}, with the API on {@code port} and the management interface on
+   * {@code managementPort}, both on 127.0.0.1; 0 takes a free port.
+   */
+  public static EmbeddedSchemaRegistry launch(Path dataDir, int port, int managementPort) {
     Path home = distribution();
     Path java = JdkLocator.findJava(MIN_JAVA).orElseThrow(() -> new IllegalStateException(
         "Apicurio Registry " + VERSION + " needs a JDK " + MIN_JAVA + " or newer and none was found"
             + " (looked at MESHFED_REGISTRY_JAVA_HOME, JAVA_HOME and /usr/lib/jvm). Install one,"
             + " e.g. 'apt-get install temurin-21-jdk' or any JDK 21+, or point"
             + " MESHFED_REGISTRY_JAVA_HOME at it."));
-    int port = freePort();
+    int httpPort = port == 0 ? freePort() : port;
+    // Apicurio 3.3.3 builds its management interface in and ignores enabled=false; left alone it
+    // listens on port 9000 of every interface, so a second registry on the machine cannot start.
+    int management = managementPort == 0 ? freePort() : managementPort;
     try {
       Path logDir = dataDir != null ? dataDir : Files.createTempDirectory("meshfed-registry");
       Files.createDirectories(logDir);
       Path logFile = logDir.resolve("registry.log");
       List<String> command = new ArrayList<>(List.of(
-          "bash", "-c",
-          // Start the registry, then wait for our stdin to close (this JVM gone or close()).
-          "\"$@\" & child=$!; read -r _; kill $child 2>/dev/null; wait $child",
-          "meshfed-registry-guard",
           java.toString(), "-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+          "-javaagent:" + exitWithParentAgent(logDir),
           "-Dquarkus.http.host=127.0.0.1",
-          "-Dquarkus.http.port=" + port,
-          "-Dquarkus.management.enabled=false",
-          // 3.3.3 enables its management interface at build time (the switch above is
-          // ignored), on every interface at port 9000: a second registry on the host failed to
-          // start, and it listened beyond loopback. Loopback and a free port, as for HTTP.
+          "-Dquarkus.http.port=" + httpPort,
           "-Dquarkus.management.host=127.0.0.1",
-          "-Dquarkus.management.port=" + freePort(),
+          "-Dquarkus.management.port=" + management,
           "-Dquarkus.log.console.format=%d{HH:mm:ss.SSS} %-5p [%c{2.}] %s%e%n",
-          "-Dapicurio.rest.deletion.artifact.enabled=true",
-          "-Dapicurio.rest.deletion.artifact-version.enabled=true"));
+          "-Dapicurio.rest.deletion.artifact.enabled=false",
+          "-Dapicurio.rest.deletion.artifact-version.enabled=false"));
       if (dataDir != null) {
         command.add("-Dapicurio.storage.sql.kind=h2");
         command.add("-Dapicurio.datasource.url=jdbc:h2:file:"
             + dataDir.toAbsolutePath().resolve("registry-db") + ";DB_CLOSE_ON_EXIT=FALSE");
       }
       command.addAll(List.of("-jar", home.resolve("quarkus-run.jar").toString()));
-      Process guard = new ProcessBuilder(command)
+      Process process = new ProcessBuilder(command)
           .redirectErrorStream(true)
           .redirectOutput(logFile.toFile())
           .start();
-      EmbeddedSchemaRegistry registry =
-          new EmbeddedSchemaRegistry(guard, "http://127.0.0.1:" + port, logFile);
+      EmbeddedSchemaRegistry registry = new EmbeddedSchemaRegistry(process,
+          "http://127.0.0.1:" + httpPort, management, logFile);
       Runtime.getRuntime().addShutdownHook(new Thread(registry::close, "registry-shutdown"));
       return registry;
     } catch (IOException e) {
       throw new IllegalStateException("could not start Apicurio Registry: " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * A jar holding only {@link ExitWithParent}, written next to the registry's log: a Java agent
+   * must come as a jar with a Premain-Class, and the registry starts with {@code -jar}, whose
+   * manifest (class path, opened packages) must stay in charge.
+   */
+  private static Path exitWithParentAgent(Path dir) throws IOException {
+    String entry = ExitWithParent.class.getName().replace('.', '/') + ".class";
+    java.util.jar.Manifest manifest = new java.util.jar.Manifest();
+    manifest.getMainAttributes().put(java.util.jar.Attributes.Name.MANIFEST_VERSION, "1.0");
+    manifest.getMainAttributes().putValue("Premain-Class", ExitWithParent.class.getName());
+    Path jar = dir.resolve("exit-with-parent.jar");
+    Path tmp = Files.createTempFile(dir, "exit-with-parent", ".tmp");
+    try (var out = new java.util.jar.JarOutputStream(Files.newOutputStream(tmp), manifest);
+        var in = ExitWithParent.class.getResourceAsStream("/" + entry)) {
+      out.putNextEntry(new java.util.jar.JarEntry(entry));
+      in.transferTo(out);
+      out.closeEntry();
+    }
+    return Files.move(tmp, jar, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+  }
+
+  /** The process id of the registry JVM. */
+  public long pid() {
+    return process.pid();
+  }
+
+  /** Port of the management interface (health, metrics), on 127.0.0.1. */
+  public int managementPort() {
+    return managementPort;
   }
 
   /** The registry's own base URL, e.g. {@code http://127.0.0.1:41234}. */
@@ -131,7 +174,7 @@ public final class EmbeddedSchemaRegistry implements AutoCloseable {
         .timeout(Duration.ofSeconds(2)).build();
     long deadline = System.nanoTime() + STARTUP_TIMEOUT.toNanos();
     while (System.nanoTime() < deadline) {
-      if (!guard.isAlive()) {
+      if (!process.isAlive()) {
         throw new IllegalStateException("Apicurio Registry exited during startup; see " + logFile
             + ":\n" + tail());
       }
@@ -148,7 +191,7 @@ public final class EmbeddedSchemaRegistry implements AutoCloseable {
         throw new IllegalStateException("interrupted while waiting for the registry", e);
       }
       try {
-        guard.waitFor(100, TimeUnit.MILLISECONDS);
+        process.waitFor(100, TimeUnit.MILLISECONDS);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
@@ -167,27 +210,24 @@ public final class EmbeddedSchemaRegistry implements AutoCloseable {
     }
   }
 
+  /** Closes the registry's lifeline; it stops gracefully, or is killed after 20 s. */
   @Override
   public synchronized void close() {
-    if (!guard.isAlive()) {
+    if (!process.isAlive()) {
       return;
     }
     try {
-      guardInput.write('\n');
-      guardInput.flush();
-      guardInput.close();
+      lifeline.close();
     } catch (IOException alreadyGone) {
-      // The guard reads EOF either way.
+      // The registry reads end-of-input either way.
     }
     try {
-      if (!guard.waitFor(20, TimeUnit.SECONDS)) {
-        guard.descendants().forEach(ProcessHandle::destroyForcibly);
-        guard.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+      if (!process.waitFor(20, TimeUnit.SECONDS)) {
+        process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      guard.descendants().forEach(ProcessHandle::destroyForcibly);
-      guard.destroyForcibly();
+      process.destroyForcibly();
     }
   }
 

@@ -29,13 +29,16 @@ import java.util.Properties;
  * @param heartbeatInterval heartbeat period
  * @param resync informer resync period
  * @param healthPort port of /healthz and /readyz (0 = any free port)
+ * @param healthAddress address /healthz and /readyz listen on, or null for every interface:
+ *     in a pod the kubelet probes the pod's IP, so that stays the default; the embedded stack
+ *     sets 127.0.0.1
  * @param kafkaClient extra Kafka client settings ({@code meshfed.kafka.*} without the prefix:
  *     security.protocol, sasl.*, ssl.*), given to the agent's producer and consumer
  */
 public record AgentConfig(String cluster, String bootstrapServers, RegistryConfig registry,
     MeshKind applier, String namespace, boolean policySource, String region, List<String> zones,
     Map<String, String> labels, Duration heartbeatInterval, Duration resync, int healthPort,
-    Map<String, String> kafkaClient) {
+    String healthAddress, Map<String, String> kafkaClient) {
 
   /** Prefix of the Kafka client settings passed through to the producer and consumer. */
   public static final String KAFKA_PREFIX = "meshfed.kafka.";
@@ -108,7 +111,8 @@ public record AgentConfig(String cluster, String bootstrapServers, RegistryConfi
         p.getProperty("meshfed.agent.region"), list(p.getProperty("meshfed.agent.zones", "")),
         labels, millis(p, "meshfed.agent.heartbeat.interval.ms", 5_000),
         millis(p, "meshfed.agent.resync.ms", 300_000),
-        (int) millis(p, "meshfed.agent.health.port", 8081).toMillis(), kafkaClient);
+        (int) millis(p, "meshfed.agent.health.port", 8081).toMillis(),
+        p.getProperty("meshfed.agent.health.address"), kafkaClient);
   }
 
   private static List<String> list(String value) {

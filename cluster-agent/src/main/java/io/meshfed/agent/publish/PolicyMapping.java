@@ -29,6 +29,12 @@ import java.util.regex.Pattern;
  * publishes. Deliberately lenient: a value of the wrong type becomes "missing", and meshfed's
  * validation (in the topology) then names the field in the resource's status — the agent never
  * silently drops a resource it cannot read.
+ *
+ * <p>Lenient is not silent for numbers: {@link #numberProblems} names each number that was
+ * written but cannot be read (not a whole number, or out of the field's range), so
+ * {@code meshfed apply} can refuse the file with what was written, rather than letting
+ * validation report the fallback value ({@code -1 is outside the port range}). An out-of-range
+ * number maps to the fallback too, never to a wrapped-around value.
  */
 public final class PolicyMapping {
 
@@ -37,14 +43,7 @@ public final class PolicyMapping {
   private PolicyMapping() {}
 
   public static PolicyEvent toEvent(ResourceKind kind, GenericKubernetesResource r) {
-    Map<String, Object> spec = map(r.getAdditionalProperties().get("spec"));
-    Object avroSpec = switch (kind) {
-      case FailoverService -> failoverService(spec);
-      case VirtualDestination -> virtualDestination(spec);
-      case FailoverPolicy -> failoverPolicy(spec);
-      case OutlierDetectionPolicy -> outlierPolicy(spec);
-      default -> throw new IllegalArgumentException("not a meshfed kind: " + kind);
-    };
+    Object avroSpec = spec(kind, r, new ArrayList<>());
     var meta = r.getMetadata();
     return PolicyEvent.newBuilder()
         .setKind(kind)
@@ -59,7 +58,30 @@ public final class PolicyMapping {
         .build();
   }
 
-  static FailoverServiceSpec failoverService(Map<String, Object> spec) {
+  /**
+   * Each number field of {@code r} that holds something other than a whole number in the field's
+   * range, as a sentence naming the field and what was written, e.g.
+   * {@code spec.port.number: "abc" is not an integer}; empty when every number reads.
+   */
+  public static List<String> numberProblems(ResourceKind kind, GenericKubernetesResource r) {
+    List<String> problems = new ArrayList<>();
+    spec(kind, r, problems);
+    return problems;
+  }
+
+  private static Object spec(ResourceKind kind, GenericKubernetesResource r,
+      List<String> problems) {
+    Map<String, Object> spec = map(r.getAdditionalProperties().get("spec"));
+    return switch (kind) {
+      case FailoverService -> failoverService(spec, problems);
+      case VirtualDestination -> virtualDestination(spec, problems);
+      case FailoverPolicy -> failoverPolicy(spec, problems);
+      case OutlierDetectionPolicy -> outlierPolicy(spec, problems);
+      default -> throw new IllegalArgumentException("not a meshfed kind: " + kind);
+    };
+  }
+
+  static FailoverServiceSpec failoverService(Map<String, Object> spec, List<String> problems) {
     Map<String, Object> port = map(spec.get("port"));
     List<ClusterObjectRef> backing = new ArrayList<>();
     for (Object item : list(spec.get("backingServices"))) {
@@ -76,7 +98,8 @@ public final class PolicyMapping {
     }
     return FailoverServiceSpec.newBuilder()
         .setHostname(nullableString(spec.get("hostname")))
-        .setPort(port.isEmpty() ? null : new PortSpec(number(port.get("number"), -1L),
+        .setPort(port.isEmpty() ? null : new PortSpec(
+            number(port.get("number"), -1L, "spec.port.number", problems),
             string(port.get("protocol"))))
         .setMeshes(meshes)
         .setClusters(strings(spec.get("clusters")))
@@ -84,14 +107,19 @@ public final class PolicyMapping {
         .build();
   }
 
-  static VirtualDestinationSpec virtualDestination(Map<String, Object> spec) {
+  static VirtualDestinationSpec virtualDestination(Map<String, Object> spec,
+      List<String> problems) {
     List<PortMapping> ports = new ArrayList<>();
-    for (Object item : list(spec.get("ports"))) {
-      Map<String, Object> p = map(item);
+    List<?> items = list(spec.get("ports"));
+    for (int i = 0; i < items.size(); i++) {
+      Map<String, Object> p = map(items.get(i));
       Map<String, Object> target = map(p.get("targetPort"));
-      ports.add(new PortMapping(number(p.get("number"), -1L), string(p.get("protocol")),
-          target.isEmpty() ? null : new TargetPort(target.containsKey("number")
-              ? number(target.get("number"), -1L) : null, nullableString(target.get("name")))));
+      String field = "spec.ports[" + i + "]";
+      ports.add(new PortMapping(number(p.get("number"), -1L, field + ".number", problems),
+          string(p.get("protocol")), target.isEmpty() ? null : new TargetPort(
+              target.containsKey("number") ? number(target.get("number"), -1L,
+                  field + ".targetPort.number", problems) : null,
+              nullableString(target.get("name")))));
     }
     return VirtualDestinationSpec.newBuilder()
         .setHosts(strings(spec.get("hosts")))
@@ -103,10 +131,10 @@ public final class PolicyMapping {
         .build();
   }
 
-  static FailoverPolicySpec failoverPolicy(Map<String, Object> spec) {
+  static FailoverPolicySpec failoverPolicy(Map<String, Object> spec, List<String> problems) {
     List<ClusterWeight> weights = new ArrayList<>();
-    map(spec.get("weights")).forEach((cluster, weight) ->
-        weights.add(new ClusterWeight(cluster, number(weight, 0L).intValue())));
+    map(spec.get("weights")).forEach((cluster, weight) -> weights.add(new ClusterWeight(cluster,
+        integer(weight, 0, "spec.weights." + cluster, problems))));
     TierOrdering ordering;
     try {
       ordering = TierOrdering.valueOf(string(spec.getOrDefault("ordering", "LOCALITY"))
@@ -122,21 +150,23 @@ public final class PolicyMapping {
         .setClusterOrder(strings(spec.get("clusterOrder")))
         .setWeights(weights)
         .setFailoverThresholdPercent(threshold == null ? null
-            : number(threshold, -1L).intValue())
+            : integer(threshold, -1, "spec.failoverThresholdPercent", problems))
         .setMinHealthyDurationMillis(durationMillis(spec.get("minHealthyDuration")))
         .build();
   }
 
-  static OutlierDetectionPolicySpec outlierPolicy(Map<String, Object> spec) {
+  static OutlierDetectionPolicySpec outlierPolicy(Map<String, Object> spec,
+      List<String> problems) {
     Map<String, Object> o = map(spec.get("outlierDetection"));
     return new OutlierDetectionPolicySpec(selectors(spec.get("destinations")),
         new OutlierDetection(
-            o.containsKey("consecutiveErrors") ? number(o.get("consecutiveErrors"), 0L).intValue()
-                : null,
+            o.containsKey("consecutiveErrors") ? integer(o.get("consecutiveErrors"), 0,
+                "spec.outlierDetection.consecutiveErrors", problems) : null,
             durationMillis(o.get("interval")),
             durationMillis(o.get("baseEjectionTime")),
             o.containsKey("maxEjectionPercent")
-                ? number(o.get("maxEjectionPercent"), -1L).intValue() : null));
+                ? integer(o.get("maxEjectionPercent"), -1,
+                    "spec.outlierDetection.maxEjectionPercent", problems) : null));
   }
 
   /** Go-style durations as Istio writes them: {@code 500ms}, {@code 10s}, {@code 1m}. */
@@ -195,14 +225,43 @@ public final class PolicyMapping {
     return value == null ? null : value.toString();
   }
 
-  private static Long number(Object value, Long fallback) {
-    if (value instanceof Number n) {
-      return n.longValue();
+  /**
+   * A whole number within {@code long}, or {@code fallback} with a problem naming {@code field}
+   * and what was written: text that is not an integer, a fraction, or a number out of range
+   * (YAML reads {@code 99999999999999999999} as a BigInteger, whose longValue() wraps around).
+   */
+  private static Long number(Object value, Long fallback, String field, List<String> problems) {
+    Long n = whole(value, Long.MIN_VALUE, Long.MAX_VALUE, field, problems);
+    return n == null ? fallback : n;
+  }
+
+  /** As {@link #number}, within {@code int}: the Avro field is an int. */
+  private static int integer(Object value, int fallback, String field, List<String> problems) {
+    Long n = whole(value, Integer.MIN_VALUE, Integer.MAX_VALUE, field, problems);
+    return n == null ? fallback : n.intValue();
+  }
+
+  private static Long whole(Object value, long min, long max, String field,
+      List<String> problems) {
+    if (value == null) {
+      return null;
     }
+    java.math.BigDecimal exact;
     try {
-      return value == null ? fallback : Long.parseLong(value.toString().trim());
+      exact = new java.math.BigDecimal(value.toString().trim());
     } catch (NumberFormatException e) {
-      return fallback;
+      problems.add(field + ": \"" + value + "\" is not an integer");
+      return null;
     }
+    if (exact.stripTrailingZeros().scale() > 0) {
+      problems.add(field + ": " + value + " is not an integer");
+      return null;
+    }
+    if (exact.compareTo(java.math.BigDecimal.valueOf(min)) < 0
+        || exact.compareTo(java.math.BigDecimal.valueOf(max)) > 0) {
+      problems.add(field + ": " + value + " is out of range (" + min + " to " + max + ")");
+      return null;
+    }
+    return exact.longValueExact();
   }
 }
