@@ -340,6 +340,12 @@ public final class Main implements Runnable {
             + " several machines need one the others reach, as meshfed.application.server names")
     String httpBindAddress;
 
+    @Option(names = "--grpc-bind-address",
+        defaultValue = io.meshfed.destination.DestinationServer.Settings.DEFAULT_BIND_ADDRESS,
+        description = "address the Destination API listens on (default: ${DEFAULT-VALUE}; in a"
+            + " pod, 0.0.0.0 so that proxies can reach it)")
+    String grpcBindAddress;
+
     @Option(names = "--default-client-cluster",
         description = "client cluster for Destination lookups whose context token names none")
     String defaultClientCluster;
@@ -363,7 +369,8 @@ public final class Main implements Runnable {
       if (grpcPort >= 0) {
         var api = io.meshfed.destination.DestinationServer.start(
             new io.meshfed.destination.DestinationServer.Settings(settings.bootstrapServers(),
-                settings.registry(), grpcPort, defaultClientCluster), Duration.ofMinutes(2));
+                settings.registry(), grpcPort, defaultClientCluster, grpcBindAddress),
+            Duration.ofMinutes(2));
         running.add(api);
         System.out.println("meshfed topology: Destination API on port " + api.port());
       }

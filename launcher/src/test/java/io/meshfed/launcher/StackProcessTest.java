@@ -147,9 +147,7 @@ class StackProcessTest {
 
   @Test
   void everyServerListensOnLoopbackOnlyAndSigtermLeavesNoProcessBehind() throws Exception {
-    // The Destination gRPC API is off here: destination-api binds it to every interface until
-    // its own change to a loopback default is merged (another branch); then drop the option.
-    Up up = up("stack", false, "--http-port", "0", "--grpc-port", "-1");
+    Up up = up("stack", false, "--http-port", "0", "--grpc-port", "0");
     awaitUp(up);
     List<ProcessHandle> tree = tree(up.process());
     Map<String, Set<Long>> sockets = listeningSockets(tree);

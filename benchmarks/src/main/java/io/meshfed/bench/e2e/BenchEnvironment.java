@@ -95,7 +95,14 @@ final class BenchEnvironment implements AutoCloseable {
   }
 
   KafkaStreams startTopology(TopologyConfig config) {
-    return TopologyMain.start(config, new Properties());
+    // -Dmeshfed.bench.streams.X=V lays a Streams/client property over the topology's own, for
+    // trying a setting in a profiling run without a rebuild; the committed runs set none.
+    Properties overrides = new Properties();
+    System.getProperties().stringPropertyNames().stream()
+        .filter(k -> k.startsWith("meshfed.bench.streams."))
+        .forEach(k -> overrides.put(k.substring("meshfed.bench.streams.".length()),
+            System.getProperty(k)));
+    return TopologyMain.start(config, overrides);
   }
 
   static void awaitRunning(KafkaStreams streams, Duration timeout) {

@@ -550,10 +550,13 @@ public final class DecideProcessor implements Processor<String, SpecificRecord, 
   private Findings hostnameConflicts(String destination, Resource.Destination resource) {
     List<Resource.Destination> rivals = new ArrayList<>();
     for (String key : hostnames.claimantsOf(resource.hostnames())) {
-      ControlEvent c = destinations.get(key);
-      if (c != null) {
-        rivals.add((Resource.Destination) AvroMapping.resource((PolicyEvent) c.getEvent()));
+      ParsedDestination rival = parsed.get(key);
+      if (rival != null) {
+        rivals.add(rival.resource());
       }
+    }
+    if (rivals.size() <= 1) {
+      return Findings.NONE; // the destination alone claims its hostnames
     }
     return HostnameClaims.conflicts(rivals).getOrDefault(resource.id(), Findings.NONE);
   }
