@@ -59,15 +59,20 @@ public final class Decider {
     }
     Split before = previous == null ? null : previous.split();
     ReasonCode code = reasonCode(previous, inputs, raw, split);
-    String reason = explain(code, previous, inputs, raw, split);
+    String reason = explain(code, previous, inputs, raw, split, damped.heldFor);
     Decision decision = new Decision(inputs.destination(), inputs.clientCluster(), epoch, before,
         split, code, reason, raw, inputs.generation(), now, config);
     DecisionState next = new DecisionState(epoch, split, config, damped.memory, flaps);
     return new DecideResult(next, Optional.of(decision), damped.wakeAt);
   }
 
+  /**
+   * @param heldFor per tier, how long a rise in health was held before it counted, or null
+   *     where it counted at once (a new tier, no damping, or nothing healthy to protect) — the
+   *     reason text claims a hold only where one was observed
+   */
   private record Damped(List<TierHealth> effective, List<TierDamping> memory, int newFlaps,
-      Optional<Instant> wakeAt) {
+      Optional<Instant> wakeAt, List<Duration> heldFor) {
     boolean noneHealthy() {
       return effective.stream().allMatch(t -> t.healthy() == 0);
     }
@@ -78,9 +83,11 @@ public final class Decider {
     Duration hold = inputs.minHealthyDuration();
     List<TierHealth> effective = new ArrayList<>();
     List<TierDamping> memory = new ArrayList<>();
+    List<Duration> heldFor = new ArrayList<>();
     int flaps = 0;
     Instant wake = null;
     for (int i = 0; i < raw.size(); i++) {
+      heldFor.add(null);
       TierHealth tier = raw.get(i);
       var members = inputs.tiers().get(i).memberRefs();
       TierDamping last = previous == null || i >= previous.damping().size() ? null
@@ -110,6 +117,9 @@ public final class Decider {
         if (!now.isBefore(since.plus(hold))) {
           effectiveHealthy = tier.healthy();
           now2 = new TierDamping(members, effectiveHealthy, -1, null);
+          if (last.pendingSince() != null) {
+            heldFor.set(i, Duration.between(last.pendingSince(), now));
+          }
         } else {
           effectiveHealthy = last.effectiveHealthy();
           now2 = new TierDamping(members, effectiveHealthy, tier.healthy(), since);
@@ -120,7 +130,7 @@ public final class Decider {
       effective.add(tier.withHealthy(effectiveHealthy));
       memory.add(now2);
     }
-    return new Damped(effective, memory, flaps, Optional.ofNullable(wake));
+    return new Damped(effective, memory, flaps, Optional.ofNullable(wake), heldFor);
   }
 
   private static ReasonCode reasonCode(DecisionState previous, DecisionInputs inputs,
@@ -166,7 +176,7 @@ public final class Decider {
 
   /** The reason as a sentence, e.g. "tier 0 a/b/c healthy 0/2 (< 71%): 100% to tier 1 d/e/f". */
   static String explain(ReasonCode code, DecisionState previous, DecisionInputs inputs,
-      List<TierHealth> raw, Split split) {
+      List<TierHealth> raw, Split split, List<Duration> heldFor) {
     String outcome = describeSplit(inputs, split);
     return switch (code) {
       case INITIAL -> "initial decision: " + outcome;
@@ -181,8 +191,10 @@ public final class Decider {
         String threshold = thresholdText(inputs.splitPolicy(), code != ReasonCode.TIER_RECOVERED);
         String detail = code == ReasonCode.CLUSTER_STALE
             ? health.unknown() + " endpoint(s) of a stale cluster, " : "";
-        String held = code == ReasonCode.TIER_RECOVERED && !inputs.minHealthyDuration().isZero()
-            ? ", held for " + inputs.minHealthyDuration().toMillis() + "ms" : "";
+        Duration observed = health.index() < heldFor.size() ? heldFor.get(health.index()) : null;
+        String held = code != ReasonCode.TIER_RECOVERED ? ""
+            : observed != null ? ", held for " + observed.toMillis() + "ms"
+            : inputs.minHealthyDuration().isZero() ? "" : ", counted at once, not damped";
         yield "tier " + health.index() + " " + members + " healthy " + health.healthy() + "/"
             + health.total() + " (" + detail + threshold + held + "): " + outcome;
       }

@@ -87,6 +87,29 @@ class DeciderTest {
   }
 
   @Test
+  void aRecoveryReportsTheHoldItObservedNotTheConfiguredOne() {
+    DecideResult failover = Decider.decide(initial().state(),
+        inputs(UNHEALTHY, UNHEALTHY, HEALTHY), T0.plusSeconds(60));
+    Instant restored = T0.plusSeconds(120);
+    DecideResult pending = Decider.decide(failover.state(), inputs(HEALTHY, HEALTHY, HEALTHY),
+        restored);
+    // Evaluated late (a busy topology): the reason says how long the rise actually held.
+    DecideResult back = Decider.decide(pending.state(), inputs(HEALTHY, HEALTHY, HEALTHY),
+        restored.plus(DAMPING).plusMillis(1_234));
+    assertThat(back.decision().orElseThrow().reason()).contains("held for 31234ms");
+  }
+
+  @Test
+  void aRecoveryFromNothingHealthyClaimsNoHold() {
+    DecideResult panic = Decider.decide(initial().state(),
+        inputs(UNHEALTHY, UNHEALTHY, UNHEALTHY), T0.plusSeconds(60));
+    DecideResult back = Decider.decide(panic.state(), inputs(HEALTHY, HEALTHY, UNHEALTHY),
+        T0.plusSeconds(61));
+    Decision decision = back.decision().orElseThrow();
+    assertThat(decision.reason()).doesNotContain("held for").contains("counted at once");
+  }
+
+  @Test
   void aRecoveryThatDoesNotHoldIsAFlapAndChangesNothing() {
     DecideResult failover = Decider.decide(initial().state(),
         inputs(UNHEALTHY, UNHEALTHY, HEALTHY), T0.plusSeconds(60));

@@ -469,7 +469,19 @@ public final class DecideProcessor implements Processor<String, SpecificRecord, 
     });
 
     Instant wake = null;
+    // No first decision on a partial view: while a new FailoverService's backing services have
+    // not all been reported (service and endpoints), a first decision would route by what
+    // happened to arrive first — the walkthrough once failed over to tier 1 for 92 ms because
+    // tier 0's endpoints were still on their way. The first decision waits for the full view,
+    // or for PARTIAL_VIEW_GRACE after the resource's creation, whichever comes first.
+    Instant decideBy = event.getCreationTimestamp().plus(PARTIAL_VIEW_GRACE);
+    boolean partial = resource instanceof Resource.FailoverService fs
+        && now.isBefore(decideBy) && !allReported(fs, snapshots, endpointsByRef);
     for (String client : targets) {
+      if (partial && previous.get(client) == null) {
+        wake = earliest(wake, decideBy);
+        continue;
+      }
       List<Tier> tiers = resource instanceof Resource.FailoverService fs
           ? TierPlanner.forFailoverService(fs.spec(), membership.members())
           : TierPlanner.forVirtualDestination(membership.members(), failoverPolicy, client, known);
@@ -579,6 +591,21 @@ public final class DecideProcessor implements Processor<String, SpecificRecord, 
         .setPolicyGeneration(state.config().generation())
         .setTime(now).build();
     emitDecision(removal, now);
+  }
+
+  /** How long a new FailoverService waits for its backing services before a first decision. */
+  static final Duration PARTIAL_VIEW_GRACE = Duration.ofSeconds(10);
+
+  /** Whether every backing service of {@code fs} has reported its service and endpoints. */
+  private static boolean allReported(Resource.FailoverService fs,
+      Map<ServiceRef, ServiceSnapshot> services, Map<ServiceRef, EndpointSnapshot> endpoints) {
+    for (var backing : fs.spec().backingServices()) {
+      if (backing == null || !services.containsKey(backing.ref())
+          || endpoints.get(backing.ref()) == null) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Writes the destination's wake-up time only when it changed. */

@@ -1,0 +1,79 @@
+package io.meshfed.topology.partialview;
+
+import static io.meshfed.topology.Bookinfo.MGMT;
+import static io.meshfed.topology.Bookinfo.REMOTE;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.meshfed.avro.FailoverDecision;
+import io.meshfed.avro.PolicyEvent;
+import io.meshfed.avro.ReasonCode;
+import io.meshfed.topology.Bookinfo;
+import io.meshfed.topology.DriverTestBase;
+import java.time.Duration;
+import java.util.List;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.streams.KeyValue;
+import org.junit.jupiter.api.Test;
+
+/**
+ * No first decision on a partial view: a FailoverService created just now is not decided while
+ * its backing services are still arriving, so traffic never moves to tier 1 only because tier 0's
+ * endpoints came second (the walkthrough's 92 ms false failover).
+ */
+class PartialViewTopologyTest extends DriverTestBase {
+
+  /** The walkthrough's FailoverService, created at the driver's "now". */
+  private KeyValue<String, SpecificRecord> createdNow() {
+    KeyValue<String, SpecificRecord> fs = Bookinfo.failoverService(
+        "reviews-failover.bookinfo.global", 1);
+    PolicyEvent event = PolicyEvent.newBuilder((PolicyEvent) fs.value)
+        .setCreationTimestamp(t.now()).build();
+    return KeyValue.pair(fs.key, event);
+  }
+
+  @Test
+  void aNewFailoverServiceWaitsForTierZeroInsteadOfFailingOverToTierOne() {
+    t.send(MGMT, Bookinfo.heartbeat(MGMT, t.now()));
+    t.send(REMOTE, Bookinfo.heartbeat(REMOTE, t.now()), Bookinfo.reviewsService(REMOTE),
+        Bookinfo.reviewsEndpoints(REMOTE, true));
+    t.send(MGMT, createdNow());
+    assertThat(t.decisions().readValuesToList()).as("decisions on a partial view").isEmpty();
+
+    t.tick(Duration.ofSeconds(2));
+    t.send(MGMT, Bookinfo.reviewsService(MGMT), Bookinfo.reviewsEndpoints(MGMT, true));
+    List<FailoverDecision> decisions = t.decisions().readValuesToList();
+    assertThat(decisions).hasSize(2).allSatisfy(d -> {
+      assertThat(d.getReasonCode()).isEqualTo(ReasonCode.INITIAL);
+      assertThat(d.getAfter().getActiveTier()).isZero();
+    });
+  }
+
+  @Test
+  void aBackingServiceThatNeverArrivesDelaysTheFirstDecisionByTheGraceOnly() {
+    t.send(MGMT, Bookinfo.heartbeat(MGMT, t.now()));
+    t.send(REMOTE, Bookinfo.heartbeat(REMOTE, t.now()), Bookinfo.reviewsService(REMOTE),
+        Bookinfo.reviewsEndpoints(REMOTE, true));
+    t.send(MGMT, createdNow());
+    t.tick(Duration.ofSeconds(9));
+    assertThat(t.decisions().readValuesToList()).as("decisions within the grace").isEmpty();
+
+    t.tick(Duration.ofSeconds(2));
+    List<FailoverDecision> decisions = t.decisions().readValuesToList();
+    assertThat(decisions).as("first decisions once the grace has passed").hasSize(2)
+        .allSatisfy(d -> assertThat(d.getAfter().getActiveTier()).isEqualTo(1));
+    assertThat(t.latestConfig(REMOTE)).containsKey(
+        "FederatedDestination/FailoverService/service-mesh-hub/reviews-failover");
+  }
+
+  @Test
+  void aFailoverServiceCreatedLongAgoIsDecidedAtOnce() {
+    t.send(MGMT, Bookinfo.heartbeat(MGMT, t.now()));
+    t.send(REMOTE, Bookinfo.heartbeat(REMOTE, t.now()), Bookinfo.reviewsService(REMOTE),
+        Bookinfo.reviewsEndpoints(REMOTE, true));
+    // Bookinfo's resources were created an hour before the driver's start: a topology that
+    // meets an old resource (restored, or started late) decides on what it has.
+    t.send(MGMT, Bookinfo.failoverService("reviews-failover.bookinfo.global", 1));
+    assertThat(t.decisions().readValuesToList()).extracting(FailoverDecision::getClientCluster)
+        .contains(MGMT, REMOTE);
+  }
+}
