@@ -2,7 +2,9 @@ package io.meshfed.topology;
 
 import io.meshfed.registry.SchemaRegistryClient;
 import io.meshfed.topology.admin.TopicProvisioner;
+import io.meshfed.topics.MeshfedTopics;
 import io.meshfed.topology.config.TopologyConfig;
+import io.meshfed.topology.lag.EventsLagMonitor;
 import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
 import org.apache.kafka.streams.KafkaStreams;
@@ -57,8 +59,22 @@ public final class TopologyMain {
     java.util.Properties props = StreamsSettings.from(config);
     props.putAll(overrides);
     KafkaStreams streams = new KafkaStreams(MeshfedTopology.build(config, registry), props);
-    streams.setStateListener((next, previous) ->
-        LOG.info("meshfed topology {} -> {}", previous, next));
+    // Backlog per cluster, so that a heartbeat queued behind unread records is not taken for a
+    // cluster that went quiet (see EventsLag).
+    java.util.Properties client = new java.util.Properties();
+    client.put("bootstrap.servers", config.bootstrapServers());
+    props.stringPropertyNames().stream()
+        .filter(k -> k.startsWith("security.") || k.startsWith("sasl.") || k.startsWith("ssl."))
+        .forEach(k -> client.put(k, props.getProperty(k)));
+    EventsLagMonitor lag = EventsLagMonitor.start(config.applicationId(),
+        new MeshfedTopics(registry).clusterEvents(), client);
+    streams.setStateListener((next, previous) -> {
+      LOG.info("meshfed topology {} -> {}", previous, next);
+      if (next == KafkaStreams.State.PENDING_SHUTDOWN || next == KafkaStreams.State.NOT_RUNNING
+          || next == KafkaStreams.State.ERROR) {
+        lag.close();
+      }
+    });
     // A bug must not leave a zombie: replace the thread and keep serving the rest.
     streams.setUncaughtExceptionHandler(e -> {
       LOG.error("stream thread died; replacing it", e);

@@ -49,6 +49,7 @@ import io.meshfed.rules.validation.Validator;
 import io.meshfed.topology.RoutingKeys;
 import io.meshfed.topology.config.TopologyConfig;
 import io.meshfed.topology.ingest.IngestProcessor;
+import io.meshfed.topology.lag.EventsLag;
 import io.meshfed.topology.state.KnownCluster;
 import io.meshfed.topology.state.Stores;
 import java.nio.charset.StandardCharsets;
@@ -375,11 +376,22 @@ public final class DecideProcessor implements Processor<String, SpecificRecord, 
   private void onTimer(long wallClockMillis) {
     Instant now = Instant.ofEpochMilli(wallClockMillis);
     Set<String> staleNow = new HashSet<>();
-    knownClusters.forEach((name, cluster) -> {
+    for (var entry : new ArrayList<>(knownClusters.entrySet())) {
+      String name = entry.getKey();
+      KnownCluster cluster = entry.getValue();
       if (HealthRules.isStale(cluster.toClusterInfo(), now, config.heartbeatTtl())) {
+        if (EventsLag.isBehind(context.applicationId(), name)) {
+          // Its heartbeats may be among the records not yet read: a backlog (a flood of bad
+          // records, the topology's own downtime) is not silence. Counted as heard from now, in
+          // this view only, until the backlog is read.
+          knownClusters.put(name, new KnownCluster(cluster.name(), cluster.agentVersion(),
+              cluster.region(), cluster.zones(), cluster.labels(), cluster.meshKind(),
+              cluster.sentAt(), now, cluster.startedAt()));
+          continue;
+        }
         staleNow.add(name);
       }
-    });
+    }
     boolean changed = staleClusters != null && !staleClusters.equals(staleNow);
     staleClusters = staleNow;
     if (changed) {
@@ -532,7 +544,8 @@ public final class DecideProcessor implements Processor<String, SpecificRecord, 
       EndpointSnapshot snapshot, Map<String, ClusterInfo> known, Instant now) {
     ServiceRef ref = wm.member().ref();
     ClusterInfo cluster = known.get(ref.cluster());
-    boolean stale = HealthRules.isStale(cluster, now, config.heartbeatTtl());
+    boolean stale = HealthRules.isStale(cluster, now, config.heartbeatTtl())
+        && (cluster == null || !EventsLag.isBehind(context.applicationId(), ref.cluster()));
     int port = AvroMapping.endpointPort(snapshot, wm.member().targetPorts().get(0));
     String member = RoutingKeys.join(destination, RoutingKeys.service(ref));
     List<EndpointInput> endpoints = new ArrayList<>();

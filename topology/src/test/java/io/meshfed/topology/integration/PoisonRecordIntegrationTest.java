@@ -20,6 +20,7 @@ import io.meshfed.topics.EventKeys;
 import io.meshfed.topics.MeshfedTopics;
 import io.meshfed.topology.Bookinfo;
 import io.meshfed.topology.faults.PoisonRecords;
+import io.meshfed.topology.lag.EventsLag;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -53,14 +54,16 @@ import org.junit.jupiter.api.Test;
  * is on the dead-letter topic with headers saying why, and that the stream thread was never
  * replaced (a replaced thread gets a new name).
  */
-// Every test's topology reads the shared events topics from the beginning; the flood runs last
-// so that the others do not each wade through its 20,000 records first.
+// Every test's topology reads the shared events topics from the beginning, so the order is
+// fixed: the refused-write test first (its small max.request.size would refuse the others' large
+// records too), the floods last (so that the others do not each wade through them first).
 @org.junit.jupiter.api.TestMethodOrder(org.junit.jupiter.api.MethodOrderer.OrderAnnotation.class)
 class PoisonRecordIntegrationTest extends BrokerTestBase {
 
   private static final String EVENTS = "meshfed.cluster.mgmt-cluster.events";
 
   @Test
+  @org.junit.jupiter.api.Order(2)
   void anAvroAllocationBombIsDeadLetteredAndTheThreadLives() throws Exception {
     KafkaStreams streams = start(config("it-poison-bomb", DAMPING));
     OutputCollector out = collect();
@@ -92,6 +95,7 @@ class PoisonRecordIntegrationTest extends BrokerTestBase {
   }
 
   @Test
+  @org.junit.jupiter.api.Order(3)
   void anOversizedRecordWhoseKeyAndPayloadDisagreeIsDeadLetteredWhole() throws Exception {
     KafkaStreams streams = start(config("it-poison-oversized", DAMPING));
     OutputCollector out = collect();
@@ -116,6 +120,7 @@ class PoisonRecordIntegrationTest extends BrokerTestBase {
   }
 
   @Test
+  @org.junit.jupiter.api.Order(4)
   void aFailoverServiceWithTenThousandBackingServicesIsInvalidNotAStoppedTopology()
       throws Exception {
     KafkaStreams streams = start(config("it-poison-absurd", DAMPING));
@@ -135,10 +140,12 @@ class PoisonRecordIntegrationTest extends BrokerTestBase {
 
     await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
       assertThat(latestConfig(out, REMOTE)).isNotNull();
-      PolicyStatus status = out.onTopic("meshfed.cluster." + MGMT + ".config").stream()
+      List<PolicyStatus> statuses = out.onTopic("meshfed.cluster." + MGMT + ".config").stream()
           .filter(s -> s.value() instanceof PolicyStatus p
               && p.getResource().getName().equals("absurd"))
-          .map(s -> (PolicyStatus) s.value()).reduce((a, b) -> b).orElseThrow();
+          .map(s -> (PolicyStatus) s.value()).toList();
+      assertThat(statuses).as("statuses of the absurd FailoverService").isNotEmpty();
+      PolicyStatus status = statuses.get(statuses.size() - 1);
       assertThat(status.getState()).isEqualTo(ResourceState.INVALID);
       assertThat(status.getValidationErrors()).containsExactly("spec.backingServices lists"
           + " 10000 backing services; at most 1000 are allowed");
@@ -154,6 +161,7 @@ class PoisonRecordIntegrationTest extends BrokerTestBase {
    * as an uncaught exception, which this test expects and does not let Awaitility fail on).
    */
   @Test
+  @org.junit.jupiter.api.Order(1) // first: the other tests' large records exceed its limit too
   void aRecordWhoseOutputCannotBeWrittenIsSkippedOnItsReplay() throws Exception {
     PoisonRecords.clear();
     Properties overrides = new Properties();
@@ -197,17 +205,7 @@ class PoisonRecordIntegrationTest extends BrokerTestBase {
   void aFloodOfBadRecordsChangesNoDecision() throws Exception {
     KafkaStreams streams = start(config("it-poison-flood", DAMPING));
     OutputCollector out = collect();
-    var agent = agent();
-    heartbeats(agent);
-    world(agent);
-    await().atMost(Duration.ofSeconds(60))
-        .untilAsserted(() -> assertThat(latestConfig(out, REMOTE)).isNotNull());
-    // Settled: the world's own decisions and configs have all arrived.
-    var last = new java.util.concurrent.atomic.AtomicInteger(-1);
-    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(2)).until(() -> {
-      int n = decisions(out).size() + out.onTopic("meshfed.cluster." + REMOTE + ".config").size();
-      return n == last.getAndSet(n);
-    });
+    settledWorld("it-poison-flood", out);
     int decisionsBefore = decisions(out).size();
     int configsBefore = out.onTopic("meshfed.cluster." + REMOTE + ".config").size();
 
@@ -246,6 +244,53 @@ class PoisonRecordIntegrationTest extends BrokerTestBase {
     assertThat(out.onTopic("meshfed.cluster." + REMOTE + ".config"))
         .as("remote-cluster's config while only bad records arrived").hasSize(configsBefore);
     assertThreadNeverReplaced(streams);
+  }
+
+  /**
+   * A backlog longer than the heartbeat TTL is not silence: with a 3 s TTL and heartbeats every
+   * second, 60,000 bad records ahead of the heartbeats take longer than the TTL to read, and
+   * still no cluster is declared stale (their topics hold unread records, see EventsLag).
+   */
+  @Test
+  @org.junit.jupiter.api.Order(Integer.MAX_VALUE - 1)
+  void aBacklogLongerThanTheTtlIsNotTakenForSilence() throws Exception {
+    KafkaStreams streams = start(config("it-poison-backlog", DAMPING)
+        .withTimers(Duration.ofSeconds(3), DAMPING, Duration.ofMillis(200)));
+    OutputCollector out = collect();
+    settledWorld("it-poison-backlog", out);
+    int decisionsBefore = decisions(out).size();
+    try (var raw = rawProducer()) {
+      for (int i = 0; i < 60_000; i++) {
+        raw.send(new ProducerRecord<>(EVENTS, EventKeys.service(MGMT, "bookinfo", "b" + i),
+            "garbage".getBytes(StandardCharsets.UTF_8)));
+      }
+      raw.flush();
+    }
+    deadLetters(60_000);
+    assertThat(decisions(out)).as("decisions while a backlog of bad records was read")
+        .hasSize(decisionsBefore);
+    assertThreadNeverReplaced(streams);
+  }
+
+  /**
+   * The walkthrough's world with heartbeats every second, once the topology has read everything
+   * (the class's earlier tests left records on the shared topics) and its decisions and configs
+   * have all arrived (no change for two seconds).
+   */
+  private void settledWorld(String applicationId, OutputCollector out) throws Exception {
+    var agent = agent();
+    heartbeats(agent);
+    world(agent);
+    await().atMost(Duration.ofSeconds(120)).untilAsserted(() -> {
+      assertThat(latestConfig(out, REMOTE)).isNotNull();
+      assertThat(EventsLag.of(applicationId)).as("unread records per cluster").isNotEmpty()
+          .allSatisfy((cluster, lag) -> assertThat(lag).isZero());
+    });
+    var last = new java.util.concurrent.atomic.AtomicInteger(-1);
+    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(2)).until(() -> {
+      int n = decisions(out).size() + out.onTopic("meshfed.cluster." + REMOTE + ".config").size();
+      return n == last.getAndSet(n);
+    });
   }
 
   private static void assertThreadNeverReplaced(KafkaStreams streams) {
