@@ -139,11 +139,16 @@ public final class DecideProcessor implements Processor<String, SpecificRecord, 
 
   /** A destination as evaluation needs it. */
   private record ParsedDestination(ControlEvent control, PolicyEvent event,
-      Resource.Destination resource, Findings specFindings) {
-    static ParsedDestination of(ControlEvent control) {
+      Resource.Destination resource, Findings specFindings, Instant seenAt) {
+    /**
+     * @param seenAt when this task first saw this generation; restored from the store it is the
+     *     resource's creation time, so a restart does not hold decisions it already made
+     */
+    static ParsedDestination of(ControlEvent control, Instant seenAt) {
       PolicyEvent event = (PolicyEvent) control.getEvent();
       Resource.Destination resource = (Resource.Destination) AvroMapping.resource(event);
-      return new ParsedDestination(control, event, resource, Validator.validate(resource));
+      return new ParsedDestination(control, event, resource, Validator.validate(resource),
+          seenAt);
     }
   }
 
@@ -170,7 +175,8 @@ public final class DecideProcessor implements Processor<String, SpecificRecord, 
     try (KeyValueIterator<String, ControlEvent> all = destinations.all()) {
       all.forEachRemaining(kv -> {
         indexHostnames(kv.key, kv.value);
-        parsed.put(kv.key, ParsedDestination.of(kv.value));
+        parsed.put(kv.key, ParsedDestination.of(kv.value,
+            ((PolicyEvent) kv.value.getEvent()).getCreationTimestamp()));
       });
     }
     wakeupView.clear();
@@ -239,7 +245,10 @@ public final class DecideProcessor implements Processor<String, SpecificRecord, 
       }
     } else {
       destinations.put(key, control);
-      parsed.put(key, ParsedDestination.of(control));
+      ParsedDestination before = parsed.get(key);
+      parsed.put(key, ParsedDestination.of(control, before != null
+          && before.event().getGeneration() == event.getGeneration()
+          && before.event().getUid().equals(event.getUid()) ? before.seenAt() : now));
       indexHostnames(key, control);
       affected.addAll(hostnames.claimantsOf(hostnames.hostsOf(key)));
     }
@@ -481,16 +490,19 @@ public final class DecideProcessor implements Processor<String, SpecificRecord, 
     });
 
     Instant wake = null;
-    // No first decision on a partial view: while a new FailoverService's backing services have
-    // not all been reported (service and endpoints), a first decision would route by what
-    // happened to arrive first — the walkthrough once failed over to tier 1 for 92 ms because
-    // tier 0's endpoints were still on their way. The first decision waits for the full view,
-    // or for PARTIAL_VIEW_GRACE after the resource's creation, whichever comes first.
-    Instant decideBy = event.getCreationTimestamp().plus(PARTIAL_VIEW_GRACE);
-    boolean partial = resource instanceof Resource.FailoverService fs
-        && now.isBefore(decideBy) && !allReported(fs, snapshots, endpointsByRef);
+    // No decision on a partial view: while the backing services of a new FailoverService, or of
+    // a new generation of one, have not all been reported (service and endpoints), a decision
+    // would route by what happened to arrive first — the walkthrough once failed over to tier 1
+    // for 92 ms because tier 0's endpoints were still on their way. The decision for that
+    // generation waits for the full view, or PARTIAL_VIEW_GRACE after the topology first saw it;
+    // meanwhile a client keeps the decision it has. One made after the grace says so.
+    List<String> unreported = resource instanceof Resource.FailoverService fs
+        ? unreported(fs, snapshots, endpointsByRef) : List.of();
+    Instant decideBy = dest.seenAt().plus(PARTIAL_VIEW_GRACE);
+    boolean waiting = !unreported.isEmpty() && now.isBefore(decideBy);
     for (String client : targets) {
-      if (partial && previous.get(client) == null) {
+      DecisionState last = previous.get(client);
+      if (waiting && (last == null || last.config().generation() != event.getGeneration())) {
         wake = earliest(wake, decideBy);
         continue;
       }
@@ -525,7 +537,13 @@ public final class DecideProcessor implements Processor<String, SpecificRecord, 
         epochs.put(destination, d.epoch());
         emitConfig(client, RoutingKeys.configKey(AvroMapping.ref(d.destination())),
             AvroMapping.federatedDestination(d.config(), now), now);
-        emitDecision(AvroMapping.decision(d), now);
+        FailoverDecision decision = AvroMapping.decision(d);
+        if (!unreported.isEmpty()) {
+          decision.setReason(decision.getReason() + "; decided after the "
+              + PARTIAL_VIEW_GRACE.toSeconds() + " s grace with no report yet from "
+              + String.join(", ", unreported));
+        }
+        emitDecision(decision, now);
       });
       if (result.reevaluateAt().isPresent()) {
         wake = earliest(wake, result.reevaluateAt().get());
@@ -609,16 +627,17 @@ public final class DecideProcessor implements Processor<String, SpecificRecord, 
   /** How long a new FailoverService waits for its backing services before a first decision. */
   static final Duration PARTIAL_VIEW_GRACE = Duration.ofSeconds(10);
 
-  /** Whether every backing service of {@code fs} has reported its service and endpoints. */
-  private static boolean allReported(Resource.FailoverService fs,
+  /** The backing services of {@code fs} that have not reported their service and endpoints. */
+  private static List<String> unreported(Resource.FailoverService fs,
       Map<ServiceRef, ServiceSnapshot> services, Map<ServiceRef, EndpointSnapshot> endpoints) {
+    List<String> missing = new ArrayList<>();
     for (var backing : fs.spec().backingServices()) {
-      if (backing == null || !services.containsKey(backing.ref())
-          || endpoints.get(backing.ref()) == null) {
-        return false;
+      if (backing != null && (!services.containsKey(backing.ref())
+          || endpoints.get(backing.ref()) == null)) {
+        missing.add(backing.clusterName() + "/" + backing.namespace() + "/" + backing.name());
       }
     }
-    return true;
+    return missing;
   }
 
   /** Writes the destination's wake-up time only when it changed. */

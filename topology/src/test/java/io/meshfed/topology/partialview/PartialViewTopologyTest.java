@@ -60,20 +60,41 @@ class PartialViewTopologyTest extends DriverTestBase {
     t.tick(Duration.ofSeconds(2));
     List<FailoverDecision> decisions = t.decisions().readValuesToList();
     assertThat(decisions).as("first decisions once the grace has passed").hasSize(2)
-        .allSatisfy(d -> assertThat(d.getAfter().getActiveTier()).isEqualTo(1));
+        .allSatisfy(d -> {
+          assertThat(d.getAfter().getActiveTier()).isEqualTo(1);
+          assertThat(d.getReason()).endsWith("decided after the 10 s grace with no report yet"
+              + " from mgmt-cluster/bookinfo/reviews");
+        });
     assertThat(t.latestConfig(REMOTE)).containsKey(
         "FederatedDestination/FailoverService/service-mesh-hub/reviews-failover");
   }
 
   @Test
-  void aFailoverServiceCreatedLongAgoIsDecidedAtOnce() {
-    t.send(MGMT, Bookinfo.heartbeat(MGMT, t.now()));
-    t.send(REMOTE, Bookinfo.heartbeat(REMOTE, t.now()), Bookinfo.reviewsService(REMOTE),
-        Bookinfo.reviewsEndpoints(REMOTE, true));
-    // Bookinfo's resources were created an hour before the driver's start: a topology that
-    // meets an old resource (restored, or started late) decides on what it has.
-    t.send(MGMT, Bookinfo.failoverService("reviews-failover.bookinfo.global", 1));
-    assertThat(t.decisions().readValuesToList()).extracting(FailoverDecision::getClientCluster)
-        .contains(MGMT, REMOTE);
+  void aNewGenerationWithAnUnreportedBackingServiceKeepsThePreviousDecisionUntilTheGrace() {
+    t.world();
+    t.decisions().readValuesToList();
+    t.tick(Duration.ofSeconds(1));
+    // Generation 2 adds ratings on mgmt-cluster as a third tier; no agent has reported it.
+    PolicyEvent current = (PolicyEvent) Bookinfo.failoverService(
+        "reviews-failover.bookinfo.global", 1).value;
+    io.meshfed.avro.FailoverServiceSpec spec = io.meshfed.avro.FailoverServiceSpec.newBuilder(
+        (io.meshfed.avro.FailoverServiceSpec) current.getSpec()).build();
+    List<io.meshfed.avro.ClusterObjectRef> backing = new java.util.ArrayList<>(
+        spec.getBackingServices());
+    backing.add(new io.meshfed.avro.ClusterObjectRef("ratings", "bookinfo", MGMT));
+    spec.setBackingServices(backing);
+    t.send(MGMT, KeyValue.pair(Bookinfo.failoverService("reviews-failover.bookinfo.global", 2)
+        .key, PolicyEvent.newBuilder(current).setGeneration(2).setSpec(spec).build()));
+    assertThat(t.decisions().readValuesToList()).as("decisions within the grace").isEmpty();
+
+    t.tick(Duration.ofSeconds(11));
+    List<FailoverDecision> decisions = t.decisions().readValuesToList();
+    assertThat(decisions).extracting(FailoverDecision::getClientCluster)
+        .containsExactlyInAnyOrder(MGMT, REMOTE);
+    assertThat(decisions).allSatisfy(d -> {
+      assertThat(d.getPolicyGeneration()).isEqualTo(2);
+      assertThat(d.getReason()).endsWith("decided after the 10 s grace with no report yet from"
+          + " mgmt-cluster/bookinfo/ratings");
+    });
   }
 }
