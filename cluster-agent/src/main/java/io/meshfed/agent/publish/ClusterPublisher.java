@@ -70,6 +70,11 @@ public final class ClusterPublisher implements AutoCloseable {
   private final Clock clock;
   private final Instant startedAt;
   private final WorkQueue<String> queue = new WorkQueue<>();
+  /** The last value Kafka acknowledged per event key (empty: a tombstone), and when. */
+  private final Map<String, Sent> lastSent = new java.util.concurrent.ConcurrentHashMap<>();
+  private static final Duration RESEND_UNCHANGED_AFTER = Duration.ofDays(1);
+
+  private record Sent(Optional<SpecificRecord> value, Instant at) {}
   private final List<SharedIndexInformer<?>> informers = new ArrayList<>();
   private final ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor(
       r -> new Thread(r, "publisher-timers"));
@@ -226,9 +231,21 @@ public final class ClusterPublisher implements AutoCloseable {
   }
 
   private void send(String workKey, String eventKey, SpecificRecord value) {
+    Optional<SpecificRecord> sent = Optional.ofNullable(value);
+    Sent last = lastSent.get(eventKey);
+    Instant now = clock.instant();
+    if (last != null && last.value().equals(sent)
+        && now.isBefore(last.at().plus(RESEND_UNCHANGED_AFTER))) {
+      // The informers' periodic resync re-enqueues every object; a value Kafka acknowledged
+      // recently is not sent again, so a resync of an unchanged cluster costs the topology
+      // nothing. Once a day it is, so the events topic (retained 7 days) always holds every
+      // object's latest state for a topology that rebuilds from it.
+      return;
+    }
     producer.send(new ProducerRecord<>(settings.eventsTopic(), eventKey, value), (md, e) -> {
       if (e == null) {
         kafkaHealthy = true;
+        lastSent.put(eventKey, new Sent(sent, now));
       } else {
         kafkaHealthy = false;
         LOG.warn("cluster {}: could not publish {} ({}); will retry", settings.cluster(),

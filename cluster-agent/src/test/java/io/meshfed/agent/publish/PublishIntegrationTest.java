@@ -142,6 +142,43 @@ class PublishIntegrationTest {
     });
   }
 
+  /**
+   * An update that changes nothing the agent publishes (here an annotation; the informers'
+   * resync is the same case) is not sent again; a change that matters is.
+   */
+  @Test
+  void anUpdateThatChangesNothingPublishedIsNotSentAgain() {
+    client.services().inNamespace("bookinfo").resource(new ServiceBuilder()
+        .withMetadata(new ObjectMetaBuilder().withName("details").withNamespace("bookinfo")
+            .withLabels(Map.of("app", "details")).withUid("uid-details")
+            .withCreationTimestamp("2026-11-22T09:00:00Z").build())
+        .withNewSpec().addNewPort().withName("http").withPort(9080).withProtocol("TCP")
+        .endPort().endSpec().build()).create();
+    String serviceKey = EventKeys.service(CLUSTER, "bookinfo", "details");
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+      poll();
+      assertThat(keys).filteredOn(serviceKey::equals).hasSize(1);
+    });
+
+    client.services().inNamespace("bookinfo").withName("details")
+        .edit(s -> new ServiceBuilder(s).editMetadata()
+            .addToAnnotations("note", "not published").endMetadata().build());
+    await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(10)).until(() -> {
+      poll();
+      return keys.stream().filter(serviceKey::equals).count() == 1;
+    });
+
+    client.services().inNamespace("bookinfo").withName("details")
+        .edit(s -> new ServiceBuilder(s).editMetadata()
+            .addToLabels("version", "v2").endMetadata().build());
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+      poll();
+      assertThat(keys).filteredOn(serviceKey::equals).hasSize(2);
+      assertThat(((ServiceSnapshot) latest.get(serviceKey)).getLabels())
+          .containsEntry("version", "v2");
+    });
+  }
+
   @Test
   void heartbeatsCarryVersionAndLocality() {
     await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
