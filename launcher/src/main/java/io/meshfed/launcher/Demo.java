@@ -112,6 +112,16 @@ public final class Demo {
         return new Result(steps);
       }
 
+      // Before anything fails, no decision may have sent traffic anywhere but tier 0: a decision
+      // on a partial view (members still arriving) once failed over for 92 ms here.
+      List<FailoverDecision> before = new ArrayList<>(decisions);
+      if (!await("no decision moved traffic off tier 0 before the failure", System.nanoTime(),
+          Duration.ofSeconds(1),
+          () -> before.stream().allMatch(d -> d.getAfter().getActiveTier() == 0),
+          () -> before.stream().map(d -> d.getReasonCode() + " -> tier "
+              + d.getAfter().getActiveTier()).toList().toString())) {
+        return new Result(steps);
+      }
       decisions.clear();
       t = System.nanoTime();
       mgmt.endpoints("bookinfo", "reviews", 9080, false, "10.0.0.11", "10.0.0.12");
@@ -198,7 +208,9 @@ public final class Demo {
       try (var consumer = new KafkaConsumer<>(Map.<String, Object>of(
           ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers(),
           ConsumerConfig.GROUP_ID_CONFIG, "meshfed-demo-" + System.nanoTime(),
-          ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest",
+          // The demo's stack is new: from the beginning is every decision it made, none missed
+          // while the consumer joins (the check before the failure needs all of them).
+          ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
           ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"),
           new StringDeserializer(), AvroSerde.of(FailoverDecision.class, registry)
               .deserializer());

@@ -31,6 +31,7 @@ class DemoTest {
         "stack up (broker, registry, topology, agents)",
         "status ACCEPTED",
         "traffic on mgmt-cluster (applied in both clusters)",
+        "no decision moved traffic off tier 0 before the failure",
         "published by the mgmt-cluster agent",
         "decision: fail over",
         "applied in mgmt-cluster: all traffic to remote-cluster",
