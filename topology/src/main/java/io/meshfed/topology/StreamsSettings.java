@@ -35,10 +35,10 @@ public final class StreamsSettings {
     // to committing; with exactly-once every hop waits for that commit. Measured in
     // WalkthroughIntegrationTest: decision p50 257 ms -> 99 ms, p99 357 ms -> 116 ms.
     p.put(StreamsConfig.POLL_MS_CONFIG, 10);
-    // A fetch with nothing new to return waits up to fetch.max.wait.ms at the broker (500 ms by
-    // default) before the thread gets to commit; every internal hop pays it. 5 ms, as the raw
-    // floor's relays use.
-    p.put(StreamsConfig.mainConsumerPrefix(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG), 5);
+    // fetch.max.wait.ms stays at Kafka's 500 ms: tried at 5 ms (as the raw floor's relays use),
+    // the empty fetches of the many internal partitions cost the broker enough CPU on a shared
+    // 2-core machine that at-least-once at 1,000 flips/s went from p50 40 / p99 688 ms to
+    // p50 1,176 / p99 13,345 ms (bench latency section, same build, one setting apart).
     // Never hold a task back to interleave its partitions by timestamp. Every stage keys its
     // work by the latest state in its stores, so order across partitions does not change the
     // outcome; waiting for each partition's next fetch, though, capped a task at a few records
