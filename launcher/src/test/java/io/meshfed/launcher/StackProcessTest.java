@@ -191,8 +191,9 @@ class StackProcessTest {
     }
     Map<String, Set<Long>> listening = new HashMap<>();
     for (String table : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
-      for (String row : Files.readAllLines(Path.of(table)).subList(1,
-          Files.readAllLines(Path.of(table)).size())) {
+      // Read once: sockets come and go between two reads of the table.
+      List<String> rows = Files.readAllLines(Path.of(table));
+      for (String row : rows.subList(1, rows.size())) {
         String[] f = row.trim().split("\\s+");
         Set<Long> pids = pidsByInode.get(Long.parseLong(f[9]));
         if (f[3].equals("0A") && pids != null) { // 0A: TCP_LISTEN
