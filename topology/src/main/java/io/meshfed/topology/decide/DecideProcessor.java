@@ -497,7 +497,7 @@ public final class DecideProcessor implements Processor<String, SpecificRecord, 
     // generation waits for the full view, or PARTIAL_VIEW_GRACE after the topology first saw it;
     // meanwhile a client keeps the decision it has. One made after the grace says so.
     List<String> unreported = resource instanceof Resource.FailoverService fs
-        ? unreported(fs, snapshots, endpointsByRef) : List.of();
+        ? unreported(fs, snapshots, endpointsByRef, known.keySet()) : List.of();
     Instant decideBy = dest.seenAt().plus(PARTIAL_VIEW_GRACE);
     boolean waiting = !unreported.isEmpty() && now.isBefore(decideBy);
     for (String client : targets) {
@@ -627,13 +627,22 @@ public final class DecideProcessor implements Processor<String, SpecificRecord, 
   /** How long a new FailoverService waits for its backing services before a first decision. */
   static final Duration PARTIAL_VIEW_GRACE = Duration.ofSeconds(10);
 
-  /** The backing services of {@code fs} that have not reported their service and endpoints. */
+  /**
+   * The backing services of {@code fs} not heard from: their service or endpoints not reported
+   * (or no endpoints yet), or their cluster's heartbeat never received (without it the cluster counts as stale and its
+   * endpoints as unknown — a first decision would route around healthy endpoints).
+   */
   private static List<String> unreported(Resource.FailoverService fs,
-      Map<ServiceRef, ServiceSnapshot> services, Map<ServiceRef, EndpointSnapshot> endpoints) {
+      Map<ServiceRef, ServiceSnapshot> services, Map<ServiceRef, EndpointSnapshot> endpoints,
+      Set<String> heardFrom) {
     List<String> missing = new ArrayList<>();
     for (var backing : fs.spec().backingServices()) {
-      if (backing != null && (!services.containsKey(backing.ref())
-          || endpoints.get(backing.ref()) == null)) {
+      EndpointSnapshot reported = backing == null ? null : endpoints.get(backing.ref());
+      if (backing != null && (!services.containsKey(backing.ref()) || reported == null
+          // A Service's endpoints are published before its first EndpointSlice exists: within
+          // the grace an empty list is taken as not yet reported, not as a scaled-down service.
+          || reported.getEndpoints().isEmpty()
+          || !heardFrom.contains(backing.clusterName()))) {
         missing.add(backing.clusterName() + "/" + backing.namespace() + "/" + backing.name());
       }
     }

@@ -97,4 +97,20 @@ class PartialViewTopologyTest extends DriverTestBase {
           + " mgmt-cluster/bookinfo/ratings");
     });
   }
+
+  @Test
+  void aBackingClusterWhoseHeartbeatHasNotArrivedIsNotDecidedAround() {
+    // mgmt-cluster's services arrive before its first heartbeat: without the heartbeat the
+    // cluster would count as stale and tier 0 as unknown, and a first decision would pick tier 1.
+    t.send(REMOTE, Bookinfo.heartbeat(REMOTE, t.now()), Bookinfo.reviewsService(REMOTE),
+        Bookinfo.reviewsEndpoints(REMOTE, true));
+    t.send(MGMT, Bookinfo.reviewsService(MGMT), Bookinfo.reviewsEndpoints(MGMT, true));
+    t.send(MGMT, createdNow());
+    assertThat(t.decisions().readValuesToList()).as("decisions before mgmt's heartbeat")
+        .isEmpty();
+
+    t.send(MGMT, Bookinfo.heartbeat(MGMT, t.now()));
+    assertThat(t.decisions().readValuesToList()).hasSize(2)
+        .allSatisfy(d -> assertThat(d.getAfter().getActiveTier()).isZero());
+  }
 }
