@@ -343,7 +343,7 @@ public final class Main implements Runnable {
     @Option(names = "--grpc-bind-address",
         defaultValue = io.meshfed.destination.DestinationServer.Settings.DEFAULT_BIND_ADDRESS,
         description = "address the Destination API listens on (default: ${DEFAULT-VALUE}; in a"
-            + " pod, 0.0.0.0 so that proxies can reach it)")
+            + " pod, every interface (the wildcard address) so that proxies can reach it)")
     String grpcBindAddress;
 
     @Option(names = "--default-client-cluster",
