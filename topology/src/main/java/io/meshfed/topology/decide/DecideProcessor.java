@@ -393,9 +393,7 @@ public final class DecideProcessor implements Processor<String, SpecificRecord, 
           // Its heartbeats may be among the records not yet read: a backlog (a flood of bad
           // records, the topology's own downtime) is not silence. Counted as heard from now, in
           // this view only, until the backlog is read.
-          knownClusters.put(name, new KnownCluster(cluster.name(), cluster.agentVersion(),
-              cluster.region(), cluster.zones(), cluster.labels(), cluster.meshKind(),
-              cluster.sentAt(), now, cluster.startedAt()));
+          knownClusters.put(name, cluster.heardAt(now));
           continue;
         }
         staleNow.add(name);

@@ -26,4 +26,10 @@ public record KnownCluster(String name, String agentVersion, String region, List
   public ClusterInfo toClusterInfo() {
     return new ClusterInfo(name, region, Set.copyOf(zones), labels, receivedAt);
   }
+
+  /** The same cluster, counted as heard from at {@code at} (its heartbeat fields unchanged). */
+  public KnownCluster heardAt(Instant at) {
+    return new KnownCluster(name, agentVersion, region, zones, labels, meshKind, sentAt, at,
+        startedAt);
+  }
 }
