@@ -231,7 +231,9 @@ public final class QueryServer implements AutoCloseable {
     }
     StoreRouter.Read<List<io.meshfed.avro.FailoverDecision>> log = router.prefixLocal(
         Stores.DECISION_LOG, where.partition(), RoutingKeys.prefix(destination));
-    List<io.meshfed.avro.FailoverDecision> all = log.value().orElse(List.of());
+    // The log is a ring of slots per destination (see DecisionLedger): order by epoch, not key.
+    List<io.meshfed.avro.FailoverDecision> all = new ArrayList<>(log.value().orElse(List.of()));
+    all.sort(java.util.Comparator.comparingLong(io.meshfed.avro.FailoverDecision::getEpoch));
     List<Map<String, Object>> items = new ArrayList<>();
     for (int i = all.size() - 1; i >= 0 && items.size() < limit; i--) {
       items.add(Views.decision(all.get(i)));

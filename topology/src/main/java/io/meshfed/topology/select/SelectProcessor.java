@@ -13,7 +13,6 @@ import io.meshfed.avro.internal.MemberUpdate;
 import io.meshfed.avro.internal.Removal;
 import io.meshfed.avro.internal.RemovedKind;
 import io.meshfed.rules.model.Service;
-import io.meshfed.rules.model.ServiceRef;
 import io.meshfed.topology.RoutingKeys;
 import io.meshfed.topology.decide.AvroMapping;
 import io.meshfed.topology.state.Stores;
@@ -70,12 +69,18 @@ public final class SelectProcessor implements Processor<String, SpecificRecord, 
       return;
     }
     String serviceKey = record.key();
+    // An unchanged snapshot (an agent's resync, a replay) changes nothing downstream: it is
+    // neither written nor sent on, so a fleet-wide resync costs one read per object here.
     if (value instanceof ServiceSnapshot snapshot) {
-      services.put(serviceKey, snapshot);
-      reselect(record, serviceKey);
+      if (!snapshot.equals(services.get(serviceKey))) {
+        services.put(serviceKey, snapshot);
+        reselect(record, serviceKey);
+      }
     } else if (value instanceof EndpointSnapshot snapshot) {
-      endpoints.put(serviceKey, snapshot);
-      sendToMembers(record, serviceKey, null);
+      if (!snapshot.equals(endpoints.get(serviceKey))) {
+        endpoints.put(serviceKey, snapshot);
+        sendToMembers(record, serviceKey, null);
+      }
     } else if (value instanceof HealthSignal signal) {
       sendToMembers(record, serviceKey, signal);
     } else if (value instanceof Removal removal) {
@@ -111,8 +116,15 @@ public final class SelectProcessor implements Processor<String, SpecificRecord, 
 
   private void sendToMembers(Record<String, SpecificRecord> record, String serviceKey,
       HealthSignal signal) {
-    for (String destination : membersOf(serviceKey)) {
-      send(record, destination, serviceKey, signal, false);
+    List<String> destinations = membersOf(serviceKey);
+    if (destinations.isEmpty()) {
+      return;
+    }
+    // Read once, sent to every destination the service is a member of.
+    ServiceSnapshot service = signal == null ? services.get(serviceKey) : null;
+    EndpointSnapshot endpointList = signal == null ? endpoints.get(serviceKey) : null;
+    for (String destination : destinations) {
+      forward(record, destination, serviceKey, service, endpointList, signal, false);
     }
   }
 
@@ -196,11 +208,18 @@ public final class SelectProcessor implements Processor<String, SpecificRecord, 
 
   private void send(Record<String, SpecificRecord> record, String destination, String serviceKey,
       HealthSignal signal, boolean removed) {
-    ServiceRef ref = RoutingKeys.parseService(serviceKey);
+    boolean full = !removed && signal == null;
+    forward(record, destination, serviceKey, full ? services.get(serviceKey) : null,
+        full ? endpoints.get(serviceKey) : null, signal, removed);
+  }
+
+  private void forward(Record<String, SpecificRecord> record, String destination,
+      String serviceKey, ServiceSnapshot service, EndpointSnapshot endpointList,
+      HealthSignal signal, boolean removed) {
     MemberUpdate update = MemberUpdate.newBuilder()
-        .setMember(AvroMapping.clusterObjectRef(ref))
-        .setService(removed || signal != null ? null : services.get(serviceKey))
-        .setEndpoints(removed || signal != null ? null : endpoints.get(serviceKey))
+        .setMember(AvroMapping.clusterObjectRef(RoutingKeys.parseService(serviceKey)))
+        .setService(service)
+        .setEndpoints(endpointList)
         .setHealth(signal)
         .setRemoved(removed)
         .build();

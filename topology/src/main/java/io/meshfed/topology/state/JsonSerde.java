@@ -2,8 +2,11 @@ package io.meshfed.topology.state;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
+import com.fasterxml.jackson.databind.ObjectWriter;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import com.fasterxml.jackson.module.blackbird.BlackbirdModule;
 import java.io.IOException;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.serialization.Deserializer;
@@ -19,13 +22,18 @@ public final class JsonSerde<T> implements Serde<T> {
 
   static final ObjectMapper MAPPER = new ObjectMapper()
       .registerModule(new JavaTimeModule())
+      .registerModule(new BlackbirdModule())
       .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
       .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
   private final Class<T> type;
+  private final ObjectWriter writer;
+  private final ObjectReader reader;
 
   public JsonSerde(Class<T> type) {
     this.type = type;
+    this.writer = MAPPER.writerFor(type);
+    this.reader = MAPPER.readerFor(type);
   }
 
   @Override
@@ -35,7 +43,7 @@ public final class JsonSerde<T> implements Serde<T> {
         return null;
       }
       try {
-        return MAPPER.writeValueAsBytes(value);
+        return writer.writeValueAsBytes(value);
       } catch (IOException e) {
         throw new SerializationException("cannot write " + type.getSimpleName() + " as JSON", e);
       }
@@ -49,7 +57,7 @@ public final class JsonSerde<T> implements Serde<T> {
         return null;
       }
       try {
-        return MAPPER.readValue(bytes, type);
+        return reader.readValue(bytes);
       } catch (IOException e) {
         throw new SerializationException("cannot read " + type.getSimpleName() + " from JSON", e);
       }

@@ -1,0 +1,227 @@
+package io.meshfed.topology.decide;
+
+import io.meshfed.avro.ConfigAck;
+import io.meshfed.avro.FailoverDecision;
+import io.meshfed.avro.PolicyStatus;
+import io.meshfed.avro.ReasonCode;
+import io.meshfed.avro.ResourceRef;
+import io.meshfed.avro.TrafficSplit;
+import io.meshfed.avro.internal.AckFrom;
+import io.meshfed.rules.decision.DecisionState;
+import io.meshfed.rules.model.ResourceId;
+import io.meshfed.rules.status.ClusterAck;
+import io.meshfed.rules.status.ResourceStatus;
+import io.meshfed.topology.RoutingKeys;
+import io.meshfed.topology.decide.Evaluation.Decided;
+import io.meshfed.topology.decide.Evaluation.Outcome;
+import io.meshfed.topology.decide.Evaluation.Retired;
+import io.meshfed.topology.state.Stores;
+import java.time.Instant;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+
+/**
+ * The decide stage's memory of what it decided and sent, and the only place that writes it:
+ * decision state per destination and client, the destination's epoch, the queryable decision
+ * log, statuses, acks and wake-up times. {@link #apply} turns an {@link Evaluation} into store
+ * writes and output records.
+ *
+ * <p>Writes only what changed: an unchanged decision state, status or wake-up is neither
+ * encoded nor written; the epoch is written once per evaluation, not once per decision; the
+ * decision log is a ring of {@link Stores#DECISION_LOG_KEEP} slots per destination, so keeping
+ * it bounded costs no delete. Reads go through views kept beside the stores, rebuilt when a
+ * task's processor is created (a revived or migrated task gets a new one), so they cannot
+ * drift from the store the task owns.
+ *
+ * <p>One reason to change: what the stage remembers and how it is written.
+ */
+final class DecisionLedger {
+
+  private static final StringSerializer KEYS = new StringSerializer();
+
+  private final KeyValueStore<String, DecisionState> decisions;
+  private final KeyValueStore<String, Long> epochs;
+  private final KeyValueStore<String, FailoverDecision> decisionLog;
+  private final KeyValueStore<String, ConfigAck> acks;
+  private final KeyValueStore<String, PolicyStatus> statuses;
+  private final KeyValueStore<String, Long> wakeups;
+  private final Outputs out;
+
+  private final Map<String, Map<String, DecisionState>> statesView = new HashMap<>();
+  private final Map<String, Long> epochView = new HashMap<>();
+  private final Map<String, Long> wakeupView = new HashMap<>();
+  private final Map<String, PolicyStatus> statusView = new HashMap<>();
+  private final Map<String, Map<String, ClusterAck>> ackView = new HashMap<>();
+
+  DecisionLedger(ProcessorContext<String, ?> context, Outputs out) {
+    this.decisions = context.getStateStore(Stores.DECISIONS);
+    this.epochs = context.getStateStore(Stores.EPOCHS);
+    this.decisionLog = context.getStateStore(Stores.DECISION_LOG);
+    this.acks = context.getStateStore(Stores.ACKS);
+    this.statuses = context.getStateStore(Stores.STATUSES);
+    this.wakeups = context.getStateStore(Stores.WAKEUPS);
+    this.out = out;
+    try (KeyValueIterator<String, Long> all = wakeups.all()) {
+      all.forEachRemaining(kv -> wakeupView.put(kv.key, kv.value));
+    }
+  }
+
+  /** The destination's decision state per client cluster: the view, loaded once. */
+  Map<String, DecisionState> states(String destination) {
+    return statesView.computeIfAbsent(destination, d -> {
+      Map<String, DecisionState> states = new HashMap<>();
+      try (KeyValueIterator<String, DecisionState> it =
+          decisions.prefixScan(RoutingKeys.prefix(d), KEYS)) {
+        it.forEachRemaining(kv -> states.put(RoutingKeys.rest(kv.key), kv.value));
+      }
+      return states;
+    });
+  }
+
+  long lastEpoch(String destination) {
+    return epochView.computeIfAbsent(destination, d -> {
+      Long last = epochs.get(d);
+      return last == null ? 0L : last;
+    });
+  }
+
+  /** The destination's acks by cluster: the view, loaded once. */
+  Map<String, ClusterAck> acks(String destination) {
+    return ackView.computeIfAbsent(destination, d -> {
+      Map<String, ClusterAck> byCluster = new HashMap<>();
+      try (KeyValueIterator<String, ConfigAck> it = acks.prefixScan(RoutingKeys.prefix(d), KEYS)) {
+        it.forEachRemaining(kv -> {
+          String cluster = RoutingKeys.rest(kv.key);
+          byCluster.put(cluster, clusterAck(cluster, kv.value));
+        });
+      }
+      return byCluster;
+    });
+  }
+
+  void onAck(String destination, AckFrom ack) {
+    acks.put(RoutingKeys.join(destination, ack.getCluster()), ack.getAck());
+    acks(destination).put(ack.getCluster(), clusterAck(ack.getCluster(), ack.getAck()));
+  }
+
+  /** Wake-up times by destination (read-only). */
+  Map<String, Long> wakeups() {
+    return Collections.unmodifiableMap(wakeupView);
+  }
+
+  /** Writes and sends what an evaluation decided. */
+  void apply(Evaluation evaluation, Instant now) {
+    String destination = evaluation.destination();
+    Map<String, DecisionState> states = states(destination);
+    for (Outcome outcome : evaluation.outcomes()) {
+      if (outcome instanceof Retired r) {
+        retire(destination, r, now);
+        states.remove(r.client());
+      } else if (outcome instanceof Decided d) {
+        if (d.stateChanged()) {
+          decisions.put(RoutingKeys.join(destination, d.client()), d.result().state());
+          states.put(d.client(), d.result().state());
+        }
+        d.result().decision().ifPresent(decided -> {
+          out.config(d.client(), RoutingKeys.configKey(AvroMapping.ref(decided.destination())),
+              AvroMapping.federatedDestination(decided.config(), now), now);
+          FailoverDecision decision = AvroMapping.decision(decided);
+          if (!d.reasonSuffix().isEmpty()) {
+            decision.setReason(decision.getReason() + d.reasonSuffix());
+          }
+          record(decision, now);
+        });
+      }
+    }
+    if (evaluation.lastEpoch() != lastEpoch(destination)) {
+      epochs.put(destination, evaluation.lastEpoch());
+      epochView.put(destination, evaluation.lastEpoch());
+    }
+    if (evaluation.status() == null) {
+      statesView.remove(destination);
+      setWakeup(destination, null);
+      return;
+    }
+    setWakeup(destination, evaluation.wakeAt() == null ? null
+        : evaluation.wakeAt().toEpochMilli());
+    Evaluation.StatusUpdate status = evaluation.status();
+    publishStatus(destination, status.sourceCluster(), status.status(), status.uid(), now);
+  }
+
+  /** Publishes a resource's status to its source cluster when it differs from the last one. */
+  void publishStatus(String key, String sourceCluster, ResourceStatus status, String uid,
+      Instant now) {
+    PolicyStatus next = AvroMapping.status(status, uid, now);
+    PolicyStatus last = statusView.computeIfAbsent(key, statuses::get);
+    if (last != null && PolicyStatus.newBuilder(last).setTime(now).build().equals(next)) {
+      return;
+    }
+    statuses.put(key, next);
+    statusView.put(key, next);
+    out.config(sourceCluster, RoutingKeys.statusKey(next.getResource()), next, now);
+  }
+
+  /** The resource was deleted: a tombstone for its status, and its status forgotten. */
+  void withdrawStatus(String key, String sourceCluster, ResourceRef ref, Instant now) {
+    out.config(sourceCluster, RoutingKeys.statusKey(ref), null, now);
+    statuses.delete(key);
+    statusView.remove(key);
+  }
+
+  private void retire(String destination, Retired r, Instant now) {
+    decisions.delete(RoutingKeys.join(destination, r.client()));
+    ResourceRef ref = AvroMapping.ref(ResourceId.parse(destination));
+    out.config(r.client(), RoutingKeys.configKey(ref), null, now);
+    record(FailoverDecision.newBuilder()
+        .setDestination(ref).setClientCluster(r.client()).setEpoch(r.epoch())
+        .setBefore(AvroMapping.split(r.state().split()))
+        .setAfter(new TrafficSplit(-1, List.of()))
+        .setReasonCode(ReasonCode.DESTINATION_REMOVED)
+        .setReason("destination " + destination + " was deleted, became invalid or is no longer"
+            + " visible to " + r.client() + ": its config is withdrawn")
+        .setPolicyGeneration(r.state().config().generation())
+        .setTime(now).build(), now);
+  }
+
+  /** Sends a decision and keeps it in the destination's ring of recent decisions. */
+  private void record(FailoverDecision decision, Instant now) {
+    decisionLog.put(decisionLogKey(RoutingKeys.destination(decision.getDestination()),
+        decision.getEpoch()), decision);
+    out.decision(decision, now);
+  }
+
+  /**
+   * The ring slot of an epoch: epochs of a destination are contiguous, so slot {@code epoch mod
+   * KEEP} holds the newest decision of that residue and the ring is exactly the last
+   * {@link Stores#DECISION_LOG_KEEP}. Readers order by the decisions' epochs, not by key.
+   */
+  static String decisionLogKey(String destination, long epoch) {
+    return RoutingKeys.join(destination,
+        String.format("%03d", Math.floorMod(epoch, Stores.DECISION_LOG_KEEP)));
+  }
+
+  private void setWakeup(String destination, Long at) {
+    if (Objects.equals(wakeupView.get(destination), at)) {
+      return;
+    }
+    if (at == null) {
+      wakeups.delete(destination);
+      wakeupView.remove(destination);
+    } else {
+      wakeups.put(destination, at);
+      wakeupView.put(destination, at);
+    }
+  }
+
+  private static ClusterAck clusterAck(String cluster, ConfigAck a) {
+    return new ClusterAck(cluster, a.getPolicyGeneration(), a.getEpoch(),
+        a.getOutcome() == io.meshfed.avro.AckResult.APPLIED, a.getMessage());
+  }
+}
