@@ -23,7 +23,6 @@ import java.util.List;
 import java.util.Map;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.streams.KeyValue;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -32,7 +31,7 @@ import org.junit.jupiter.api.Test;
  * tier) made {@code Decider.explain} read {@code raw.get(-1)}: an
  * ArrayIndexOutOfBoundsException, the member removal dead-lettered, and every client kept
  * routing to the deleted service (every later evaluation of the destination failed the same
- * way until a backing service came back).
+ * way until a backing service came back). Now a MEMBERSHIP_CHANGED decision withdraws the tier.
  */
 class ServiceDeletionRegressionTest extends DriverTestBase {
 
@@ -80,14 +79,13 @@ class ServiceDeletionRegressionTest extends DriverTestBase {
   }
 
   @Test
-  @Disabled("reason: bug — Decider.explain reads raw.get(-1) when a VirtualDestination loses its"
-      + " last tier; the removal is dead-lettered and the config keeps the deleted service")
   void deletingTheLastBackingServiceWithdrawsItsTier() {
     t.send(MGMT, heartbeat(), service(true), endpoints(), virtualDestination());
     t.tick(Duration.ofMillis(50));
     assertThat(config().getTiers()).singleElement()
         .satisfies(tier -> assertThat(tier.getLoadPercent()).isEqualTo(100));
-    t.decisions().readValuesToList();
+    long lastEpoch = t.decisions().readValuesToList().stream()
+        .mapToLong(io.meshfed.avro.FailoverDecision::getEpoch).max().orElseThrow();
 
     t.send(MGMT, service(false));
     t.tick(Duration.ofMillis(50));
@@ -99,8 +97,9 @@ class ServiceDeletionRegressionTest extends DriverTestBase {
             + ": " + new String(r.headers().lastHeader("__streams.errors.message").value()))
         .isEmpty();
     assertThat(t.decisions().readValuesToList()).singleElement().satisfies(d -> {
-      assertThat(d.getEpoch()).isEqualTo(2);
+      assertThat(d.getEpoch()).isEqualTo(lastEpoch + 1);
       assertThat(d.getAfter().getTierLoadPercent()).isEmpty();
+      assertThat(d.getReasonCode()).isEqualTo(io.meshfed.avro.ReasonCode.MEMBERSHIP_CHANGED);
     });
     assertThat(config().getTiers()).isEmpty();
     assertThat(config().getActiveTier()).isEqualTo(-1);
