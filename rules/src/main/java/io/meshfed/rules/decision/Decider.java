@@ -142,6 +142,11 @@ public final class Decider {
       return ReasonCode.ALL_TIERS_UNHEALTHY;
     }
     int changed = firstChangedTier(previous.split(), split);
+    if (changed >= inputs.tiers().size()) {
+      // The tier that lost its load is gone: its members left (a VirtualDestination's last
+      // backing service deleted), not unhealthy. explain() has no health to report for it.
+      return ReasonCode.MEMBERSHIP_CHANGED;
+    }
     if (changed >= 0) {
       if (split.loadOf(changed) < previous.split().loadOf(changed)
           || previous.split().panic() && split.activeTier() > 0) {

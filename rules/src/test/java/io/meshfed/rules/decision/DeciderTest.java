@@ -250,4 +250,28 @@ class DeciderTest {
     assertThat(weights).allSatisfy(w -> assertThat(w).isBetween(6_666_666, 6_666_667));
     assertThat(config.totalWeight()).isEqualTo(DesiredConfig.WEIGHT_TOTAL);
   }
+
+  /** A VirtualDestination whose last backing service left: no tiers (found by the topology's property test). */
+  @Test
+  void lastTierGoneIsAMembershipChangeNotACrash() {
+    var id = new io.meshfed.rules.model.ResourceId(io.meshfed.rules.model.Kind.VirtualDestination,
+        "global", "vd-0");
+    var ref = new io.meshfed.rules.model.ServiceRef("c1", "shop", "ratings");
+    List<TierInput> oneTier = List.of(new TierInput(0, List.of(new MemberInput(ref, 1,
+        List.of(new EndpointInput("10.0.0.1", 9080, HEALTHY, null, null))))));
+    var ports = List.of(new DesiredConfig.Port(8080, "HTTP", 8080));
+    var first = Decider.decide(null, new DecisionInputs(id, 1, "c1", List.of("vd.mesh"), ports,
+        io.meshfed.rules.health.OutlierSettings.DEFAULTS, oneTier,
+        io.meshfed.rules.split.SplitPolicy.DEFAULT, java.time.Duration.ZERO), T0);
+
+    DecideResult gone = Decider.decide(first.state(), new DecisionInputs(id, 1, "c1",
+        List.of("vd.mesh"), ports, io.meshfed.rules.health.OutlierSettings.DEFAULTS, List.of(),
+        io.meshfed.rules.split.SplitPolicy.DEFAULT, java.time.Duration.ZERO), T0.plusSeconds(1));
+
+    assertThat(gone.decision()).hasValueSatisfying(d -> {
+      assertThat(d.reasonCode()).isEqualTo(ReasonCode.MEMBERSHIP_CHANGED);
+      assertThat(d.config().tiers()).isEmpty();
+      assertThat(d.config().activeTier()).isEqualTo(-1);
+    });
+  }
 }
