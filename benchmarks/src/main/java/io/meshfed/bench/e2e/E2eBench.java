@@ -61,7 +61,8 @@ public final class E2eBench {
     }
 
     static Sizes quickRun() {
-      return new Sizes(true, Duration.ofSeconds(1), List.of(100, 300), Duration.ofSeconds(1), 100,
+      return new Sizes(true, Duration.ofSeconds(1), List.of(100, 300), Duration.ofSeconds(1),
+          100,
           List.of(500), Duration.ofSeconds(2), 200,
           4, 50, 10, 100, Duration.ofSeconds(5), 50, 100);
     }

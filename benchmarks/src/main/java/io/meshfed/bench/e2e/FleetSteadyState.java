@@ -126,10 +126,13 @@ final class FleetSteadyState {
             Duration.ofSeconds(60), reader);
         out.put("settledSeconds", round1((System.nanoTime() - t0) / 1e9));
 
+        Map<String, Long> o0 = TopicOffsets.endOffsets(env, APPLICATION_ID);
         ThreadCpu.Snapshot q0 = ThreadCpu.snapshot();
         pause(sizes.window());
         ThreadCpu.Snapshot q1 = ThreadCpu.snapshot();
         Map<String, Object> quiet = cpu.between(q0, q1);
+        Map<String, Long> o1 = TopicOffsets.endOffsets(env, APPLICATION_ID);
+        quiet.put("recordsAppended", TopicOffsets.between(o0, o1));
         out.put("quietCpu", quiet);
         System.out.printf(Locale.ROOT, "  quiet %d s: %s%n", sizes.window().toSeconds(),
             quiet.get("percentOfOneCore"));
@@ -142,6 +145,8 @@ final class FleetSteadyState {
         Map<String, Object> resyncCpu = cpu.between(r0, r1);
         resyncCpu.put("recordsSent", resync.sent());
         resyncCpu.put("recordsToSend", resync.total());
+        resyncCpu.put("recordsAppended", TopicOffsets.between(o1,
+            TopicOffsets.endOffsets(env, APPLICATION_ID)));
         out.put("resyncCpu", resyncCpu);
         // Whatever of the resync the topology had not caught up with by the window's end.
         ThreadCpu.Snapshot t1 = ThreadCpu.snapshot();

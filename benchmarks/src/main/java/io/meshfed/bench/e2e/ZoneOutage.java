@@ -178,9 +178,9 @@ final class ZoneOutage {
             + " not written)");
         return out;
       }
-      quiet(reader);
+      settledBefore = quiet(reader);
       out.put("outage", phase(agents, reader, OUTAGE, DOWN_ZONE, affectedConfigs));
-      quiet(reader);
+      settledBefore = quiet(reader);
       out.put("recovery", phase(agents, reader, BASELINE, -1, affectedConfigs));
       out.put("result", resultLine(out));
     } finally {
@@ -212,14 +212,20 @@ final class ZoneOutage {
     long sent = System.nanoTime() - t0;
     boolean done = await(() -> reached.get() >= affectedConfigs, sizes.phaseTimeout(), reader);
     long waited = System.nanoTime() - t0;
+    int reachedInTime = reached.get();
+    // Missed: keep watching for as long again (bounded), to say when it did finish, if it did.
+    boolean late = !done && await(() -> reached.get() >= affectedConfigs, sizes.phaseTimeout(),
+        reader);
     awaited = -1;
     Histogram h = new Histogram(3);
     long first = Long.MAX_VALUE;
     long last = 0;
+    int withinTarget = 0;
     for (int i = 0; i < reachedAt.length(); i++) {
       long at = reachedAt.get(i);
       if (at != 0) {
         long ms = Math.max(1, (at - t0) / 1_000_000);
+        withinTarget += ms <= TARGET_SECONDS * 1000 ? 1 : 0;
         h.recordValue(ms);
         first = Math.min(first, ms);
         last = Math.max(last, ms);
@@ -230,17 +236,23 @@ final class ZoneOutage {
     m.put("endpointSnapshotsSent", fleet.clusters * fleet.servicesPerCluster);
     m.put("sendMs", Math.round(sent / 1e6));
     m.put("affectedConfigs", affectedConfigs);
-    m.put("configsReached", reached.get());
+    m.put("configsReached", reachedInTime);
+    m.put("configsReachedWithinTarget", withinTarget);
     m.put("configRecordsSeen", phaseWrites.get());
     m.put("unaffectedConfigsWritten", unaffectedWrites.get());
     m.put("firstMs", h.getTotalCount() == 0 ? null : first);
     m.put("p50Ms", h.getTotalCount() == 0 ? null : h.getValueAtPercentile(50));
     m.put("p99Ms", h.getTotalCount() == 0 ? null : h.getValueAtPercentile(99));
+    m.put("settledBefore", settledBefore);
     m.put("p100Seconds", done ? round1(last / 1e3) : null);
     m.put("waitedSeconds", round1(waited / 1e9));
+    m.put("allReachedLateSeconds", late ? round1(last / 1e3) : null);
+    m.put("configsReachedByEndOfWatch", reached.get());
     m.put("result", done ? "all " + affectedConfigs + " configs in " + round1(last / 1e3) + " s"
-        : "not reached: " + reached.get() + " of " + affectedConfigs + " configs after "
-            + sizes.phaseTimeout().toSeconds() + " s");
+        : "not reached: " + reachedInTime + " of " + affectedConfigs + " configs after "
+            + sizes.phaseTimeout().toSeconds() + " s" + (late ? "; all after "
+                + round1(last / 1e3) + " s" : "; " + reached.get() + " after "
+                + 2 * sizes.phaseTimeout().toSeconds() + " s"));
     System.out.printf(Locale.ROOT, "  zone-outage %s: %s (first %s ms, %d config records)%n",
         downZone < 0 ? "recovery" : "outage", m.get("result"), m.get("firstMs"),
         phaseWrites.get());
@@ -253,9 +265,12 @@ final class ZoneOutage {
         + "; recovery: " + ((Map<String, Object>) out.get("recovery")).get("result");
   }
 
+  /** Whether the topology had written nothing for 2 s before the phase began. */
+  private boolean settledBefore;
+
   /** Waits until the topology has written nothing for 2 s (at most 60 s). */
-  private static void quiet(ConfigReader reader) {
-    await(() -> System.nanoTime() - reader.lastRecordAt() > 2_000_000_000L,
+  private static boolean quiet(ConfigReader reader) {
+    return await(() -> System.nanoTime() - reader.lastRecordAt() > 2_000_000_000L,
         Duration.ofSeconds(60), reader);
   }
 
