@@ -54,7 +54,11 @@ final class BenchEnvironment implements AutoCloseable {
   }
 
   void provision(Fleet fleet) {
-    for (String cluster : fleet.clusterNames()) {
+    provision(fleet.clusterNames());
+  }
+
+  void provision(List<String> clusters) {
+    for (String cluster : clusters) {
       TopicProvisioner.addCluster(kafka.bootstrapServers(), cluster, (short) 1);
     }
   }
@@ -65,15 +69,19 @@ final class BenchEnvironment implements AutoCloseable {
    * whole history of the earlier ones and measure that backlog instead of its own events.
    */
   void removeFleet(Fleet fleet) {
+    removeClusters(fleet.clusterNames());
+  }
+
+  void removeClusters(List<String> clusters) {
     List<String> topics = new ArrayList<>();
-    for (String cluster : fleet.clusterNames()) {
+    for (String cluster : clusters) {
       topics.add("meshfed.cluster." + cluster + ".events");
       topics.add("meshfed.cluster." + cluster + ".config");
     }
     try (var admin = kafka.admin()) {
       admin.deleteTopics(topics).all().get();
     } catch (java.util.concurrent.ExecutionException e) {
-      throw new IllegalStateException("could not delete the topics of fleet " + fleet.prefix, e);
+      throw new IllegalStateException("could not delete the topics of " + clusters, e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
@@ -86,8 +94,13 @@ final class BenchEnvironment implements AutoCloseable {
    */
   TopologyConfig topologyConfig(String applicationId, Fleet fleet, boolean exactlyOnce,
       Path stateDir) {
-    return TopologyConfig.defaults(kafka.bootstrapServers(), registryConfig,
-            Set.of(fleet.cluster(0)))
+    return topologyConfig(applicationId, Set.of(fleet.cluster(0)), exactlyOnce, stateDir);
+  }
+
+  /** As above, with policies read from each of {@code policySources}. */
+  TopologyConfig topologyConfig(String applicationId, Set<String> policySources,
+      boolean exactlyOnce, Path stateDir) {
+    return TopologyConfig.defaults(kafka.bootstrapServers(), registryConfig, policySources)
         .withApplicationId(applicationId)
         .withStateDir(stateDir)
         .withExactlyOnce(exactlyOnce)

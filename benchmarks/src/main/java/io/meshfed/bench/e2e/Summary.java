@@ -6,7 +6,7 @@ import java.util.Map;
 
 /**
  * The Markdown summary of a run: every figure comes from the results map of that run, with the
- * ratio to the floor beside each latency and a verdict against each target of issue #8.
+ * ratio to the floor beside each latency and a verdict against each target of issues #8 and #13.
  */
 final class Summary {
 
@@ -48,6 +48,10 @@ final class Summary {
         atMost ? value / target : target / value);
   }
 
+  private static Map<String, Object> latency0(Map<String, Object> r) {
+    return map(r.get("latency"));
+  }
+
   static String markdown(Map<String, Object> r) {
     StringBuilder md = new StringBuilder();
     Map<String, Object> machine = map(r.get("machine"));
@@ -66,7 +70,11 @@ final class Summary {
     md.append("Agent-side send of an endpoint-health flip → `FailoverDecision` readable by a"
         + " read_committed consumer (decision), and → the `FederatedDestination` on the client"
         + " cluster's config topic (config). Floor: produce → 3 relay hops → consume, same"
-        + " topics count, settings and rate, same run. Milliseconds.\n\n");
+        + " topics count, settings and rate, same run. Milliseconds. Before the recorded runs,"
+        + " each guarantee's topology gets an unrecorded JIT warm-up of ")
+        .append(map(latency0(r).get("warmup")).get("seconds")).append(" s at ")
+        .append(map(latency0(r).get("warmup")).get("flipsPerSecond"))
+        .append(" flips/s (without it the first section measured a cold JIT).\n\n");
     md.append("| guarantee | events/s | n | decision p50 | p90 | p99 | p99.9 | config p50 | config"
         + " p99 | floor p50 | floor p99 | p50 vs floor | p99 vs floor |\n");
     md.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
@@ -121,6 +129,34 @@ final class Summary {
         + ms(apply.get("p50")) + ")", verdict(num(apply.get("p99")),
             E2eBench.TARGET_AGENT_P99_MS, true, "ms"));
 
+    Map<String, Object> zone = map(r.get("zone-outage"));
+    for (String phase : List.of("outage", "recovery")) {
+      Map<String, Object> p = map(zone.get(phase));
+      row(md, "zone " + phase + ": every affected client config written ≤ 10 s (p100)",
+          p.isEmpty() ? String.valueOf(zone.getOrDefault("result", "not measured"))
+              : p.get("configsReached") + " of " + p.get("affectedConfigs") + " configs ("
+                  + p.get("configsReachedWithinTarget") + " within 10 s), p100 "
+                  + (p.get("p100Seconds") == null ? "not reached in " + p.get("waitedSeconds")
+                      : ms(p.get("p100Seconds"))) + " s",
+          p.isEmpty() ? "not measured" : p.get("p100Seconds") == null
+              ? "**missed** (" + p.get("result") + ")"
+              : verdict(num(p.get("p100Seconds")), ZoneOutage.TARGET_SECONDS, true, "s"));
+    }
+    Map<String, Object> fss = map(r.get("fleet-steady-state"));
+    Double quietCpu = num(map(map(fss.get("quietCpu")).get("percentOfOneCore"))
+        .get(ThreadCpu.TOPOLOGY));
+    row(md, "topology CPU ≤ 10 % of one core outside the resync minute (" + fss.get("endpoints")
+        + " endpoints, heartbeats every " + fss.get("heartbeatSeconds") + " s)",
+        quietCpu == null ? String.valueOf(fss.getOrDefault("result", "not measured"))
+            : ms(quietCpu) + " % (broker " + ms(map(map(fss.get("quietCpu"))
+                .get("percentOfOneCore")).get(ThreadCpu.OTHER_JAVA)) + " %)",
+        verdict(quietCpu, FleetSteadyState.TARGET_QUIET_CPU_PERCENT, true, "%"));
+    Map<String, Object> probe = map(map(fss.get("probeDuringResync")).get("decisionMs"));
+    row(md, "decision p99 ≤ 100 ms at 10 flips/s during a full-fleet resync, at-least-once",
+        probe.isEmpty() ? String.valueOf(fss.getOrDefault("result", "not measured"))
+            : ms(probe.get("p99")) + " ms (p50 " + ms(probe.get("p50")) + ")",
+        verdict(num(probe.get("p99")), FleetSteadyState.TARGET_PROBE_P99_MS, true, "ms"));
+
     md.append("\n## Throughput steps (exactly_once_v2, ").append(tput.get("stepSeconds"))
         .append(" s each)\n\n| events/s | achieved | decision p50 | p99 | unmatched | held |\n"
             + "|---|---|---|---|---|---|\n");
@@ -151,6 +187,7 @@ final class Summary {
             + " store is restored): ").append(scale.get("coldRestoreSeconds")).append(" s, ")
         .append(scale.get("restoredRecords")).append(" records. ").append(scale.get("note"))
         .append(".\n\n");
+    md.append(zoneOutage(zone)).append(fleetSteadyState(fss));
     md.append("## Recovery and agent\n\nKill: ").append(failover.get("instances"))
         .append(" instances, one closed without leaving the group at a third of the run;"
             + " decision latency over the run ").append(failover.get("decisionMs"))
@@ -162,6 +199,86 @@ final class Summary {
         .append(agent.get("initialApplySeconds")).append(" s, resynced after a restart in ")
         .append(agent.get("resyncSeconds")).append(" s with ")
         .append(agent.get("resyncRequestsBeyondOneListPerKind")).append(" writes.\n");
+    return md.toString();
+  }
+
+  private static String zoneOutage(Map<String, Object> z) {
+    StringBuilder md = new StringBuilder("## Zone outage\n\n");
+    if (z.isEmpty()) {
+      return md.append("Not run.\n\n").toString();
+    }
+    md.append(z.get("clusters")).append(" clusters × ").append(z.get("zonesPerCluster"))
+        .append(" zones of one region, ").append(z.get("destinations"))
+        .append(" FailoverServices (").append(z.get("tiersPerDestination"))
+        .append(" tiers on 3 clusters each) visible to every cluster: ")
+        .append(z.get("clientConfigs")).append(" client configs, ").append(z.get("endpoints"))
+        .append(" endpoints, loaded in ").append(z.get("loadSeconds")).append(" s; ")
+        .append(z.get("guarantee")).append(", failback damping ").append(z.get("failbackDamping"))
+        .append(". Outage: every service's endpoints in one zone (a third) sent not ready within"
+            + " the send time shown; recovery: sent ready again. Time from the first send until"
+            + " every config whose content must change (computed by the rules from the fleet) is"
+            + " read back, read_committed, with exactly the expected tiers and weights.\n\n")
+        .append("| phase | snapshots sent | send ms | affected configs | reached | within 10 s |"
+            + " config records seen | unaffected written | first ms | p50 ms | p99 ms | p100 s |\n"
+            + "|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+    for (String phase : List.of("outage", "recovery")) {
+      Map<String, Object> p = map(z.get(phase));
+      md.append(String.format(Locale.ROOT,
+          "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", phase,
+          p.get("endpointSnapshotsSent"), p.get("sendMs"), p.get("affectedConfigs"),
+          p.get("configsReached"), p.get("configsReachedWithinTarget"),
+          p.get("configRecordsSeen"), p.get("unaffectedConfigsWritten"),
+          p.get("firstMs"), p.get("p50Ms"), p.get("p99Ms"),
+          p.get("p100Seconds") == null ? p.get("result") : p.get("p100Seconds")));
+    }
+    return md.append("\nResult: ").append(z.get("result")).append(".\n\n").toString();
+  }
+
+  private static String fleetSteadyState(Map<String, Object> f) {
+    StringBuilder md = new StringBuilder("## Fleet steady state\n\n");
+    if (f.isEmpty()) {
+      return md.append("Not run.\n\n").toString();
+    }
+    md.append(f.get("clusters")).append(" agents (clusters) × ")
+        .append(f.get("servicesPerCluster"))
+        .append(" services × ").append(f.get("endpointsPerService")).append(" endpoints (")
+        .append(f.get("endpoints")).append(" endpoints), ").append(f.get("destinations"))
+        .append(" FailoverServices (").append(f.get("clientConfigs"))
+        .append(" client configs), ").append(f.get("guarantee")).append("; loaded in ")
+        .append(f.get("loadSeconds")).append(" s. CPU of this process's threads by owner, % of"
+            + " one core (thread CPU time, ThreadMXBean; topology = threads named with its"
+            + " application id; JVM internal = process total from /proc minus Java threads)."
+            + " Quiet: heartbeats every ").append(f.get("heartbeatSeconds"))
+        .append(" s only. Resync: every agent re-sends all its ServiceSnapshots and"
+            + " EndpointSnapshots, unchanged, spread over the window.\n\n");
+    md.append("| window | s | topology | broker and other Java | benchmark | JVM internal |"
+        + " process |\n|---|---|---|---|---|---|---|\n");
+    for (String w : List.of("quietCpu", "resyncCpu", "afterResyncCpu")) {
+      Map<String, Object> c = map(f.get(w));
+      Map<String, Object> p = map(c.get("percentOfOneCore"));
+      md.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %s | %s |\n",
+          w.replace("Cpu", ""), c.get("windowSeconds"), p.get(ThreadCpu.TOPOLOGY),
+          p.get(ThreadCpu.OTHER_JAVA), p.get(ThreadCpu.BENCH), p.get(ThreadCpu.JVM),
+          p.get("process total")));
+    }
+    Map<String, Object> probe = map(f.get("probeDuringResync"));
+    Map<String, Object> d = map(probe.get("decisionMs"));
+    md.append("\nRecords appended to the broker's topics in the quiet window: ")
+        .append(map(f.get("quietCpu")).get("recordsAppended")).append("; in the resync window"
+            + " (read once the probe's last answers were in, so it includes the topology catching"
+            + " up;"
+            + " the probe's flips are in it): ")
+        .append(map(f.get("resyncCpu")).get("recordsAppended")).append(".\n");
+    md.append("\nTopology threads in the quiet window: ")
+        .append(map(f.get("quietCpu")).get("topologyThreadsPercentOfOneCore"))
+        .append("; in the resync window: ")
+        .append(map(f.get("resyncCpu")).get("topologyThreadsPercentOfOneCore"))
+        .append(". Probe during the resync (").append(probe.get("targetRate"))
+        .append(" flips/s, own 2-cluster fleet on the same topology): decision p50 ")
+        .append(ms(d.get("p50"))).append(" ms, p99 ").append(ms(d.get("p99")))
+        .append(" ms, max ").append(ms(d.get("max"))).append(" ms, n ").append(d.get("n"))
+        .append(", unmatched ").append(probe.get("unmatchedDecisions")).append(". Result: ")
+        .append(f.get("result")).append(".\n\n");
     return md.toString();
   }
 

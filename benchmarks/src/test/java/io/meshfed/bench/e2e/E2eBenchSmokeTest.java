@@ -35,10 +35,22 @@ class E2eBenchSmokeTest {
     assertThat(results.path("scale").path("configsWritten").asInt())
         .isEqualTo(results.path("scale").path("expectedConfigs").asInt());
     assertThat(results.path("scale").has("coldRestoreSeconds")).isTrue();
+    for (String phase : new String[] {"outage", "recovery"}) {
+      JsonNode zone = results.path("zone-outage").path(phase);
+      assertThat(zone.path("affectedConfigs").asInt()).as(phase).isPositive();
+      assertThat(zone.path("configsReached").asInt()).as(phase)
+          .isEqualTo(zone.path("affectedConfigs").asInt());
+    }
+    JsonNode steady = results.path("fleet-steady-state");
+    assertThat(steady.path("quietCpu").path("percentOfOneCore").has("topology")).isTrue();
+    assertThat(steady.path("resyncCpu").path("recordsSent").asLong())
+        .isEqualTo(steady.path("resyncCpu").path("recordsToSend").asLong());
+    assertThat(steady.path("probeDuringResync").path("decisionMs").path("n").asLong())
+        .isPositive();
     assertThat(results.path("failover").path("decisionMs").path("n").asLong()).isPositive();
     assertThat(results.path("agent").path("objects").asInt()).isEqualTo(100);
     assertThat(Files.readString(out.resolve("SUMMARY.md"))).contains("| target |")
-        .contains("vs floor");
+        .contains("vs floor").contains("## Zone outage").contains("## Fleet steady state");
     assertThat(Files.size(out.resolve("latency-cdf.png"))).isPositive();
   }
 }
