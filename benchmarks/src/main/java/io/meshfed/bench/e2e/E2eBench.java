@@ -60,6 +60,22 @@ public final class E2eBench {
           100, 1_000, 10, 10_000, Duration.ofSeconds(40), 5_000, 1_000);
     }
 
+    /**
+     * The same sizes with the scale section's fleet replaced ({@code --scale CxSxE}: clusters,
+     * services per cluster, endpoints per service), for issue #13's 5 M-endpoint check
+     * ({@code --only scale --scale 1000x1000x5}); the committed full run keeps its own.
+     */
+    Sizes withScale(String spec) {
+      String[] p = spec.split("x");
+      if (p.length != 3) {
+        throw new IllegalArgumentException("--scale wants CLUSTERSxSERVICESxENDPOINTS, got "
+            + spec);
+      }
+      return new Sizes(quick, warmup, rates, rateDuration, latencyServices, throughputRates,
+          throughputDuration, throughputServices, Integer.parseInt(p[0]), Integer.parseInt(p[1]),
+          Integer.parseInt(p[2]), scaleDestinations, killRun, agentDestinations, agentSamples);
+    }
+
     static Sizes quickRun() {
       return new Sizes(true, Duration.ofSeconds(1), List.of(100, 300), Duration.ofSeconds(1),
           100,
@@ -107,7 +123,12 @@ public final class E2eBench {
         : quick ? Path.of("bench", "results", "quick") : Path.of("bench", "results");
     int only = List.of(args).indexOf("--only");
     Set<String> sections = only >= 0 ? Set.of(args[only + 1].split(",")) : null;
-    Map<String, Object> results = new E2eBench(quick ? Sizes.quickRun() : Sizes.fullRun(), out,
+    Sizes sizes = quick ? Sizes.quickRun() : Sizes.fullRun();
+    int scale = List.of(args).indexOf("--scale");
+    if (scale >= 0) {
+      sizes = sizes.withScale(args[scale + 1]);
+    }
+    Map<String, Object> results = new E2eBench(sizes, out,
         sections).run();
     System.out.println("results in " + out.toAbsolutePath() + " (" + results.get("wallSeconds")
         + " s)");

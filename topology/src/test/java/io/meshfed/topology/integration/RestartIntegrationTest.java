@@ -72,6 +72,7 @@ class RestartIntegrationTest extends BrokerTestBase {
     heartbeats(agent);
     await().atMost(Duration.ofSeconds(60))
         .untilAsserted(() -> assertThat(latestConfig(out, REMOTE)).isNotNull());
+    int initialDecisions = decisions(out).size();
 
     boolean ready = true;
     for (int i = 0; i < 30; i++) {
@@ -85,7 +86,12 @@ class RestartIntegrationTest extends BrokerTestBase {
       }
     }
     boolean finalReady = ready;
+    // Every flip moves both clients between tier 0 and tier 1 (no damping): 60 decisions. Waiting
+    // for the tier alone is not enough: before the new instance has caught up, the latest config
+    // can be an earlier flip's that happens to show the final tier (a clean-clone CI run failed
+    // on exactly that).
     await().atMost(Duration.ofSeconds(90)).untilAsserted(() -> {
+      assertThat(decisions(out)).hasSizeGreaterThanOrEqualTo(initialDecisions + 60);
       for (String client : List.of(MGMT, REMOTE)) {
         assertThat(latestConfig(out, client).getActiveTier()).isEqualTo(finalReady ? 0 : 1);
       }
