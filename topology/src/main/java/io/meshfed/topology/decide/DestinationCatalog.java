@@ -43,11 +43,8 @@ final class DestinationCatalog {
     this.destinations = destinations;
     this.policies = policies;
     try (KeyValueIterator<String, ControlEvent> all = destinations.all()) {
-      all.forEachRemaining(kv -> {
-        indexHostnames(kv.key, kv.value);
-        parsed.put(kv.key, ParsedDestination.of(kv.value,
-            ((PolicyEvent) kv.value.getEvent()).getCreationTimestamp()));
-      });
+      all.forEachRemaining(kv -> index(kv.key, ParsedDestination.of(kv.value,
+          ((PolicyEvent) kv.value.getEvent()).getCreationTimestamp())));
     }
     try (KeyValueIterator<String, ControlEvent> all = policies.all()) {
       all.forEachRemaining(kv -> rememberPolicy(kv.key, (PolicyEvent) kv.value.getEvent()));
@@ -80,9 +77,8 @@ final class DestinationCatalog {
     } else {
       destinations.put(key, control);
       ParsedDestination before = parsed.get(key);
-      parsed.put(key, ParsedDestination.of(control,
+      index(key, ParsedDestination.of(control,
           before != null && before.sameGeneration(event) ? before.seenAt() : now));
-      indexHostnames(key, control);
       affected.addAll(hostnames.claimantsOf(hostnames.hostsOf(key)));
     }
     return new DestinationChange(previous != null, affected);
@@ -164,14 +160,12 @@ final class DestinationCatalog {
     }
   }
 
-  private void indexHostnames(String key, ControlEvent control) {
-    PolicyEvent event = (PolicyEvent) control.getEvent();
-    if (event.getSpec() == null) {
-      return;
-    }
-    Resource resource = AvroMapping.resource(event);
-    if (resource instanceof Resource.Destination d && Validator.validate(resource).isValid()) {
-      hostnames.put(key, d.hostnames());
+  /** Keeps a parsed destination; a spec-valid one also claims its hostnames. */
+  private void index(String key, ParsedDestination destination) {
+    parsed.put(key, destination);
+    if (destination.specFindings().isValid()) {
+      hostnames.put(key, destination.resource().hostnames());
     }
   }
+
 }
