@@ -12,6 +12,7 @@ import io.meshfed.topics.MeshfedTopics;
 import io.meshfed.topology.config.TopologyConfig;
 import io.meshfed.topology.decide.DecideProcessor;
 import io.meshfed.topology.decide.DestinationPartitioner;
+import static io.meshfed.topology.commit.CommitOnDrain.counting;
 import static io.meshfed.topology.faults.GuardedProcessor.guard;
 import io.meshfed.topology.faults.SizeLimitedSerde;
 import io.meshfed.topology.ingest.IngestProcessor;
@@ -73,8 +74,8 @@ public final class MeshfedTopology {
     KStream<String, SpecificRecord> ingested = builder
         .stream(topics.clusterEvents().pattern(),
             Consumed.with(strings, Serdes.ByteArray()).withName("cluster-events"))
-        .process(guard(() -> new IngestProcessor(topics.clusterEvents(),
-            config.policySourceClusters())),
+        .process(counting(guard(() -> new IngestProcessor(topics.clusterEvents(),
+            config.policySourceClusters()))),
             Named.as("ingest"));
 
     Map<String, KStream<String, SpecificRecord>> routes = ingested.split(Named.as("route-"))
@@ -95,7 +96,7 @@ public final class MeshfedTopology {
             .withStreamPartitioner(DestinationPartitioner.broadcast()));
     KStream<String, SpecificRecord> memberUpdates = byService
         .merge(selectors, Named.as("select-inputs"))
-        .process(guard(SelectProcessor::new), Named.as("select"), Stores.SERVICES, Stores.ENDPOINTS,
+        .process(counting(guard(SelectProcessor::new)), Named.as("select"), Stores.SERVICES, Stores.ENDPOINTS,
             Stores.SELECTORS, Stores.MEMBERSHIPS)
         .repartition(Repartitioned.<String, SpecificRecord>as("by-destination")
             .withKeySerde(strings).withValueSerde(avro).withNumberOfPartitions(partitions)
@@ -112,7 +113,7 @@ public final class MeshfedTopology {
     KStream<String, SpecificRecord> outputs = memberUpdates
         .merge(acks, Named.as("decide-inputs-acks"))
         .merge(control, Named.as("decide-inputs"))
-        .process(guard(() -> new DecideProcessor(config)), Named.as("decide"), Stores.DESTINATIONS,
+        .process(counting(guard(() -> new DecideProcessor(config))), Named.as("decide"), Stores.DESTINATIONS,
             Stores.POLICIES, Stores.CLUSTERS, Stores.MEMBER_SERVICES, Stores.MEMBER_ENDPOINTS,
             Stores.OUTLIERS, Stores.DECISIONS, Stores.EPOCHS, Stores.DECISION_LOG, Stores.ACKS,
             Stores.STATUSES, Stores.WAKEUPS);

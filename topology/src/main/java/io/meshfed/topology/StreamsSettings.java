@@ -1,6 +1,7 @@
 package io.meshfed.topology;
 
 import io.meshfed.topics.MeshfedTopics;
+import io.meshfed.topology.commit.CommitOnDrain;
 import io.meshfed.topology.config.TopologyConfig;
 import io.meshfed.topology.faults.DeadLetterHandlers;
 import java.util.Properties;
@@ -28,6 +29,17 @@ public final class StreamsSettings {
     p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, config.exactlyOnce()
         ? StreamsConfig.EXACTLY_ONCE_V2 : StreamsConfig.AT_LEAST_ONCE);
     p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, config.commitInterval().toMillis());
+    if (config.exactlyOnce()) {
+      // Group commit: a thread commits when it has processed what its last poll returned (see
+      // CommitOnDrain); the commit interval is then only the upper bound.
+      p.put(StreamsConfig.mainConsumerPrefix(ConsumerConfig.INTERCEPTOR_CLASSES_CONFIG),
+          CommitOnDrain.PollCounter.class.getName());
+      // The next transaction starts as soon as the last one commits, while the coordinator is
+      // still writing that one's markers; a write to such a partition is refused with
+      // CONCURRENT_TRANSACTIONS and retried after retry.backoff.ms — 100 ms by default, a
+      // hop's whole latency budget. Retry after 5 ms (exponential up to 1 s as before).
+      p.put(StreamsConfig.producerPrefix(ProducerConfig.RETRY_BACKOFF_MS_CONFIG), 5);
+    }
     p.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG),
         (int) config.producerLinger().toMillis());
     p.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, config.cacheMaxBytes());
