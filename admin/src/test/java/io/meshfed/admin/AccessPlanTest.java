@@ -102,17 +102,17 @@ class AccessPlanTest {
   @Test
   void theAgentClientConfigCarriesTheCredentialsAsTheAgentReadsThem() {
     var agent = new AccessAdmin.Credentials("meshfed-agent-east-1", "s3cret");
-    assertThat(AgentClientConfig.properties(agent, "SASL_SSL")).isEqualTo("""
+    assertThat(ClientConfig.agent(agent, "SASL_SSL")).isEqualTo("""
         meshfed.kafka.security.protocol=SASL_SSL
         meshfed.kafka.sasl.mechanism=SCRAM-SHA-512
         meshfed.kafka.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule \
         required username="meshfed-agent-east-1" password="s3cret";
         """);
-    assertThat(AgentClientConfig.secretManifest(agent, "SASL_SSL", "meshfed"))
+    assertThat(ClientConfig.agentSecret(agent, "SASL_SSL", "meshfed"))
         .startsWith("apiVersion: v1\nkind: Secret\nmetadata:\n  name: meshfed-agent-kafka\n"
             + "  namespace: meshfed\n")
         .contains("  kafka-client.properties: |\n    meshfed.kafka.security.protocol=SASL_SSL\n");
-    assertThatThrownBy(() -> AgentClientConfig.properties(agent, "PLAINTEXT"))
+    assertThatThrownBy(() -> ClientConfig.agent(agent, "PLAINTEXT"))
         .hasMessageContaining("SASL_SSL or SASL_PLAINTEXT");
     assertThat(AccessAdmin.newPassword()).matches("[A-Za-z0-9_-]{43}");
   }

@@ -1,7 +1,6 @@
 package io.meshfed.launcher;
 
 import io.meshfed.agent.AgentMain;
-import io.meshfed.topology.admin.TopicProvisioner;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -17,7 +16,7 @@ import picocli.CommandLine.Parameters;
     subcommands = {Main.DemoCommand.class, Main.UpCommand.class, Main.ApplyCommand.class,
         Main.DeleteCommand.class, GetCommand.class, DescribeCommand.class,
         WatchCommand.class, Main.TopologyCommand.class, Main.AgentCommand.class,
-        Main.AdminCommand.class})
+        AdminCommand.class})
 public final class Main implements Runnable {
 
   @Override
@@ -387,36 +386,6 @@ public final class Main implements Runnable {
         stopped.countDown();
       }, "meshfed-topology-shutdown"));
       stopped.await();
-      return 0;
-    }
-  }
-
-  @Command(name = "admin", description = "Administration.",
-      subcommands = {AddClusterCommand.class})
-  static final class AdminCommand implements Runnable {
-    @Override
-    public void run() {
-      CommandLine.usage(this, System.out);
-    }
-  }
-
-  @Command(name = "add-cluster", description = "Create a cluster's events and config topics"
-      + " (idempotent).")
-  static final class AddClusterCommand implements Callable<Integer> {
-    @Parameters(index = "0", description = "cluster name (DNS-1123 label)")
-    String cluster;
-
-    @Option(names = "--bootstrap-servers", defaultValue = "localhost:9092")
-    String bootstrap;
-
-    @Option(names = "--replication-factor", defaultValue = "1")
-    short replication;
-
-    @Override
-    public Integer call() {
-      List<String> created = TopicProvisioner.addCluster(bootstrap, cluster, replication);
-      System.out.println(created.isEmpty() ? "cluster " + cluster + ": topics already exist"
-          : "cluster " + cluster + ": created " + String.join(", ", created));
       return 0;
     }
   }
