@@ -17,6 +17,8 @@ import io.meshfed.topology.Bookinfo;
 import io.meshfed.topology.MeshfedTopology;
 import io.meshfed.topology.StreamsSettings;
 import io.meshfed.topology.config.TopologyConfig;
+import io.meshfed.topology.lag.EventsLag;
+import io.meshfed.topology.lag.EventsLagMonitor;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.time.Instant;
@@ -155,6 +157,16 @@ class SecuredClusterAccessIntegrationTest {
     }
   }
 
+  @Test
+  @Order(1)
+  void theTopologyCannotReadConfigTopicsNorWriteEventsTopics() {
+    assertThatThrownBy(() -> readFromStart(topology, config(MGMT)))
+        .isInstanceOf(TopicAuthorizationException.class);
+    assertThatThrownBy(() -> agentProducer(topology).send(new ProducerRecord<>(events(MGMT),
+        MGMT + "/Heartbeat", new byte[] {0})).get(10, TimeUnit.SECONDS))
+        .cause().isInstanceOf(TopicAuthorizationException.class);
+  }
+
   /**
    * A's own path end to end: A's agent (its producer settings, its credentials) publishes, the
    * real topology decides under its own principal, and A reads its config as its agent does.
@@ -181,6 +193,9 @@ class SecuredClusterAccessIntegrationTest {
     });
     FederatedDestination fd = (FederatedDestination) desired.get(CONFIG_KEY);
     assertThat(fd.getTiers()).isNotEmpty();
+    // The backlog monitor TopologyMain starts beside Streams measures with the same grants.
+    await().atMost(Duration.ofSeconds(30)).until(() ->
+        EventsLag.of(APPLICATION_ID).keySet().containsAll(List.of(MGMT, REMOTE)));
   }
 
   /**
@@ -220,12 +235,17 @@ class SecuredClusterAccessIntegrationTest {
         .withApplicationId(APPLICATION_ID)
         .withStateDir(Files.createTempDirectory("meshfed-secured-it"));
     // TopologyMain.start would first provision the shared topics with an unauthenticated admin
-    // client; add-cluster created them, so the topology is built and configured the same way
-    // without that step, with the topology's credentials laid over its settings.
+    // client; add-cluster created them, so the topology and its backlog monitor are started as
+    // TopologyMain starts them without that step, with the topology's credentials.
     Properties props = StreamsSettings.from(config);
     props.putAll(clientSettings(topology));
     KafkaStreams streams = new KafkaStreams(MeshfedTopology.build(config, registry), props);
     toClose.add(() -> streams.close(Duration.ofSeconds(30)));
+    Properties monitorClient = new Properties();
+    monitorClient.putAll(clientSettings(topology));
+    EventsLagMonitor lag = EventsLagMonitor.start(APPLICATION_ID,
+        new MeshfedTopics(registry).clusterEvents(), monitorClient);
+    toClose.add(lag);
     topologyStreams = streams;
     streams.start();
     await().atMost(Duration.ofSeconds(60)).until(() -> {
