@@ -51,6 +51,9 @@ class AdminCommandTest {
     assertThat(removed.exit()).as(removed.err()).isZero();
     assertThatThrownBy(() -> sendAs(agent, "meshfed.cluster.east-1.events"))
         .hasRootCauseInstanceOf(SaslAuthenticationException.class);
+    CliRun again = meshfed("admin", "remove-cluster", "east-1", "--bootstrap-servers",
+        STACK.bootstrapServers(), "--command-config", adminConfig.toString());
+    assertThat(again.exit()).as("removing twice is not an error: " + again.err()).isZero();
   }
 
   @Test

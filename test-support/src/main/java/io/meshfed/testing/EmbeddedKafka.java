@@ -27,7 +27,8 @@ import org.apache.kafka.server.common.MetadataVersion;
 
 /**
  * A real Kafka broker (KRaft, one combined controller+broker node) running in this JVM, its
- * listeners on 127.0.0.1 only.
+ * listeners on 127.0.0.1 only: open to any client, or secured — SASL SCRAM and an authorizer
+ * that denies whatever no ACL allows (see {@link Security}).
  *
  * <p>This is the only place that touches Kafka's server internals ({@code KafkaRaftServer},
  * {@code Formatter}), so a change of that internal API is mended here and nowhere else. Kafka's
