@@ -129,11 +129,6 @@ public final class EmbeddedKafka implements AutoCloseable {
     return start(dataDir, port, null);
   }
 
-  /** A secured broker with its data in a temporary directory deleted on close. */
-  public static EmbeddedKafka startSecured(Security security) {
-    return start(null, 0, java.util.Objects.requireNonNull(security, "security"));
-  }
-
   /**
    * As {@link #start(Path, int)}; with {@code security} set the broker authenticates and
    * authorizes every client (see {@link Security}), with null it is open to anyone on loopback.
@@ -194,7 +189,9 @@ public final class EmbeddedKafka implements AutoCloseable {
     p.put("listeners", broker + "://127.0.0.1:" + brokerPort + "," + CONTROLLER
         + "://127.0.0.1:" + controllerPort);
     p.put("advertised.listeners", broker + "://127.0.0.1:" + brokerPort);
-    p.put("listener.security.protocol.map", broker + ":PLAINTEXT," + CONTROLLER + ":PLAINTEXT");
+    String protocol = security == null ? "PLAINTEXT" : "SASL_PLAINTEXT";
+    p.put("listener.security.protocol.map", broker + ":" + protocol + "," + CONTROLLER + ":"
+        + protocol);
     p.put("inter.broker.listener.name", broker);
     p.put("controller.listener.names", CONTROLLER);
     p.put("log.dirs", dir.resolve("logs").toAbsolutePath().toString());
@@ -221,8 +218,6 @@ public final class EmbeddedKafka implements AutoCloseable {
    * SCRAM, whose credentials live in the metadata log the controller serves.
    */
   private static void secure(Map<String, Object> p, Security security) {
-    p.put("listener.security.protocol.map", SECURED_BROKER + ":SASL_PLAINTEXT," + CONTROLLER
-        + ":SASL_PLAINTEXT");
     String broker = "listener.name." + SECURED_BROKER.toLowerCase(java.util.Locale.ROOT) + ".";
     p.put(broker + "sasl.enabled.mechanisms", SCRAM_MECHANISM);
     p.put(broker + SCRAM_MECHANISM.toLowerCase(java.util.Locale.ROOT) + ".sasl.jaas.config",
