@@ -349,9 +349,37 @@ public final class Main implements Runnable {
         description = "client cluster for Destination lookups whose context token names none")
     String defaultClientCluster;
 
+    @Option(names = "--http-tokens", description = "query API bearer tokens, one 'read TOKEN'"
+        + " or 'admin TOKEN' per line; the same file on every instance")
+    Path httpTokens;
+
+    @Option(names = "--http-anonymous", description = "let callers without a token in with this"
+        + " role (read or admin) instead of --http-tokens")
+    String httpAnonymous;
+
     @Override
     public Integer call() throws Exception {
       var settings = io.meshfed.topology.config.TopologyConfig.load(config, System.getenv());
+      io.meshfed.query.QueryAccess access = null;
+      if (settings.applicationServer() != null) {
+        if ((httpTokens == null) == (httpAnonymous == null)) {
+          System.err.println("meshfed topology: the query API needs --http-tokens FILE or"
+              + " --http-anonymous read|admin (one of them)");
+          return 2;
+        }
+        access = httpTokens != null ? io.meshfed.query.QueryAccess.load(httpTokens)
+            : switch (httpAnonymous) {
+              case "read" -> io.meshfed.query.QueryAccess.anonymous(
+                  io.meshfed.query.QueryAccess.Role.READ);
+              case "admin" -> io.meshfed.query.QueryAccess.anonymous(
+                  io.meshfed.query.QueryAccess.Role.ADMIN);
+              default -> null;
+            };
+        if (access == null) {
+          System.err.println("meshfed topology: --http-anonymous must be read or admin");
+          return 2;
+        }
+      }
       org.apache.kafka.streams.KafkaStreams streams =
           io.meshfed.topology.TopologyMain.start(settings);
       List<AutoCloseable> running = new java.util.ArrayList<>();
@@ -362,8 +390,8 @@ public final class Main implements Runnable {
         String[] hostPort = settings.applicationServer().split(":");
         running.add(new io.meshfed.query.QueryServer(streams,
             new org.apache.kafka.streams.state.HostInfo(hostPort[0],
-                Integer.parseInt(hostPort[1])), httpBindAddress, settings.heartbeatTtl())
-            .start());
+                Integer.parseInt(hostPort[1])), httpBindAddress, settings.heartbeatTtl(),
+            access).start());
       }
       if (grpcPort >= 0) {
         var api = io.meshfed.destination.DestinationServer.start(
