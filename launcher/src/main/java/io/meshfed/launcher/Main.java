@@ -349,6 +349,18 @@ public final class Main implements Runnable {
         description = "client cluster for Destination lookups whose context token names none")
     String defaultClientCluster;
 
+    @Option(names = "--grpc-tls-cert", description = "Destination API over TLS: the server's"
+        + " certificate chain (PEM); plaintext is then refused")
+    Path grpcTlsCert;
+
+    @Option(names = "--grpc-tls-key", description = "the private key of --grpc-tls-cert (PEM,"
+        + " PKCS#8)")
+    Path grpcTlsKey;
+
+    @Option(names = "--grpc-tls-client-ca", description = "require client certificates signed"
+        + " by these CAs (PEM)")
+    Path grpcTlsClientCa;
+
     @Option(names = "--http-tokens", description = "query API bearer tokens, one 'read TOKEN'"
         + " or 'admin TOKEN' per line; the same file on every instance")
     Path httpTokens;
@@ -360,6 +372,12 @@ public final class Main implements Runnable {
     @Override
     public Integer call() throws Exception {
       var settings = io.meshfed.topology.config.TopologyConfig.load(config, System.getenv());
+      if ((grpcTlsCert == null) != (grpcTlsKey == null)
+          || (grpcTlsClientCa != null && grpcTlsCert == null)) {
+        System.err.println("meshfed topology: --grpc-tls-cert and --grpc-tls-key go together,"
+            + " and --grpc-tls-client-ca needs them");
+        return 2;
+      }
       io.meshfed.query.QueryAccess access = null;
       if (settings.applicationServer() != null) {
         if ((httpTokens == null) == (httpAnonymous == null)) {
@@ -396,7 +414,9 @@ public final class Main implements Runnable {
       if (grpcPort >= 0) {
         var api = io.meshfed.destination.DestinationServer.start(
             new io.meshfed.destination.DestinationServer.Settings(settings.bootstrapServers(),
-                settings.registry(), grpcPort, defaultClientCluster, grpcBindAddress),
+                settings.registry(), grpcPort, defaultClientCluster, grpcBindAddress,
+                grpcTlsCert == null ? null : new io.meshfed.destination.DestinationServer.Tls(
+                    grpcTlsCert, grpcTlsKey, grpcTlsClientCa)),
             Duration.ofMinutes(2));
         running.add(api);
         System.out.println("meshfed topology: Destination API on port " + api.port());
