@@ -1,6 +1,8 @@
 package io.meshfed.destination;
 
 import io.grpc.Server;
+import io.grpc.ServerCredentials;
+import io.grpc.TlsServerCredentials;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.ProtoReflectionService;
 import io.meshfed.registry.RegistryConfig;
@@ -9,6 +11,7 @@ import io.meshfed.serde.AvroSerde;
 import io.meshfed.topics.MeshfedTopics;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
@@ -33,11 +36,13 @@ public final class DestinationServer implements AutoCloseable {
    * @param port the port, 0 for any free one
    * @param defaultClientCluster the client cluster of lookups whose token names none, or null
    * @param bindAddress the address to listen on (an IP literal or a host name);
-   *     {@link #DEFAULT_BIND_ADDRESS} unless set. The API has no authentication, so it is
-   *     reachable from outside the host only when asked for (a pod IP, or the wildcard address).
+   *     {@link #DEFAULT_BIND_ADDRESS} unless set, so it is reachable from outside the host only
+   *     when asked for (a pod IP, or the wildcard address)
+   * @param tls TLS, and optionally client certificates, for every connection; null serves
+   *     plaintext
    */
   public record Settings(String bootstrapServers, RegistryConfig registry, int port,
-      String defaultClientCluster, String bindAddress) {
+      String defaultClientCluster, String bindAddress, Tls tls) {
 
     public static final String DEFAULT_BIND_ADDRESS = "127.0.0.1";
 
@@ -45,10 +50,43 @@ public final class DestinationServer implements AutoCloseable {
       Objects.requireNonNull(bindAddress, "bindAddress");
     }
 
-    /** Listening on {@link #DEFAULT_BIND_ADDRESS}. */
+    /** Plaintext. */
+    public Settings(String bootstrapServers, RegistryConfig registry, int port,
+        String defaultClientCluster, String bindAddress) {
+      this(bootstrapServers, registry, port, defaultClientCluster, bindAddress, null);
+    }
+
+    /** Plaintext, listening on {@link #DEFAULT_BIND_ADDRESS}. */
     public Settings(String bootstrapServers, RegistryConfig registry, int port,
         String defaultClientCluster) {
       this(bootstrapServers, registry, port, defaultClientCluster, DEFAULT_BIND_ADDRESS);
+    }
+  }
+
+  /**
+   * The server's TLS material as PEM files, as a Kubernetes TLS Secret holds them
+   * ({@code tls.crt}, {@code tls.key}, {@code ca.crt}). With TLS on, a plaintext connection is
+   * refused before any call is read.
+   *
+   * @param certificateChain the server's certificate chain
+   * @param privateKey its private key (PKCS#8)
+   * @param clientCa when set, every client must present a certificate signed by one of these
+   *     CAs (mutual TLS); when null, clients are not asked for one
+   */
+  public record Tls(Path certificateChain, Path privateKey, Path clientCa) {
+    public Tls {
+      Objects.requireNonNull(certificateChain, "certificateChain");
+      Objects.requireNonNull(privateKey, "privateKey");
+    }
+
+    ServerCredentials credentials() throws IOException {
+      TlsServerCredentials.Builder builder = TlsServerCredentials.newBuilder()
+          .keyManager(certificateChain.toFile(), privateKey.toFile());
+      if (clientCa != null) {
+        builder.trustManager(clientCa.toFile())
+            .clientAuth(TlsServerCredentials.ClientAuth.REQUIRE);
+      }
+      return builder.build();
     }
   }
 
@@ -57,7 +95,9 @@ public final class DestinationServer implements AutoCloseable {
   private final Thread readerThread;
   private final Server server;
 
-  private DestinationServer(Settings settings) {
+  private DestinationServer(Settings settings) throws IOException {
+    // First, so that unreadable TLS files fail the start before anything else is opened.
+    ServerCredentials tls = settings.tls() == null ? null : settings.tls().credentials();
     SchemaRegistryClient registry = new SchemaRegistryClient(settings.registry());
     KafkaConsumer<String, SpecificRecord> consumer = new KafkaConsumer<>(Map.of(
         ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers(),
@@ -69,8 +109,9 @@ public final class DestinationServer implements AutoCloseable {
     reader = new ConfigTopicsReader(consumer, new MeshfedTopics(registry).clusterConfig(), index);
     readerThread = new Thread(reader, "destination-api-config-reader");
     readerThread.setDaemon(true);
-    server = NettyServerBuilder.forAddress(
-            new InetSocketAddress(settings.bindAddress(), settings.port()))
+    InetSocketAddress address = new InetSocketAddress(settings.bindAddress(), settings.port());
+    server = (tls == null ? NettyServerBuilder.forAddress(address)
+            : NettyServerBuilder.forAddress(address, tls))
         .addService(new DestinationService(index, settings.defaultClientCluster()))
         .addService(ProtoReflectionService.newInstance())
         .build();

@@ -158,8 +158,11 @@ public final class EmbeddedStack implements AutoCloseable {
       if (httpHeld != null) {
         httpHeld.close();
       }
+      // The embedded stack is one user's, on 127.0.0.1 only: its query API stays open.
       query = new io.meshfed.query.QueryServer(topology, new org.apache.kafka.streams.state
-          .HostInfo(hostPort[0], Integer.parseInt(hostPort[1])), config.heartbeatTtl()).start();
+          .HostInfo(hostPort[0], Integer.parseInt(hostPort[1])), config.heartbeatTtl(),
+          io.meshfed.query.QueryAccess.anonymous(io.meshfed.query.QueryAccess.Role.ADMIN))
+          .start();
       running.add(query);
     }
     if (settings.grpcPort() >= 0) {

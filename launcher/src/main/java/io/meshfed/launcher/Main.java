@@ -1,7 +1,6 @@
 package io.meshfed.launcher;
 
 import io.meshfed.agent.AgentMain;
-import io.meshfed.topology.admin.TopicProvisioner;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -17,7 +16,7 @@ import picocli.CommandLine.Parameters;
     subcommands = {Main.DemoCommand.class, Main.UpCommand.class, Main.ApplyCommand.class,
         Main.DeleteCommand.class, GetCommand.class, DescribeCommand.class,
         WatchCommand.class, Main.TopologyCommand.class, Main.AgentCommand.class,
-        Main.AdminCommand.class})
+        AdminCommand.class})
 public final class Main implements Runnable {
 
   @Override
@@ -350,9 +349,55 @@ public final class Main implements Runnable {
         description = "client cluster for Destination lookups whose context token names none")
     String defaultClientCluster;
 
+    @Option(names = "--grpc-tls-cert", description = "Destination API over TLS: the server's"
+        + " certificate chain (PEM); plaintext is then refused")
+    Path grpcTlsCert;
+
+    @Option(names = "--grpc-tls-key", description = "the private key of --grpc-tls-cert (PEM,"
+        + " PKCS#8)")
+    Path grpcTlsKey;
+
+    @Option(names = "--grpc-tls-client-ca", description = "require client certificates signed"
+        + " by these CAs (PEM)")
+    Path grpcTlsClientCa;
+
+    @Option(names = "--http-tokens", description = "query API bearer tokens, one 'read TOKEN'"
+        + " or 'admin TOKEN' per line; the same file on every instance")
+    Path httpTokens;
+
+    @Option(names = "--http-anonymous", description = "let callers without a token in with this"
+        + " role (read or admin) instead of --http-tokens")
+    String httpAnonymous;
+
     @Override
     public Integer call() throws Exception {
       var settings = io.meshfed.topology.config.TopologyConfig.load(config, System.getenv());
+      if ((grpcTlsCert == null) != (grpcTlsKey == null)
+          || (grpcTlsClientCa != null && grpcTlsCert == null)) {
+        System.err.println("meshfed topology: --grpc-tls-cert and --grpc-tls-key go together,"
+            + " and --grpc-tls-client-ca needs them");
+        return 2;
+      }
+      io.meshfed.query.QueryAccess access = null;
+      if (settings.applicationServer() != null) {
+        if ((httpTokens == null) == (httpAnonymous == null)) {
+          System.err.println("meshfed topology: the query API needs --http-tokens FILE or"
+              + " --http-anonymous read|admin (one of them)");
+          return 2;
+        }
+        access = httpTokens != null ? io.meshfed.query.QueryAccess.load(httpTokens)
+            : switch (httpAnonymous) {
+              case "read" -> io.meshfed.query.QueryAccess.anonymous(
+                  io.meshfed.query.QueryAccess.Role.READ);
+              case "admin" -> io.meshfed.query.QueryAccess.anonymous(
+                  io.meshfed.query.QueryAccess.Role.ADMIN);
+              default -> null;
+            };
+        if (access == null) {
+          System.err.println("meshfed topology: --http-anonymous must be read or admin");
+          return 2;
+        }
+      }
       org.apache.kafka.streams.KafkaStreams streams =
           io.meshfed.topology.TopologyMain.start(settings);
       List<AutoCloseable> running = new java.util.ArrayList<>();
@@ -363,13 +408,15 @@ public final class Main implements Runnable {
         String[] hostPort = settings.applicationServer().split(":");
         running.add(new io.meshfed.query.QueryServer(streams,
             new org.apache.kafka.streams.state.HostInfo(hostPort[0],
-                Integer.parseInt(hostPort[1])), httpBindAddress, settings.heartbeatTtl())
-            .start());
+                Integer.parseInt(hostPort[1])), httpBindAddress, settings.heartbeatTtl(),
+            access).start());
       }
       if (grpcPort >= 0) {
         var api = io.meshfed.destination.DestinationServer.start(
             new io.meshfed.destination.DestinationServer.Settings(settings.bootstrapServers(),
-                settings.registry(), grpcPort, defaultClientCluster, grpcBindAddress),
+                settings.registry(), grpcPort, defaultClientCluster, grpcBindAddress,
+                grpcTlsCert == null ? null : new io.meshfed.destination.DestinationServer.Tls(
+                    grpcTlsCert, grpcTlsKey, grpcTlsClientCa)),
             Duration.ofMinutes(2));
         running.add(api);
         System.out.println("meshfed topology: Destination API on port " + api.port());
@@ -387,36 +434,6 @@ public final class Main implements Runnable {
         stopped.countDown();
       }, "meshfed-topology-shutdown"));
       stopped.await();
-      return 0;
-    }
-  }
-
-  @Command(name = "admin", description = "Administration.",
-      subcommands = {AddClusterCommand.class})
-  static final class AdminCommand implements Runnable {
-    @Override
-    public void run() {
-      CommandLine.usage(this, System.out);
-    }
-  }
-
-  @Command(name = "add-cluster", description = "Create a cluster's events and config topics"
-      + " (idempotent).")
-  static final class AddClusterCommand implements Callable<Integer> {
-    @Parameters(index = "0", description = "cluster name (DNS-1123 label)")
-    String cluster;
-
-    @Option(names = "--bootstrap-servers", defaultValue = "localhost:9092")
-    String bootstrap;
-
-    @Option(names = "--replication-factor", defaultValue = "1")
-    short replication;
-
-    @Override
-    public Integer call() {
-      List<String> created = TopicProvisioner.addCluster(bootstrap, cluster, replication);
-      System.out.println(created.isEmpty() ? "cluster " + cluster + ": topics already exist"
-          : "cluster " + cluster + ": created " + String.join(", ", created));
       return 0;
     }
   }

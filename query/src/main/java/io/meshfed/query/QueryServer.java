@@ -45,6 +45,7 @@ import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 public final class QueryServer implements AutoCloseable {
 
   static final String FORWARDED = "X-Meshfed-Forwarded";
+  private static final String AUTHORIZATION = "Authorization";
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Pattern NAME = Pattern.compile("[a-z0-9]([-a-z0-9.]*[a-z0-9])?");
 
@@ -58,13 +59,15 @@ public final class QueryServer implements AutoCloseable {
   private final KafkaStreamsMetrics streamsMetrics;
   private final Javalin app;
   private final String bindAddress;
+  private final QueryAccess access;
 
   /** Where the server listens unless told otherwise. */
   public static final String LOOPBACK = "127.0.0.1";
 
-  /** Listens on 127.0.0.1 at {@code self}'s port; see the four-argument constructor. */
-  public QueryServer(KafkaStreams streams, HostInfo self, Duration heartbeatTtl) {
-    this(streams, self, LOOPBACK, heartbeatTtl);
+  /** Listens on 127.0.0.1 at {@code self}'s port; see the five-argument constructor. */
+  public QueryServer(KafkaStreams streams, HostInfo self, Duration heartbeatTtl,
+      QueryAccess access) {
+    this(streams, self, LOOPBACK, heartbeatTtl, access);
   }
 
   /**
@@ -74,9 +77,12 @@ public final class QueryServer implements AutoCloseable {
    *     unless the operator chooses one, so an instance is not reachable from other machines by
    *     accident. Instances on several machines need an address the others can reach, e.g. the
    *     one {@code self} names.
+   * @param access who may call; a request forwarded to another instance carries the caller's
+   *     token, so every instance needs the same tokens
    */
   public QueryServer(KafkaStreams streams, HostInfo self, String bindAddress,
-      Duration heartbeatTtl) {
+      Duration heartbeatTtl, QueryAccess access) {
+    this.access = access;
     this.bindAddress = bindAddress;
     this.streams = streams;
     this.router = new StoreRouter(streams, self);
@@ -103,6 +109,7 @@ public final class QueryServer implements AutoCloseable {
     app.exception(org.apache.kafka.streams.errors.InvalidStateStoreException.class, (e, ctx) ->
         ctx.header("Retry-After", "1").status(503).json(Map.of("error",
             "the topology is not serving yet: " + e.getMessage())));
+    app.beforeMatched(this::authorize);
     app.get("/healthz", ctx -> ctx.json(Map.of("status", "ok")));
     app.get("/readyz", this::ready);
     app.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4")
@@ -124,6 +131,31 @@ public final class QueryServer implements AutoCloseable {
     app.get("/v1/clusters", this::clusters);
     app.get("/v1/clusters/{name}", this::cluster);
     app.get("/v1/internal/statuses", ctx -> ctx.json(localStatuses()));
+  }
+
+  /** Probes pass; {@code /metrics} needs ADMIN; every query needs READ. */
+  private void authorize(Context ctx) {
+    String path = ctx.path();
+    if (path.equals("/healthz") || path.equals("/readyz")) {
+      return;
+    }
+    QueryAccess.Role needed = path.equals("/metrics") ? QueryAccess.Role.ADMIN
+        : QueryAccess.Role.READ;
+    switch (access.check(ctx.header(AUTHORIZATION), needed)) {
+      case ALLOW -> { }
+      case UNAUTHENTICATED -> {
+        ctx.header("WWW-Authenticate", "Bearer realm=\"meshfed\"");
+        throw new QueryException(401, "a valid bearer token is required", null);
+      }
+      case FORBIDDEN -> throw new QueryException(403, path + " needs the "
+          + needed.name().toLowerCase(java.util.Locale.ROOT) + " role", null);
+    }
+  }
+
+  /** The caller's credentials, passed on with a request this instance makes on its behalf. */
+  private static HttpRequest.Builder onBehalfOf(Context ctx, HttpRequest.Builder request) {
+    String authorization = ctx.header(AUTHORIZATION);
+    return authorization == null ? request : request.header(AUTHORIZATION, authorization);
   }
 
   public QueryServer start() {
@@ -264,8 +296,8 @@ public final class QueryServer implements AutoCloseable {
     Map<String, Object> statuses = new HashMap<>(localStatuses());
     for (HostInfo other : router.instances()) {
       if (!router.isLocal(other)) {
-        HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(
-            "http://" + other.host() + ":" + other.port() + "/v1/internal/statuses"))
+        HttpResponse<String> response = http.send(onBehalfOf(ctx, HttpRequest.newBuilder(
+            URI.create("http://" + other.host() + ":" + other.port() + "/v1/internal/statuses")))
             .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
         if (response.statusCode() != 200) {
           throw QueryException.unavailable("instance " + other + " answered "
@@ -311,9 +343,9 @@ public final class QueryServer implements AutoCloseable {
     HostInfo owner = where.active();
     HttpResponse<String> response;
     try {
-      response = http.send(HttpRequest.newBuilder(URI.create("http://" + owner.host() + ":"
-          + owner.port() + ctx.path() + (ctx.queryString() == null ? ""
-          : "?" + ctx.queryString()))).header(FORWARDED, router.self().toString())
+      response = http.send(onBehalfOf(ctx, HttpRequest.newBuilder(URI.create("http://"
+          + owner.host() + ":" + owner.port() + ctx.path() + (ctx.queryString() == null ? ""
+          : "?" + ctx.queryString())))).header(FORWARDED, router.self().toString())
           .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
     } catch (IOException e) {
       throw QueryException.unavailable("owner " + owner + " of the key is unreachable: " + e);

@@ -56,6 +56,11 @@ class QueryApiIntegrationTest {
   private static final HttpClient HTTP = HttpClient.newHttpClient();
   private static final String FS = "/v1/failover-services/service-mesh-hub/reviews-failover";
   private static final List<Instance> instances = new ArrayList<>();
+  private static final String READ_TOKEN = "read-token-0123456789";
+  private static final String ADMIN_TOKEN = "admin-token-0123456789";
+  /** Both instances take the same tokens: a forwarded request carries the caller's. */
+  private static final QueryAccess ACCESS = QueryAccess.tokens(Map.of(
+      READ_TOKEN, QueryAccess.Role.READ, ADMIN_TOKEN, QueryAccess.Role.ADMIN));
 
   record Instance(KafkaStreams streams, QueryServer server, int port) {
     String url(String path) {
@@ -79,7 +84,7 @@ class QueryApiIntegrationTest {
       overrides.put("consumer.heartbeat.interval.ms", 1000);
       KafkaStreams streams = TopologyMain.start(config, overrides);
       QueryServer server = new QueryServer(streams, new HostInfo("127.0.0.1", port),
-          config.heartbeatTtl()).start();
+          config.heartbeatTtl(), ACCESS).start();
       instances.add(new Instance(streams, server, port));
     }
     await().atMost(Duration.ofSeconds(90)).until(() -> instances.stream()
@@ -113,9 +118,19 @@ class QueryApiIntegrationTest {
     }
   }
 
+  /** A query with the read-only token. */
   private static HttpResponse<String> get(Instance instance, String path) throws Exception {
-    return HTTP.send(HttpRequest.newBuilder(URI.create(instance.url(path))).build(),
-        HttpResponse.BodyHandlers.ofString());
+    return get(instance, path, READ_TOKEN);
+  }
+
+  /** A request with {@code token} as its bearer token, or none when null. */
+  private static HttpResponse<String> get(Instance instance, String path, String token)
+      throws Exception {
+    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(instance.url(path)));
+    if (token != null) {
+      request.header("Authorization", "Bearer " + token);
+    }
+    return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
   }
 
   private static JsonNode json(Instance instance, String path) throws Exception {
@@ -204,8 +219,27 @@ class QueryApiIntegrationTest {
     assertThat(get(instances.get(0), "/v1/decisions?destination=FailoverService/a/b&limit=x")
         .body()).contains("limit 'x' is not a number");
     assertThat(get(instances.get(0), "/readyz").statusCode()).isEqualTo(200);
-    assertThat(get(instances.get(0), "/metrics").body()).contains("kafka_stream");
+    assertThat(get(instances.get(0), "/metrics", ADMIN_TOKEN).body()).contains("kafka_stream");
     assertThat(get(instances.get(0), "/v1/openapi").body()).contains("openapi: 3.0.3");
+  }
+
+  @Test
+  void noTokenIs401AndTheReadOnlyRoleIs403OnTheOperatorsEndpoints() throws Exception {
+    for (String token : java.util.Arrays.asList(null, "not-a-token-0123456789")) {
+      HttpResponse<String> anonymous = get(instances.get(0), FS, token);
+      assertThat(anonymous.statusCode()).isEqualTo(401);
+      assertThat(anonymous.headers().firstValue("WWW-Authenticate"))
+          .hasValue("Bearer realm=\"meshfed\"");
+      assertThat(JSON.readTree(anonymous.body()).path("error").asText())
+          .isEqualTo("a valid bearer token is required");
+    }
+    HttpResponse<String> readOnly = get(instances.get(1), "/metrics", READ_TOKEN);
+    assertThat(readOnly.statusCode()).isEqualTo(403);
+    assertThat(JSON.readTree(readOnly.body()).path("error").asText())
+        .isEqualTo("/metrics needs the admin role");
+    assertThat(get(instances.get(1), FS, ADMIN_TOKEN).statusCode()).isEqualTo(200);
+    // A kubelet probes without a token.
+    assertThat(get(instances.get(0), "/healthz", null).statusCode()).isEqualTo(200);
   }
 
   /** Runs last: it stops one of the two instances. */

@@ -27,7 +27,8 @@ import org.apache.kafka.server.common.MetadataVersion;
 
 /**
  * A real Kafka broker (KRaft, one combined controller+broker node) running in this JVM, its
- * listeners on 127.0.0.1 only.
+ * listeners on 127.0.0.1 only: open to any client, or secured — SASL SCRAM and an authorizer
+ * that denies whatever no ACL allows (see {@link Security}).
  *
  * <p>This is the only place that touches Kafka's server internals ({@code KafkaRaftServer},
  * {@code Formatter}), so a change of that internal API is mended here and nowhere else. Kafka's
@@ -37,16 +38,74 @@ import org.apache.kafka.server.common.MetadataVersion;
 public final class EmbeddedKafka implements AutoCloseable {
 
   private static final String BROKER = "PLAINTEXT";
+  /** The broker listener's name when secured: a listener named PLAINTEXT would mislead. */
+  private static final String SECURED_BROKER = "SASL";
   private static final String CONTROLLER = "CONTROLLER";
 
   private final KafkaRaftServer server;
   private final String bootstrapServers;
   private final Path temporaryDir;
+  private final Security security;
 
-  private EmbeddedKafka(KafkaRaftServer server, String bootstrapServers, Path temporaryDir) {
+  private EmbeddedKafka(KafkaRaftServer server, String bootstrapServers, Path temporaryDir,
+      Security security) {
     this.server = server;
     this.bootstrapServers = bootstrapServers;
     this.temporaryDir = temporaryDir;
+    this.security = security;
+  }
+
+  /**
+   * Authentication and authorization for the broker: clients authenticate with SASL
+   * SCRAM-SHA-512 over SASL_PLAINTEXT (loopback only, so no TLS), every request is checked by
+   * KRaft's {@code StandardAuthorizer} with {@code allow.everyone.if.no.acl.found=false}, and
+   * {@code adminUser} is the one super user: the broker itself (inter-broker and controller
+   * traffic) and whoever provisions topics, credentials and ACLs. The admin's SCRAM credential
+   * is written into the metadata log when the directory is formatted, so a directory resumed
+   * later needs the same password.
+   */
+  public record Security(String adminUser, String adminPassword) {
+    public Security {
+      // Both go into a JAAS line and the formatter's SCRAM argument, which have no escaping.
+      if (!adminUser.matches("[A-Za-z0-9._-]{1,64}")
+          || !adminPassword.matches("[A-Za-z0-9._~-]{8,128}")) {
+        throw new IllegalArgumentException("admin user must be 1-64 of [A-Za-z0-9._-] and its"
+            + " password 8-128 of [A-Za-z0-9._~-]");
+      }
+    }
+
+    /** A super user with a new random password. */
+    public static Security generated() {
+      byte[] secret = new byte[24];
+      new java.security.SecureRandom().nextBytes(secret);
+      return new Security("meshfed-admin",
+          java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(secret));
+    }
+
+    /** The client settings of {@code user} on this broker: SASL SCRAM-SHA-512, no TLS. */
+    public static Map<String, Object> clientSettings(String user, String password) {
+      return Map.of("security.protocol", "SASL_PLAINTEXT",
+          "sasl.mechanism", SCRAM_MECHANISM,
+          "sasl.jaas.config", jaas("org.apache.kafka.common.security.scram.ScramLoginModule",
+              user, password, ""));
+    }
+
+    /** The admin's client settings. */
+    public Map<String, Object> adminClientSettings() {
+      return clientSettings(adminUser, adminPassword);
+    }
+
+    @Override
+    public String toString() {
+      return "Security[adminUser=" + adminUser + "]";
+    }
+  }
+
+  private static final String SCRAM_MECHANISM = "SCRAM-SHA-512";
+
+  private static String jaas(String module, String user, String password, String extra) {
+    return module + " required username=\"" + user + "\" password=\"" + password + "\""
+        + extra + ";";
   }
 
   /** Starts a one-node broker with its data in a temporary directory deleted on close. */
@@ -67,6 +126,14 @@ public final class EmbeddedKafka implements AutoCloseable {
 
   /** As {@link #start(Path)}, the broker listening on 127.0.0.1:{@code port} (0: a free one). */
   public static EmbeddedKafka start(Path dataDir, int port) {
+    return start(dataDir, port, null);
+  }
+
+  /**
+   * As {@link #start(Path, int)}; with {@code security} set the broker authenticates and
+   * authorizes every client (see {@link Security}), with null it is open to anyone on loopback.
+   */
+  public static EmbeddedKafka start(Path dataDir, int port, Security security) {
     Path temporary = null;
     try {
       if (dataDir == null) {
@@ -82,7 +149,7 @@ public final class EmbeddedKafka implements AutoCloseable {
       }
       if (clusterId == null) {
         clusterId = Uuid.randomUuid().toString();
-        format(dir, clusterId);
+        format(dir, clusterId, security);
         Files.writeString(dir.resolve(CLUSTER_ID_FILE), clusterId + "\n");
       }
       // A free port is probed, then bound by the broker: another process may take it in
@@ -91,10 +158,10 @@ public final class EmbeddedKafka implements AutoCloseable {
         int brokerPort = port > 0 ? port : freePort();
         int controllerPort = freePort();
         KafkaRaftServer server = new KafkaRaftServer(new KafkaConfig(
-            config(dir, brokerPort, controllerPort), false), Time.SYSTEM);
+            config(dir, brokerPort, controllerPort, security), false), Time.SYSTEM);
         try {
           server.startup();
-          return new EmbeddedKafka(server, "127.0.0.1:" + brokerPort, temporary);
+          return new EmbeddedKafka(server, "127.0.0.1:" + brokerPort, temporary, security);
         } catch (RuntimeException e) {
           server.shutdown();
           server.awaitShutdown();
@@ -112,16 +179,20 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
   }
 
-  private static Map<String, Object> config(Path dir, int brokerPort, int controllerPort) {
+  private static Map<String, Object> config(Path dir, int brokerPort, int controllerPort,
+      Security security) {
     Map<String, Object> p = new HashMap<>();
     p.put("process.roles", "broker,controller");
     p.put("node.id", "0");
     p.put("controller.quorum.voters", "0@127.0.0.1:" + controllerPort);
-    p.put("listeners", BROKER + "://127.0.0.1:" + brokerPort + "," + CONTROLLER
+    String broker = security == null ? BROKER : SECURED_BROKER;
+    p.put("listeners", broker + "://127.0.0.1:" + brokerPort + "," + CONTROLLER
         + "://127.0.0.1:" + controllerPort);
-    p.put("advertised.listeners", BROKER + "://127.0.0.1:" + brokerPort);
-    p.put("listener.security.protocol.map", BROKER + ":PLAINTEXT," + CONTROLLER + ":PLAINTEXT");
-    p.put("inter.broker.listener.name", BROKER);
+    p.put("advertised.listeners", broker + "://127.0.0.1:" + brokerPort);
+    String protocol = security == null ? "PLAINTEXT" : "SASL_PLAINTEXT";
+    p.put("listener.security.protocol.map", broker + ":" + protocol + "," + CONTROLLER + ":"
+        + protocol);
+    p.put("inter.broker.listener.name", broker);
     p.put("controller.listener.names", CONTROLLER);
     p.put("log.dirs", dir.resolve("logs").toAbsolutePath().toString());
     // Not defaulted for one node: consumer groups and transactions hang without them.
@@ -135,11 +206,44 @@ public final class EmbeddedKafka implements AutoCloseable {
     p.put("group.initial.rebalance.delay.ms", "0");
     p.put("auto.create.topics.enable", "false");
     p.put("server.max.startup.time.ms", String.valueOf(Duration.ofMinutes(2).toMillis()));
+    if (security != null) {
+      secure(p, security);
+    }
     return p;
   }
 
-  private static void format(Path dir, String clusterId) throws Exception {
-    new Formatter()
+  /**
+   * Clients and the broker itself use SCRAM on the broker listener. The controller listener
+   * uses SASL PLAIN with a static user list instead: KRaft controllers cannot authenticate with
+   * SCRAM, whose credentials live in the metadata log the controller serves.
+   */
+  private static void secure(Map<String, Object> p, Security security) {
+    String broker = "listener.name." + SECURED_BROKER.toLowerCase(java.util.Locale.ROOT) + ".";
+    p.put(broker + "sasl.enabled.mechanisms", SCRAM_MECHANISM);
+    p.put(broker + SCRAM_MECHANISM.toLowerCase(java.util.Locale.ROOT) + ".sasl.jaas.config",
+        jaas("org.apache.kafka.common.security.scram.ScramLoginModule", security.adminUser(),
+            security.adminPassword(), ""));
+    p.put("sasl.mechanism.inter.broker.protocol", SCRAM_MECHANISM);
+    String controller = "listener.name." + CONTROLLER.toLowerCase(java.util.Locale.ROOT) + ".";
+    p.put(controller + "sasl.enabled.mechanisms", "PLAIN");
+    p.put(controller + "plain.sasl.jaas.config",
+        jaas("org.apache.kafka.common.security.plain.PlainLoginModule", security.adminUser(),
+            security.adminPassword(), " user_" + security.adminUser() + "=\""
+                + security.adminPassword() + "\""));
+    p.put("sasl.mechanism.controller.protocol", "PLAIN");
+    p.put("authorizer.class.name", "org.apache.kafka.metadata.authorizer.StandardAuthorizer");
+    p.put("allow.everyone.if.no.acl.found", "false");
+    p.put("super.users", "User:" + security.adminUser());
+  }
+
+  private static void format(Path dir, String clusterId, Security security) throws Exception {
+    Formatter formatter = new Formatter();
+    if (security != null) {
+      // The admin's SCRAM credential must exist before the broker's first inter-broker request.
+      formatter.setScramArguments(List.of(SCRAM_MECHANISM + "=[name=" + security.adminUser()
+          + ",password=" + security.adminPassword() + "]"));
+    }
+    formatter
         .setPrintStream(new PrintStream(OutputStream.nullOutputStream()))
         .setNodeId(0)
         .setClusterId(clusterId)
@@ -195,9 +299,27 @@ public final class EmbeddedKafka implements AutoCloseable {
     return bootstrapServers;
   }
 
-  /** A new admin client; the caller closes it. */
+  /** The security this broker runs with, or null when it is open. */
+  public Security security() {
+    return security;
+  }
+
+  /**
+   * What a client needs to reach this broker with the super user's rights: the bootstrap
+   * servers, and on a secured broker the admin's SASL settings.
+   */
+  public Map<String, Object> adminClientSettings() {
+    Map<String, Object> settings = new HashMap<>();
+    settings.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
+    if (security != null) {
+      settings.putAll(security.adminClientSettings());
+    }
+    return settings;
+  }
+
+  /** A new admin client (the super user's on a secured broker); the caller closes it. */
   public Admin admin() {
-    return Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers()));
+    return Admin.create(adminClientSettings());
   }
 
   /** Creates topics that do not exist yet, with one replica each. */

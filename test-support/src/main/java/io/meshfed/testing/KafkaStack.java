@@ -15,19 +15,29 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 public final class KafkaStack implements BeforeAllCallback, AfterAllCallback {
 
   private final boolean withRegistry;
+  private final EmbeddedKafka.Security security;
   private EmbeddedKafka kafka;
   private EmbeddedSchemaRegistry registry;
 
-  private KafkaStack(boolean withRegistry) {
+  private KafkaStack(boolean withRegistry, EmbeddedKafka.Security security) {
     this.withRegistry = withRegistry;
+    this.security = security;
   }
 
   public static KafkaStack brokerOnly() {
-    return new KafkaStack(false);
+    return new KafkaStack(false, null);
   }
 
   public static KafkaStack withRegistry() {
-    return new KafkaStack(true);
+    return new KafkaStack(true, null);
+  }
+
+  /**
+   * The same stack with a secured broker (SASL SCRAM, StandardAuthorizer, no access without an
+   * ACL; see {@link EmbeddedKafka.Security}) whose super user gets a new random password.
+   */
+  public KafkaStack secured() {
+    return new KafkaStack(withRegistry, EmbeddedKafka.Security.generated());
   }
 
   @Override
@@ -37,7 +47,7 @@ public final class KafkaStack implements BeforeAllCallback, AfterAllCallback {
     if (withRegistry) {
       registry = EmbeddedSchemaRegistry.launch(null);
     }
-    kafka = EmbeddedKafka.start();
+    kafka = EmbeddedKafka.start(null, 0, security);
     if (registry != null) {
       registry.awaitReady();
     }
