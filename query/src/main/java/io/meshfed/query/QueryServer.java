@@ -5,9 +5,10 @@ import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.meshfed.avro.PolicyStatus;
 import io.meshfed.avro.internal.ControlEvent;
-import io.meshfed.rules.decision.DecisionState;
+import io.meshfed.rules.decision.DesiredConfig;
 import io.meshfed.rules.model.Kind;
 import io.meshfed.topology.RoutingKeys;
+import io.meshfed.topology.state.ClientDecision;
 import io.meshfed.topology.state.KnownCluster;
 import io.meshfed.topology.state.Stores;
 import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
@@ -226,11 +227,19 @@ public final class QueryServer implements AutoCloseable {
     if (forward(ctx, where)) {
       return;
     }
-    StoreRouter.Read<DecisionState> state = router.readLocal(Stores.DECISIONS,
+    StoreRouter.Read<ClientDecision> state = router.readLocal(Stores.DECISIONS,
         where.partition(), RoutingKeys.join(destination, cluster));
-    DecisionState decision = state.value().orElseThrow(() -> QueryException.notFound(
-        "no config for client cluster " + cluster + " of " + destination));
-    respond(ctx, Views.client(destination, cluster, decision), state);
+    ClientDecision decision = state.value().orElse(null);
+    // The client's record points at its destination's shared config, kept beside it in the
+    // same task (written in the same transaction, so a record never points at a missing one).
+    DesiredConfig shared = decision == null ? null : router.<DesiredConfig>readLocal(
+        Stores.DECISION_CONFIGS, where.partition(),
+        RoutingKeys.join(destination, Integer.toString(decision.config()))).value().orElse(null);
+    if (shared == null) {
+      throw QueryException.notFound("no config for client cluster " + cluster + " of "
+          + destination);
+    }
+    respond(ctx, Views.client(destination, cluster, decision.state(cluster, shared)), state);
   }
 
   /** {@code ?destination=Kind/ns/name&limit=N}: the destination's latest decisions, newest first. */

@@ -6,7 +6,7 @@ import io.meshfed.avro.internal.AckFrom;
 import io.meshfed.avro.internal.ControlEvent;
 import io.meshfed.registry.SchemaRegistryClient;
 import io.meshfed.serde.AvroSerde;
-import io.meshfed.rules.decision.DecisionState;
+import io.meshfed.rules.decision.DesiredConfig;
 import io.meshfed.rules.health.OutlierState;
 import io.meshfed.topics.MeshfedTopics;
 import io.meshfed.topology.config.TopologyConfig;
@@ -17,6 +17,7 @@ import static io.meshfed.topology.faults.GuardedProcessor.guard;
 import io.meshfed.topology.faults.SizeLimitedSerde;
 import io.meshfed.topology.ingest.IngestProcessor;
 import io.meshfed.topology.select.SelectProcessor;
+import io.meshfed.topology.state.ClientDecision;
 import io.meshfed.topology.state.JsonSerde;
 import io.meshfed.topology.state.KnownCluster;
 import io.meshfed.topology.state.Stores;
@@ -113,10 +114,10 @@ public final class MeshfedTopology {
     KStream<String, SpecificRecord> outputs = memberUpdates
         .merge(acks, Named.as("decide-inputs-acks"))
         .merge(control, Named.as("decide-inputs"))
-        .process(counting(guard(() -> new DecideProcessor(config))), Named.as("decide"), Stores.DESTINATIONS,
-            Stores.POLICIES, Stores.CLUSTERS, Stores.MEMBER_SERVICES, Stores.MEMBER_ENDPOINTS,
-            Stores.OUTLIERS, Stores.DECISIONS, Stores.EPOCHS, Stores.DECISION_LOG, Stores.ACKS,
-            Stores.STATUSES, Stores.WAKEUPS);
+        .process(counting(guard(() -> new DecideProcessor(config))), Named.as("decide"),
+            Stores.DESTINATIONS, Stores.POLICIES, Stores.CLUSTERS, Stores.MEMBER_SERVICES,
+            Stores.MEMBER_ENDPOINTS, Stores.OUTLIERS, Stores.DECISIONS, Stores.DECISION_CONFIGS,
+            Stores.EPOCHS, Stores.DECISION_LOG, Stores.ACKS, Stores.STATUSES, Stores.WAKEUPS);
 
     outputs.filter((k, v) -> v instanceof io.meshfed.avro.FailoverDecision,
             Named.as("decisions-only"))
@@ -179,7 +180,9 @@ public final class MeshfedTopology {
         store(Stores.MEMBER_SERVICES, strings, services),
         store(Stores.MEMBER_ENDPOINTS, strings, endpoints),
         store(Stores.OUTLIERS, strings, SizeLimitedSerde.of(new JsonSerde<>(OutlierState.class))),
-        store(Stores.DECISIONS, strings, SizeLimitedSerde.of(new JsonSerde<>(DecisionState.class))),
+        store(Stores.DECISIONS, strings, SizeLimitedSerde.of(new JsonSerde<>(ClientDecision.class))),
+        store(Stores.DECISION_CONFIGS, strings,
+            SizeLimitedSerde.of(new JsonSerde<>(DesiredConfig.class))),
         store(Stores.EPOCHS, strings, Serdes.Long()),
         store(Stores.DECISION_LOG, strings, decisions),
         store(Stores.ACKS, strings, configAcks),

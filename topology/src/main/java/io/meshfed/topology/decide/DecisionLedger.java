@@ -46,7 +46,7 @@ final class DecisionLedger {
 
   private static final StringSerializer KEYS = new StringSerializer();
 
-  private final KeyValueStore<String, DecisionState> decisions;
+  private final DecisionMemory decisions;
   private final KeyValueStore<String, Long> epochs;
   private final KeyValueStore<String, FailoverDecision> decisionLog;
   private final KeyValueStore<String, ConfigAck> acks;
@@ -54,14 +54,13 @@ final class DecisionLedger {
   private final KeyValueStore<String, Long> wakeups;
   private final Outputs out;
 
-  private final Map<String, Map<String, DecisionState>> statesView = new HashMap<>();
   private final Map<String, Long> epochView = new HashMap<>();
   private final Map<String, Long> wakeupView = new HashMap<>();
   private final Map<String, PolicyStatus> statusView = new HashMap<>();
   private final Map<String, Map<String, ClusterAck>> ackView = new HashMap<>();
 
   DecisionLedger(ProcessorContext<String, ?> context, Outputs out) {
-    this.decisions = context.getStateStore(Stores.DECISIONS);
+    this.decisions = new DecisionMemory(context);
     this.epochs = context.getStateStore(Stores.EPOCHS);
     this.decisionLog = context.getStateStore(Stores.DECISION_LOG);
     this.acks = context.getStateStore(Stores.ACKS);
@@ -73,16 +72,9 @@ final class DecisionLedger {
     }
   }
 
-  /** The destination's decision state per client cluster: the view, loaded once. */
+  /** The destination's decision state per client cluster (read-only). */
   Map<String, DecisionState> states(String destination) {
-    return statesView.computeIfAbsent(destination, d -> {
-      Map<String, DecisionState> states = new HashMap<>();
-      try (KeyValueIterator<String, DecisionState> it =
-          decisions.prefixScan(RoutingKeys.prefix(d), KEYS)) {
-        it.forEachRemaining(kv -> states.put(RoutingKeys.rest(kv.key), kv.value));
-      }
-      return states;
-    });
+    return Collections.unmodifiableMap(decisions.states(destination));
   }
 
   long lastEpoch(String destination) {
@@ -119,15 +111,12 @@ final class DecisionLedger {
   /** Writes and sends what an evaluation decided. */
   void apply(Evaluation evaluation, Instant now) {
     String destination = evaluation.destination();
-    Map<String, DecisionState> states = states(destination);
     for (Outcome outcome : evaluation.outcomes()) {
       if (outcome instanceof Retired r) {
         retire(destination, r, now);
-        states.remove(r.client());
       } else if (outcome instanceof Decided d) {
         if (d.stateChanged()) {
-          decisions.put(RoutingKeys.join(destination, d.client()), d.result().state());
-          states.put(d.client(), d.result().state());
+          decisions.put(destination, d.client(), d.result().state());
         }
         d.result().decision().ifPresent(decided -> {
           out.config(d.client(), RoutingKeys.configKey(AvroMapping.ref(decided.destination())),
@@ -145,7 +134,7 @@ final class DecisionLedger {
       epochView.put(destination, evaluation.lastEpoch());
     }
     if (evaluation.status() == null) {
-      statesView.remove(destination);
+      decisions.forget(destination);
       setWakeup(destination, null);
       return;
     }
@@ -176,7 +165,7 @@ final class DecisionLedger {
   }
 
   private void retire(String destination, Retired r, Instant now) {
-    decisions.delete(RoutingKeys.join(destination, r.client()));
+    decisions.remove(destination, r.client());
     ResourceRef ref = AvroMapping.ref(ResourceId.parse(destination));
     out.config(r.client(), RoutingKeys.configKey(ref), null, now);
     record(FailoverDecision.newBuilder()

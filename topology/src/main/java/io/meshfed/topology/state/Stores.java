@@ -16,7 +16,14 @@ public final class Stores {
   public static final String MEMBER_SERVICES = "decide-member-services";
   public static final String MEMBER_ENDPOINTS = "decide-member-endpoints";
   public static final String OUTLIERS = "decide-outliers";
-  public static final String DECISIONS = "decide-decisions";
+  /**
+   * Per {@code destination|client}: a {@link ClientDecision}. (Before decision configs were
+   * shared this was {@code decide-decisions}, holding whole states; an upgrade starts with no
+   * decision memory, and every destination's first evaluation re-sends its unchanged config.)
+   */
+  public static final String DECISIONS = "decide-client-decisions";
+  /** Per {@code destination|slot}: a config shared by the clients whose decision points at it. */
+  public static final String DECISION_CONFIGS = "decide-decision-configs";
   public static final String EPOCHS = "decide-epochs";
   /** Recent decisions per destination, {@code Kind/ns/name|<epoch, 20 digits>}. */
   public static final String DECISION_LOG = "decide-decision-log";

@@ -1,0 +1,140 @@
+package io.meshfed.topology.decide;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.meshfed.rules.decision.DecisionState;
+import io.meshfed.rules.decision.DesiredConfig;
+import io.meshfed.rules.decision.TierDamping;
+import io.meshfed.rules.health.EndpointHealth;
+import io.meshfed.rules.health.OutlierSettings;
+import io.meshfed.rules.model.ResourceId;
+import io.meshfed.rules.model.ServiceRef;
+import io.meshfed.rules.split.Split;
+import io.meshfed.topology.state.ClientDecision;
+import io.meshfed.topology.state.JsonSerde;
+import io.meshfed.topology.state.Stores;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.processor.api.MockProcessorContext;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Decision states are stored with each distinct config of a destination once: what is read
+ * back (by a new task over the same stores) is exactly what was put, and the shared copies
+ * follow the clients that point at them.
+ */
+class DecisionMemoryTest {
+
+  private static final String DEST = "FailoverService/bookinfo/reviews-failover";
+  private static final ServiceRef PRIMARY = new ServiceRef("east-1", "bookinfo", "reviews");
+
+  private final MockProcessorContext<String, Object> context = new MockProcessorContext<>();
+  private KeyValueStore<String, ClientDecision> clients;
+  private KeyValueStore<String, DesiredConfig> configs;
+
+  @BeforeEach
+  void stores() {
+    clients = store(Stores.DECISIONS, new JsonSerde<>(ClientDecision.class));
+    configs = store(Stores.DECISION_CONFIGS, new JsonSerde<>(DesiredConfig.class));
+  }
+
+  @Test
+  void aHundredClientsWithTheSameContentShareOneConfig() {
+    DecisionMemory memory = new DecisionMemory(context);
+    for (int c = 0; c < 100; c++) {
+      memory.put(DEST, client(c), state(client(c), 7, 40));
+    }
+    assertThat(count(configs)).isEqualTo(1);
+    assertThat(count(clients)).isEqualTo(100);
+
+    Map<String, DecisionState> reloaded = new DecisionMemory(context).states(DEST);
+    assertThat(reloaded).hasSize(100);
+    for (int c = 0; c < 100; c++) {
+      assertThat(reloaded.get(client(c))).isEqualTo(state(client(c), 7, 40));
+    }
+  }
+
+  @Test
+  void aConfigNobodyPointsAtIsDeletedAndItsSlotReused() {
+    DecisionMemory memory = new DecisionMemory(context);
+    memory.put(DEST, "a", state("a", 1, 100));
+    memory.put(DEST, "b", state("b", 2, 70));
+    assertThat(count(configs)).isEqualTo(2);
+
+    memory.put(DEST, "a", state("a", 3, 70)); // a now has b's content: slot 0 is free
+    assertThat(count(configs)).isEqualTo(1);
+    assertThat(configs.get(DecisionMemory.slotKey(DEST, 0))).isNull();
+
+    memory.put(DEST, "b", state("b", 4, 10));
+    assertThat(count(configs)).isEqualTo(2);
+    assertThat(configs.get(DecisionMemory.slotKey(DEST, 0))).isNotNull();
+    assertThat(new DecisionMemory(context).states(DEST))
+        .containsExactlyInAnyOrderEntriesOf(Map.of("a", state("a", 3, 70),
+            "b", state("b", 4, 10)));
+
+    memory.remove(DEST, "a");
+    memory.remove(DEST, "b");
+    assertThat(count(configs)).isZero();
+    assertThat(count(clients)).isZero();
+    assertThat(new DecisionMemory(context).states(DEST)).isEmpty();
+  }
+
+  @Test
+  void aStateKeptWithNewDampingMemoryRewritesOnlyTheClient() {
+    DecisionMemory memory = new DecisionMemory(context);
+    memory.put(DEST, "a", state("a", 5, 100));
+    DecisionState before = state("a", 5, 100);
+    DecisionState damped = new DecisionState(before.epoch(), before.split(), before.config(),
+        List.of(new TierDamping(List.of(PRIMARY), 1, 3, Instant.parse("2026-12-01T00:00:00Z"))),
+        before.flaps() + 1);
+    memory.put(DEST, "a", damped);
+    assertThat(count(configs)).isEqualTo(1);
+    assertThat(new DecisionMemory(context).states(DEST).get("a")).isEqualTo(damped);
+  }
+
+  private static String client(int c) {
+    return String.format("client-%03d", c);
+  }
+
+  /** A decision of {@code epoch} putting {@code load} % on tier 0 and the rest on tier 1. */
+  private static DecisionState state(String client, long epoch, int load) {
+    List<DesiredConfig.WeightedEndpoint> endpoints = new ArrayList<>();
+    for (int e = 0; e < 9; e++) {
+      endpoints.add(new DesiredConfig.WeightedEndpoint("10.0.0." + e, 8080, load * 1000 + e,
+          PRIMARY, "zone-" + (e % 3), "region-1", EndpointHealth.HEALTHY));
+    }
+    DesiredConfig config = new DesiredConfig(ResourceId.parse(DEST), client,
+        List.of("reviews.global"), List.of(new DesiredConfig.Port(9080, "HTTP", 9080)),
+        List.of(new DesiredConfig.Tier(0, load, List.of(PRIMARY), endpoints)), 0,
+        OutlierSettings.DEFAULTS, epoch, 1);
+    return new DecisionState(epoch, new Split(0, List.of(load, 100 - load), false), config,
+        List.of(), 0);
+  }
+
+  private <V> KeyValueStore<String, V> store(String name, JsonSerde<V> serde) {
+    KeyValueStore<String, V> store = org.apache.kafka.streams.state.Stores
+        .keyValueStoreBuilder(org.apache.kafka.streams.state.Stores.inMemoryKeyValueStore(name),
+            Serdes.String(), serde)
+        .withLoggingDisabled().build();
+    store.init(context.getStateStoreContext(), store);
+    context.addStateStore(store);
+    return store;
+  }
+
+  private static int count(KeyValueStore<String, ?> store) {
+    int n = 0;
+    try (KeyValueIterator<String, ?> all = store.all()) {
+      while (all.hasNext()) {
+        all.next();
+        n++;
+      }
+    }
+    return n;
+  }
+}
