@@ -75,6 +75,7 @@ public final class Validator {
       portNumber("spec.port.number", port.number(), out);
       protocol("spec.port.protocol", port.protocol(), out);
     }
+    failoverThreshold(spec.failoverThresholdPercent(), out);
     if (spec.backingServices().isEmpty()) {
       out.error("spec.backingServices must list at least one backing service");
     }
@@ -189,10 +190,7 @@ public final class Validator {
             + " must be a positive integer");
       }
     }
-    Integer threshold = spec.failoverThresholdPercent();
-    if (threshold != null && (threshold < 1 || threshold > 100)) {
-      out.error("spec.failoverThresholdPercent " + threshold + " is outside 1-100");
-    }
+    failoverThreshold(spec.failoverThresholdPercent(), out);
     Long damping = spec.minHealthyDurationMillis();
     if (damping != null && damping < 0) {
       out.error("spec.minHealthyDurationMillis " + damping + " must not be negative");
@@ -276,6 +274,12 @@ public final class Validator {
             + " letter or digit");
         return;
       }
+    }
+  }
+
+  private static void failoverThreshold(Integer threshold, Findings.Builder out) {
+    if (threshold != null && (threshold < 1 || threshold > 100)) {
+      out.error("spec.failoverThresholdPercent " + threshold + " is outside 1-100");
     }
   }
 

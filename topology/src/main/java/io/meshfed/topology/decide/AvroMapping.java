@@ -82,7 +82,8 @@ public final class AvroMapping {
           fs.getBackingServices().stream()
               .map(b -> b == null ? null
                   : new BackingService(b.getName(), b.getNamespace(), b.getClusterName()))
-              .toList()));
+              .toList(),
+          fs.getFailoverThresholdPercent()));
     }
     if (spec instanceof VirtualDestinationSpec vd) {
       return new Resource.VirtualDestination(meta, new io.meshfed.rules.model.VirtualDestinationSpec(

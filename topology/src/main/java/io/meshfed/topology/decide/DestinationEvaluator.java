@@ -148,9 +148,12 @@ final class DestinationEvaluator {
     String reasonSuffix = unreported.isEmpty() ? "" : "; decided after the "
         + PARTIAL_VIEW_GRACE.toSeconds() + " s grace with no report yet from "
         + String.join(", ", unreported);
-    SplitPolicy split = failoverPolicy != null && failoverPolicy.failoverThresholdPercent() != null
-        ? new SplitPolicy.Threshold(failoverPolicy.failoverThresholdPercent())
-        : SplitPolicy.DEFAULT;
+    // A FailoverService sets its own threshold; a VirtualDestination takes its FailoverPolicy's.
+    // An invalid destination decides nothing, and its threshold may be out of range.
+    Integer threshold = resource instanceof Resource.FailoverService fs
+        ? fs.spec().failoverThresholdPercent()
+        : failoverPolicy == null ? null : failoverPolicy.failoverThresholdPercent();
+    SplitPolicy split = SplitPolicy.forThreshold(findings.isValid() ? threshold : null);
     Duration minHealthy = failoverPolicy != null
         && failoverPolicy.minHealthyDurationMillis() != null
         ? Duration.ofMillis(failoverPolicy.minHealthyDurationMillis())

@@ -1,0 +1,100 @@
+package io.meshfed.rules.seeds;
+
+import static io.meshfed.rules.Fixtures.T0;
+import static io.meshfed.rules.Fixtures.http;
+import static io.meshfed.rules.Fixtures.meta;
+import static io.meshfed.rules.Fixtures.reviewsFailover;
+import static io.meshfed.rules.Fixtures.service;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.meshfed.rules.membership.Membership;
+import io.meshfed.rules.membership.MembershipResult;
+import io.meshfed.rules.model.FailoverServiceSpec;
+import io.meshfed.rules.model.Kind;
+import io.meshfed.rules.model.Resource;
+import io.meshfed.rules.model.ServiceRef;
+import io.meshfed.rules.split.LoadSplit;
+import io.meshfed.rules.split.SplitPolicy;
+import io.meshfed.rules.split.TierHealth;
+import io.meshfed.rules.status.ClusterAck;
+import io.meshfed.rules.status.ResourceState;
+import io.meshfed.rules.status.StatusRules;
+import io.meshfed.rules.tiers.TierPlanner;
+import io.meshfed.rules.validation.Findings;
+import io.meshfed.rules.validation.Validator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/** The rules behind issue #18 ("Seed fidelity"), one group per item. */
+class SeedFidelityRulesTest {
+
+  private static FailoverServiceSpec reviewsFailoverWithThreshold(Integer percent) {
+    FailoverServiceSpec walkthrough = reviewsFailover();
+    return new FailoverServiceSpec(walkthrough.hostname(), walkthrough.port(),
+        walkthrough.meshes(), walkthrough.clusters(), walkthrough.backingServices(), percent);
+  }
+
+  private static Resource.FailoverService failoverService(FailoverServiceSpec spec) {
+    return new Resource.FailoverService(
+        meta(Kind.FailoverService, "service-mesh-hub", "reviews-failover", T0), spec);
+  }
+
+  // --- A FailoverService sets its own failover threshold ---
+
+  @Test
+  void aFailoverServiceThresholdIsValidatedLikeAFailoverPolicys() {
+    assertThat(Validator.validate(failoverService(reviewsFailoverWithThreshold(50))))
+        .isEqualTo(Findings.NONE);
+    assertThat(Validator.validate(failoverService(reviewsFailoverWithThreshold(0))).errors())
+        .containsExactly("spec.failoverThresholdPercent 0 is outside 1-100");
+    assertThat(Validator.validate(failoverService(reviewsFailoverWithThreshold(101))).errors())
+        .containsExactly("spec.failoverThresholdPercent 101 is outside 1-100");
+  }
+
+  @Test
+  void aThresholdSelectsPlainThresholdModeAndNoneKeepsOverprovisioning() {
+    assertThat(SplitPolicy.forThreshold(50)).isEqualTo(new SplitPolicy.Threshold(50));
+    assertThat(SplitPolicy.forThreshold(null)).isEqualTo(SplitPolicy.DEFAULT);
+    // Half of tier 0 healthy: overprovisioning 1.4 spills 30 %, a 50 % threshold keeps it all.
+    List<TierHealth> halfHealthy = List.of(new TierHealth(0, 1, 0, 0, 2),
+        new TierHealth(1, 1, 0, 0, 1));
+    assertThat(LoadSplit.compute(halfHealthy, SplitPolicy.forThreshold(null)).tierLoadPercent())
+        .containsExactly(70, 30);
+    assertThat(LoadSplit.compute(halfHealthy, SplitPolicy.forThreshold(50)).tierLoadPercent())
+        .containsExactly(100, 0);
+  }
+
+  @Test
+  void theWalkthroughFailoverServiceHasNoThreshold() {
+    assertThat(reviewsFailover().failoverThresholdPercent()).isNull();
+  }
+
+  // --- A backing service that does not exist: WARNING, by a documented deviation ---
+
+  @Test
+  void aMissingBackingServiceIsAWarningAndTheOthersStillFormTiers() {
+    FailoverServiceSpec spec = reviewsFailover();
+    var onlyRemote = List.of(service("remote-cluster", "bookinfo", "reviews", T0,
+        Map.of("app", "reviews"), http(9080)));
+    Findings references = Validator.resolveReferences(spec,
+        Set.of(new ServiceRef("remote-cluster", "bookinfo", "reviews"))::contains);
+    assertThat(references.errors()).as("not INVALID: see README, Seed API coverage").isEmpty();
+    assertThat(references.warnings()).containsExactly("spec.backingServices[0].kubeService:"
+        + " service bookinfo/reviews does not exist in cluster mgmt-cluster (yet)");
+
+    MembershipResult membership = Membership.select(spec, onlyRemote);
+    assertThat(membership.members()).extracting(m -> m.ref().cluster())
+        .containsExactly("remote-cluster");
+    assertThat(TierPlanner.forFailoverService(spec, membership.members()))
+        .extracting(tier -> tier.members().size()).containsExactly(0, 1);
+
+    var status = StatusRules.forDestination(failoverService(spec).meta(), references,
+        List.of(new ServiceRef("remote-cluster", "bookinfo", "reviews")), List.of("mgmt-cluster"),
+        Map.of("mgmt-cluster", new ClusterAck("mgmt-cluster", 1, 1, true, null)));
+    assertThat(status.state()).isEqualTo(ResourceState.WARNING);
+    assertThat(status.clusters()).singleElement()
+        .satisfies(c -> assertThat(c.state()).isEqualTo(ResourceState.ACCEPTED));
+  }
+}
