@@ -51,6 +51,16 @@ public final class Validator {
   /** Kubernetes object names (DNS-1123 subdomain) and cluster names. */
   public static final int MAX_NAME = 253;
 
+  /** The warning of a VirtualDestination with hosts and no backing selectors. */
+  public static final String HOSTS_ONLY = "spec: only hosts are set; no services,"
+      + " externalServices or externalWorkloads select backing services, so nothing routes"
+      + " these hosts (Gloo Mesh pairs such a VirtualDestination with a RouteTable; meshfed has"
+      + " none)";
+
+  /** The warning of a VirtualDestination selecting external backends, which nothing reports. */
+  public static final String EXTERNAL_NOT_REPORTED = "spec: externalServices and"
+      + " externalWorkloads select nothing yet; meshfed agents report only Kubernetes services";
+
   private Validator() {}
 
   /** Validates the spec of any kind. */
@@ -122,6 +132,13 @@ public final class Validator {
     }
     for (int i = 0; i < spec.hosts().size(); i++) {
       hostname("spec.hosts[" + i + "]", spec.hosts().get(i), out);
+    }
+    if (!spec.hosts().isEmpty() && !spec.hasBackingSelectors()) {
+      // The seed allows it only beside a RouteTable, which meshfed does not have.
+      out.warning(HOSTS_ONLY);
+    }
+    if (!spec.externalServices().isEmpty() || !spec.externalWorkloads().isEmpty()) {
+      out.warning(EXTERNAL_NOT_REPORTED);
     }
     if (spec.ports().isEmpty()) {
       out.error("spec.ports must list at least one port");

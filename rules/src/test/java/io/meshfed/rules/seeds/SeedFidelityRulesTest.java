@@ -11,8 +11,12 @@ import io.meshfed.rules.membership.Membership;
 import io.meshfed.rules.membership.MembershipResult;
 import io.meshfed.rules.model.FailoverServiceSpec;
 import io.meshfed.rules.model.Kind;
+import io.meshfed.rules.model.PortMapping;
 import io.meshfed.rules.model.Resource;
+import io.meshfed.rules.model.ResourceId;
+import io.meshfed.rules.model.Selector;
 import io.meshfed.rules.model.ServiceRef;
+import io.meshfed.rules.model.VirtualDestinationSpec;
 import io.meshfed.rules.split.LoadSplit;
 import io.meshfed.rules.split.SplitPolicy;
 import io.meshfed.rules.split.TierHealth;
@@ -96,5 +100,51 @@ class SeedFidelityRulesTest {
     assertThat(status.state()).isEqualTo(ResourceState.WARNING);
     assertThat(status.clusters()).singleElement()
         .satisfies(c -> assertThat(c.state()).isEqualTo(ResourceState.ACCEPTED));
+  }
+
+  // --- Status that says what the seed implies: hosts-only, external backends, applied policies ---
+
+  private static Resource.VirtualDestination virtualDestination(List<String> hosts,
+      List<Selector> services, List<Selector> externalServices) {
+    return new Resource.VirtualDestination(meta(Kind.VirtualDestination, "global", "vd", T0),
+        new VirtualDestinationSpec(hosts, services, externalServices, List.of(),
+            List.of(new PortMapping(8080L, "HTTP", null)), List.of()));
+  }
+
+  @Test
+  void aHostsOnlyVirtualDestinationIsValidWithAWarningThatNothingRoutesIt() {
+    Findings findings = Validator.validate(
+        virtualDestination(List.of("destination-app.mesh.internal.com"), List.of(), List.of()));
+    assertThat(findings.errors()).isEmpty();
+    assertThat(findings.warnings()).containsExactly(Validator.HOSTS_ONLY);
+    assertThat(Validator.HOSTS_ONLY).contains("nothing routes these hosts");
+
+    Findings withServices = Validator.validate(virtualDestination(
+        List.of("destination-app.mesh.internal.com"),
+        List.of(Selector.byLabels(Map.of("app", "destination-app"))), List.of()));
+    assertThat(withServices).isEqualTo(Findings.NONE);
+  }
+
+  @Test
+  void externalSelectorsAreValidWithAWarningThatNothingReportsThem() {
+    Findings findings = Validator.validate(virtualDestination(List.of(), List.of(),
+        List.of(Selector.byLabels(Map.of("app", "db")))));
+    assertThat(findings.errors()).isEmpty();
+    assertThat(findings.warnings()).containsExactly(Validator.EXTERNAL_NOT_REPORTED);
+  }
+
+  @Test
+  void aDestinationsStatusNamesThePoliciesThatApplyAndAnInvalidOneNone() {
+    var meta = meta(Kind.VirtualDestination, "global", "reviews-vd", T0);
+    List<ResourceId> applied = List.of(
+        new ResourceId(Kind.FailoverPolicy, "global", "local-first"),
+        new ResourceId(Kind.OutlierDetectionPolicy, "global", "reviews-outlier"));
+    var accepted = StatusRules.forDestination(meta, Findings.NONE, List.of(), List.of(),
+        Map.of(), applied);
+    assertThat(accepted.appliedPolicies()).containsExactlyElementsOf(applied);
+    var invalid = StatusRules.forDestination(meta, Findings.error("spec.ports must list at"
+        + " least one port"), List.of(), List.of(), Map.of(), applied);
+    assertThat(invalid.state()).isEqualTo(ResourceState.INVALID);
+    assertThat(invalid.appliedPolicies()).isEmpty();
   }
 }

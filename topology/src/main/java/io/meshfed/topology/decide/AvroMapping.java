@@ -226,6 +226,8 @@ public final class AvroMapping {
         .setNumSelectedBackingServices(s.numSelectedBackingServices())
         .setSelectedBackingServices(s.selectedBackingServices().stream()
             .map(AvroMapping::clusterObjectRef).toList())
+        .setAppliedDestinationPolicies(s.appliedPolicies().stream().map(AvroMapping::ref)
+            .toList())
         .setTime(time)
         .build();
   }

@@ -21,6 +21,7 @@ import io.meshfed.rules.model.Endpoint;
 import io.meshfed.rules.model.FailoverPolicySpec;
 import io.meshfed.rules.model.PolicySelection;
 import io.meshfed.rules.model.Resource;
+import io.meshfed.rules.model.ResourceId;
 import io.meshfed.rules.model.Service;
 import io.meshfed.rules.model.ServiceRef;
 import io.meshfed.rules.split.SplitPolicy;
@@ -105,6 +106,7 @@ final class DestinationEvaluator {
         .map(e -> AvroMapping.service(e.getKey().cluster(), e.getValue())).toList();
     MembershipResult membership;
     FailoverPolicySpec failoverPolicy = null;
+    List<ResourceId> appliedPolicies = new ArrayList<>();
     if (resource instanceof Resource.FailoverService fs) {
       membership = Membership.select(fs.spec(), services);
       findings = findings.plus(
@@ -115,10 +117,12 @@ final class DestinationEvaluator {
       var selected = PolicySelection.forDestination(resource.meta(),
           catalog.validPolicies(Resource.FailoverPolicy.class), p -> p.spec().destinations());
       failoverPolicy = selected.policy().map(Resource.FailoverPolicy::spec).orElse(null);
+      selected.policy().ifPresent(p -> appliedPolicies.add(p.id()));
       findings = findings.plus(new Findings(List.of(), selected.warnings()));
     }
     var outlier = OutlierPolicies.forDestination(resource.meta(),
         catalog.validPolicies(Resource.OutlierDetectionPolicy.class));
+    outlier.source().ifPresent(appliedPolicies::add);
     findings = findings.plus(new Findings(List.of(), membership.warnings()))
         .plus(new Findings(List.of(), outlier.warnings()));
 
@@ -195,7 +199,7 @@ final class DestinationEvaluator {
 
     List<ServiceRef> selected = membership.members().stream().map(Member::ref).toList();
     ResourceStatus status = StatusRules.forDestination(resource.meta(), findings, selected,
-        targets, ledger.acks(destination));
+        targets, ledger.acks(destination), appliedPolicies);
     return new Evaluation(destination, outcomes, epoch, wake,
         new StatusUpdate(dest.control().getSourceCluster(), status, event.getUid()));
   }

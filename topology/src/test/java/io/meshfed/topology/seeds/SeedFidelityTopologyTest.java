@@ -9,7 +9,16 @@ import io.meshfed.avro.FailoverServiceSpec;
 import io.meshfed.avro.FederatedDestination;
 import io.meshfed.avro.PolicyEvent;
 import io.meshfed.avro.PolicyStatus;
+import io.meshfed.avro.ObjectSelector;
+import io.meshfed.avro.OutlierDetection;
+import io.meshfed.avro.OutlierDetectionPolicySpec;
+import io.meshfed.avro.ResourceKind;
+import io.meshfed.avro.ResourceRef;
 import io.meshfed.avro.ResourceState;
+import io.meshfed.avro.VirtualDestinationSpec;
+import io.meshfed.rules.validation.Validator;
+import java.util.List;
+import java.util.Map;
 import io.meshfed.topology.Bookinfo;
 import io.meshfed.topology.DriverTestBase;
 import java.time.Duration;
@@ -106,5 +115,44 @@ class SeedFidelityTopologyTest extends DriverTestBase {
     assertThat(status(FS_STATUS_KEY).getWarnings()).doesNotContain(missing);
     assertThat(config(MGMT, FS_CONFIG_KEY).getTiers().get(1).getMembers())
         .extracting(m -> m.getClusterName()).containsExactly(REMOTE);
+  }
+
+  private static final String VD_STATUS_KEY = "PolicyStatus/VirtualDestination/global/reviews-vd";
+
+  @Test
+  void aHostsOnlyVirtualDestinationWarnsThatNothingRoutesIt() {
+    t.send(MGMT, Bookinfo.heartbeat(MGMT, t.now()), Bookinfo.reviewsService(MGMT),
+        Bookinfo.reviewsEndpoints(MGMT, true));
+    t.send(MGMT, Bookinfo.globalPolicy(ResourceKind.VirtualDestination, "reviews-vd",
+        VirtualDestinationSpec.newBuilder().setHosts(List.of("reviews.mesh.internal"))
+            .setPorts(List.of(new io.meshfed.avro.PortMapping(8080L, "HTTP", null))).build()));
+    PolicyStatus status = status(VD_STATUS_KEY);
+    assertThat(status.getValidationErrors()).isEmpty();
+    assertThat(status.getWarnings()).contains(Validator.HOSTS_ONLY);
+    assertThat(status.getNumSelectedBackingServices()).isZero();
+  }
+
+  @Test
+  void aDestinationsStatusListsThePoliciesThatApplyToIt() {
+    t.send(MGMT, Bookinfo.heartbeat(MGMT, t.now()), Bookinfo.reviewsService(MGMT),
+        Bookinfo.reviewsEndpoints(MGMT, true));
+    t.send(MGMT, Bookinfo.globalPolicy(ResourceKind.OutlierDetectionPolicy, "reviews-outlier",
+        new OutlierDetectionPolicySpec(List.of(ObjectSelector.newBuilder()
+            .setLabels(Map.of("team", "reviews")).build()), new OutlierDetection(2, null, null,
+            null))), Bookinfo.localFirstPolicy(), Bookinfo.reviewsVirtualDestination());
+    assertThat(status(VD_STATUS_KEY).getAppliedDestinationPolicies()).containsExactly(
+        new ResourceRef(ResourceKind.FailoverPolicy, "global", "local-first"),
+        new ResourceRef(ResourceKind.OutlierDetectionPolicy, "global", "reviews-outlier"));
+
+    // Deleting a policy takes it out of the destination's status.
+    t.send(MGMT, KeyValue.pair(Bookinfo.localFirstPolicy().key, null));
+    assertThat(status(VD_STATUS_KEY).getAppliedDestinationPolicies()).containsExactly(
+        new ResourceRef(ResourceKind.OutlierDetectionPolicy, "global", "reviews-outlier"));
+
+    // The walkthrough's FailoverService: its OutlierDetectionPolicy.
+    t.world();
+    assertThat(status(FS_STATUS_KEY).getAppliedDestinationPolicies()).containsExactly(
+        new ResourceRef(ResourceKind.OutlierDetectionPolicy, "service-mesh-hub",
+            "mgmt-reviews-outlier"));
   }
 }
