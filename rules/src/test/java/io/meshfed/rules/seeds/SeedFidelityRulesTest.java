@@ -7,6 +7,10 @@ import static io.meshfed.rules.Fixtures.reviewsFailover;
 import static io.meshfed.rules.Fixtures.service;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.meshfed.rules.decision.DesiredConfig;
+import io.meshfed.rules.health.EndpointHealth;
+import io.meshfed.rules.membership.DestinationPorts;
+import io.meshfed.rules.membership.Member;
 import io.meshfed.rules.membership.Membership;
 import io.meshfed.rules.membership.MembershipResult;
 import io.meshfed.rules.model.FailoverServiceSpec;
@@ -15,7 +19,9 @@ import io.meshfed.rules.model.PortMapping;
 import io.meshfed.rules.model.Resource;
 import io.meshfed.rules.model.ResourceId;
 import io.meshfed.rules.model.Selector;
+import io.meshfed.rules.model.ServicePort;
 import io.meshfed.rules.model.ServiceRef;
+import io.meshfed.rules.model.TargetPort;
 import io.meshfed.rules.model.VirtualDestinationSpec;
 import io.meshfed.rules.split.LoadSplit;
 import io.meshfed.rules.split.SplitPolicy;
@@ -146,5 +152,65 @@ class SeedFidelityRulesTest {
         + " least one port"), List.of(), List.of(), Map.of(), applied);
     assertThat(invalid.state()).isEqualTo(ResourceState.INVALID);
     assertThat(invalid.appliedPolicies()).isEmpty();
+  }
+
+  // --- Several VirtualDestination ports, each routed to its own target port ---
+
+  @Test
+  void eachPortResolvesToItsOwnTargetPortByNameOrNumber() {
+    var spec = new VirtualDestinationSpec(List.of("reviews.mesh.internal"),
+        List.of(Selector.byLabels(Map.of("app", "reviews"))), List.of(), List.of(), List.of(
+            new PortMapping(8080L, "http", new TargetPort(null, "http")),
+            new PortMapping(8443L, "GRPC", new TargetPort(9090L, null)),
+            new PortMapping(9000L, "TCP", null)), List.of());
+    var vd = new Resource.VirtualDestination(
+        meta(Kind.VirtualDestination, "global", "reviews-vd", T0), spec);
+    var reviews = service("mgmt-cluster", "bookinfo", "reviews", T0, Map.of("app", "reviews"),
+        new ServicePort("http", 9080, "TCP"), new ServicePort("grpc", 9090, "TCP"),
+        new ServicePort("admin", 9000, "TCP"));
+    List<Member> members = Membership.select(spec, List.of(reviews)).members();
+    assertThat(members).singleElement().satisfies(m -> assertThat(m.targetPorts())
+        .extracting(ServicePort::name).containsExactly("http", "grpc", "admin"));
+
+    // The endpoints listen 1000 above the service ports, as an EndpointSlice may say.
+    var endpointPortOf = (java.util.function.ToIntBiFunction<Member, ServicePort>)
+        (member, servicePort) -> servicePort.number() + 1000;
+    assertThat(DestinationPorts.resolve(vd, members, endpointPortOf)).containsExactly(
+        new DesiredConfig.Port(8080, "HTTP", 10080),
+        new DesiredConfig.Port(8443, "GRPC", 10090),
+        new DesiredConfig.Port(9000, "TCP", 10000));
+    assertThat(DestinationPorts.endpointPorts(members.get(0), endpointPortOf))
+        .containsExactly(10080, 10090, 10000);
+
+    // Nothing to resolve against yet: the numbers the spec names, never a name's front end.
+    assertThat(DestinationPorts.resolve(vd, List.of(), endpointPortOf))
+        .extracting(DesiredConfig.Port::targetPort).containsExactly(8080, 9090, 9000);
+  }
+
+  @Test
+  void aOnePortDestinationsEndpointsCarryNoPortList() {
+    var reviews = service("mgmt-cluster", "bookinfo", "reviews", T0, Map.of(), http(9080));
+    List<Member> members = Membership.select(reviewsFailover(), List.of(reviews)).members();
+    assertThat(DestinationPorts.endpointPorts(members.get(0), (m, p) -> p.number())).isEmpty();
+    assertThat(DestinationPorts.resolve(failoverService(reviewsFailover()), members,
+        (m, p) -> p.number())).containsExactly(new DesiredConfig.Port(9080, "HTTP", 9080));
+  }
+
+  @Test
+  void aChangeOfAnEndpointsPortsIsAChangeOfConfig() {
+    ServiceRef reviews = new ServiceRef("mgmt-cluster", "bookinfo", "reviews");
+    DesiredConfig.WeightedEndpoint before = new DesiredConfig.WeightedEndpoint("10.0.0.11", 9080,
+        1, reviews, null, null, EndpointHealth.HEALTHY, List.of(9080, 9091));
+    DesiredConfig.WeightedEndpoint after = new DesiredConfig.WeightedEndpoint("10.0.0.11", 9080,
+        1, reviews, null, null, EndpointHealth.HEALTHY, List.of(9080, 9092));
+    assertThat(config(before).sameContentAs(config(after))).isFalse();
+    assertThat(config(before).sameContentAs(config(before))).isTrue();
+  }
+
+  private static DesiredConfig config(DesiredConfig.WeightedEndpoint endpoint) {
+    return new DesiredConfig(new ResourceId(Kind.VirtualDestination, "global", "reviews-vd"),
+        "mgmt-cluster", List.of("reviews.mesh.internal"), List.of(), List.of(
+            new DesiredConfig.Tier(0, 100, List.of(endpoint.service()), List.of(endpoint))), 0,
+        null, 1, 1);
   }
 }

@@ -13,6 +13,7 @@ import io.meshfed.rules.decision.MemberInput;
 import io.meshfed.rules.decision.TierInput;
 import io.meshfed.rules.health.HealthRules;
 import io.meshfed.rules.health.OutlierPolicies;
+import io.meshfed.rules.membership.DestinationPorts;
 import io.meshfed.rules.membership.Member;
 import io.meshfed.rules.membership.Membership;
 import io.meshfed.rules.membership.MembershipResult;
@@ -41,7 +42,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -162,7 +162,11 @@ final class DestinationEvaluator {
         && failoverPolicy.minHealthyDurationMillis() != null
         ? Duration.ofMillis(failoverPolicy.minHealthyDurationMillis())
         : config.minHealthyDuration();
-    List<DesiredConfig.Port> ports = ports(resource);
+    // Each destination port routes to its own backend port, resolved on the members' endpoints.
+    List<DesiredConfig.Port> ports = findings.isValid()
+        ? DestinationPorts.resolve(resource, membership.members(), (member, servicePort) ->
+            AvroMapping.endpointPort(read.endpoints().get(member.ref()), servicePort))
+        : List.of();
     // A member's endpoints do not depend on the client: mapped once per evaluation.
     Map<ServiceRef, List<EndpointInput>> endpointInputs = new HashMap<>();
     for (String client : targets) {
@@ -212,28 +216,16 @@ final class DestinationEvaluator {
     boolean stale = HealthRules.isStale(cluster, now, config.heartbeatTtl())
         && (cluster == null || !behind.test(ref.cluster()));
     int port = AvroMapping.endpointPort(snapshot, member.targetPorts().get(0));
+    List<Integer> ports = DestinationPorts.endpointPorts(member,
+        (m, servicePort) -> AvroMapping.endpointPort(snapshot, servicePort));
     List<Endpoint> endpoints = AvroMapping.endpoints(snapshot);
     List<EndpointInput> inputs = new ArrayList<>(endpoints.size());
     for (Endpoint e : endpoints) {
       inputs.add(new EndpointInput(e.address(), port,
           HealthRules.resolve(e, stale, read.outlier(ref, e.address(), port), now), e.zone(),
-          e.region() != null ? e.region() : cluster == null ? null : cluster.region()));
+          e.region() != null ? e.region() : cluster == null ? null : cluster.region(), ports));
     }
     return inputs;
-  }
-
-  private static List<DesiredConfig.Port> ports(Resource.Destination resource) {
-    if (resource instanceof Resource.FailoverService fs) {
-      int number = fs.spec().port().number().intValue();
-      return List.of(new DesiredConfig.Port(number,
-          fs.spec().port().protocol().toUpperCase(Locale.ROOT), number));
-    }
-    return ((Resource.VirtualDestination) resource).spec().ports().stream()
-        .map(p -> new DesiredConfig.Port(p.number().intValue(),
-            p.protocol().toUpperCase(Locale.ROOT),
-            p.targetPort() != null && p.targetPort().number() != null
-                ? p.targetPort().number().intValue() : p.number().intValue()))
-        .toList();
   }
 
   /**

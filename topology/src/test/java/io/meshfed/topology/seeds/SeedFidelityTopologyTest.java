@@ -4,7 +4,11 @@ import static io.meshfed.topology.Bookinfo.MGMT;
 import static io.meshfed.topology.Bookinfo.REMOTE;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.meshfed.avro.DestinationPort;
 import io.meshfed.avro.DestinationTier;
+import io.meshfed.avro.Endpoint;
+import io.meshfed.avro.EndpointPort;
+import io.meshfed.avro.EndpointSnapshot;
 import io.meshfed.avro.FailoverServiceSpec;
 import io.meshfed.avro.FederatedDestination;
 import io.meshfed.avro.PolicyEvent;
@@ -15,6 +19,11 @@ import io.meshfed.avro.OutlierDetectionPolicySpec;
 import io.meshfed.avro.ResourceKind;
 import io.meshfed.avro.ResourceRef;
 import io.meshfed.avro.ResourceState;
+import io.meshfed.avro.ServicePort;
+import io.meshfed.avro.ServiceSnapshot;
+import io.meshfed.avro.TargetPort;
+import io.meshfed.avro.WeightedEndpoint;
+import io.meshfed.topics.EventKeys;
 import io.meshfed.avro.VirtualDestinationSpec;
 import io.meshfed.rules.validation.Validator;
 import java.util.List;
@@ -154,5 +163,76 @@ class SeedFidelityTopologyTest extends DriverTestBase {
     assertThat(status(FS_STATUS_KEY).getAppliedDestinationPolicies()).containsExactly(
         new ResourceRef(ResourceKind.OutlierDetectionPolicy, "service-mesh-hub",
             "mgmt-reviews-outlier"));
+  }
+
+  /**
+   * reviews with two service ports, http 9080 and grpc 9090, whose endpoints listen on 9080 and
+   * on {@code grpcEndpointPort}.
+   */
+  private void twoPortReviews(String cluster, String address, int grpcEndpointPort) {
+    t.send(cluster, Bookinfo.heartbeat(cluster, t.now()),
+        KeyValue.pair(EventKeys.service(cluster, "bookinfo", "reviews"),
+            ServiceSnapshot.newBuilder((ServiceSnapshot) Bookinfo.reviewsService(cluster).value)
+                .setPorts(List.of(new ServicePort("http", 9080, "TCP", null),
+                    new ServicePort("grpc", 9090, "TCP", null))).build()),
+        KeyValue.pair(EventKeys.endpoints(cluster, "bookinfo", "reviews"),
+            EndpointSnapshot.newBuilder().setNamespace("bookinfo").setServiceName("reviews")
+                .setPorts(List.of(new EndpointPort("http", 9080, "TCP", null),
+                    new EndpointPort("grpc", grpcEndpointPort, "TCP", null)))
+                .setEndpoints(List.of(Endpoint.newBuilder().setAddresses(List.of(address))
+                    .build())).build()));
+  }
+
+  @Test
+  void eachVirtualDestinationPortRoutesToItsOwnTargetPort() {
+    twoPortReviews(MGMT, "10.0.0.11", 9091);
+    twoPortReviews(REMOTE, "10.1.0.21", 9092);
+    // 8080 -> the service port named http; 8443 -> service port 9090 (endpoints: 9091 / 9092).
+    t.send(MGMT, Bookinfo.localFirstPolicy(), Bookinfo.globalPolicy(
+        ResourceKind.VirtualDestination, "reviews-vd", VirtualDestinationSpec.newBuilder()
+            .setHosts(List.of("reviews.mesh.internal"))
+            .setServices(List.of(ObjectSelector.newBuilder()
+                .setLabels(Map.of("app", "reviews")).build()))
+            .setPorts(List.of(
+                new io.meshfed.avro.PortMapping(8080L, "HTTP", new TargetPort(null, "http")),
+                new io.meshfed.avro.PortMapping(8443L, "GRPC", new TargetPort(9090L, null))))
+            .build()));
+
+    FederatedDestination mgmt = config(MGMT,
+        "FederatedDestination/VirtualDestination/global/reviews-vd");
+    assertThat(mgmt.getPorts()).extracting(DestinationPort::getNumber,
+        DestinationPort::getTargetPort).containsExactly(
+            org.assertj.core.groups.Tuple.tuple(8080, 9080),
+            org.assertj.core.groups.Tuple.tuple(8443, 9091));
+    List<WeightedEndpoint> endpoints = mgmt.getTiers().stream()
+        .flatMap(tier -> tier.getEndpoints().stream()).toList();
+    assertThat(endpoints).extracting(WeightedEndpoint::getAddress, WeightedEndpoint::getPort,
+        WeightedEndpoint::getPorts).containsExactly(
+            org.assertj.core.groups.Tuple.tuple("10.0.0.11", 9080, List.of(9080, 9091)),
+            org.assertj.core.groups.Tuple.tuple("10.1.0.21", 9080, List.of(9080, 9092)));
+    assertThat(status(VD_STATUS_KEY).getNumSelectedBackingServices()).isEqualTo(2);
+  }
+
+  @Test
+  void aOnePortDestinationKeepsItsEndpointsPortsEmpty() {
+    t.world();
+    assertThat(config(MGMT, FS_CONFIG_KEY).getTiers()).flatExtracting(DestinationTier::getEndpoints)
+        .allSatisfy(e -> assertThat(e.getPorts()).isEmpty());
+  }
+
+  @Test
+  void decisionStateWrittenBeforeEndpointsHadPortsStillReads() {
+    var serde = new io.meshfed.topology.state.JsonSerde<>(
+        io.meshfed.rules.decision.DesiredConfig.WeightedEndpoint.class);
+    var endpoint = new io.meshfed.rules.decision.DesiredConfig.WeightedEndpoint("10.0.0.11",
+        9080, 1, new io.meshfed.rules.model.ServiceRef(MGMT, "bookinfo", "reviews"), null, null,
+        io.meshfed.rules.health.EndpointHealth.HEALTHY, List.of(9080, 9091));
+    assertThat(serde.deserializer().deserialize("t", serde.serializer().serialize("t", endpoint)))
+        .isEqualTo(endpoint);
+    String withoutPorts = new String(serde.serializer().serialize("t", endpoint),
+        java.nio.charset.StandardCharsets.UTF_8).replace(",\"ports\":[9080,9091]", "");
+    assertThat(withoutPorts).doesNotContain("ports");
+    assertThat(serde.deserializer().deserialize("t",
+        withoutPorts.getBytes(java.nio.charset.StandardCharsets.UTF_8)).ports()).isEmpty();
   }
 }
