@@ -1,5 +1,6 @@
 package io.meshfed.rules.validation;
 
+import io.meshfed.rules.model.ClusterInfo;
 import io.meshfed.rules.model.FailoverPolicySpec;
 import io.meshfed.rules.model.FailoverServiceSpec;
 import io.meshfed.rules.model.FailoverServiceSpec.BackingService;
@@ -86,6 +87,9 @@ public final class Validator {
       protocol("spec.port.protocol", port.protocol(), out);
     }
     failoverThreshold(spec.failoverThresholdPercent(), out);
+    if (!atMost("spec.meshes", spec.meshes(), MAX_CLUSTERS, out)) {
+      return out.build();
+    }
     if (spec.backingServices().isEmpty()) {
       out.error("spec.backingServices must list at least one backing service");
     }
@@ -258,6 +262,25 @@ public final class Validator {
         out.warning("spec.backingServices[" + i + "].kubeService: service " + backing.namespace()
             + "/" + backing.name() + " does not exist in cluster " + backing.clusterName()
             + " (yet)");
+      }
+    }
+    return out.build();
+  }
+
+  /**
+   * Meshes a FailoverService lists that no known cluster reports (its agent's
+   * {@code meshfed.io/mesh} label): a WARNING each, since the FailoverService is visible in none
+   * of that mesh's clusters — the mesh may be misspelt, or its clusters not labelled (yet).
+   */
+  public static Findings resolveMeshes(FailoverServiceSpec spec, Set<String> reportedMeshes) {
+    Findings.Builder out = new Findings.Builder();
+    for (int i = 0; i < spec.meshes().size(); i++) {
+      String mesh = spec.meshes().get(i);
+      if (!reportedMeshes.contains(mesh)) {
+        String name = abbreviate(String.valueOf(mesh));
+        out.warning("spec.meshes[" + i + "] \"" + name + "\": no cluster reports this mesh"
+            + " (agent label " + ClusterInfo.MESH_LABEL + "=" + name + "), so no cluster sees"
+            + " the FailoverService through it");
       }
     }
     return out.build();

@@ -13,6 +13,7 @@ import io.meshfed.rules.membership.DestinationPorts;
 import io.meshfed.rules.membership.Member;
 import io.meshfed.rules.membership.Membership;
 import io.meshfed.rules.membership.MembershipResult;
+import io.meshfed.rules.model.ClusterInfo;
 import io.meshfed.rules.model.FailoverServiceSpec;
 import io.meshfed.rules.model.Kind;
 import io.meshfed.rules.model.PortMapping;
@@ -212,5 +213,50 @@ class SeedFidelityRulesTest {
         "mgmt-cluster", List.of("reviews.mesh.internal"), List.of(), List.of(
             new DesiredConfig.Tier(0, 100, List.of(endpoint.service()), List.of(endpoint))), 0,
         null, 1, 1);
+  }
+
+  // --- meshes: visibility by the mesh a cluster reports ---
+
+  private static ClusterInfo cluster(String name, String mesh) {
+    return new ClusterInfo(name, "us-east-1", Set.of(),
+        mesh == null ? Map.of() : Map.of(ClusterInfo.MESH_LABEL, mesh), T0);
+  }
+
+  private static FailoverServiceSpec withMeshesAndClusters(List<String> meshes,
+      List<String> clusters) {
+    FailoverServiceSpec walkthrough = reviewsFailover();
+    return new FailoverServiceSpec(walkthrough.hostname(), walkthrough.port(), meshes, clusters,
+        walkthrough.backingServices());
+  }
+
+  @Test
+  void aFailoverServiceIsVisibleOnlyInTheClustersOfTheMeshesItLists() {
+    var mgmt = cluster("mgmt-cluster", "istiod-istio-system-mgmt-cluster");
+    var remote = cluster("remote-cluster", "istiod-istio-system-remote-cluster");
+    var unlabelled = cluster("edge-cluster", null);
+    var guide = failoverService(withMeshesAndClusters(
+        List.of("istiod-istio-system-mgmt-cluster"), List.of()));
+    assertThat(List.of(mgmt, remote, unlabelled)).filteredOn(guide::isVisibleTo)
+        .extracting(ClusterInfo::name).containsExactly("mgmt-cluster");
+
+    var everywhere = failoverService(reviewsFailover());
+    assertThat(List.of(mgmt, remote, unlabelled)).filteredOn(everywhere::isVisibleTo)
+        .hasSize(3);
+    // Both lists: a cluster must be in each.
+    var both = failoverService(withMeshesAndClusters(List.of("istiod-istio-system-mgmt-cluster",
+        "istiod-istio-system-remote-cluster"), List.of("remote-cluster")));
+    assertThat(List.of(mgmt, remote, unlabelled)).filteredOn(both::isVisibleTo)
+        .extracting(ClusterInfo::name).containsExactly("remote-cluster");
+  }
+
+  @Test
+  void aMeshNoClusterReportsIsAWarning() {
+    var spec = withMeshesAndClusters(List.of("istiod-istio-system-mgmt-cluster", "typo-mesh"),
+        List.of());
+    assertThat(Validator.resolveMeshes(spec, Set.of("istiod-istio-system-mgmt-cluster"))
+        .warnings()).containsExactly("spec.meshes[1] \"typo-mesh\": no cluster reports this"
+            + " mesh (agent label meshfed.io/mesh=typo-mesh), so no cluster sees the"
+            + " FailoverService through it");
+    assertThat(Validator.resolveMeshes(reviewsFailover(), Set.of())).isEqualTo(Findings.NONE);
   }
 }

@@ -111,6 +111,11 @@ final class DestinationEvaluator {
       membership = Membership.select(fs.spec(), services);
       findings = findings.plus(
           Validator.resolveReferences(fs.spec(), read.services()::containsKey));
+      if (!fs.spec().meshes().isEmpty()) {
+        findings = findings.plus(Validator.resolveMeshes(fs.spec(), clusters.infos().values()
+            .stream().map(ClusterInfo::mesh).filter(java.util.Objects::nonNull)
+            .collect(java.util.stream.Collectors.toSet())));
+      }
     } else {
       Resource.VirtualDestination vd = (Resource.VirtualDestination) resource;
       membership = Membership.select(vd.spec(), services);
@@ -129,7 +134,8 @@ final class DestinationEvaluator {
     Map<String, ClusterInfo> known = clusters.infos();
     Set<String> targets = new TreeSet<>();
     if (findings.isValid()) {
-      known.keySet().stream().filter(resource::isVisibleTo).forEach(targets::add);
+      known.values().stream().filter(resource::isVisibleTo).map(ClusterInfo::name)
+          .forEach(targets::add);
     }
     for (var e : previous.entrySet()) {
       if (!targets.contains(e.getKey())) {

@@ -4,6 +4,7 @@ import static io.meshfed.topology.Bookinfo.MGMT;
 import static io.meshfed.topology.Bookinfo.REMOTE;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.meshfed.avro.ClusterHeartbeat;
 import io.meshfed.avro.DestinationPort;
 import io.meshfed.avro.DestinationTier;
 import io.meshfed.avro.Endpoint;
@@ -234,5 +235,49 @@ class SeedFidelityTopologyTest extends DriverTestBase {
     assertThat(withoutPorts).doesNotContain("ports");
     assertThat(serde.deserializer().deserialize("t",
         withoutPorts.getBytes(java.nio.charset.StandardCharsets.UTF_8)).ports()).isEmpty();
+  }
+
+  private KeyValue<String, SpecificRecord> heartbeatInMesh(String cluster, String mesh) {
+    KeyValue<String, SpecificRecord> plain = Bookinfo.heartbeat(cluster, t.now());
+    return KeyValue.pair(plain.key, ClusterHeartbeat.newBuilder((ClusterHeartbeat) plain.value)
+        .setLabels(Map.of("meshfed.io/mesh", mesh)).build());
+  }
+
+  private static KeyValue<String, SpecificRecord> reviewsFailoverInMeshes(long generation,
+      List<String> meshes) {
+    KeyValue<String, SpecificRecord> walkthrough = reviewsFailover(generation, null);
+    PolicyEvent event = (PolicyEvent) walkthrough.value;
+    return KeyValue.pair(walkthrough.key, PolicyEvent.newBuilder(event).setSpec(
+        FailoverServiceSpec.newBuilder((FailoverServiceSpec) event.getSpec()).setMeshes(meshes)
+            .build()).build());
+  }
+
+  @Test
+  void aFailoverServiceIsVisibleInTheClustersOfTheMeshesItLists() {
+    // The guide's FailoverService lists the mgmt-cluster's Istio mesh only.
+    t.send(MGMT, heartbeatInMesh(MGMT, "istiod-istio-system-mgmt-cluster"),
+        Bookinfo.reviewsService(MGMT), Bookinfo.reviewsEndpoints(MGMT, true));
+    t.send(REMOTE, Bookinfo.heartbeat(REMOTE, t.now()), Bookinfo.reviewsService(REMOTE),
+        Bookinfo.reviewsEndpoints(REMOTE, true));
+    t.send(MGMT, Bookinfo.outlierPolicy(),
+        reviewsFailoverInMeshes(1, List.of("istiod-istio-system-mgmt-cluster")));
+    assertThat(config(MGMT, FS_CONFIG_KEY)).isNotNull();
+    assertThat(t.latestConfig(REMOTE)).as("remote-cluster reports no mesh")
+        .doesNotContainKey(FS_CONFIG_KEY);
+    assertThat(status(FS_STATUS_KEY).getWarnings()).noneMatch(w -> w.startsWith("spec.meshes"));
+    assertThat(status(FS_STATUS_KEY).getClusters()).extracting(c -> c.getCluster())
+        .containsExactly(MGMT);
+
+    // A mesh no cluster reports: a warning, and the config is withdrawn.
+    t.send(MGMT, reviewsFailoverInMeshes(2, List.of("typo-mesh")));
+    assertThat(t.latestConfig(MGMT)).containsEntry(FS_CONFIG_KEY, null);
+    assertThat(status(FS_STATUS_KEY).getWarnings()).contains("spec.meshes[0] \"typo-mesh\": no"
+        + " cluster reports this mesh (agent label meshfed.io/mesh=typo-mesh), so no cluster"
+        + " sees the FailoverService through it");
+
+    // A cluster joining that mesh sees it.
+    t.send(REMOTE, heartbeatInMesh(REMOTE, "typo-mesh"));
+    assertThat(config(REMOTE, FS_CONFIG_KEY)).isNotNull();
+    assertThat(status(FS_STATUS_KEY).getWarnings()).noneMatch(w -> w.startsWith("spec.meshes"));
   }
 }
