@@ -55,17 +55,22 @@ public record Resolution(FederatedDestination destination, DestinationPort port,
       int onlyTier) {
     Map<String, WeightedAddr> out = new LinkedHashMap<>();
     boolean onePort = fd.getPorts().size() == 1;
+    int portIndex = fd.getPorts().indexOf(port);
     for (DestinationTier tier : fd.getTiers()) {
       if (onlyTier >= 0 && tier.getIndex() != onlyTier) {
         continue;
       }
       for (WeightedEndpoint e : tier.getEndpoints()) {
         boolean carriesTraffic = e.getWeight() > 0;
-        boolean onThisPort = onePort || e.getPort() == port.getTargetPort();
+        // Each endpoint names its port for every destination port (WeightedEndpoint.ports);
+        // a topology that predates that list gave one port, right only where it is the target.
+        boolean ownPorts = portIndex >= 0 && portIndex < e.getPorts().size();
+        int endpointPort = ownPorts ? e.getPorts().get(portIndex) : e.getPort();
+        boolean onThisPort = ownPorts || onePort || e.getPort() == port.getTargetPort();
         Optional<IPAddress> ip = ip(e.getAddress());
         if (carriesTraffic && onThisPort && ip.isPresent()) {
-          out.put(e.getAddress() + ":" + e.getPort(), WeightedAddr.newBuilder()
-              .setAddr(TcpAddress.newBuilder().setIp(ip.get()).setPort(e.getPort()))
+          out.put(e.getAddress() + ":" + endpointPort, WeightedAddr.newBuilder()
+              .setAddr(TcpAddress.newBuilder().setIp(ip.get()).setPort(endpointPort))
               .setWeight(e.getWeight())
               .putAllMetricLabels(labels(e, tier.getIndex()))
               .build());

@@ -54,6 +54,27 @@ class RequestParsingTest {
   }
 
   @Test
+  void eachDestinationPortResolvesToEachEndpointsOwnPort() {
+    var one = UpdatePlannerTest.destination("HTTP", List.of(List.of("10.0.0.1=60", "10.1.0.1=40")));
+    var endpoints = one.getTiers().get(0).getEndpoints();
+    var fd = io.meshfed.avro.FederatedDestination.newBuilder(one)
+        .setPorts(List.of(new io.meshfed.avro.DestinationPort(9080, "HTTP", 9080),
+            new io.meshfed.avro.DestinationPort(8443, "GRPC", 9091)))
+        .setTiers(List.of(new io.meshfed.avro.DestinationTier(0, 100, List.of(), List.of(
+            io.meshfed.avro.WeightedEndpoint.newBuilder(endpoints.get(0))
+                .setPorts(List.of(9080, 9091)).build(),
+            io.meshfed.avro.WeightedEndpoint.newBuilder(endpoints.get(1))
+                .setPorts(List.of(9080, 9092)).build()))))
+        .build();
+    Authority grpc = Authority.parse("reviews.global:8443");
+    assertThat(Resolution.of(grpc, List.of(fd)).orElseThrow().addrs().keySet())
+        .containsExactly("10.0.0.1:9091", "10.1.0.1:9092");
+    Authority http = Authority.parse("reviews.global:9080");
+    assertThat(Resolution.of(http, List.of(fd)).orElseThrow().addrs().keySet())
+        .containsExactly("10.0.0.1:9080", "10.1.0.1:9080");
+  }
+
+  @Test
   void tcpAndTlsPortsAreOpaqueInTheProfile() {
     for (String protocol : List.of("TCP", "tls")) {
       var fd = UpdatePlannerTest.destination(protocol, List.of(List.of("10.0.0.1=100")));

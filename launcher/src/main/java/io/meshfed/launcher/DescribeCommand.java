@@ -57,6 +57,9 @@ public final class DescribeCommand implements Callable<Integer> {
       status.path("validationErrors").forEach(e -> out.println("Error:        " + e.asText()));
       status.path("warnings").forEach(w -> out.println("Warning:      " + w.asText()));
       out.println("Backing:      " + status.path("selectedBackingServices"));
+      if (status.has("appliedDestinationPolicies")) {
+        out.println("Policies:     " + status.path("appliedDestinationPolicies"));
+      }
       var clusters = status.path("clusters").fieldNames();
       while (clusters.hasNext()) {
         String cluster = clusters.next();

@@ -107,12 +107,10 @@ public final class IstioApplier implements ConfigApplier {
       allIps &= !KubernetesApplier.addressType(e.getAddress()).equals("FQDN");
       Map<String, Object> endpoint = new LinkedHashMap<>();
       endpoint.put("address", e.getAddress());
-      // The config carries the endpoint's port for the first destination port; further
-      // ports use their targetPort.
       Map<String, Object> endpointPorts = new LinkedHashMap<>();
       for (int i = 0; i < fd.getPorts().size(); i++) {
         DestinationPort p = fd.getPorts().get(i);
-        endpointPorts.put(portName(p), i == 0 ? e.getPort() : p.getTargetPort());
+        endpointPorts.put(portName(p), KubernetesApplier.endpointPort(e, i, p));
       }
       endpoint.put("ports", endpointPorts);
       endpoint.put("labels", Map.of(TIER_LABEL, String.valueOf(tierOf.get(n)),

@@ -159,10 +159,21 @@ public final class KubernetesApplier implements ConfigApplier {
     List<SlicePort> ports = new ArrayList<>();
     for (int i = 0; i < fd.getPorts().size(); i++) {
       DestinationPort p = fd.getPorts().get(i);
-      ports.add(new SlicePort(portName(p), i == 0 ? e.getPort() : p.getTargetPort(),
-          appProtocol(p)));
+      ports.add(new SlicePort(portName(p), endpointPort(e, i, p), appProtocol(p)));
     }
     return ports;
+  }
+
+  /**
+   * The port on endpoint {@code e} for destination port {@code p} (index {@code i}): its own
+   * from {@code WeightedEndpoint.ports} when the destination has several ports; from a topology
+   * that predates that list, {@code port} for the first and the targetPort for the others.
+   */
+  static int endpointPort(WeightedEndpoint e, int i, DestinationPort p) {
+    if (i < e.getPorts().size()) {
+      return e.getPorts().get(i);
+    }
+    return i == 0 ? e.getPort() : p.getTargetPort();
   }
 
   /**

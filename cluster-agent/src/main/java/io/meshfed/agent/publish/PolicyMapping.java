@@ -96,6 +96,7 @@ public final class PolicyMapping {
         meshes.add(name.toString());
       }
     }
+    Object threshold = spec.get("failoverThresholdPercent");
     return FailoverServiceSpec.newBuilder()
         .setHostname(nullableString(spec.get("hostname")))
         .setPort(port.isEmpty() ? null : new PortSpec(
@@ -104,6 +105,8 @@ public final class PolicyMapping {
         .setMeshes(meshes)
         .setClusters(strings(spec.get("clusters")))
         .setBackingServices(backing)
+        .setFailoverThresholdPercent(threshold == null ? null
+            : integer(threshold, -1, "spec.failoverThresholdPercent", problems))
         .build();
   }
 

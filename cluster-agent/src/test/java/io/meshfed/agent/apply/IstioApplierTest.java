@@ -203,6 +203,23 @@ class IstioApplierTest {
   }
 
   @Test
+  void eachEndpointListensOnItsOwnPortForEachDestinationPort() {
+    FederatedDestination fd = FederatedDestination.newBuilder(Destinations.failedOver(1))
+        .setPorts(List.of(new DestinationPort(8080, "HTTP", 9080),
+            new DestinationPort(8443, "GRPC", 9091)))
+        .setTiers(List.of(new DestinationTier(0, 100, List.of(), List.of(
+            WeightedEndpoint.newBuilder(Destinations.endpoint("10.0.0.11", 50, "mgmt-cluster"))
+                .setPort(9080).setPorts(List.of(9080, 9091)).build(),
+            WeightedEndpoint.newBuilder(Destinations.endpoint("10.1.0.21", 50, "remote-cluster"))
+                .setPort(9080).setPorts(List.of(9080, 9092)).build()))))
+        .setActiveTier(0).build();
+    List<GenericKubernetesResource> objects = applier.desired(fd);
+    assertThat(istioErrors(objects)).isEmpty();
+    assertThat(endpoints(objects.get(0))).extracting(e -> e.get("ports")).containsExactly(
+        Map.of("http-8080", 9080, "grpc-8443", 9091), Map.of("http-8080", 9080, "grpc-8443", 9092));
+  }
+
+  @Test
   @SuppressWarnings("unchecked")
   void theSchemaCheckCatchesWhatIstioWouldReject() {
     GenericKubernetesResource se = applier.desired(Destinations.failedOver(2)).get(0);

@@ -160,6 +160,22 @@ class KubernetesApplierTest {
   }
 
   @Test
+  void eachEndpointsOwnPortsGoIntoItsSlice() {
+    FederatedDestination fd = FederatedDestination.newBuilder(Destinations.failedOver(1))
+        .setPorts(List.of(new DestinationPort(8080, "HTTP", 9080),
+            new DestinationPort(8443, "GRPC", 9091)))
+        .setTiers(List.of(new DestinationTier(0, 100, List.of(), List.of(
+            WeightedEndpoint.newBuilder(Destinations.endpoint("10.0.0.11", 100, "mgmt-cluster"))
+                .setPort(9080).setPorts(List.of(9080, 9092)).build()))))
+        .setActiveTier(0).build();
+    List<GenericKubernetesResource> objects = applier.desired(fd);
+    assertThat(apiServerErrors(objects)).isEmpty();
+    assertThat(slices(objects)).singleElement().satisfies(s -> assertThat(s.getPorts())
+        .extracting(p -> p.getName() + ":" + p.getPort())
+        .containsExactly("http-8080:9080", "grpc-8443:9092"));
+  }
+
+  @Test
   void weightsAreRelativeAndOnlyEndpointsWithoutAShareAreNotReady() {
     WeightedEndpoint legacyRoundedDown = WeightedEndpoint.newBuilder(
         Destinations.endpoint("10.0.0.3", 0, "mgmt-cluster")).setHealth(EndpointHealth.HEALTHY)

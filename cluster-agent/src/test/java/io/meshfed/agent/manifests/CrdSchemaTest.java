@@ -185,8 +185,12 @@ class CrdSchemaTest {
         .setNumSelectedBackingServices(1)
         .setSelectedBackingServices(List.of(new ClusterObjectRef("reviews", "bookinfo",
             "mgmt-cluster")))
+        .setAppliedDestinationPolicies(List.of(
+            new ResourceRef(ResourceKind.FailoverPolicy, "global", "local-first"),
+            new ResourceRef(ResourceKind.OutlierDetectionPolicy, "global", "reviews-outlier")))
         .setTime(Instant.parse("2026-11-22T10:00:00Z")).build();
     Map<String, Object> status = StatusDocument.of(full);
+    assertThat(status).containsKeys("appliedDestinationPolicies", "numAppliedDestinationPolicies");
     for (Map<String, Object> crd : crds.all()) {
       @SuppressWarnings("unchecked")
       var spec = (Map<String, Object>) crd.get("spec");

@@ -38,6 +38,23 @@ class PolicyMappingTest {
   }
 
   @Test
+  void aFailoverServiceCarriesItsFailoverThreshold() {
+    var r = Serialization.unmarshal("""
+        apiVersion: meshfed.io/v1alpha1
+        kind: FailoverService
+        metadata: {name: fs, namespace: ns, generation: 1}
+        spec:
+          hostname: fs.global
+          port: {number: 9080, protocol: http}
+          failoverThresholdPercent: 50
+        """, GenericKubernetesResource.class);
+    assertThat(((FailoverServiceSpec) PolicyMapping.toEvent(ResourceKind.FailoverService, r)
+        .getSpec()).getFailoverThresholdPercent()).isEqualTo(50);
+    assertThat(((FailoverServiceSpec) PolicyMapping.toEvent(ResourceKind.FailoverService,
+        failoverService("9080")).getSpec()).getFailoverThresholdPercent()).isNull();
+  }
+
+  @Test
   void textFractionsAndOverflowAreNamedWithWhatWasWritten() {
     assertThat(PolicyMapping.numberProblems(ResourceKind.FailoverService,
         failoverService("abc"))).containsExactly("spec.port.number: \"abc\" is not an integer");

@@ -46,10 +46,23 @@ public record DesiredConfig(ResourceId destination, String clientCluster, List<S
   /**
    * An endpoint with its share of the destination's traffic: a relative weight, about
    * {@link #WEIGHT_TOTAL} summed over all endpoints; at least 1 for every endpoint that carries
-   * traffic, 0 for one that carries none.
+   * traffic, 0 for one that carries none. {@code port} is the endpoint port of the destination's
+   * first port; {@code ports}, of a destination with several ports, the endpoint port of each
+   * (empty with one port, and in state written before it existed).
    */
   public record WeightedEndpoint(String address, int port, int weight, ServiceRef service,
-      String zone, String region, EndpointHealth health) {}
+      String zone, String region, EndpointHealth health, List<Integer> ports) {
+
+    /** An endpoint of a destination with one port. */
+    public WeightedEndpoint(String address, int port, int weight, ServiceRef service,
+        String zone, String region, EndpointHealth health) {
+      this(address, port, weight, service, zone, region, health, List.of());
+    }
+
+    public WeightedEndpoint {
+      ports = ports == null ? List.of() : List.copyOf(ports);
+    }
+  }
 
   public DesiredConfig {
     hosts = List.copyOf(hosts);
@@ -69,7 +82,7 @@ public record DesiredConfig(ResourceId destination, String clientCluster, List<S
   private DesiredConfig routing() {
     List<Tier> bare = tiers.stream().map(t -> new Tier(t.index(), t.loadPercent(), t.members(),
         t.endpoints().stream().map(e -> new WeightedEndpoint(e.address(), e.port(), e.weight(),
-            e.service(), e.zone(), e.region(), null)).toList())).toList();
+            e.service(), e.zone(), e.region(), null, e.ports())).toList())).toList();
     return new DesiredConfig(destination, clientCluster, hosts, ports, bare, activeTier, outlier,
         0, generation);
   }

@@ -61,7 +61,7 @@ final class EndpointWeights {
             seen++;
           }
           endpoints.add(new DesiredConfig.WeightedEndpoint(e.address(), e.port(), weight,
-              member.ref(), e.zone(), e.region(), e.health()));
+              member.ref(), e.zone(), e.region(), e.health(), e.ports()));
         }
       }
       out.add(new DesiredConfig.Tier(tier.index(), load, tier.memberRefs(), endpoints));

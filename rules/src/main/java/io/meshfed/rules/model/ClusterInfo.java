@@ -16,9 +16,21 @@ import java.util.Set;
 public record ClusterInfo(String name, String region, Set<String> zones,
     Map<String, String> labels, Instant lastHeartbeat) {
 
+  /**
+   * The cluster label naming the mesh a cluster belongs to (set on the agent with
+   * {@code meshfed.agent.labels}); a FailoverService's {@code meshes} match it. In Service Mesh
+   * Hub a mesh is one control plane, so a cluster is in at most one mesh.
+   */
+  public static final String MESH_LABEL = "meshfed.io/mesh";
+
   public ClusterInfo {
     zones = Set.copyOf(zones);
     labels = Map.copyOf(labels);
+  }
+
+  /** The mesh this cluster reports it belongs to, or null. */
+  public String mesh() {
+    return labels.get(MESH_LABEL);
   }
 
   public static ClusterInfo of(String name, String region, String zone, Instant lastHeartbeat) {

@@ -22,6 +22,22 @@ public sealed interface Resource {
     default boolean isVisibleTo(String cluster) {
       return visibleClusters().isEmpty() || visibleClusters().contains(cluster);
     }
+
+    /** Meshes it is visible to; empty means every mesh (and clusters reporting none). */
+    default List<String> visibleMeshes() {
+      return List.of();
+    }
+
+    /**
+     * Whether clients in {@code cluster} see it: listed in {@code clusters} (or none listed), and
+     * in one of the listed {@code meshes} by the cluster's {@link ClusterInfo#MESH_LABEL} (or
+     * none listed). A cluster reporting no mesh is in none of them.
+     */
+    default boolean isVisibleTo(ClusterInfo cluster) {
+      String mesh = cluster.mesh();
+      return isVisibleTo(cluster.name()) && (visibleMeshes().isEmpty()
+          || (mesh != null && visibleMeshes().contains(mesh)));
+    }
   }
 
   record FailoverService(Meta meta, FailoverServiceSpec spec) implements Destination {
@@ -33,6 +49,11 @@ public sealed interface Resource {
     @Override
     public List<String> visibleClusters() {
       return spec.clusters();
+    }
+
+    @Override
+    public List<String> visibleMeshes() {
+      return spec.meshes();
     }
   }
 

@@ -7,6 +7,15 @@ public sealed interface SplitPolicy {
   SplitPolicy DEFAULT = new Overprovisioned(1.4);
 
   /**
+   * The policy a resource's {@code failoverThresholdPercent} asks for (a FailoverPolicy's or a
+   * FailoverService's): plain threshold mode when set, else {@link #DEFAULT}. The value must have
+   * passed validation (1-100).
+   */
+  static SplitPolicy forThreshold(Integer failoverThresholdPercent) {
+    return failoverThresholdPercent == null ? DEFAULT : new Threshold(failoverThresholdPercent);
+  }
+
+  /**
    * Envoy priority load: tier health = min(100, factor × healthy/total × 100); a tier keeps all
    * traffic while its health is 100 (for 1.4: while at least 71.4 % of it is healthy) and spills the rest
    * to the next tiers in order.

@@ -15,10 +15,20 @@ import java.util.List;
  *     default outlier detection)
  * @param clusters per-cluster application results (destinations only)
  * @param selectedBackingServices the backing services in use
+ * @param appliedPolicies the FailoverPolicy and OutlierDetectionPolicy that apply to a
+ *     destination (Gloo Mesh's appliedDestinationPolicies); empty for a policy
  */
 public record ResourceStatus(ResourceId id, long observedGeneration, ResourceState state,
     List<String> validationErrors, List<String> warnings, List<ClusterStatus> clusters,
-    List<ServiceRef> selectedBackingServices) {
+    List<ServiceRef> selectedBackingServices, List<ResourceId> appliedPolicies) {
+
+  /** A status that names no applied policies. */
+  public ResourceStatus(ResourceId id, long observedGeneration, ResourceState state,
+      List<String> validationErrors, List<String> warnings, List<ClusterStatus> clusters,
+      List<ServiceRef> selectedBackingServices) {
+    this(id, observedGeneration, state, validationErrors, warnings, clusters,
+        selectedBackingServices, List.of());
+  }
 
   /** Per-cluster result. */
   public record ClusterStatus(String cluster, long appliedGeneration, long appliedEpoch,
@@ -29,6 +39,7 @@ public record ResourceStatus(ResourceId id, long observedGeneration, ResourceSta
     warnings = List.copyOf(warnings);
     clusters = List.copyOf(clusters);
     selectedBackingServices = List.copyOf(selectedBackingServices);
+    appliedPolicies = List.copyOf(appliedPolicies);
   }
 
   public int numSelectedBackingServices() {

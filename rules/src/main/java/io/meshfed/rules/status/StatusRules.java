@@ -1,6 +1,7 @@
 package io.meshfed.rules.status;
 
 import io.meshfed.rules.model.Meta;
+import io.meshfed.rules.model.ResourceId;
 import io.meshfed.rules.model.ServiceRef;
 import io.meshfed.rules.status.ResourceStatus.ClusterStatus;
 import io.meshfed.rules.validation.Findings;
@@ -23,6 +24,16 @@ public final class StatusRules {
 
   public static ResourceStatus forDestination(Meta meta, Findings findings,
       List<ServiceRef> selected, Collection<String> targetClusters, Map<String, ClusterAck> acks) {
+    return forDestination(meta, findings, selected, targetClusters, acks, List.of());
+  }
+
+  /**
+   * As above, naming the policies that apply ({@code appliedPolicies}); an INVALID destination
+   * has none, since nothing of it is applied.
+   */
+  public static ResourceStatus forDestination(Meta meta, Findings findings,
+      List<ServiceRef> selected, Collection<String> targetClusters, Map<String, ClusterAck> acks,
+      List<ResourceId> appliedPolicies) {
     if (!findings.isValid()) {
       return new ResourceStatus(meta.id(), meta.generation(), ResourceState.INVALID,
           findings.errors(), findings.warnings(), List.of(), List.of());
@@ -51,7 +62,7 @@ public final class StatusRules {
         : pending ? ResourceState.PENDING
         : findings.warnings().isEmpty() ? ResourceState.ACCEPTED : ResourceState.WARNING;
     return new ResourceStatus(meta.id(), meta.generation(), overall, List.of(),
-        findings.warnings(), clusters, selected);
+        findings.warnings(), clusters, selected, appliedPolicies);
   }
 
   public static ResourceStatus forPolicy(Meta meta, Findings findings) {

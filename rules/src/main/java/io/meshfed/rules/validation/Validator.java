@@ -1,5 +1,6 @@
 package io.meshfed.rules.validation;
 
+import io.meshfed.rules.model.ClusterInfo;
 import io.meshfed.rules.model.FailoverPolicySpec;
 import io.meshfed.rules.model.FailoverServiceSpec;
 import io.meshfed.rules.model.FailoverServiceSpec.BackingService;
@@ -51,6 +52,16 @@ public final class Validator {
   /** Kubernetes object names (DNS-1123 subdomain) and cluster names. */
   public static final int MAX_NAME = 253;
 
+  /** The warning of a VirtualDestination with hosts and no backing selectors. */
+  public static final String HOSTS_ONLY = "spec: only hosts are set; no services,"
+      + " externalServices or externalWorkloads select backing services, so nothing routes"
+      + " these hosts (Gloo Mesh pairs such a VirtualDestination with a RouteTable; meshfed has"
+      + " none)";
+
+  /** The warning of a VirtualDestination selecting external backends, which nothing reports. */
+  public static final String EXTERNAL_NOT_REPORTED = "spec: externalServices and"
+      + " externalWorkloads select nothing yet; meshfed agents report only Kubernetes services";
+
   private Validator() {}
 
   /** Validates the spec of any kind. */
@@ -74,6 +85,10 @@ public final class Validator {
     } else {
       portNumber("spec.port.number", port.number(), out);
       protocol("spec.port.protocol", port.protocol(), out);
+    }
+    failoverThreshold(spec.failoverThresholdPercent(), out);
+    if (!atMost("spec.meshes", spec.meshes(), MAX_CLUSTERS, out)) {
+      return out.build();
     }
     if (spec.backingServices().isEmpty()) {
       out.error("spec.backingServices must list at least one backing service");
@@ -121,6 +136,13 @@ public final class Validator {
     }
     for (int i = 0; i < spec.hosts().size(); i++) {
       hostname("spec.hosts[" + i + "]", spec.hosts().get(i), out);
+    }
+    if (!spec.hosts().isEmpty() && !spec.hasBackingSelectors()) {
+      // The seed allows it only beside a RouteTable, which meshfed does not have.
+      out.warning(HOSTS_ONLY);
+    }
+    if (!spec.externalServices().isEmpty() || !spec.externalWorkloads().isEmpty()) {
+      out.warning(EXTERNAL_NOT_REPORTED);
     }
     if (spec.ports().isEmpty()) {
       out.error("spec.ports must list at least one port");
@@ -189,10 +211,7 @@ public final class Validator {
             + " must be a positive integer");
       }
     }
-    Integer threshold = spec.failoverThresholdPercent();
-    if (threshold != null && (threshold < 1 || threshold > 100)) {
-      out.error("spec.failoverThresholdPercent " + threshold + " is outside 1-100");
-    }
+    failoverThreshold(spec.failoverThresholdPercent(), out);
     Long damping = spec.minHealthyDurationMillis();
     if (damping != null && damping < 0) {
       out.error("spec.minHealthyDurationMillis " + damping + " must not be negative");
@@ -248,6 +267,25 @@ public final class Validator {
     return out.build();
   }
 
+  /**
+   * Meshes a FailoverService lists that no known cluster reports (its agent's
+   * {@code meshfed.io/mesh} label): a WARNING each, since the FailoverService is visible in none
+   * of that mesh's clusters — the mesh may be misspelt, or its clusters not labelled (yet).
+   */
+  public static Findings resolveMeshes(FailoverServiceSpec spec, Set<String> reportedMeshes) {
+    Findings.Builder out = new Findings.Builder();
+    for (int i = 0; i < spec.meshes().size(); i++) {
+      String mesh = spec.meshes().get(i);
+      if (!reportedMeshes.contains(mesh)) {
+        String name = abbreviate(String.valueOf(mesh));
+        out.warning("spec.meshes[" + i + "] \"" + name + "\": no cluster reports this mesh"
+            + " (agent label " + ClusterInfo.MESH_LABEL + "=" + name + "), so no cluster sees"
+            + " the FailoverService through it");
+      }
+    }
+    return out.build();
+  }
+
   /** Whether {@code host} is a valid destination hostname (see {@link #hostname}). */
   public static boolean isValidHostname(String host) {
     Findings.Builder probe = new Findings.Builder();
@@ -276,6 +314,12 @@ public final class Validator {
             + " letter or digit");
         return;
       }
+    }
+  }
+
+  private static void failoverThreshold(Integer threshold, Findings.Builder out) {
+    if (threshold != null && (threshold < 1 || threshold > 100)) {
+      out.error("spec.failoverThresholdPercent " + threshold + " is outside 1-100");
     }
   }
 

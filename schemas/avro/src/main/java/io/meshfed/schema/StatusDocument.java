@@ -2,9 +2,13 @@ package io.meshfed.schema;
 
 import io.meshfed.avro.ClusterApplyStatus;
 import io.meshfed.avro.PolicyStatus;
+import io.meshfed.avro.ResourceKind;
+import io.meshfed.avro.ResourceRef;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * A resource's status as people read it — in the resource's status subresource and in the
@@ -14,6 +18,10 @@ import java.util.Map;
 public final class StatusDocument {
 
   private StatusDocument() {}
+
+  private static boolean isDestination(ResourceKind kind) {
+    return kind == ResourceKind.FailoverService || kind == ResourceKind.VirtualDestination;
+  }
 
   public static Map<String, Object> of(PolicyStatus s) {
     Map<String, Object> out = new LinkedHashMap<>();
@@ -36,6 +44,18 @@ public final class StatusDocument {
     out.put("numSelectedBackingServices", s.getNumSelectedBackingServices());
     out.put("selectedBackingServices", s.getSelectedBackingServices().stream()
         .map(b -> b.getClusterName() + "/" + b.getNamespace() + "/" + b.getName()).toList());
+    if (isDestination(s.getResource().getKind())) {
+      // Gloo Mesh's shape: policy kind -> namespace/name of each, and kind -> how many.
+      Map<String, List<String>> applied = new TreeMap<>();
+      for (ResourceRef policy : s.getAppliedDestinationPolicies()) {
+        applied.computeIfAbsent(policy.getKind().name(), k -> new ArrayList<>())
+            .add(policy.getNamespace() + "/" + policy.getName());
+      }
+      Map<String, Integer> counts = new TreeMap<>();
+      applied.forEach((kind, refs) -> counts.put(kind, refs.size()));
+      out.put("appliedDestinationPolicies", applied);
+      out.put("numAppliedDestinationPolicies", counts);
+    }
     return out;
   }
 }

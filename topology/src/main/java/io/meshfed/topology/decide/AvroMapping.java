@@ -82,7 +82,8 @@ public final class AvroMapping {
           fs.getBackingServices().stream()
               .map(b -> b == null ? null
                   : new BackingService(b.getName(), b.getNamespace(), b.getClusterName()))
-              .toList()));
+              .toList(),
+          fs.getFailoverThresholdPercent()));
     }
     if (spec instanceof VirtualDestinationSpec vd) {
       return new Resource.VirtualDestination(meta, new io.meshfed.rules.model.VirtualDestinationSpec(
@@ -178,7 +179,8 @@ public final class AvroMapping {
                 .setAddress(e.address()).setPort(e.port()).setWeight(e.weight())
                 .setCluster(e.service().cluster()).setNamespace(e.service().namespace())
                 .setService(e.service().name()).setZone(e.zone()).setRegion(e.region())
-                .setHealth(io.meshfed.avro.EndpointHealth.valueOf(e.health().name())).build())
+                .setHealth(io.meshfed.avro.EndpointHealth.valueOf(e.health().name()))
+                .setPorts(e.ports()).build())
                 .toList()))
             .toList())
         .setActiveTier(c.activeTier())
@@ -225,6 +227,8 @@ public final class AvroMapping {
         .setNumSelectedBackingServices(s.numSelectedBackingServices())
         .setSelectedBackingServices(s.selectedBackingServices().stream()
             .map(AvroMapping::clusterObjectRef).toList())
+        .setAppliedDestinationPolicies(s.appliedPolicies().stream().map(AvroMapping::ref)
+            .toList())
         .setTime(time)
         .build();
   }

@@ -13,6 +13,7 @@ import io.meshfed.rules.decision.MemberInput;
 import io.meshfed.rules.decision.TierInput;
 import io.meshfed.rules.health.HealthRules;
 import io.meshfed.rules.health.OutlierPolicies;
+import io.meshfed.rules.membership.DestinationPorts;
 import io.meshfed.rules.membership.Member;
 import io.meshfed.rules.membership.Membership;
 import io.meshfed.rules.membership.MembershipResult;
@@ -21,6 +22,7 @@ import io.meshfed.rules.model.Endpoint;
 import io.meshfed.rules.model.FailoverPolicySpec;
 import io.meshfed.rules.model.PolicySelection;
 import io.meshfed.rules.model.Resource;
+import io.meshfed.rules.model.ResourceId;
 import io.meshfed.rules.model.Service;
 import io.meshfed.rules.model.ServiceRef;
 import io.meshfed.rules.split.SplitPolicy;
@@ -40,7 +42,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -105,27 +106,36 @@ final class DestinationEvaluator {
         .map(e -> AvroMapping.service(e.getKey().cluster(), e.getValue())).toList();
     MembershipResult membership;
     FailoverPolicySpec failoverPolicy = null;
+    List<ResourceId> appliedPolicies = new ArrayList<>();
     if (resource instanceof Resource.FailoverService fs) {
       membership = Membership.select(fs.spec(), services);
       findings = findings.plus(
           Validator.resolveReferences(fs.spec(), read.services()::containsKey));
+      if (!fs.spec().meshes().isEmpty()) {
+        findings = findings.plus(Validator.resolveMeshes(fs.spec(), clusters.infos().values()
+            .stream().map(ClusterInfo::mesh).filter(java.util.Objects::nonNull)
+            .collect(java.util.stream.Collectors.toSet())));
+      }
     } else {
       Resource.VirtualDestination vd = (Resource.VirtualDestination) resource;
       membership = Membership.select(vd.spec(), services);
       var selected = PolicySelection.forDestination(resource.meta(),
           catalog.validPolicies(Resource.FailoverPolicy.class), p -> p.spec().destinations());
       failoverPolicy = selected.policy().map(Resource.FailoverPolicy::spec).orElse(null);
+      selected.policy().ifPresent(p -> appliedPolicies.add(p.id()));
       findings = findings.plus(new Findings(List.of(), selected.warnings()));
     }
     var outlier = OutlierPolicies.forDestination(resource.meta(),
         catalog.validPolicies(Resource.OutlierDetectionPolicy.class));
+    outlier.source().ifPresent(appliedPolicies::add);
     findings = findings.plus(new Findings(List.of(), membership.warnings()))
         .plus(new Findings(List.of(), outlier.warnings()));
 
     Map<String, ClusterInfo> known = clusters.infos();
     Set<String> targets = new TreeSet<>();
     if (findings.isValid()) {
-      known.keySet().stream().filter(resource::isVisibleTo).forEach(targets::add);
+      known.values().stream().filter(resource::isVisibleTo).map(ClusterInfo::name)
+          .forEach(targets::add);
     }
     for (var e : previous.entrySet()) {
       if (!targets.contains(e.getKey())) {
@@ -148,14 +158,21 @@ final class DestinationEvaluator {
     String reasonSuffix = unreported.isEmpty() ? "" : "; decided after the "
         + PARTIAL_VIEW_GRACE.toSeconds() + " s grace with no report yet from "
         + String.join(", ", unreported);
-    SplitPolicy split = failoverPolicy != null && failoverPolicy.failoverThresholdPercent() != null
-        ? new SplitPolicy.Threshold(failoverPolicy.failoverThresholdPercent())
-        : SplitPolicy.DEFAULT;
+    // A FailoverService sets its own threshold; a VirtualDestination takes its FailoverPolicy's.
+    // An invalid destination decides nothing, and its threshold may be out of range.
+    Integer threshold = resource instanceof Resource.FailoverService fs
+        ? fs.spec().failoverThresholdPercent()
+        : failoverPolicy == null ? null : failoverPolicy.failoverThresholdPercent();
+    SplitPolicy split = SplitPolicy.forThreshold(findings.isValid() ? threshold : null);
     Duration minHealthy = failoverPolicy != null
         && failoverPolicy.minHealthyDurationMillis() != null
         ? Duration.ofMillis(failoverPolicy.minHealthyDurationMillis())
         : config.minHealthyDuration();
-    List<DesiredConfig.Port> ports = ports(resource);
+    // Each destination port routes to its own backend port, resolved on the members' endpoints.
+    List<DesiredConfig.Port> ports = findings.isValid()
+        ? DestinationPorts.resolve(resource, membership.members(), (member, servicePort) ->
+            AvroMapping.endpointPort(read.endpoints().get(member.ref()), servicePort))
+        : List.of();
     // A member's endpoints do not depend on the client: mapped once per evaluation.
     Map<ServiceRef, List<EndpointInput>> endpointInputs = new HashMap<>();
     for (String client : targets) {
@@ -192,7 +209,7 @@ final class DestinationEvaluator {
 
     List<ServiceRef> selected = membership.members().stream().map(Member::ref).toList();
     ResourceStatus status = StatusRules.forDestination(resource.meta(), findings, selected,
-        targets, ledger.acks(destination));
+        targets, ledger.acks(destination), appliedPolicies);
     return new Evaluation(destination, outcomes, epoch, wake,
         new StatusUpdate(dest.control().getSourceCluster(), status, event.getUid()));
   }
@@ -205,28 +222,16 @@ final class DestinationEvaluator {
     boolean stale = HealthRules.isStale(cluster, now, config.heartbeatTtl())
         && (cluster == null || !behind.test(ref.cluster()));
     int port = AvroMapping.endpointPort(snapshot, member.targetPorts().get(0));
+    List<Integer> ports = DestinationPorts.endpointPorts(member,
+        (m, servicePort) -> AvroMapping.endpointPort(snapshot, servicePort));
     List<Endpoint> endpoints = AvroMapping.endpoints(snapshot);
     List<EndpointInput> inputs = new ArrayList<>(endpoints.size());
     for (Endpoint e : endpoints) {
       inputs.add(new EndpointInput(e.address(), port,
           HealthRules.resolve(e, stale, read.outlier(ref, e.address(), port), now), e.zone(),
-          e.region() != null ? e.region() : cluster == null ? null : cluster.region()));
+          e.region() != null ? e.region() : cluster == null ? null : cluster.region(), ports));
     }
     return inputs;
-  }
-
-  private static List<DesiredConfig.Port> ports(Resource.Destination resource) {
-    if (resource instanceof Resource.FailoverService fs) {
-      int number = fs.spec().port().number().intValue();
-      return List.of(new DesiredConfig.Port(number,
-          fs.spec().port().protocol().toUpperCase(Locale.ROOT), number));
-    }
-    return ((Resource.VirtualDestination) resource).spec().ports().stream()
-        .map(p -> new DesiredConfig.Port(p.number().intValue(),
-            p.protocol().toUpperCase(Locale.ROOT),
-            p.targetPort() != null && p.targetPort().number() != null
-                ? p.targetPort().number().intValue() : p.number().intValue()))
-        .toList();
   }
 
   /**

@@ -662,9 +662,10 @@ class TopologyPropertyTest {
           }
           tierInputs.add(new TierInput(tier.index(), members));
         }
-        List<DesiredConfig.Port> ports = resource instanceof Resource.FailoverService
-            ? List.of(new DesiredConfig.Port(PORT, "HTTP", PORT))
-            : List.of(new DesiredConfig.Port(VD_PORT, "HTTP", VD_PORT));
+        // Endpoints listen on their service port here: a member resolves targetPort "http" to
+        // PORT; with no member, a named targetPort falls back to the destination's own number.
+        List<DesiredConfig.Port> ports = io.meshfed.rules.membership.DestinationPorts.resolve(
+            resource, membership.members(), (member, servicePort) -> servicePort.number());
         DecisionInputs inputs = new DecisionInputs(resource.id(), resource.meta().generation(),
             client, resource.hostnames(), ports, outlier, tierInputs,
             failoverPolicy != null && failoverPolicy.failoverThresholdPercent() != null

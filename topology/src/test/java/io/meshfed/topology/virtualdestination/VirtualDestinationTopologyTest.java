@@ -74,7 +74,8 @@ class VirtualDestinationTopologyTest extends DriverTestBase {
         .containsExactly(REMOTE);
     assertThat(mgmt.getPorts()).singleElement().satisfies(p -> {
       assertThat(p.getNumber()).isEqualTo(8080);
-      assertThat(p.getTargetPort()).isEqualTo(8080);
+      // targetPort {name: http}: the backends' http port, not the front-end number.
+      assertThat(p.getTargetPort()).isEqualTo(9080);
     });
     assertThat(mgmt.getTiers().get(0).getEndpoints()).extracting(WeightedEndpoint::getPort)
         .containsOnly(9080);

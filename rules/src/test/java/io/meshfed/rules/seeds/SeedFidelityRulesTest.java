@@ -1,0 +1,262 @@
+package io.meshfed.rules.seeds;
+
+import static io.meshfed.rules.Fixtures.T0;
+import static io.meshfed.rules.Fixtures.http;
+import static io.meshfed.rules.Fixtures.meta;
+import static io.meshfed.rules.Fixtures.reviewsFailover;
+import static io.meshfed.rules.Fixtures.service;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.meshfed.rules.decision.DesiredConfig;
+import io.meshfed.rules.health.EndpointHealth;
+import io.meshfed.rules.membership.DestinationPorts;
+import io.meshfed.rules.membership.Member;
+import io.meshfed.rules.membership.Membership;
+import io.meshfed.rules.membership.MembershipResult;
+import io.meshfed.rules.model.ClusterInfo;
+import io.meshfed.rules.model.FailoverServiceSpec;
+import io.meshfed.rules.model.Kind;
+import io.meshfed.rules.model.PortMapping;
+import io.meshfed.rules.model.Resource;
+import io.meshfed.rules.model.ResourceId;
+import io.meshfed.rules.model.Selector;
+import io.meshfed.rules.model.ServicePort;
+import io.meshfed.rules.model.ServiceRef;
+import io.meshfed.rules.model.TargetPort;
+import io.meshfed.rules.model.VirtualDestinationSpec;
+import io.meshfed.rules.split.LoadSplit;
+import io.meshfed.rules.split.SplitPolicy;
+import io.meshfed.rules.split.TierHealth;
+import io.meshfed.rules.status.ClusterAck;
+import io.meshfed.rules.status.ResourceState;
+import io.meshfed.rules.status.StatusRules;
+import io.meshfed.rules.tiers.TierPlanner;
+import io.meshfed.rules.validation.Findings;
+import io.meshfed.rules.validation.Validator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/** The rules behind issue #18 ("Seed fidelity"), one group per item. */
+class SeedFidelityRulesTest {
+
+  private static FailoverServiceSpec reviewsFailoverWithThreshold(Integer percent) {
+    FailoverServiceSpec walkthrough = reviewsFailover();
+    return new FailoverServiceSpec(walkthrough.hostname(), walkthrough.port(),
+        walkthrough.meshes(), walkthrough.clusters(), walkthrough.backingServices(), percent);
+  }
+
+  private static Resource.FailoverService failoverService(FailoverServiceSpec spec) {
+    return new Resource.FailoverService(
+        meta(Kind.FailoverService, "service-mesh-hub", "reviews-failover", T0), spec);
+  }
+
+  // --- A FailoverService sets its own failover threshold ---
+
+  @Test
+  void aFailoverServiceThresholdIsValidatedLikeAFailoverPolicys() {
+    assertThat(Validator.validate(failoverService(reviewsFailoverWithThreshold(50))))
+        .isEqualTo(Findings.NONE);
+    assertThat(Validator.validate(failoverService(reviewsFailoverWithThreshold(0))).errors())
+        .containsExactly("spec.failoverThresholdPercent 0 is outside 1-100");
+    assertThat(Validator.validate(failoverService(reviewsFailoverWithThreshold(101))).errors())
+        .containsExactly("spec.failoverThresholdPercent 101 is outside 1-100");
+  }
+
+  @Test
+  void aThresholdSelectsPlainThresholdModeAndNoneKeepsOverprovisioning() {
+    assertThat(SplitPolicy.forThreshold(50)).isEqualTo(new SplitPolicy.Threshold(50));
+    assertThat(SplitPolicy.forThreshold(null)).isEqualTo(SplitPolicy.DEFAULT);
+    // Half of tier 0 healthy: overprovisioning 1.4 spills 30 %, a 50 % threshold keeps it all.
+    List<TierHealth> halfHealthy = List.of(new TierHealth(0, 1, 0, 0, 2),
+        new TierHealth(1, 1, 0, 0, 1));
+    assertThat(LoadSplit.compute(halfHealthy, SplitPolicy.forThreshold(null)).tierLoadPercent())
+        .containsExactly(70, 30);
+    assertThat(LoadSplit.compute(halfHealthy, SplitPolicy.forThreshold(50)).tierLoadPercent())
+        .containsExactly(100, 0);
+  }
+
+  @Test
+  void theWalkthroughFailoverServiceHasNoThreshold() {
+    assertThat(reviewsFailover().failoverThresholdPercent()).isNull();
+  }
+
+  // --- A backing service that does not exist: WARNING, by a documented deviation ---
+
+  @Test
+  void aMissingBackingServiceIsAWarningAndTheOthersStillFormTiers() {
+    FailoverServiceSpec spec = reviewsFailover();
+    var onlyRemote = List.of(service("remote-cluster", "bookinfo", "reviews", T0,
+        Map.of("app", "reviews"), http(9080)));
+    Findings references = Validator.resolveReferences(spec,
+        Set.of(new ServiceRef("remote-cluster", "bookinfo", "reviews"))::contains);
+    assertThat(references.errors()).as("not INVALID: see README, Seed API coverage").isEmpty();
+    assertThat(references.warnings()).containsExactly("spec.backingServices[0].kubeService:"
+        + " service bookinfo/reviews does not exist in cluster mgmt-cluster (yet)");
+
+    MembershipResult membership = Membership.select(spec, onlyRemote);
+    assertThat(membership.members()).extracting(m -> m.ref().cluster())
+        .containsExactly("remote-cluster");
+    assertThat(TierPlanner.forFailoverService(spec, membership.members()))
+        .extracting(tier -> tier.members().size()).containsExactly(0, 1);
+
+    var status = StatusRules.forDestination(failoverService(spec).meta(), references,
+        List.of(new ServiceRef("remote-cluster", "bookinfo", "reviews")), List.of("mgmt-cluster"),
+        Map.of("mgmt-cluster", new ClusterAck("mgmt-cluster", 1, 1, true, null)));
+    assertThat(status.state()).isEqualTo(ResourceState.WARNING);
+    assertThat(status.clusters()).singleElement()
+        .satisfies(c -> assertThat(c.state()).isEqualTo(ResourceState.ACCEPTED));
+  }
+
+  // --- Status that says what the seed implies: hosts-only, external backends, applied policies ---
+
+  private static Resource.VirtualDestination virtualDestination(List<String> hosts,
+      List<Selector> services, List<Selector> externalServices) {
+    return new Resource.VirtualDestination(meta(Kind.VirtualDestination, "global", "vd", T0),
+        new VirtualDestinationSpec(hosts, services, externalServices, List.of(),
+            List.of(new PortMapping(8080L, "HTTP", null)), List.of()));
+  }
+
+  @Test
+  void aHostsOnlyVirtualDestinationIsValidWithAWarningThatNothingRoutesIt() {
+    Findings findings = Validator.validate(
+        virtualDestination(List.of("destination-app.mesh.internal.com"), List.of(), List.of()));
+    assertThat(findings.errors()).isEmpty();
+    assertThat(findings.warnings()).containsExactly(Validator.HOSTS_ONLY);
+    assertThat(Validator.HOSTS_ONLY).contains("nothing routes these hosts");
+
+    Findings withServices = Validator.validate(virtualDestination(
+        List.of("destination-app.mesh.internal.com"),
+        List.of(Selector.byLabels(Map.of("app", "destination-app"))), List.of()));
+    assertThat(withServices).isEqualTo(Findings.NONE);
+  }
+
+  @Test
+  void externalSelectorsAreValidWithAWarningThatNothingReportsThem() {
+    Findings findings = Validator.validate(virtualDestination(List.of(), List.of(),
+        List.of(Selector.byLabels(Map.of("app", "db")))));
+    assertThat(findings.errors()).isEmpty();
+    assertThat(findings.warnings()).containsExactly(Validator.EXTERNAL_NOT_REPORTED);
+  }
+
+  @Test
+  void aDestinationsStatusNamesThePoliciesThatApplyAndAnInvalidOneNone() {
+    var meta = meta(Kind.VirtualDestination, "global", "reviews-vd", T0);
+    List<ResourceId> applied = List.of(
+        new ResourceId(Kind.FailoverPolicy, "global", "local-first"),
+        new ResourceId(Kind.OutlierDetectionPolicy, "global", "reviews-outlier"));
+    var accepted = StatusRules.forDestination(meta, Findings.NONE, List.of(), List.of(),
+        Map.of(), applied);
+    assertThat(accepted.appliedPolicies()).containsExactlyElementsOf(applied);
+    var invalid = StatusRules.forDestination(meta, Findings.error("spec.ports must list at"
+        + " least one port"), List.of(), List.of(), Map.of(), applied);
+    assertThat(invalid.state()).isEqualTo(ResourceState.INVALID);
+    assertThat(invalid.appliedPolicies()).isEmpty();
+  }
+
+  // --- Several VirtualDestination ports, each routed to its own target port ---
+
+  @Test
+  void eachPortResolvesToItsOwnTargetPortByNameOrNumber() {
+    var spec = new VirtualDestinationSpec(List.of("reviews.mesh.internal"),
+        List.of(Selector.byLabels(Map.of("app", "reviews"))), List.of(), List.of(), List.of(
+            new PortMapping(8080L, "http", new TargetPort(null, "http")),
+            new PortMapping(8443L, "GRPC", new TargetPort(9090L, null)),
+            new PortMapping(9000L, "TCP", null)), List.of());
+    var vd = new Resource.VirtualDestination(
+        meta(Kind.VirtualDestination, "global", "reviews-vd", T0), spec);
+    var reviews = service("mgmt-cluster", "bookinfo", "reviews", T0, Map.of("app", "reviews"),
+        new ServicePort("http", 9080, "TCP"), new ServicePort("grpc", 9090, "TCP"),
+        new ServicePort("admin", 9000, "TCP"));
+    List<Member> members = Membership.select(spec, List.of(reviews)).members();
+    assertThat(members).singleElement().satisfies(m -> assertThat(m.targetPorts())
+        .extracting(ServicePort::name).containsExactly("http", "grpc", "admin"));
+
+    // The endpoints listen 1000 above the service ports, as an EndpointSlice may say.
+    var endpointPortOf = (java.util.function.ToIntBiFunction<Member, ServicePort>)
+        (member, servicePort) -> servicePort.number() + 1000;
+    assertThat(DestinationPorts.resolve(vd, members, endpointPortOf)).containsExactly(
+        new DesiredConfig.Port(8080, "HTTP", 10080),
+        new DesiredConfig.Port(8443, "GRPC", 10090),
+        new DesiredConfig.Port(9000, "TCP", 10000));
+    assertThat(DestinationPorts.endpointPorts(members.get(0), endpointPortOf))
+        .containsExactly(10080, 10090, 10000);
+
+    // Nothing to resolve against yet: the numbers the spec names, never a name's front end.
+    assertThat(DestinationPorts.resolve(vd, List.of(), endpointPortOf))
+        .extracting(DesiredConfig.Port::targetPort).containsExactly(8080, 9090, 9000);
+  }
+
+  @Test
+  void aOnePortDestinationsEndpointsCarryNoPortList() {
+    var reviews = service("mgmt-cluster", "bookinfo", "reviews", T0, Map.of(), http(9080));
+    List<Member> members = Membership.select(reviewsFailover(), List.of(reviews)).members();
+    assertThat(DestinationPorts.endpointPorts(members.get(0), (m, p) -> p.number())).isEmpty();
+    assertThat(DestinationPorts.resolve(failoverService(reviewsFailover()), members,
+        (m, p) -> p.number())).containsExactly(new DesiredConfig.Port(9080, "HTTP", 9080));
+  }
+
+  @Test
+  void aChangeOfAnEndpointsPortsIsAChangeOfConfig() {
+    ServiceRef reviews = new ServiceRef("mgmt-cluster", "bookinfo", "reviews");
+    DesiredConfig.WeightedEndpoint before = new DesiredConfig.WeightedEndpoint("10.0.0.11", 9080,
+        1, reviews, null, null, EndpointHealth.HEALTHY, List.of(9080, 9091));
+    DesiredConfig.WeightedEndpoint after = new DesiredConfig.WeightedEndpoint("10.0.0.11", 9080,
+        1, reviews, null, null, EndpointHealth.HEALTHY, List.of(9080, 9092));
+    assertThat(config(before).sameContentAs(config(after))).isFalse();
+    assertThat(config(before).sameContentAs(config(before))).isTrue();
+  }
+
+  private static DesiredConfig config(DesiredConfig.WeightedEndpoint endpoint) {
+    return new DesiredConfig(new ResourceId(Kind.VirtualDestination, "global", "reviews-vd"),
+        "mgmt-cluster", List.of("reviews.mesh.internal"), List.of(), List.of(
+            new DesiredConfig.Tier(0, 100, List.of(endpoint.service()), List.of(endpoint))), 0,
+        null, 1, 1);
+  }
+
+  // --- meshes: visibility by the mesh a cluster reports ---
+
+  private static ClusterInfo cluster(String name, String mesh) {
+    return new ClusterInfo(name, "us-east-1", Set.of(),
+        mesh == null ? Map.of() : Map.of(ClusterInfo.MESH_LABEL, mesh), T0);
+  }
+
+  private static FailoverServiceSpec withMeshesAndClusters(List<String> meshes,
+      List<String> clusters) {
+    FailoverServiceSpec walkthrough = reviewsFailover();
+    return new FailoverServiceSpec(walkthrough.hostname(), walkthrough.port(), meshes, clusters,
+        walkthrough.backingServices());
+  }
+
+  @Test
+  void aFailoverServiceIsVisibleOnlyInTheClustersOfTheMeshesItLists() {
+    var mgmt = cluster("mgmt-cluster", "istiod-istio-system-mgmt-cluster");
+    var remote = cluster("remote-cluster", "istiod-istio-system-remote-cluster");
+    var unlabelled = cluster("edge-cluster", null);
+    var guide = failoverService(withMeshesAndClusters(
+        List.of("istiod-istio-system-mgmt-cluster"), List.of()));
+    assertThat(List.of(mgmt, remote, unlabelled)).filteredOn(guide::isVisibleTo)
+        .extracting(ClusterInfo::name).containsExactly("mgmt-cluster");
+
+    var everywhere = failoverService(reviewsFailover());
+    assertThat(List.of(mgmt, remote, unlabelled)).filteredOn(everywhere::isVisibleTo)
+        .hasSize(3);
+    // Both lists: a cluster must be in each.
+    var both = failoverService(withMeshesAndClusters(List.of("istiod-istio-system-mgmt-cluster",
+        "istiod-istio-system-remote-cluster"), List.of("remote-cluster")));
+    assertThat(List.of(mgmt, remote, unlabelled)).filteredOn(both::isVisibleTo)
+        .extracting(ClusterInfo::name).containsExactly("remote-cluster");
+  }
+
+  @Test
+  void aMeshNoClusterReportsIsAWarning() {
+    var spec = withMeshesAndClusters(List.of("istiod-istio-system-mgmt-cluster", "typo-mesh"),
+        List.of());
+    assertThat(Validator.resolveMeshes(spec, Set.of("istiod-istio-system-mgmt-cluster"))
+        .warnings()).containsExactly("spec.meshes[1] \"typo-mesh\": no cluster reports this"
+            + " mesh (agent label meshfed.io/mesh=typo-mesh), so no cluster sees the"
+            + " FailoverService through it");
+    assertThat(Validator.resolveMeshes(reviewsFailover(), Set.of())).isEqualTo(Findings.NONE);
+  }
+}

@@ -1,0 +1,283 @@
+package io.meshfed.topology.seeds;
+
+import static io.meshfed.topology.Bookinfo.MGMT;
+import static io.meshfed.topology.Bookinfo.REMOTE;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.meshfed.avro.ClusterHeartbeat;
+import io.meshfed.avro.DestinationPort;
+import io.meshfed.avro.DestinationTier;
+import io.meshfed.avro.Endpoint;
+import io.meshfed.avro.EndpointPort;
+import io.meshfed.avro.EndpointSnapshot;
+import io.meshfed.avro.FailoverServiceSpec;
+import io.meshfed.avro.FederatedDestination;
+import io.meshfed.avro.PolicyEvent;
+import io.meshfed.avro.PolicyStatus;
+import io.meshfed.avro.ObjectSelector;
+import io.meshfed.avro.OutlierDetection;
+import io.meshfed.avro.OutlierDetectionPolicySpec;
+import io.meshfed.avro.ResourceKind;
+import io.meshfed.avro.ResourceRef;
+import io.meshfed.avro.ResourceState;
+import io.meshfed.avro.ServicePort;
+import io.meshfed.avro.ServiceSnapshot;
+import io.meshfed.avro.TargetPort;
+import io.meshfed.avro.WeightedEndpoint;
+import io.meshfed.topics.EventKeys;
+import io.meshfed.avro.VirtualDestinationSpec;
+import io.meshfed.rules.validation.Validator;
+import java.util.List;
+import java.util.Map;
+import io.meshfed.topology.Bookinfo;
+import io.meshfed.topology.DriverTestBase;
+import java.time.Duration;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.streams.KeyValue;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Issue #18 ("Seed fidelity") through the topology: records in as agents write them, config and
+ * status out as agents read them.
+ */
+class SeedFidelityTopologyTest extends DriverTestBase {
+
+  private static final String FS_CONFIG_KEY =
+      "FederatedDestination/FailoverService/service-mesh-hub/reviews-failover";
+  private static final String FS_STATUS_KEY =
+      "PolicyStatus/FailoverService/service-mesh-hub/reviews-failover";
+
+  /** The walkthrough's FailoverService at {@code generation}, with a failover threshold. */
+  private static KeyValue<String, SpecificRecord> reviewsFailover(long generation,
+      Integer thresholdPercent) {
+    KeyValue<String, SpecificRecord> walkthrough =
+        Bookinfo.failoverService("reviews-failover.bookinfo.global", generation);
+    PolicyEvent event = (PolicyEvent) walkthrough.value;
+    FailoverServiceSpec spec = FailoverServiceSpec.newBuilder((FailoverServiceSpec) event.getSpec())
+        .setFailoverThresholdPercent(thresholdPercent).build();
+    return KeyValue.pair(walkthrough.key, PolicyEvent.newBuilder(event).setSpec(spec).build());
+  }
+
+  private FederatedDestination config(String cluster, String key) {
+    return (FederatedDestination) t.latestConfig(cluster).get(key);
+  }
+
+  private PolicyStatus status(String key) {
+    return (PolicyStatus) t.latestConfig(MGMT).get(key);
+  }
+
+  @Test
+  void aFailoverServiceThresholdKeepsAHalfHealthyTierWhereOverprovisioningSpills() {
+    // reviews-v1 ready, reviews-v2 not: tier 0 (mgmt-cluster) is half healthy.
+    t.send(MGMT, Bookinfo.heartbeat(MGMT, t.now()), Bookinfo.reviewsService(MGMT),
+        Bookinfo.reviewsEndpoints(MGMT, true, false));
+    t.send(REMOTE, Bookinfo.heartbeat(REMOTE, t.now()), Bookinfo.reviewsService(REMOTE),
+        Bookinfo.reviewsEndpoints(REMOTE, true));
+    t.send(MGMT, Bookinfo.outlierPolicy(), reviewsFailover(1, null));
+    assertThat(config(MGMT, FS_CONFIG_KEY).getTiers()).extracting(DestinationTier::getLoadPercent)
+        .as("Envoy overprovisioning 1.4: 50 %% healthy keeps 70 %%").containsExactly(70, 30);
+
+    t.send(MGMT, reviewsFailover(2, 50));
+    FederatedDestination withThreshold = config(MGMT, FS_CONFIG_KEY);
+    assertThat(withThreshold.getPolicyGeneration()).isEqualTo(2);
+    assertThat(withThreshold.getTiers()).extracting(DestinationTier::getLoadPercent)
+        .as("a 50 %% threshold: tier 0 keeps everything").containsExactly(100, 0);
+  }
+
+  @Test
+  void aFailoverServiceThresholdOutOfRangeIsInvalid() {
+    t.world();
+    t.send(MGMT, reviewsFailover(2, 0));
+    PolicyStatus status = status(FS_STATUS_KEY);
+    assertThat(status.getState()).isEqualTo(ResourceState.INVALID);
+    assertThat(status.getValidationErrors())
+        .containsExactly("spec.failoverThresholdPercent 0 is outside 1-100");
+    assertThat(t.deadLetters().readRecordsToList()).isEmpty();
+  }
+
+  @Test
+  void aBackingServiceThatDoesNotExistIsAWarningAndTrafficGoesToTheOthers() {
+    // remote-cluster reports (heartbeat) but has no reviews service.
+    t.send(MGMT, Bookinfo.heartbeat(MGMT, t.now()), Bookinfo.reviewsService(MGMT),
+        Bookinfo.reviewsEndpoints(MGMT, true));
+    t.send(REMOTE, Bookinfo.heartbeat(REMOTE, t.now()));
+    t.send(MGMT, Bookinfo.outlierPolicy(), reviewsFailover(1, null));
+    // The first decision waits for every backing service, at most the partial-view grace.
+    t.tick(Duration.ofSeconds(11));
+    t.send(MGMT, Bookinfo.heartbeat(MGMT, t.now()));
+    t.send(REMOTE, Bookinfo.heartbeat(REMOTE, t.now()));
+
+    String missing = "spec.backingServices[1].kubeService: service bookinfo/reviews does not"
+        + " exist in cluster remote-cluster (yet)";
+    PolicyStatus status = status(FS_STATUS_KEY);
+    assertThat(status.getState()).as("a documented deviation from the seed's INVALID")
+        .isNotEqualTo(ResourceState.INVALID);
+    assertThat(status.getWarnings()).contains(missing);
+    for (String client : new String[] {MGMT, REMOTE}) {
+      FederatedDestination config = config(client, FS_CONFIG_KEY);
+      assertThat(config).as("still routed for %s", client).isNotNull();
+      assertThat(config.getActiveTier()).isZero();
+      assertThat(config.getTiers().get(1).getMembers()).isEmpty();
+    }
+
+    // The service appears: the warning clears, tier 1 fills.
+    t.send(REMOTE, Bookinfo.reviewsService(REMOTE), Bookinfo.reviewsEndpoints(REMOTE, true));
+    assertThat(status(FS_STATUS_KEY).getWarnings()).doesNotContain(missing);
+    assertThat(config(MGMT, FS_CONFIG_KEY).getTiers().get(1).getMembers())
+        .extracting(m -> m.getClusterName()).containsExactly(REMOTE);
+  }
+
+  private static final String VD_STATUS_KEY = "PolicyStatus/VirtualDestination/global/reviews-vd";
+
+  @Test
+  void aHostsOnlyVirtualDestinationWarnsThatNothingRoutesIt() {
+    t.send(MGMT, Bookinfo.heartbeat(MGMT, t.now()), Bookinfo.reviewsService(MGMT),
+        Bookinfo.reviewsEndpoints(MGMT, true));
+    t.send(MGMT, Bookinfo.globalPolicy(ResourceKind.VirtualDestination, "reviews-vd",
+        VirtualDestinationSpec.newBuilder().setHosts(List.of("reviews.mesh.internal"))
+            .setPorts(List.of(new io.meshfed.avro.PortMapping(8080L, "HTTP", null))).build()));
+    PolicyStatus status = status(VD_STATUS_KEY);
+    assertThat(status.getValidationErrors()).isEmpty();
+    assertThat(status.getWarnings()).contains(Validator.HOSTS_ONLY);
+    assertThat(status.getNumSelectedBackingServices()).isZero();
+  }
+
+  @Test
+  void aDestinationsStatusListsThePoliciesThatApplyToIt() {
+    t.send(MGMT, Bookinfo.heartbeat(MGMT, t.now()), Bookinfo.reviewsService(MGMT),
+        Bookinfo.reviewsEndpoints(MGMT, true));
+    t.send(MGMT, Bookinfo.globalPolicy(ResourceKind.OutlierDetectionPolicy, "reviews-outlier",
+        new OutlierDetectionPolicySpec(List.of(ObjectSelector.newBuilder()
+            .setLabels(Map.of("team", "reviews")).build()), new OutlierDetection(2, null, null,
+            null))), Bookinfo.localFirstPolicy(), Bookinfo.reviewsVirtualDestination());
+    assertThat(status(VD_STATUS_KEY).getAppliedDestinationPolicies()).containsExactly(
+        new ResourceRef(ResourceKind.FailoverPolicy, "global", "local-first"),
+        new ResourceRef(ResourceKind.OutlierDetectionPolicy, "global", "reviews-outlier"));
+
+    // Deleting a policy takes it out of the destination's status.
+    t.send(MGMT, KeyValue.pair(Bookinfo.localFirstPolicy().key, null));
+    assertThat(status(VD_STATUS_KEY).getAppliedDestinationPolicies()).containsExactly(
+        new ResourceRef(ResourceKind.OutlierDetectionPolicy, "global", "reviews-outlier"));
+
+    // The walkthrough's FailoverService: its OutlierDetectionPolicy.
+    t.world();
+    assertThat(status(FS_STATUS_KEY).getAppliedDestinationPolicies()).containsExactly(
+        new ResourceRef(ResourceKind.OutlierDetectionPolicy, "service-mesh-hub",
+            "mgmt-reviews-outlier"));
+  }
+
+  /**
+   * reviews with two service ports, http 9080 and grpc 9090, whose endpoints listen on 9080 and
+   * on {@code grpcEndpointPort}.
+   */
+  private void twoPortReviews(String cluster, String address, int grpcEndpointPort) {
+    t.send(cluster, Bookinfo.heartbeat(cluster, t.now()),
+        KeyValue.pair(EventKeys.service(cluster, "bookinfo", "reviews"),
+            ServiceSnapshot.newBuilder((ServiceSnapshot) Bookinfo.reviewsService(cluster).value)
+                .setPorts(List.of(new ServicePort("http", 9080, "TCP", null),
+                    new ServicePort("grpc", 9090, "TCP", null))).build()),
+        KeyValue.pair(EventKeys.endpoints(cluster, "bookinfo", "reviews"),
+            EndpointSnapshot.newBuilder().setNamespace("bookinfo").setServiceName("reviews")
+                .setPorts(List.of(new EndpointPort("http", 9080, "TCP", null),
+                    new EndpointPort("grpc", grpcEndpointPort, "TCP", null)))
+                .setEndpoints(List.of(Endpoint.newBuilder().setAddresses(List.of(address))
+                    .build())).build()));
+  }
+
+  @Test
+  void eachVirtualDestinationPortRoutesToItsOwnTargetPort() {
+    twoPortReviews(MGMT, "10.0.0.11", 9091);
+    twoPortReviews(REMOTE, "10.1.0.21", 9092);
+    // 8080 -> the service port named http; 8443 -> service port 9090 (endpoints: 9091 / 9092).
+    t.send(MGMT, Bookinfo.localFirstPolicy(), Bookinfo.globalPolicy(
+        ResourceKind.VirtualDestination, "reviews-vd", VirtualDestinationSpec.newBuilder()
+            .setHosts(List.of("reviews.mesh.internal"))
+            .setServices(List.of(ObjectSelector.newBuilder()
+                .setLabels(Map.of("app", "reviews")).build()))
+            .setPorts(List.of(
+                new io.meshfed.avro.PortMapping(8080L, "HTTP", new TargetPort(null, "http")),
+                new io.meshfed.avro.PortMapping(8443L, "GRPC", new TargetPort(9090L, null))))
+            .build()));
+
+    FederatedDestination mgmt = config(MGMT,
+        "FederatedDestination/VirtualDestination/global/reviews-vd");
+    assertThat(mgmt.getPorts()).extracting(DestinationPort::getNumber,
+        DestinationPort::getTargetPort).containsExactly(
+            org.assertj.core.groups.Tuple.tuple(8080, 9080),
+            org.assertj.core.groups.Tuple.tuple(8443, 9091));
+    List<WeightedEndpoint> endpoints = mgmt.getTiers().stream()
+        .flatMap(tier -> tier.getEndpoints().stream()).toList();
+    assertThat(endpoints).extracting(WeightedEndpoint::getAddress, WeightedEndpoint::getPort,
+        WeightedEndpoint::getPorts).containsExactly(
+            org.assertj.core.groups.Tuple.tuple("10.0.0.11", 9080, List.of(9080, 9091)),
+            org.assertj.core.groups.Tuple.tuple("10.1.0.21", 9080, List.of(9080, 9092)));
+    assertThat(status(VD_STATUS_KEY).getNumSelectedBackingServices()).isEqualTo(2);
+  }
+
+  @Test
+  void aOnePortDestinationKeepsItsEndpointsPortsEmpty() {
+    t.world();
+    assertThat(config(MGMT, FS_CONFIG_KEY).getTiers()).flatExtracting(DestinationTier::getEndpoints)
+        .allSatisfy(e -> assertThat(e.getPorts()).isEmpty());
+  }
+
+  @Test
+  void decisionStateWrittenBeforeEndpointsHadPortsStillReads() {
+    var serde = new io.meshfed.topology.state.JsonSerde<>(
+        io.meshfed.rules.decision.DesiredConfig.WeightedEndpoint.class);
+    var endpoint = new io.meshfed.rules.decision.DesiredConfig.WeightedEndpoint("10.0.0.11",
+        9080, 1, new io.meshfed.rules.model.ServiceRef(MGMT, "bookinfo", "reviews"), null, null,
+        io.meshfed.rules.health.EndpointHealth.HEALTHY, List.of(9080, 9091));
+    assertThat(serde.deserializer().deserialize("t", serde.serializer().serialize("t", endpoint)))
+        .isEqualTo(endpoint);
+    String withoutPorts = new String(serde.serializer().serialize("t", endpoint),
+        java.nio.charset.StandardCharsets.UTF_8).replace(",\"ports\":[9080,9091]", "");
+    assertThat(withoutPorts).doesNotContain("ports");
+    assertThat(serde.deserializer().deserialize("t",
+        withoutPorts.getBytes(java.nio.charset.StandardCharsets.UTF_8)).ports()).isEmpty();
+  }
+
+  private KeyValue<String, SpecificRecord> heartbeatInMesh(String cluster, String mesh) {
+    KeyValue<String, SpecificRecord> plain = Bookinfo.heartbeat(cluster, t.now());
+    return KeyValue.pair(plain.key, ClusterHeartbeat.newBuilder((ClusterHeartbeat) plain.value)
+        .setLabels(Map.of("meshfed.io/mesh", mesh)).build());
+  }
+
+  private static KeyValue<String, SpecificRecord> reviewsFailoverInMeshes(long generation,
+      List<String> meshes) {
+    KeyValue<String, SpecificRecord> walkthrough = reviewsFailover(generation, null);
+    PolicyEvent event = (PolicyEvent) walkthrough.value;
+    return KeyValue.pair(walkthrough.key, PolicyEvent.newBuilder(event).setSpec(
+        FailoverServiceSpec.newBuilder((FailoverServiceSpec) event.getSpec()).setMeshes(meshes)
+            .build()).build());
+  }
+
+  @Test
+  void aFailoverServiceIsVisibleInTheClustersOfTheMeshesItLists() {
+    // The guide's FailoverService lists the mgmt-cluster's Istio mesh only.
+    t.send(MGMT, heartbeatInMesh(MGMT, "istiod-istio-system-mgmt-cluster"),
+        Bookinfo.reviewsService(MGMT), Bookinfo.reviewsEndpoints(MGMT, true));
+    t.send(REMOTE, Bookinfo.heartbeat(REMOTE, t.now()), Bookinfo.reviewsService(REMOTE),
+        Bookinfo.reviewsEndpoints(REMOTE, true));
+    t.send(MGMT, Bookinfo.outlierPolicy(),
+        reviewsFailoverInMeshes(1, List.of("istiod-istio-system-mgmt-cluster")));
+    assertThat(config(MGMT, FS_CONFIG_KEY)).isNotNull();
+    assertThat(t.latestConfig(REMOTE)).as("remote-cluster reports no mesh")
+        .doesNotContainKey(FS_CONFIG_KEY);
+    assertThat(status(FS_STATUS_KEY).getWarnings()).noneMatch(w -> w.startsWith("spec.meshes"));
+    assertThat(status(FS_STATUS_KEY).getClusters()).extracting(c -> c.getCluster())
+        .containsExactly(MGMT);
+
+    // A mesh no cluster reports: a warning, and the config is withdrawn.
+    t.send(MGMT, reviewsFailoverInMeshes(2, List.of("typo-mesh")));
+    assertThat(t.latestConfig(MGMT)).containsEntry(FS_CONFIG_KEY, null);
+    assertThat(status(FS_STATUS_KEY).getWarnings()).contains("spec.meshes[0] \"typo-mesh\": no"
+        + " cluster reports this mesh (agent label meshfed.io/mesh=typo-mesh), so no cluster"
+        + " sees the FailoverService through it");
+
+    // A cluster joining that mesh sees it.
+    t.send(REMOTE, heartbeatInMesh(REMOTE, "typo-mesh"));
+    assertThat(config(REMOTE, FS_CONFIG_KEY)).isNotNull();
+    assertThat(status(FS_STATUS_KEY).getWarnings()).noneMatch(w -> w.startsWith("spec.meshes"));
+  }
+}
