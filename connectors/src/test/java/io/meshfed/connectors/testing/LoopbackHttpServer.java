@@ -14,7 +14,7 @@ public final class LoopbackHttpServer implements AutoCloseable {
 
   /** Answers one exchange. */
   public interface Handler {
-    void handle(HttpExchange exchange) throws IOException;
+    void handle(HttpExchange exchange) throws Exception;
   }
 
   private final HttpServer server;
@@ -28,7 +28,7 @@ public final class LoopbackHttpServer implements AutoCloseable {
     server.createContext("/", exchange -> {
       try (exchange) {
         handler.handle(exchange);
-      } catch (IOException | RuntimeException e) {
+      } catch (Exception e) {
         // The client sees a reset connection; that is what a broken server looks like.
       }
     });
