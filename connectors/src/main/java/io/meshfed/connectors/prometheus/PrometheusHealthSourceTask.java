@@ -152,6 +152,8 @@ public class PrometheusHealthSourceTask extends SourceTask {
           Instant.ofEpochMilli(oldestAllowed - windowMs), config.maxCatchupWindows(),
           PrometheusHealthSourceConfig.MAX_CATCHUP_WINDOWS);
       next = oldestAllowed;
+      // Remembered, so a window that keeps failing does not repeat this warning every poll.
+      lastEmittedWindowEnd = Instant.ofEpochMilli(next - windowMs);
     }
     return Instant.ofEpochMilli(next);
   }

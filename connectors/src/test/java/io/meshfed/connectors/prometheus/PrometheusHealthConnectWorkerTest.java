@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.meshfed.avro.HealthOutcome;
 import io.meshfed.avro.HealthSignal;
+import io.meshfed.connectors.testing.ConnectWorker;
 import io.meshfed.connectors.testing.LoopbackHttpServer;
 import io.meshfed.connectors.testing.MeshWorkload;
 import io.meshfed.connectors.testing.PrometheusProcess;
@@ -32,9 +33,6 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.connect.cli.ConnectDistributed;
-import org.apache.kafka.connect.runtime.Connect;
-import org.apache.kafka.connect.runtime.distributed.DistributedHerder;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
@@ -61,8 +59,7 @@ class PrometheusHealthConnectWorkerTest {
 
   static MeshWorkload workload;
   static PrometheusProcess prometheus;
-  static Connect<DistributedHerder> worker;
-  static String restUrl;
+  static ConnectWorker worker;
 
   @BeforeAll
   static void start() {
@@ -76,31 +73,13 @@ class PrometheusHealthConnectWorkerTest {
     prometheus = PrometheusProcess.start(workload.targets());
     STACK.kafka().createTopics(1, EVENTS, FLAKY_EVENTS);
 
-    Map<String, String> props = new HashMap<>();
-    props.put("bootstrap.servers", STACK.bootstrapServers());
-    props.put("group.id", "meshfed-connect-test");
-    props.put("config.storage.topic", "connect-configs");
-    props.put("offset.storage.topic", "connect-offsets");
-    props.put("status.storage.topic", "connect-status");
-    props.put("config.storage.replication.factor", "1");
-    props.put("offset.storage.replication.factor", "1");
-    props.put("status.storage.replication.factor", "1");
-    props.put("offset.flush.interval.ms", "1000");
-    // The worker's defaults are JSON; the connector's own config must choose the byte converter.
-    props.put("key.converter", "org.apache.kafka.connect.json.JsonConverter");
-    props.put("value.converter", "org.apache.kafka.connect.json.JsonConverter");
-    props.put("listeners", "http://127.0.0.1:0");
-    // Plugins from ServiceLoader manifests (ours is in META-INF/services): no classpath scan.
-    props.put("plugin.discovery", "service_load");
-    worker = new ConnectDistributed().startConnect(props);
-    restUrl = worker.rest().serverUrl().toString().replaceAll("/$", "");
+    worker = ConnectWorker.start(STACK.bootstrapServers(), "meshfed-connect-test");
   }
 
   @AfterAll
   static void stop() {
     if (worker != null) {
-      worker.stop();
-      worker.awaitStop();
+      worker.close();
     }
     if (prometheus != null) {
       prometheus.close();
@@ -130,17 +109,7 @@ class PrometheusHealthConnectWorkerTest {
   }
 
   static JsonNode rest(String method, String path, JsonNode body) throws Exception {
-    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(restUrl + path))
-        .timeout(Duration.ofSeconds(30)).header("Content-Type", "application/json");
-    request.method(method, body == null ? HttpRequest.BodyPublishers.noBody()
-        : HttpRequest.BodyPublishers.ofString(body.toString()));
-    HttpResponse<String> response = HTTP.send(request.build(),
-        HttpResponse.BodyHandlers.ofString());
-    if (response.statusCode() >= 300 && response.statusCode() != 409) {
-      throw new AssertionError(method + " " + path + " -> " + response.statusCode() + ": "
-          + response.body());
-    }
-    return response.body().isEmpty() ? JSON.createObjectNode() : JSON.readTree(response.body());
+    return worker.rest(method, path, body);
   }
 
   @Test
