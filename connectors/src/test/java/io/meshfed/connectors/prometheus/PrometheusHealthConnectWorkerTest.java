@@ -55,6 +55,7 @@ class PrometheusHealthConnectWorkerTest {
   static final String EVENTS = "meshfed.cluster.mgmt-cluster.events";
   /** The flaky-Prometheus test writes here, so the other tests see only their own signals. */
   static final String FLAKY_EVENTS = "meshfed.cluster.flaky-cluster.events";
+  static final String PROBE_EVENTS = "meshfed.cluster.vm-cluster.events";
   static final HttpClient HTTP = HttpClient.newHttpClient();
 
   static MeshWorkload workload;
@@ -71,7 +72,7 @@ class PrometheusHealthConnectWorkerTest {
         .setFailing(true);
     workload.addPod("mgmt-cluster", "bookinfo", "reviews", "reviews-v2", "10.0.0.8");
     prometheus = PrometheusProcess.start(workload.targets());
-    STACK.kafka().createTopics(1, EVENTS, FLAKY_EVENTS);
+    STACK.kafka().createTopics(1, EVENTS, FLAKY_EVENTS, PROBE_EVENTS);
 
     worker = ConnectWorker.start(STACK.bootstrapServers(), "meshfed-connect-test");
   }
@@ -210,6 +211,39 @@ class PrometheusHealthConnectWorkerTest {
         assertThat(countHealthRecords()).isGreaterThan(before);
       });
       rest("DELETE", "/connectors/flaky-prometheus", null);
+    }
+  }
+
+  @Test
+  void theProbeConnectorRunsInTheWorkerAndItsSignalsLandOnTheEventsTopic() throws Exception {
+    try (LoopbackHttpServer vm = new LoopbackHttpServer(exchange ->
+        LoopbackHttpServer.respond(exchange, 200, "text/plain", "ok"))) {
+      rest("PUT", "/connectors/vm-probes/config", JSON.createObjectNode()
+          .put("connector.class", "io.meshfed.connectors.probe.HealthProbeSourceConnector")
+          .put("key.converter", PrometheusHealthSourceConnector.BYTE_ARRAY_CONVERTER)
+          .put("value.converter", PrometheusHealthSourceConnector.BYTE_ARRAY_CONVERTER)
+          .put("meshfed.cluster", "vm-cluster")
+          .put("probe.targets", "bookinfo/ratings-vm/127.0.0.1:" + vm.port())
+          .put("probe.interval.ms", "500")
+          .put("registry.url", STACK.registryUrl())
+          .put("registry.auto.register", "true"));
+      AvroSerde<SpecificRecord> serde = AvroSerde.anyRecord(new SchemaRegistryClient(
+          RegistryConfig.of(STACK.registryUrl())));
+      try (KafkaConsumer<String, byte[]> consumer = consumer("probe-reader")) {
+        consumer.subscribe(List.of(PROBE_EVENTS));
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ZERO).until(() -> {
+          for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(500))) {
+            HealthSignal signal = (HealthSignal) serde.deserialize(record.topic(),
+                record.value());
+            if (record.key().equals("vm-cluster/Health/bookinfo/ratings-vm/127.0.0.1:"
+                + vm.port()) && signal.getOutcome() == HealthOutcome.SUCCESS) {
+              return true;
+            }
+          }
+          return false;
+        });
+      }
+      rest("DELETE", "/connectors/vm-probes", null);
     }
   }
 
