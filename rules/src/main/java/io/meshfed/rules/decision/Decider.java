@@ -194,8 +194,11 @@ public final class Decider {
         TierHealth health = raw.get(Math.min(tier, raw.size() - 1));
         String members = inputs.tiers().get(health.index()).describeMembers();
         String threshold = thresholdText(inputs.splitPolicy(), code != ReasonCode.TIER_RECOVERED);
+        // Ejections are named: readiness alone never explains an outlier-driven failover, and
+        // the operator's next question is which signals ejected what.
         String detail = code == ReasonCode.CLUSTER_STALE
-            ? health.unknown() + " endpoint(s) of a stale cluster, " : "";
+            ? health.unknown() + " endpoint(s) of a stale cluster, "
+            : health.ejected() > 0 ? health.ejected() + " ejected by outlier detection, " : "";
         Duration observed = health.index() < heldFor.size() ? heldFor.get(health.index()) : null;
         String held = code != ReasonCode.TIER_RECOVERED ? ""
             : observed != null ? ", held for " + observed.toMillis() + "ms"

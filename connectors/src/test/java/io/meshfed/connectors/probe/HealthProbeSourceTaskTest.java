@@ -1,0 +1,158 @@
+package io.meshfed.connectors.probe;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.meshfed.avro.HealthOutcome;
+import io.meshfed.avro.HealthSignal;
+import io.meshfed.connectors.testing.FakeSchemaRegistry;
+import io.meshfed.connectors.testing.LoopbackHttpServer;
+import io.meshfed.registry.RegistryConfig;
+import io.meshfed.registry.SchemaRegistryClient;
+import io.meshfed.serde.AvroSerde;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.connect.errors.RetriableException;
+import org.apache.kafka.connect.source.SourceRecord;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Probes of real loopback servers: healthy, failing, hanging, wrong body, nothing listening. */
+class HealthProbeSourceTaskTest {
+
+  final AtomicBoolean vmOneFailing = new AtomicBoolean();
+  LoopbackHttpServer vmOne;
+  LoopbackHttpServer vmTwo;
+  LoopbackHttpServer hanging;
+  LoopbackHttpServer wrongBody;
+  ServerSocket tcpListening;
+  int closedPort;
+  FakeSchemaRegistry registry;
+  HealthProbeSourceTask task;
+
+  @BeforeEach
+  void start() throws Exception {
+    vmOne = new LoopbackHttpServer(exchange -> LoopbackHttpServer.respond(exchange,
+        vmOneFailing.get() ? 500 : 200, "text/plain", vmOneFailing.get() ? "down" : "ok"));
+    vmTwo = new LoopbackHttpServer(exchange ->
+        LoopbackHttpServer.respond(exchange, 200, "text/plain", "ok"));
+    hanging = new LoopbackHttpServer(exchange -> Thread.sleep(10_000));
+    wrongBody = new LoopbackHttpServer(exchange ->
+        LoopbackHttpServer.respond(exchange, 200, "text/plain", "maintenance"));
+    tcpListening = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+    try (ServerSocket socket = new ServerSocket(0)) {
+      closedPort = socket.getLocalPort();
+    }
+    registry = new FakeSchemaRegistry();
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    if (task != null) {
+      task.stop();
+    }
+    for (LoopbackHttpServer server : List.of(vmOne, vmTwo, hanging, wrongBody)) {
+      server.close();
+    }
+    tcpListening.close();
+    registry.close();
+  }
+
+  Map<String, String> config(String protocol, String... targets) {
+    Map<String, String> props = new HashMap<>();
+    props.put("meshfed.cluster", "mgmt-cluster");
+    props.put("probe.targets", String.join(",", targets));
+    props.put("probe.protocol", protocol);
+    props.put("probe.http.path", "/healthz");
+    props.put("probe.http.expected.body", "ok");
+    props.put("probe.interval.ms", "200");
+    props.put("probe.jitter.ms", "50");
+    props.put("probe.timeout.ms", "500");
+    props.put("retry.backoff.ms", "100");
+    props.put("registry.url", registry.url());
+    props.put("registry.auto.register", "true");
+    return props;
+  }
+
+  String target(String service, int port) {
+    return "bookinfo/" + service + "/127.0.0.1:" + port;
+  }
+
+  Map<String, HealthOutcome> round() throws Exception {
+    List<SourceRecord> records = null;
+    for (int i = 0; i < 20 && records == null; i++) {
+      records = task.poll();
+    }
+    SchemaRegistryClient client = new SchemaRegistryClient(RegistryConfig.of(registry.url()));
+    Map<String, HealthOutcome> outcomes = new LinkedHashMap<>();
+    for (SourceRecord record : records) {
+      HealthSignal signal = AvroSerde.of(HealthSignal.class, client)
+          .deserialize(record.topic(), (byte[]) record.value());
+      assertThat(record.topic()).isEqualTo("meshfed.cluster.mgmt-cluster.events");
+      assertThat(new String((byte[]) record.key(), StandardCharsets.UTF_8)).isEqualTo(
+          "mgmt-cluster/Health/bookinfo/" + signal.getService() + "/127.0.0.1:"
+              + signal.getPort());
+      outcomes.put(signal.getService(), signal.getOutcome());
+    }
+    return outcomes;
+  }
+
+  @Test
+  void httpProbesReportEachTargetAndAHangingOneIsATimeoutWithinTheRound() throws Exception {
+    task = new HealthProbeSourceTask();
+    task.start(config("HTTP", target("vm-one", vmOne.port()), target("vm-two", vmTwo.port()),
+        target("vm-hanging", hanging.port()), target("vm-maintenance", wrongBody.port()),
+        target("vm-gone", closedPort)));
+    long started = System.nanoTime();
+    assertThat(round()).containsExactly(
+        Map.entry("vm-one", HealthOutcome.SUCCESS),
+        Map.entry("vm-two", HealthOutcome.SUCCESS),
+        Map.entry("vm-hanging", HealthOutcome.TIMEOUT),
+        Map.entry("vm-maintenance", HealthOutcome.ERROR),
+        Map.entry("vm-gone", HealthOutcome.ERROR));
+    assertThat((System.nanoTime() - started) / 1_000_000).as("one round, probes concurrent")
+        .isLessThan(2_000);
+
+    vmOneFailing.set(true);
+    assertThat(round()).containsEntry("vm-one", HealthOutcome.ERROR)
+        .containsEntry("vm-two", HealthOutcome.SUCCESS);
+  }
+
+  @Test
+  void tcpProbesSucceedWhenAConnectionIsAccepted() throws Exception {
+    task = new HealthProbeSourceTask();
+    task.start(config("TCP", target("db-vm", tcpListening.getLocalPort()),
+        target("db-gone", closedPort)));
+    assertThat(round()).containsExactly(Map.entry("db-vm", HealthOutcome.SUCCESS),
+        Map.entry("db-gone", HealthOutcome.ERROR));
+  }
+
+  @Test
+  void aRegistryOutageWritesNothingAndTheNextRoundIsWrittenWhenItIsBack() throws Exception {
+    registry.setDown(true);
+    task = new HealthProbeSourceTask();
+    task.start(config("HTTP", target("vm-one", vmOne.port())));
+    assertThatThrownBy(task::poll).isInstanceOf(RetriableException.class)
+        .hasMessageContaining("not written, no health signals")
+        .satisfies(e -> assertThat(e.getMessage()).hasSizeLessThan(450));
+    registry.setDown(false);
+    assertThat(round()).containsExactly(Map.entry("vm-one", HealthOutcome.SUCCESS));
+  }
+
+  @Test
+  void badTargetsAreRefusedNamingTheKey() {
+    assertThatThrownBy(() -> new HealthProbeSourceConfig(config("HTTP", "bookinfo/vm-one")))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("probe.targets");
+    Map<String, String> props = config("HTTP", target("vm-one", 80));
+    props.put("probe.http.expected.status", "299-200");
+    assertThatThrownBy(() -> new HealthProbeSourceConfig(props))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("probe.http.expected.status");
+  }
+}

@@ -1,0 +1,314 @@
+package io.meshfed.connectors.prometheus;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.meshfed.avro.HealthOutcome;
+import io.meshfed.avro.HealthSignal;
+import io.meshfed.connectors.testing.FakeSchemaRegistry;
+import io.meshfed.connectors.testing.LoopbackHttpServer;
+import io.meshfed.registry.RegistryConfig;
+import io.meshfed.registry.SchemaRegistryClient;
+import io.meshfed.serde.AvroSerde;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.kafka.connect.errors.ConnectException;
+import org.apache.kafka.connect.errors.RetriableException;
+import org.apache.kafka.connect.source.SourceRecord;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The task against loopback servers standing in for a faulty Prometheus and registry: every
+ * failure emits nothing, says what failed in a bounded message, and the same window is emitted
+ * once the dependency is back. (The normal path against a real Prometheus is
+ * {@link RealPrometheusTest}.)
+ */
+class PrometheusHealthSourceTaskTest {
+
+  /** How the stand-in Prometheus answers. */
+  enum Mode { GOOD, GARBAGE, WRONG_SHAPE, HTTP_500, HANG, HUGE }
+
+  static final Instant START = Instant.parse("2026-12-01T12:00:07Z");
+  static final String VECTOR = """
+      {"status":"success","data":{"resultType":"vector","result":[
+        {"metric":{"destination_cluster":"mgmt-cluster","namespace":"bookinfo","service":"reviews","instance":"10.0.0.7:15020"},"value":[%1$s,"0.25"]},
+        {"metric":{"destination_cluster":"mgmt-cluster","namespace":"bookinfo","service":"reviews","instance":"10.0.0.8:15020"},"value":[%1$s,"0"]},
+        {"metric":{"destination_cluster":"mgmt-cluster","namespace":"bookinfo","service":"ratings","instance":"10.0.0.9:15020"},"value":[%1$s,"NaN"]},
+        {"metric":{"destination_cluster":"mgmt-cluster","namespace":"bookinfo","instance":"10.0.0.10:15020"},"value":[%1$s,"1"]}
+      ]}}""";
+
+  final AtomicReference<Mode> mode = new AtomicReference<>(Mode.GOOD);
+  final AtomicReference<String> lastQueryTime = new AtomicReference<>();
+  final MutableClock clock = new MutableClock(START);
+  LoopbackHttpServer prometheus;
+  FakeSchemaRegistry registry;
+  PrometheusHealthSourceTask task;
+
+  @BeforeEach
+  void start() {
+    prometheus = new LoopbackHttpServer(exchange -> {
+      String query = exchange.getRequestURI().getQuery();
+      String time = query.replaceAll(".*[?&]?time=([^&]+).*", "$1");
+      lastQueryTime.set(time);
+      switch (mode.get()) {
+        case GOOD -> LoopbackHttpServer.respond(exchange, 200, "application/json",
+            VECTOR.formatted(time));
+        case GARBAGE -> LoopbackHttpServer.respond(exchange, 200, "text/html",
+            "<html>\n<head><title>Login - Corporate SSO</title></head>" + "x".repeat(10_000));
+        case WRONG_SHAPE -> LoopbackHttpServer.respond(exchange, 200, "application/json",
+            "{\"status\":\"success\",\"data\":{\"resultType\":\"matrix\",\"result\":[]}}");
+        case HTTP_500 -> LoopbackHttpServer.respond(exchange, 500, "text/plain",
+            "internal error: " + "y".repeat(5_000));
+        case HUGE -> LoopbackHttpServer.respond(exchange, 200, "application/json",
+            "[" + "0,".repeat(600_000) + "0]");
+        case HANG -> {
+          try {
+            Thread.sleep(5_000);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        }
+      }
+    });
+    registry = new FakeSchemaRegistry();
+  }
+
+  @AfterEach
+  void stop() {
+    if (task != null) {
+      task.stop();
+    }
+    prometheus.close();
+    registry.close();
+  }
+
+  Map<String, String> config(String prometheusUrl) {
+    Map<String, String> props = new HashMap<>();
+    props.put("prometheus.url", prometheusUrl);
+    props.put("prometheus.query", "health_query_over_{{window}}");
+    props.put("prometheus.request.timeout.ms", "500");
+    props.put("prometheus.max.response.bytes", "1048576");
+    props.put("label.cluster", "destination_cluster");
+    props.put("endpoint.port", "9080");
+    props.put("window.ms", "10000");
+    props.put("evaluation.delay.ms", "2000");
+    props.put("retry.backoff.ms", "1000");
+    props.put("fail.after.ms", "60000");
+    props.put("registry.url", registry.url());
+    props.put("registry.auto.register", "true");
+    return props;
+  }
+
+  PrometheusHealthSourceTask started(Map<String, String> props) {
+    task = new PrometheusHealthSourceTask(clock);
+    task.start(props);
+    return task;
+  }
+
+  @Test
+  void goodAnswerBecomesOneSignalPerEndpointKeyedAsAgentsKeyThem() throws Exception {
+    List<SourceRecord> records = started(config(prometheus.url())).poll();
+
+    // The newest window whose evaluation delay has passed: 12:00:07 - 2 s -> ends 12:00:00.
+    assertThat(lastQueryTime.get()).isEqualTo("1796126400.000");
+    assertThat(records).hasSize(2);
+    SourceRecord first = records.get(0);
+    assertThat(first.topic()).isEqualTo("meshfed.cluster.mgmt-cluster.events");
+    assertThat(new String((byte[]) first.key(), StandardCharsets.UTF_8))
+        .isEqualTo("mgmt-cluster/Health/bookinfo/reviews/10.0.0.7:9080");
+    HealthSignal signal = decode(first);
+    assertThat(signal.getOutcome()).isEqualTo(HealthOutcome.ERROR);
+    assertThat(signal.getAddress()).isEqualTo("10.0.0.7");
+    assertThat(signal.getPort()).isEqualTo(9080);
+    assertThat(signal.getTime()).isEqualTo(Instant.parse("2026-12-01T12:00:00Z"));
+    assertThat(decode(records.get(1)).getOutcome()).isEqualTo(HealthOutcome.SUCCESS);
+    assertThat(first.sourceOffset()).isEqualTo(Map.of("window.end.ms",
+        Instant.parse("2026-12-01T12:00:00Z").toEpochMilli()));
+
+    // The same window is not evaluated twice; the next one when its delay has passed.
+    assertThat(task.poll()).isNull();
+    clock.set(Instant.parse("2026-12-01T12:00:12Z"));
+    assertThat(task.poll()).hasSize(2);
+    assertThat(lastQueryTime.get()).isEqualTo("1796126410.000");
+  }
+
+  @Test
+  void successRatioAndThresholdDecideTheOutcome() throws Exception {
+    Map<String, String> props = config(prometheus.url());
+    props.put("prometheus.query.value", "SUCCESS_RATIO");
+    props.put("error.ratio.threshold", "0.5");
+    List<SourceRecord> records = started(props).poll();
+    // Success 0.25 = errors 0.75 > 0.5: ERROR; success 0 = errors 1: ERROR.
+    assertThat(records).extracting(r -> decode(r).getOutcome())
+        .containsExactly(HealthOutcome.ERROR, HealthOutcome.ERROR);
+  }
+
+  @Test
+  void eachPrometheusFaultEmitsNothingAndTheSameWindowIsEmittedWhenItIsBack() throws Exception {
+    assertFaultThenRecovery(Mode.GARBAGE, "not its JSON API", "Login - Corporate SSO");
+    assertFaultThenRecovery(Mode.WRONG_SHAPE, "not an instant vector", "prometheus.query");
+    assertFaultThenRecovery(Mode.HTTP_500, "answered HTTP 500", "internal error");
+    assertFaultThenRecovery(Mode.HANG, "did not answer within 500 ms", "/api/v1/query");
+    assertFaultThenRecovery(Mode.HUGE, "more than 1048576 bytes", "prometheus.max.response.bytes");
+  }
+
+  private void assertFaultThenRecovery(Mode fault, String... expected) throws Exception {
+    clock.set(START);
+    mode.set(fault);
+    started(config(prometheus.url()));
+    assertThatThrownBy(task::poll)
+        .isInstanceOf(RetriableException.class)
+        .hasMessageContaining("no health signals for the window ending 2026-12-01T12:00:00Z")
+        .hasMessageContainingAll(expected)
+        .satisfies(e -> assertThat(e.getMessage()).hasSizeLessThan(450));
+    // Within the backoff the task waits instead of hammering the server.
+    mode.set(Mode.GOOD);
+    assertThat(task.poll()).isNull();
+    // Back, and later than the window's due time: the missed window, not a newer one.
+    clock.set(START.plusMillis(1_500));
+    assertThat(task.poll()).hasSize(2);
+    assertThat(lastQueryTime.get()).isEqualTo("1796126400.000");
+    task.stop();
+  }
+
+  @Test
+  void unreachablePrometheusEmitsNothingAndTheTaskFailsVisiblyAfterFailAfter() throws Exception {
+    int closedPort;
+    try (ServerSocket socket = new ServerSocket(0)) {
+      closedPort = socket.getLocalPort();
+    }
+    Map<String, String> props = config("http://127.0.0.1:" + closedPort);
+    props.put("fail.after.ms", "30000");
+    started(props);
+    assertThatThrownBy(task::poll).isInstanceOf(RetriableException.class)
+        .hasMessageContaining("is unreachable")
+        .hasMessageContaining("127.0.0.1:" + closedPort);
+    clock.set(START.plusSeconds(20));
+    assertThatThrownBy(task::poll).isInstanceOf(RetriableException.class);
+    clock.set(START.plusSeconds(31));
+    assertThatThrownBy(task::poll)
+        .isInstanceOf(ConnectException.class)
+        .isNotInstanceOf(RetriableException.class)
+        .hasMessageContaining("failing since 2026-12-01T12:00:07Z (longer than fail.after.ms)")
+        .hasMessageContaining("is unreachable");
+  }
+
+  @Test
+  void registryOutageEmitsNothingAndTheWindowIsEmittedWhenItIsBack() throws Exception {
+    registry.setDown(true);
+    started(config(prometheus.url()));
+    assertThatThrownBy(task::poll).isInstanceOf(RetriableException.class)
+        .hasMessageContaining("no health signals for the window ending 2026-12-01T12:00:00Z")
+        .hasMessageContaining("HealthSignal")
+        .satisfies(e -> assertThat(e.getMessage()).hasSizeLessThan(450));
+    registry.setDown(false);
+    clock.set(START.plusSeconds(2));
+    List<SourceRecord> records = task.poll();
+    assertThat(records).hasSize(2);
+    assertThat(decode(records.get(0)).getTime()).isEqualTo(Instant.parse("2026-12-01T12:00:00Z"));
+  }
+
+  @Test
+  void aRestartedTaskResumesAfterTheCommittedWindowAndCatchesUpAtMostTheAllowance()
+      throws Exception {
+    Map<String, String> props = config(prometheus.url());
+    props.put("max.catchup.windows", "3");
+    task = new PrometheusHealthSourceTask(clock);
+    // Last committed window ended 11:59:30; now the newest due ends 12:00:00: 3 windows missed.
+    task.initialize(new OffsetContext(Instant.parse("2026-12-01T11:59:30Z")));
+    task.start(props);
+    assertThat(task.poll()).hasSize(2);
+    assertThat(lastQueryTime.get()).isEqualTo("1796126380.000");
+    assertThat(task.poll()).hasSize(2);
+    assertThat(task.poll()).hasSize(2);
+    assertThat(lastQueryTime.get()).isEqualTo("1796126400.000");
+    assertThat(task.poll()).isNull();
+
+    // Further behind than the allowance: the oldest windows are skipped.
+    task.stop();
+    task = new PrometheusHealthSourceTask(clock);
+    task.initialize(new OffsetContext(Instant.parse("2026-12-01T11:00:00Z")));
+    task.start(props);
+    assertThat(task.poll()).hasSize(2);
+    assertThat(lastQueryTime.get()).isEqualTo("1796126380.000");
+  }
+
+  HealthSignal decode(SourceRecord record) {
+    SchemaRegistryClient client = new SchemaRegistryClient(RegistryConfig.of(registry.url()));
+    return AvroSerde.of(HealthSignal.class, client).deserialize(record.topic(),
+        (byte[]) record.value());
+  }
+
+  /** A clock the test moves. */
+  static final class MutableClock extends Clock {
+    private volatile Instant now;
+
+    MutableClock(Instant now) {
+      this.now = now;
+    }
+
+    void set(Instant instant) {
+      now = instant;
+    }
+
+    @Override
+    public Instant instant() {
+      return now;
+    }
+
+    @Override
+    public java.time.ZoneId getZone() {
+      return ZoneOffset.UTC;
+    }
+
+    @Override
+    public Clock withZone(java.time.ZoneId zone) {
+      return this;
+    }
+  }
+
+  /** A task context whose offset store holds one committed window end. */
+  static final class OffsetContext implements org.apache.kafka.connect.source.SourceTaskContext {
+    private final Instant committed;
+
+    OffsetContext(Instant committed) {
+      this.committed = committed;
+    }
+
+    @Override
+    public Map<String, String> configs() {
+      return Map.of();
+    }
+
+    @Override
+    public org.apache.kafka.common.metrics.PluginMetrics pluginMetrics() {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public org.apache.kafka.connect.storage.OffsetStorageReader offsetStorageReader() {
+      return new org.apache.kafka.connect.storage.OffsetStorageReader() {
+        @Override
+        public <T> Map<String, Object> offset(Map<String, T> partition) {
+          return Map.of(PrometheusHealthSourceTask.OFFSET_WINDOW_END, committed.toEpochMilli());
+        }
+
+        @Override
+        public <T> Map<Map<String, T>, Map<String, Object>> offsets(
+            java.util.Collection<Map<String, T>> partitions) {
+          throw new UnsupportedOperationException();
+        }
+      };
+    }
+  }
+}
