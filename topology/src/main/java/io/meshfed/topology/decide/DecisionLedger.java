@@ -17,6 +17,7 @@ import io.meshfed.topology.decide.Evaluation.Outcome;
 import io.meshfed.topology.decide.Evaluation.Retired;
 import io.meshfed.topology.state.Stores;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
@@ -111,12 +112,15 @@ final class DecisionLedger {
   /** Writes and sends what an evaluation decided. */
   void apply(Evaluation evaluation, Instant now) {
     String destination = evaluation.destination();
+    Map<String, DecisionState> changed = new HashMap<>();
+    List<String> retired = new ArrayList<>();
     for (Outcome outcome : evaluation.outcomes()) {
       if (outcome instanceof Retired r) {
         retire(destination, r, now);
+        retired.add(r.client());
       } else if (outcome instanceof Decided d) {
         if (d.stateChanged()) {
-          decisions.put(destination, d.client(), d.result().state());
+          changed.put(d.client(), d.result().state());
         }
         d.result().decision().ifPresent(decided -> {
           out.config(d.client(), RoutingKeys.configKey(AvroMapping.ref(decided.destination())),
@@ -129,6 +133,7 @@ final class DecisionLedger {
         });
       }
     }
+    decisions.update(destination, changed, retired);
     if (evaluation.lastEpoch() != lastEpoch(destination)) {
       epochs.put(destination, evaluation.lastEpoch());
       epochView.put(destination, evaluation.lastEpoch());
@@ -165,7 +170,6 @@ final class DecisionLedger {
   }
 
   private void retire(String destination, Retired r, Instant now) {
-    decisions.remove(destination, r.client());
     ResourceRef ref = AvroMapping.ref(ResourceId.parse(destination));
     out.config(r.client(), RoutingKeys.configKey(ref), null, now);
     record(FailoverDecision.newBuilder()

@@ -5,8 +5,14 @@ import io.meshfed.rules.decision.DesiredConfig;
 import io.meshfed.topology.RoutingKeys;
 import io.meshfed.topology.state.ClientDecision;
 import io.meshfed.topology.state.Stores;
+import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.state.KeyValueIterator;
@@ -16,7 +22,7 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * The rules' decision state per (destination, client cluster), stored so that each distinct
  * config of a destination is written once however many clients it was decided for (see
  * {@link ClientDecision} for why). A client's record points at a numbered slot of its
- * destination's configs; a slot nobody points at any more is deleted.
+ * destination's configs; a slot nobody points at any more is reused or deleted.
  *
  * <p>Reads go through a view per destination, loaded on first use by two prefix scans and kept
  * beside the stores (a revived or migrated task gets a new processor and so a new view).
@@ -33,9 +39,7 @@ final class DecisionMemory {
   private static final class Destination {
     final Map<String, DecisionState> states = new HashMap<>();
     final Map<String, Integer> slotOf = new HashMap<>();
-    final Map<Integer, DesiredConfig> slots = new HashMap<>();
-    final Map<DesiredConfig, Integer> slotByContent = new HashMap<>();
-    final Map<Integer, Integer> references = new HashMap<>();
+    Map<Integer, DesiredConfig> slots = new HashMap<>();
   }
 
   DecisionMemory(ProcessorContext<String, ?> context) {
@@ -48,36 +52,75 @@ final class DecisionMemory {
     return load(destination).states;
   }
 
-  void put(String destination, String client, DecisionState state) {
+  /**
+   * Records one evaluation's changes: new states for {@code changed} clients, none for
+   * {@code removed} ones. The destination's distinct configs are recomputed from all its
+   * clients: a config still in use keeps its slot, a new one takes over a slot whose config
+   * is no longer used (an overwrite, not a delete and an insert), and only slots left over are
+   * deleted. So the usual evaluation — every client moves to the same new content — writes one
+   * config and the changed clients' small records.
+   */
+  void update(String destination, Map<String, DecisionState> changed, Collection<String> removed) {
+    if (changed.isEmpty() && removed.isEmpty()) {
+      return;
+    }
     Destination d = load(destination);
-    DesiredConfig shared = ClientDecision.shared(state.config());
-    Integer slot = d.slotByContent.get(shared);
-    if (slot == null) {
-      slot = 0;
-      while (d.slots.containsKey(slot)) {
-        slot++;
-      }
-      configs.put(slotKey(destination, slot), shared);
-      d.slots.put(slot, shared);
-      d.slotByContent.put(shared, slot);
+    for (String client : removed) {
+      clients.delete(RoutingKeys.join(destination, client));
+      d.states.remove(client);
+      d.slotOf.remove(client);
     }
-    Integer previous = d.slotOf.put(client, slot);
-    d.references.merge(slot, 1, Integer::sum);
-    clients.put(RoutingKeys.join(destination, client), new ClientDecision(state.epoch(),
-        state.split(), slot, state.config().epoch(), state.damping(), state.flaps()));
-    d.states.put(client, state);
-    if (previous != null) {
-      release(destination, d, previous);
-    }
-  }
+    d.states.putAll(changed);
 
-  void remove(String destination, String client) {
-    Destination d = load(destination);
-    clients.delete(RoutingKeys.join(destination, client));
-    d.states.remove(client);
-    Integer slot = d.slotOf.remove(client);
-    if (slot != null) {
-      release(destination, d, slot);
+    Map<String, DesiredConfig> contentOf = new HashMap<>();
+    Set<DesiredConfig> inUse = new LinkedHashSet<>();
+    for (var e : new TreeMap<>(d.states).entrySet()) {
+      DesiredConfig shared = ClientDecision.shared(e.getValue().config());
+      contentOf.put(e.getKey(), shared);
+      inUse.add(shared);
+    }
+    Map<DesiredConfig, Integer> slotByContent = new HashMap<>();
+    TreeSet<Integer> reusable = new TreeSet<>();
+    for (var slot : new TreeMap<>(d.slots).entrySet()) {
+      if (inUse.contains(slot.getValue()) && !slotByContent.containsKey(slot.getValue())) {
+        slotByContent.put(slot.getValue(), slot.getKey());
+      } else {
+        reusable.add(slot.getKey());
+      }
+    }
+    Map<Integer, DesiredConfig> slots = new HashMap<>();
+    Set<Integer> taken = new HashSet<>(slotByContent.values());
+    for (DesiredConfig content : inUse) {
+      Integer slot = slotByContent.get(content);
+      if (slot == null) {
+        if (reusable.isEmpty()) {
+          slot = 0;
+          while (taken.contains(slot)) {
+            slot++;
+          }
+        } else {
+          slot = reusable.pollFirst();
+        }
+        taken.add(slot);
+        configs.put(slotKey(destination, slot), content);
+        slotByContent.put(content, slot);
+      }
+      slots.put(slot, content);
+    }
+    for (int unused : reusable) {
+      configs.delete(slotKey(destination, unused));
+    }
+    d.slots = slots;
+
+    for (var e : d.states.entrySet()) {
+      String client = e.getKey();
+      int slot = slotByContent.get(contentOf.get(client));
+      Integer before = d.slotOf.put(client, slot);
+      if (changed.containsKey(client) || before == null || before != slot) {
+        DecisionState state = e.getValue();
+        clients.put(RoutingKeys.join(destination, client), new ClientDecision(state.epoch(),
+            state.split(), slot, state.config().epoch(), state.damping(), state.flaps()));
+      }
     }
   }
 
@@ -86,25 +129,13 @@ final class DecisionMemory {
     view.remove(destination);
   }
 
-  private void release(String destination, Destination d, int slot) {
-    int left = d.references.merge(slot, -1, Integer::sum);
-    if (left <= 0) {
-      d.references.remove(slot);
-      d.slotByContent.remove(d.slots.remove(slot));
-      configs.delete(slotKey(destination, slot));
-    }
-  }
-
   private Destination load(String destination) {
     return view.computeIfAbsent(destination, key -> {
       Destination d = new Destination();
       try (KeyValueIterator<String, DesiredConfig> it =
           configs.prefixScan(RoutingKeys.prefix(key), KEYS)) {
-        it.forEachRemaining(kv -> {
-          int slot = Integer.parseInt(RoutingKeys.rest(kv.key));
-          d.slots.put(slot, kv.value);
-          d.slotByContent.put(kv.value, slot);
-        });
+        it.forEachRemaining(kv -> d.slots.put(Integer.parseInt(RoutingKeys.rest(kv.key)),
+            kv.value));
       }
       try (KeyValueIterator<String, ClientDecision> it =
           clients.prefixScan(RoutingKeys.prefix(key), KEYS)) {
@@ -114,7 +145,6 @@ final class DecisionMemory {
           if (shared != null) {
             d.states.put(client, kv.value.state(client, shared));
             d.slotOf.put(client, kv.value.config());
-            d.references.merge(kv.value.config(), 1, Integer::sum);
           }
         });
       }

@@ -47,9 +47,7 @@ class DecisionMemoryTest {
   @Test
   void aHundredClientsWithTheSameContentShareOneConfig() {
     DecisionMemory memory = new DecisionMemory(context);
-    for (int c = 0; c < 100; c++) {
-      memory.put(DEST, client(c), state(client(c), 7, 40));
-    }
+    memory.update(DEST, hundred(7, 40), List.of());
     assertThat(count(configs)).isEqualTo(1);
     assertThat(count(clients)).isEqualTo(100);
 
@@ -61,25 +59,36 @@ class DecisionMemoryTest {
   }
 
   @Test
-  void aConfigNobodyPointsAtIsDeletedAndItsSlotReused() {
+  void everyClientMovingToNewContentOverwritesTheOneConfig() {
     DecisionMemory memory = new DecisionMemory(context);
-    memory.put(DEST, "a", state("a", 1, 100));
-    memory.put(DEST, "b", state("b", 2, 70));
+    memory.update(DEST, hundred(7, 40), List.of());
+    memory.update(DEST, hundred(8, 100), List.of());
+    assertThat(count(configs)).isEqualTo(1);
+    assertThat(configs.get(DecisionMemory.slotKey(DEST, 0)).tiers().get(0).loadPercent())
+        .isEqualTo(100);
+    assertThat(new DecisionMemory(context).states(DEST).get(client(42)))
+        .isEqualTo(state(client(42), 8, 100));
+  }
+
+  @Test
+  void aConfigNobodyPointsAtIsReusedOrDeleted() {
+    DecisionMemory memory = new DecisionMemory(context);
+    memory.update(DEST, Map.of("a", state("a", 1, 100)), List.of());
+    memory.update(DEST, Map.of("b", state("b", 2, 70)), List.of());
     assertThat(count(configs)).isEqualTo(2);
 
-    memory.put(DEST, "a", state("a", 3, 70)); // a now has b's content: slot 0 is free
+    memory.update(DEST, Map.of("a", state("a", 3, 70)), List.of()); // slot 0 is unused now
     assertThat(count(configs)).isEqualTo(1);
     assertThat(configs.get(DecisionMemory.slotKey(DEST, 0))).isNull();
 
-    memory.put(DEST, "b", state("b", 4, 10));
+    memory.update(DEST, Map.of("b", state("b", 4, 10)), List.of()); // takes the free number 0
     assertThat(count(configs)).isEqualTo(2);
     assertThat(configs.get(DecisionMemory.slotKey(DEST, 0))).isNotNull();
     assertThat(new DecisionMemory(context).states(DEST))
         .containsExactlyInAnyOrderEntriesOf(Map.of("a", state("a", 3, 70),
             "b", state("b", 4, 10)));
 
-    memory.remove(DEST, "a");
-    memory.remove(DEST, "b");
+    memory.update(DEST, Map.of(), List.of("a", "b"));
     assertThat(count(configs)).isZero();
     assertThat(count(clients)).isZero();
     assertThat(new DecisionMemory(context).states(DEST)).isEmpty();
@@ -88,14 +97,22 @@ class DecisionMemoryTest {
   @Test
   void aStateKeptWithNewDampingMemoryRewritesOnlyTheClient() {
     DecisionMemory memory = new DecisionMemory(context);
-    memory.put(DEST, "a", state("a", 5, 100));
+    memory.update(DEST, Map.of("a", state("a", 5, 100)), List.of());
     DecisionState before = state("a", 5, 100);
     DecisionState damped = new DecisionState(before.epoch(), before.split(), before.config(),
         List.of(new TierDamping(List.of(PRIMARY), 1, 3, Instant.parse("2026-12-01T00:00:00Z"))),
         before.flaps() + 1);
-    memory.put(DEST, "a", damped);
+    memory.update(DEST, Map.of("a", damped), List.of());
     assertThat(count(configs)).isEqualTo(1);
     assertThat(new DecisionMemory(context).states(DEST).get("a")).isEqualTo(damped);
+  }
+
+  private static Map<String, DecisionState> hundred(long epoch, int load) {
+    Map<String, DecisionState> states = new java.util.HashMap<>();
+    for (int c = 0; c < 100; c++) {
+      states.put(client(c), state(client(c), epoch, load));
+    }
+    return states;
   }
 
   private static String client(int c) {
