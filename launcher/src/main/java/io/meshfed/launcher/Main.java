@@ -10,13 +10,21 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** The {@code meshfed} command. Exit codes: 0 ok, 1 failed/not found, 2 usage, 3 unreachable. */
+/**
+ * The {@code meshfed} command. Exit codes: 0 ok, 1 failed/not found, 2 usage, 3 unreachable.
+ * The scope INHERIT gives every subcommand, nested ones included, {@code --help} and
+ * {@code --version} without each having to remember them.
+ */
 @Command(name = "meshfed", mixinStandardHelpOptions = true, version = "meshfed 0.1.0",
+    scope = CommandLine.ScopeType.INHERIT,
     description = "Multi-cluster service federation on Kafka.",
+    exitCodeListHeading = "%nExit codes (every command):%n",
+    exitCodeList = {"0:ok", "1:failed, or not found", "2:usage: a bad option, argument or file",
+        "3:the stack (or the server named) is unreachable"},
     subcommands = {Main.DemoCommand.class, Main.UpCommand.class, Main.ApplyCommand.class,
         Main.DeleteCommand.class, GetCommand.class, DescribeCommand.class,
         WatchCommand.class, Main.TopologyCommand.class, Main.AgentCommand.class,
-        AdminCommand.class})
+        AdminCommand.class, BenchCommand.class})
 public final class Main implements Runnable {
 
   @Override
@@ -310,14 +318,25 @@ public final class Main implements Runnable {
     return newline < 0 ? message : message.substring(0, newline);
   }
 
-  @Command(name = "agent", description = "Run a cluster agent.")
+  @Command(name = "agent", description = "Run a cluster agent against a Kubernetes API"
+      + " server until stopped.")
   static final class AgentCommand implements Callable<Integer> {
-    @Parameters(arity = "0..*", hidden = true)
-    List<String> args = List.of();
+    @Option(names = "--cluster", required = true, description = "this cluster's name, as the"
+        + " topology knows it (DNS-1123 label)")
+    String cluster;
+
+    @Option(names = "--kubeconfig", description = "the cluster's kubeconfig (default: the"
+        + " in-cluster service account)")
+    Path kubeconfig;
+
+    @Option(names = "--config", required = true, paramLabel = "FILE", description = "agent"
+        + " properties (keys in README); repeatable, a later file's keys override an earlier"
+        + " one's")
+    List<Path> configFiles;
 
     @Override
     public Integer call() throws Exception {
-      AgentMain.main(args.toArray(String[]::new));
+      AgentMain.run(cluster, kubeconfig, configFiles);
       return 0;
     }
   }
