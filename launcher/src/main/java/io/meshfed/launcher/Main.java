@@ -119,7 +119,9 @@ public final class Main implements Runnable {
         description = "Kafka broker port; 0 (default) = a free port")
     int kafkaPort;
 
-    @Option(names = "--dir", defaultValue = ".meshfed")
+    @Option(names = "--dir", defaultValue = "${env:" + StackOptions.DIR_ENV + ":-.meshfed}",
+        description = "where the stack keeps its data and writes its endpoints and kubeconfigs"
+            + " (default: $" + StackOptions.DIR_ENV + ", else .meshfed)")
     Path dir;
 
     @Option(names = "--damping", defaultValue = "30s", converter = DurationConverter.class,
@@ -206,11 +208,12 @@ public final class Main implements Runnable {
         + " Namespace, Service, EndpointSlice, Pod")
     Path file;
 
-    @Option(names = "--cluster", required = true)
+    @Option(names = "--cluster", required = true, description = "a simulated cluster of the"
+        + " stack, e.g. mgmt-cluster")
     String cluster;
 
-    @Option(names = "--dir", defaultValue = ".meshfed")
-    Path dir;
+    @CommandLine.Mixin
+    StackOptions stack = new StackOptions();
 
     abstract String verb();
 
@@ -221,10 +224,11 @@ public final class Main implements Runnable {
 
     @Override
     public Integer call() throws Exception {
-      Path kubeconfig = dir.resolve(cluster + ".kubeconfig");
-      if (!java.nio.file.Files.exists(kubeconfig)) {
-        System.err.println("meshfed " + verb() + ": no cluster '" + cluster + "' in " + dir
-            + " (is 'meshfed up' running?)");
+      Path kubeconfig;
+      try {
+        kubeconfig = stack.kubeconfig(cluster);
+      } catch (StackOptions.StackUnreachable e) {
+        System.err.println("meshfed " + verb() + ": " + e.getMessage());
         return 1;
       }
       List<ResourceFile.Resource> resources;
@@ -237,11 +241,23 @@ public final class Main implements Runnable {
       }
       var config = io.fabric8.kubernetes.client.Config.fromKubeconfig(
           java.nio.file.Files.readString(kubeconfig));
+      var apiServer = new StackOptions.Endpoint(config.getMasterUrl(), "from " + kubeconfig);
+      try {
+        java.net.URI url = java.net.URI.create(config.getMasterUrl());
+        Reachability.check("cluster " + cluster + "'s API server", apiServer,
+            url.getHost() + ":" + url.getPort());
+      } catch (StackOptions.StackUnreachable e) {
+        System.err.println("meshfed " + verb() + ": " + e.getMessage() + "; nothing was "
+            + pastTense());
+        return 3;
+      }
       try (var client = new io.fabric8.kubernetes.client.KubernetesClientBuilder()
           .withConfig(config).build()) {
         run(client, resources, done -> System.out.println(done + " " + pastTense()));
       } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
-        System.err.println("meshfed " + verb() + ": " + firstLine(e.getMessage()));
+        // Code 0: no HTTP answer at all; otherwise the API server's message names the URL.
+        System.err.println("meshfed " + verb() + ": " + (e.getCode() == 0
+            ? "cannot reach " + apiServer + ": " + Causes.of(e) : firstLine(e.getMessage())));
         return e.getCode() == 0 ? 3 : 1;
       }
       return 0;
