@@ -176,6 +176,7 @@ public final class EmbeddedStack implements AutoCloseable {
     }
     Files.writeString(settings.dir().resolve(ENDPOINTS_FILE), "bootstrap.servers="
         + kafka.bootstrapServers() + "\nregistry.url=" + registry.confluentApiUrl() + "\n"
+        + "clusters=" + String.join(",", settings.clusters()) + "\n"
         + (query == null ? "" : "query.url=http://127.0.0.1:" + query.port() + "\n")
         + (destinationApi == null ? "" : "destination.api=127.0.0.1:" + destinationApi.port()
             + "\n"));

@@ -24,7 +24,7 @@ import picocli.CommandLine.Parameters;
     subcommands = {Main.DemoCommand.class, Main.UpCommand.class, Main.ApplyCommand.class,
         Main.DeleteCommand.class, GetCommand.class, DescribeCommand.class,
         WatchCommand.class, Main.TopologyCommand.class, Main.AgentCommand.class,
-        AdminCommand.class, BenchCommand.class})
+        ScenarioCommand.class, AdminCommand.class, BenchCommand.class})
 public final class Main implements Runnable {
 
   @Override
@@ -224,40 +224,26 @@ public final class Main implements Runnable {
 
     @Override
     public Integer call() throws Exception {
-      Path kubeconfig;
+      ClusterClient cluster;
       try {
-        kubeconfig = stack.kubeconfig(cluster);
-      } catch (StackOptions.StackUnreachable e) {
-        System.err.println("meshfed " + verb() + ": " + e.getMessage());
-        return 1;
-      }
-      List<ResourceFile.Resource> resources;
-      try {
-        resources = ResourceFile.read(file);
-      } catch (ResourceFile.BadFile e) {
+        cluster = ClusterClient.open(stack, this.cluster);
+      } catch (ClusterClient.Unavailable e) {
         System.err.println("meshfed " + verb() + ": " + e.getMessage() + "; nothing was "
             + pastTense());
-        return 2;
+        return e.exit;
       }
-      var config = io.fabric8.kubernetes.client.Config.fromKubeconfig(
-          java.nio.file.Files.readString(kubeconfig));
-      var apiServer = new StackOptions.Endpoint(config.getMasterUrl(), "from " + kubeconfig);
-      try {
-        java.net.URI url = java.net.URI.create(config.getMasterUrl());
-        Reachability.check("cluster " + cluster + "'s API server", apiServer,
-            url.getHost() + ":" + url.getPort());
-      } catch (StackOptions.StackUnreachable e) {
-        System.err.println("meshfed " + verb() + ": " + e.getMessage() + "; nothing was "
-            + pastTense());
-        return 3;
-      }
-      try (var client = new io.fabric8.kubernetes.client.KubernetesClientBuilder()
-          .withConfig(config).build()) {
+      try (var client = cluster.client) {
+        List<ResourceFile.Resource> resources;
+        try {
+          resources = ResourceFile.read(file);
+        } catch (ResourceFile.BadFile e) {
+          System.err.println("meshfed " + verb() + ": " + e.getMessage() + "; nothing was "
+              + pastTense());
+          return 2;
+        }
         run(client, resources, done -> System.out.println(done + " " + pastTense()));
       } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
-        // Code 0: no HTTP answer at all; otherwise the API server's message names the URL.
-        System.err.println("meshfed " + verb() + ": " + (e.getCode() == 0
-            ? "cannot reach " + apiServer + ": " + Causes.of(e) : firstLine(e.getMessage())));
+        System.err.println("meshfed " + verb() + ": " + cluster.describe(e));
         return e.getCode() == 0 ? 3 : 1;
       }
       return 0;

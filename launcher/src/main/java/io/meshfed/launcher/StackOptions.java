@@ -48,8 +48,9 @@ final class StackOptions {
   Endpoint endpoint(String key) throws StackUnreachable {
     String value = endpoints().getProperty(key);
     if (value == null) {
-      throw new StackUnreachable("the stack in " + dir + " has no " + key + " (was it started"
-          + " with that server off?)");
+      throw new StackUnreachable("the stack in " + dir + " names no " + key + " in its "
+          + EmbeddedStack.ENDPOINTS_FILE + " (a server it runs without, or a stack started"
+          + " by an older meshfed)");
     }
     return new Endpoint(value, "from " + dir.resolve(EmbeddedStack.ENDPOINTS_FILE));
   }
