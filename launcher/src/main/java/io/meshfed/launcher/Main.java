@@ -74,6 +74,10 @@ public final class Main implements Runnable {
         description = "failback damping, e.g. 5s (default ${DEFAULT-VALUE})")
     Duration damping;
 
+    @Option(names = "--verbose", description = "print the stack's logs (Kafka's, the agents')"
+        + " here too, not only to meshfed.log in the work directory")
+    boolean verbose;
+
     @Override
     public Integer call() throws Exception {
       if (dir != null && java.nio.file.Files.exists(dir.resolve("kafka"))) {
@@ -83,14 +87,26 @@ public final class Main implements Runnable {
         return 2;
       }
       Path work = dir != null ? dir : java.nio.file.Files.createTempDirectory("meshfed-demo");
-      Duration hold = damping;
+      // A temporary directory goes when the demo ends, Ctrl-C included; a failed run keeps it
+      // for its log.
+      java.util.concurrent.atomic.AtomicBoolean keep = new java.util.concurrent.atomic
+          .AtomicBoolean(dir != null);
+      Thread cleanup = new Thread(() -> {
+        if (!keep.get()) {
+          io.meshfed.testing.Directories.deleteRecursively(work);
+        }
+      }, "meshfed-demo-cleanup");
+      Runtime.getRuntime().addShutdownHook(cleanup);
+      Path log = Logs.toFile(work, verbose);
       Demo.Result result = Demo.run(new EmbeddedStack.Settings(work,
-          List.of(Demo.MGMT, Demo.REMOTE), hold, Duration.ofSeconds(10)), System.out);
+          List.of(Demo.MGMT, Demo.REMOTE), damping, Duration.ofSeconds(10)), System.out);
       if (result.succeeded()) {
         System.out.println("meshfed demo: failover and failback converged in every cluster");
         return 0;
       }
-      System.out.println("meshfed demo: step '" + result.failedStep() + "' did not converge");
+      keep.set(true);
+      System.out.println("meshfed demo: step '" + result.failedStep() + "' did not converge"
+          + (log == null ? "" : "; the stack's log is " + log));
       return 1;
     }
   }
@@ -128,6 +144,10 @@ public final class Main implements Runnable {
         description = "failback damping, e.g. 500ms, 30s, 2m (default ${DEFAULT-VALUE})")
     Duration damping;
 
+    @Option(names = "--verbose", description = "print the stack's logs (Kafka's, the agents')"
+        + " here too, not only to meshfed.log in --dir")
+    boolean verbose;
+
     @Override
     public Integer call() throws Exception {
       boolean resuming = EmbeddedStack.isResumable(dir);
@@ -148,6 +168,7 @@ public final class Main implements Runnable {
       // default one that is taken (by another stack, say) gives way to a free one.
       int http = httpPort != null ? httpPort : 8080;
       int grpc = grpcPort != null ? grpcPort : 8090;
+      Path log = Logs.toFile(dir, verbose);
       long startedAt = System.nanoTime();
       EmbeddedStack started;
       while (true) {
@@ -184,6 +205,9 @@ public final class Main implements Runnable {
       for (String cluster : clusters) {
         System.out.printf("  cluster %-16s kubeconfig %s%n", cluster,
             stack.kubeconfig(cluster).toAbsolutePath());
+      }
+      if (log != null) {
+        System.out.println("  logs                     " + log);
       }
       System.out.println("Ctrl-C stops everything.");
       stopped.await();

@@ -128,6 +128,14 @@ class PlaygroundTest {
               .isTrue();
           assertThat(Files.readString(upOutput)).contains("Ctrl-C stops everything.");
         });
+    // Quiet by default: the terminal has meshfed's own lines, Kafka's warnings are in the log.
+    String banner = Files.readString(upOutput);
+    Path log = workDir.resolve(".meshfed").resolve(Logs.FILE).toAbsolutePath();
+    assertThat(banner.lines().filter(l -> l.matches(".*\\b(WARN|ERROR)\\b.*"))).as(banner)
+        .isEmpty();
+    assertThat(banner).startsWith("meshfed is up (new stack in .meshfed").contains("  logs  ")
+        .contains(log.toString());
+    assertThat(Files.readString(log)).contains(" WARN ").contains("o.a.k.");
     for (Step step : steps.subList(1, steps.size())) {
       if (step.args().get(0).equals("get")) {
         // Decisions are made asynchronously: the table is awaited, as a person re-runs get.
