@@ -107,6 +107,35 @@ public final class SimulatedCluster implements AutoCloseable {
     if (snapshot != null && Files.exists(snapshot)) {
       restore(snapshot);
     }
+    if (snapshot != null) {
+      // Saved as it changes, not only on close: a stack killed with kill -9 comes back with
+      // the objects it had (at most one interval old), so its agents publish no change that
+      // did not happen and the topology makes no decision nobody asked for.
+      saver = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "snapshot-" + snapshot.getFileName());
+        t.setDaemon(true);
+        return t;
+      });
+      saver.scheduleWithFixedDelay(this::saveIfChanged, SAVE_EVERY.toMillis(),
+          SAVE_EVERY.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+    } else {
+      saver = null;
+    }
+  }
+
+  /** How often a cluster with a snapshot file looks for changes to save. */
+  static final java.time.Duration SAVE_EVERY = java.time.Duration.ofMillis(500);
+
+  private final java.util.concurrent.ScheduledExecutorService saver;
+  /** What the snapshot file holds now; only the saver thread and close() touch it. */
+  private String saved;
+
+  private synchronized void saveIfChanged() {
+    try {
+      save(snapshot);
+    } catch (IOException | RuntimeException e) {
+      // The next round tries again; close() reports a failure that lasts.
+    }
   }
 
   /** How many objects a start restored from the snapshot (0 for a new cluster). */
@@ -142,12 +171,18 @@ public final class SimulatedCluster implements AutoCloseable {
     return all;
   }
 
-  private void save(Path file) throws IOException {
+  /** Writes the objects to {@code file}, atomically, unless it holds them already. */
+  private synchronized void save(Path file) throws IOException {
+    String content = "# meshfed simulated cluster, port " + server.getPort() + "\n"
+        + Serialization.asYaml(new KubernetesListBuilder().withItems(objects()).build());
+    if (content.equals(saved)) {
+      return;
+    }
     Files.createDirectories(file.toAbsolutePath().getParent());
     Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-    Files.writeString(tmp, "# meshfed simulated cluster, port " + server.getPort() + "\n"
-        + Serialization.asYaml(new KubernetesListBuilder().withItems(objects()).build()));
+    Files.writeString(tmp, content);
     Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    saved = content;
   }
 
   private static int previousPort(Path file) {
@@ -231,6 +266,9 @@ public final class SimulatedCluster implements AutoCloseable {
   /** Saves the objects when the cluster has a snapshot file, then stops the API server. */
   @Override
   public void close() {
+    if (saver != null) {
+      saver.shutdownNow();
+    }
     try {
       if (snapshot != null) {
         save(snapshot);
