@@ -188,6 +188,11 @@ public final class Main implements Runnable {
                 + " for a free one");
             return 2;
           }
+        } catch (Exception e) {
+          // The why is in the log now that it is not on the terminal: say where.
+          System.err.println("meshfed up: the stack did not start: " + describe(e)
+              + (log == null ? "" : "; see " + log));
+          return 1;
         }
       }
       EmbeddedStack stack = started;
