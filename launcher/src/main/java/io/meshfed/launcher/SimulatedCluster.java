@@ -10,7 +10,6 @@ import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSliceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.meshfed.agent.publish.ClusterPublisher;
 import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
-import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.fabric8.mockwebserver.Context;
@@ -59,6 +58,11 @@ public final class SimulatedCluster implements AutoCloseable {
           "serviceentries", true), kind("networking.istio.io", "v1", "DestinationRule",
           "destinationrules", true))).flatMap(s -> s).toList();
 
+  /** What discovery lists, so kubectl finds every kind a snapshot keeps, and the CRDs. */
+  static final List<ResourceDefinitionContext> DISCOVERABLE_KINDS = java.util.stream.Stream
+      .concat(SNAPSHOT_KINDS.stream(), java.util.stream.Stream.of(kind("apiextensions.k8s.io",
+          "v1", "CustomResourceDefinition", "customresourcedefinitions", false))).toList();
+
   private static ResourceDefinitionContext kind(String group, String version, String kind,
       String plural, boolean namespaced) {
     return new ResourceDefinitionContext.Builder().withGroup(group).withVersion(version)
@@ -92,7 +96,7 @@ public final class SimulatedCluster implements AutoCloseable {
   public SimulatedCluster(Path snapshot) throws IOException {
     this.snapshot = snapshot;
     server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
-        new KubernetesCrudDispatcher(), false);
+        new Discovery.Dispatcher(new Discovery(DISCOVERABLE_KINDS)), false);
     int previousPort = snapshot == null ? 0 : previousPort(snapshot);
     // On 127.0.0.1 either way: the mock server's init() listens on every interface.
     server.init(InetAddress.getLoopbackAddress(),
