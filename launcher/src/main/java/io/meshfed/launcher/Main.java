@@ -208,8 +208,14 @@ public final class Main implements Runnable {
       System.out.println("  query API                " + stack.queryUrl());
       System.out.println("  destination API (gRPC)   " + stack.destinationApi());
       for (String cluster : clusters) {
-        System.out.printf("  cluster %-16s kubeconfig %s%n", cluster,
-            stack.kubeconfig(cluster).toAbsolutePath());
+        SimulatedCluster simulated = stack.cluster(cluster);
+        // Said, so that objects from a snapshot are never mistaken for what happened since.
+        String restored = simulated.savedAt() == null ? ""
+            : String.format("  (%d objects restored, as saved at %s)", simulated.restored(),
+                java.time.format.DateTimeFormatter.ISO_LOCAL_TIME.format(simulated.savedAt()
+                    .atZone(java.time.ZoneId.systemDefault()).toLocalTime().withNano(0)));
+        System.out.printf("  cluster %-16s kubeconfig %s%s%n", cluster,
+            stack.kubeconfig(cluster).toAbsolutePath(), restored);
       }
       if (log != null) {
         System.out.println("  logs                     " + log);

@@ -109,6 +109,7 @@ public final class SimulatedCluster implements AutoCloseable {
       }
     }
     if (snapshot != null && Files.exists(snapshot)) {
+      savedAt = Files.getLastModifiedTime(snapshot).toInstant();
       restore(snapshot);
     }
     if (snapshot != null) {
@@ -146,6 +147,13 @@ public final class SimulatedCluster implements AutoCloseable {
   public int restored() {
     return restored;
   }
+
+  /** When the snapshot a start restored was saved, or null for a new cluster. */
+  public java.time.Instant savedAt() {
+    return savedAt;
+  }
+
+  private java.time.Instant savedAt;
 
   private int restored;
 

@@ -210,7 +210,9 @@ class StackProcessTest {
     System.out.printf("meshfed up after kill -9: queryable in %.1f s%n%s%n", seconds,
         String.join("\n", again.banner().lines().filter(l -> l.contains("EmbeddedStack")
             || l.startsWith("meshfed is up")).toList()));
-    assertThat(again.banner()).contains("meshfed is up (resumed");
+    assertThat(again.banner()).contains("meshfed is up (resumed")
+        .containsPattern("cluster mgmt-cluster .* \\(\\d+ objects restored, as saved at"
+            + " \\d\\d:\\d\\d:\\d\\d\\)");
     await().during(Duration.ofSeconds(10)).atMost(Duration.ofSeconds(15)).untilAsserted(() -> {
       String decisions = decisions(stackDir, destination, 3);
       assertThat(newestEpoch(decisions)).as("a decision after the restart:%n%s", decisions)
