@@ -36,6 +36,15 @@ public final class AgentMain {
     if (cluster == null || configFiles.isEmpty()) {
       usage("--cluster and --config are required");
     }
+    run(cluster, kubeconfig, configFiles);
+  }
+
+  /**
+   * Runs the agent of {@code cluster} until the JVM stops: {@code kubeconfig} null means the
+   * in-cluster config; later {@code configFiles} override earlier ones.
+   */
+  public static void run(String cluster, Path kubeconfig, List<Path> configFiles)
+      throws IOException, InterruptedException {
     AgentConfig config = AgentConfig.load(cluster, configFiles);
     Config kube = kubeconfig == null ? Config.autoConfigure(null)
         : Config.fromKubeconfig(Files.readString(kubeconfig));

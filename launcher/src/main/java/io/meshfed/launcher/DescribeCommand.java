@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.io.PrintStream;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
@@ -21,12 +20,8 @@ public final class DescribeCommand implements Callable<Integer> {
   @Parameters(index = "1", description = "NAMESPACE/NAME")
   String name;
 
-  @Option(names = "--server", description = "a topology instance's query API (default: the one"
-      + " of the 'meshfed up' in --dir, else http://localhost:8080)")
-  String server;
-
-  @Option(names = "--dir", defaultValue = ".meshfed", description = "a 'meshfed up' directory")
-  java.nio.file.Path dir;
+  @picocli.CommandLine.Mixin
+  StackOptions.QueryOptions query = new StackOptions.QueryOptions();
 
   PrintStream out = System.out;
 
@@ -45,8 +40,8 @@ public final class DescribeCommand implements Callable<Integer> {
           + "virtualdestination NAMESPACE/NAME");
       return 2;
     }
-    QueryClient api = QueryClient.of(server, dir);
     try {
+      QueryClient api = QueryClient.of(query);
       JsonNode d = api.get(paths[0] + name);
       JsonNode status = d.path("status");
       out.printf("Name:         %s/%s%nKind:         %s%nHostnames:    %s%nPort:         %s%n"

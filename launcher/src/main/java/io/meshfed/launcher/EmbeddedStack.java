@@ -129,6 +129,7 @@ public final class EmbeddedStack implements AutoCloseable {
     kafka = EmbeddedKafka.start(settings.dir().resolve("kafka"), settings.kafkaPort());
     running.add(kafka);
     registry.awaitReady();
+    log("broker started, registry ready");
     // Governance as a production registry has it: each subject's compatibility rule
     // (FULL_TRANSITIVE for what agents write, FORWARD_TRANSITIVE for what the topology writes)
     // is set before its first schema, so an incompatible schema is refused from the start.
@@ -147,6 +148,8 @@ public final class EmbeddedStack implements AutoCloseable {
       int port = settings.httpPort() == 0 ? freePort() : settings.httpPort();
       config = config.withApplicationServer("127.0.0.1:" + port);
     }
+    log("broker, registry and topics");
+    removeStaleMembers(config.applicationId());
     topology = TopologyMain.start(config);
     // Leave the group on close: a resumed stack's new member then gets the partitions at once
     // rather than after the old member's session times out (45 s).
@@ -176,6 +179,7 @@ public final class EmbeddedStack implements AutoCloseable {
     }
     Files.writeString(settings.dir().resolve(ENDPOINTS_FILE), "bootstrap.servers="
         + kafka.bootstrapServers() + "\nregistry.url=" + registry.confluentApiUrl() + "\n"
+        + "clusters=" + String.join(",", settings.clusters()) + "\n"
         + (query == null ? "" : "query.url=http://127.0.0.1:" + query.port() + "\n")
         + (destinationApi == null ? "" : "destination.api=127.0.0.1:" + destinationApi.port()
             + "\n"));
@@ -204,6 +208,78 @@ public final class EmbeddedStack implements AutoCloseable {
           cluster.client()).start();
       running.add(agent);
     }
+    log("topology and agents started");
+    if (query != null) {
+      awaitQueryable(QUERYABLE_WITHIN);
+      log("stores queryable");
+    }
+  }
+
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(
+      EmbeddedStack.class);
+  private final long bootStarted = System.nanoTime();
+
+  /** Where a start spends its time, in the stack's log: a slow start says which part was. */
+  private void log(String phase) {
+    LOG.info("stack in {}: {} after {} ms", settings.dir(), phase,
+        (System.nanoTime() - bootStarted) / 1_000_000);
+  }
+
+  /**
+   * A stack killed with kill -9 leaves its topology's member in the consumer group until the
+   * session times out, and the new member's first rebalance waits for it. The broker is this
+   * stack's own, so no member of the group can be alive now: they are removed at once.
+   */
+  private void removeStaleMembers(String group) {
+    try (var admin = org.apache.kafka.clients.admin.Admin.create(Map.of(
+        "bootstrap.servers", kafka.bootstrapServers()))) {
+      var members = admin.describeConsumerGroups(List.of(group)).all()
+          .get(10, java.util.concurrent.TimeUnit.SECONDS).get(group).members();
+      if (!members.isEmpty()) {
+        admin.removeMembersFromConsumerGroup(group,
+            new org.apache.kafka.clients.admin.RemoveMembersFromConsumerGroupOptions())
+            .all().get(10, java.util.concurrent.TimeUnit.SECONDS);
+        LOG.info("removed {} member(s) of {} left by a stack that did not stop cleanly",
+            members.size(), group);
+      }
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException
+        | RuntimeException e) {
+      // No group yet (a new stack), or the broker would not: the session timeout does it.
+      LOG.info("no stale members of {} removed: {}", group, Causes.of(e));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** How long a start waits for the topology's stores to answer. */
+  static final Duration QUERYABLE_WITHIN = Duration.ofMinutes(5);
+
+  /**
+   * Waits until the query API's {@code /readyz} answers 200: the topology RUNNING and its
+   * stores queryable. A stack is up when {@code get} works, not when its threads have started
+   * (a restart after kill -9 would otherwise say "up" and then answer 503 for a while).
+   */
+  private void awaitQueryable(Duration within) throws InterruptedException {
+    var http = java.net.http.HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2))
+        .build();
+    var request = java.net.http.HttpRequest.newBuilder(java.net.URI.create(queryUrl()
+        + "/readyz")).timeout(Duration.ofSeconds(5)).build();
+    long deadline = System.nanoTime() + within.toNanos();
+    String last = "no answer";
+    while (System.nanoTime() < deadline) {
+      try {
+        var response = http.send(request, java.net.http.HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() == 200) {
+          return;
+        }
+        last = response.statusCode() + " " + Causes.bounded(response.body());
+      } catch (IOException e) {
+        last = Causes.of(e);
+      }
+      Thread.sleep(200); // a poll interval: nothing to be notified by across HTTP
+    }
+    throw new IllegalStateException("the topology's stores did not answer queries within "
+        + within.toSeconds() + " s; " + queryUrl() + "/readyz: " + last);
   }
 
   /** True when {@code dir} holds a stack that {@link #start} resumes rather than creates. */

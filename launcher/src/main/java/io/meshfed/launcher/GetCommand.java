@@ -40,12 +40,8 @@ public final class GetCommand implements Callable<Integer> {
   @Option(names = {"-o", "--output"}, defaultValue = "table", description = "table or json")
   String output;
 
-  @Option(names = "--server", description = "a topology instance's query API (default: the one"
-      + " of the 'meshfed up' in --dir, else http://localhost:8080)")
-  String server;
-
-  @Option(names = "--dir", defaultValue = ".meshfed", description = "a 'meshfed up' directory")
-  java.nio.file.Path dir;
+  @picocli.CommandLine.Mixin
+  StackOptions.QueryOptions query = new StackOptions.QueryOptions();
 
   PrintStream out = System.out;
   PrintStream err = System.err;
@@ -73,7 +69,7 @@ public final class GetCommand implements Callable<Integer> {
       path += "?namespace=" + namespace;
     }
     try {
-      JsonNode body = QueryClient.of(server, dir).get(path);
+      JsonNode body = QueryClient.of(query).get(path);
       if (output.equals("json")) {
         out.println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(body));
       } else {

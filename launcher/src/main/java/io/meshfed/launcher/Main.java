@@ -10,13 +10,21 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** The {@code meshfed} command. Exit codes: 0 ok, 1 failed/not found, 2 usage, 3 unreachable. */
+/**
+ * The {@code meshfed} command. Exit codes: 0 ok, 1 failed/not found, 2 usage, 3 unreachable.
+ * The scope INHERIT gives every subcommand, nested ones included, {@code --help} and
+ * {@code --version} without each having to remember them.
+ */
 @Command(name = "meshfed", mixinStandardHelpOptions = true, version = "meshfed 0.1.0",
+    scope = CommandLine.ScopeType.INHERIT,
     description = "Multi-cluster service federation on Kafka.",
+    exitCodeListHeading = "%nExit codes (every command):%n",
+    exitCodeList = {"0:ok", "1:failed, or not found", "2:usage: a bad option, argument or file",
+        "3:the stack (or the server named) is unreachable"},
     subcommands = {Main.DemoCommand.class, Main.UpCommand.class, Main.ApplyCommand.class,
         Main.DeleteCommand.class, GetCommand.class, DescribeCommand.class,
         WatchCommand.class, Main.TopologyCommand.class, Main.AgentCommand.class,
-        AdminCommand.class})
+        ScenarioCommand.class, AdminCommand.class, BenchCommand.class})
 public final class Main implements Runnable {
 
   @Override
@@ -66,6 +74,10 @@ public final class Main implements Runnable {
         description = "failback damping, e.g. 5s (default ${DEFAULT-VALUE})")
     Duration damping;
 
+    @Option(names = "--verbose", description = "print the stack's logs (Kafka's, the agents')"
+        + " here too, not only to meshfed.log in the work directory")
+    boolean verbose;
+
     @Override
     public Integer call() throws Exception {
       if (dir != null && java.nio.file.Files.exists(dir.resolve("kafka"))) {
@@ -75,14 +87,26 @@ public final class Main implements Runnable {
         return 2;
       }
       Path work = dir != null ? dir : java.nio.file.Files.createTempDirectory("meshfed-demo");
-      Duration hold = damping;
+      // A temporary directory goes when the demo ends, Ctrl-C included; a failed run keeps it
+      // for its log.
+      java.util.concurrent.atomic.AtomicBoolean keep = new java.util.concurrent.atomic
+          .AtomicBoolean(dir != null);
+      Thread cleanup = new Thread(() -> {
+        if (!keep.get()) {
+          io.meshfed.testing.Directories.deleteRecursively(work);
+        }
+      }, "meshfed-demo-cleanup");
+      Runtime.getRuntime().addShutdownHook(cleanup);
+      Path log = Logs.toFile(work, verbose);
       Demo.Result result = Demo.run(new EmbeddedStack.Settings(work,
-          List.of(Demo.MGMT, Demo.REMOTE), hold, Duration.ofSeconds(10)), System.out);
+          List.of(Demo.MGMT, Demo.REMOTE), damping, Duration.ofSeconds(10)), System.out);
       if (result.succeeded()) {
         System.out.println("meshfed demo: failover and failback converged in every cluster");
         return 0;
       }
-      System.out.println("meshfed demo: step '" + result.failedStep() + "' did not converge");
+      keep.set(true);
+      System.out.println("meshfed demo: step '" + result.failedStep() + "' did not converge"
+          + (log == null ? "" : "; the stack's log is " + log));
       return 1;
     }
   }
@@ -111,12 +135,18 @@ public final class Main implements Runnable {
         description = "Kafka broker port; 0 (default) = a free port")
     int kafkaPort;
 
-    @Option(names = "--dir", defaultValue = ".meshfed")
+    @Option(names = "--dir", defaultValue = "${env:" + StackOptions.DIR_ENV + ":-.meshfed}",
+        description = "where the stack keeps its data and writes its endpoints and kubeconfigs"
+            + " (default: $" + StackOptions.DIR_ENV + ", else .meshfed)")
     Path dir;
 
     @Option(names = "--damping", defaultValue = "30s", converter = DurationConverter.class,
         description = "failback damping, e.g. 500ms, 30s, 2m (default ${DEFAULT-VALUE})")
     Duration damping;
+
+    @Option(names = "--verbose", description = "print the stack's logs (Kafka's, the agents')"
+        + " here too, not only to meshfed.log in --dir")
+    boolean verbose;
 
     @Override
     public Integer call() throws Exception {
@@ -138,6 +168,7 @@ public final class Main implements Runnable {
       // default one that is taken (by another stack, say) gives way to a free one.
       int http = httpPort != null ? httpPort : 8080;
       int grpc = grpcPort != null ? grpcPort : 8090;
+      Path log = Logs.toFile(dir, verbose);
       long startedAt = System.nanoTime();
       EmbeddedStack started;
       while (true) {
@@ -157,6 +188,11 @@ public final class Main implements Runnable {
                 + " for a free one");
             return 2;
           }
+        } catch (Exception e) {
+          // The why is in the log now that it is not on the terminal: say where.
+          System.err.println("meshfed up: the stack did not start: " + describe(e)
+              + (log == null ? "" : "; see " + log));
+          return 1;
         }
       }
       EmbeddedStack stack = started;
@@ -172,8 +208,17 @@ public final class Main implements Runnable {
       System.out.println("  query API                " + stack.queryUrl());
       System.out.println("  destination API (gRPC)   " + stack.destinationApi());
       for (String cluster : clusters) {
-        System.out.printf("  cluster %-16s kubeconfig %s%n", cluster,
-            stack.kubeconfig(cluster).toAbsolutePath());
+        SimulatedCluster simulated = stack.cluster(cluster);
+        // Said, so that objects from a snapshot are never mistaken for what happened since.
+        String restored = simulated.savedAt() == null ? ""
+            : String.format("  (%d objects restored, as saved at %s)", simulated.restored(),
+                java.time.format.DateTimeFormatter.ISO_LOCAL_TIME.format(simulated.savedAt()
+                    .atZone(java.time.ZoneId.systemDefault()).toLocalTime().withNano(0)));
+        System.out.printf("  cluster %-16s kubeconfig %s%s%n", cluster,
+            stack.kubeconfig(cluster).toAbsolutePath(), restored);
+      }
+      if (log != null) {
+        System.out.println("  logs                     " + log);
       }
       System.out.println("Ctrl-C stops everything.");
       stopped.await();
@@ -198,11 +243,12 @@ public final class Main implements Runnable {
         + " Namespace, Service, EndpointSlice, Pod")
     Path file;
 
-    @Option(names = "--cluster", required = true)
+    @Option(names = "--cluster", required = true, description = "a simulated cluster of the"
+        + " stack, e.g. mgmt-cluster")
     String cluster;
 
-    @Option(names = "--dir", defaultValue = ".meshfed")
-    Path dir;
+    @CommandLine.Mixin
+    StackOptions stack = new StackOptions();
 
     abstract String verb();
 
@@ -213,27 +259,26 @@ public final class Main implements Runnable {
 
     @Override
     public Integer call() throws Exception {
-      Path kubeconfig = dir.resolve(cluster + ".kubeconfig");
-      if (!java.nio.file.Files.exists(kubeconfig)) {
-        System.err.println("meshfed " + verb() + ": no cluster '" + cluster + "' in " + dir
-            + " (is 'meshfed up' running?)");
-        return 1;
-      }
-      List<ResourceFile.Resource> resources;
+      ClusterClient cluster;
       try {
-        resources = ResourceFile.read(file);
-      } catch (ResourceFile.BadFile e) {
+        cluster = ClusterClient.open(stack, this.cluster);
+      } catch (ClusterClient.Unavailable e) {
         System.err.println("meshfed " + verb() + ": " + e.getMessage() + "; nothing was "
             + pastTense());
-        return 2;
+        return e.exit;
       }
-      var config = io.fabric8.kubernetes.client.Config.fromKubeconfig(
-          java.nio.file.Files.readString(kubeconfig));
-      try (var client = new io.fabric8.kubernetes.client.KubernetesClientBuilder()
-          .withConfig(config).build()) {
+      try (var client = cluster.client) {
+        List<ResourceFile.Resource> resources;
+        try {
+          resources = ResourceFile.read(file);
+        } catch (ResourceFile.BadFile e) {
+          System.err.println("meshfed " + verb() + ": " + e.getMessage() + "; nothing was "
+              + pastTense());
+          return 2;
+        }
         run(client, resources, done -> System.out.println(done + " " + pastTense()));
       } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
-        System.err.println("meshfed " + verb() + ": " + firstLine(e.getMessage()));
+        System.err.println("meshfed " + verb() + ": " + cluster.describe(e));
         return e.getCode() == 0 ? 3 : 1;
       }
       return 0;
@@ -310,14 +355,25 @@ public final class Main implements Runnable {
     return newline < 0 ? message : message.substring(0, newline);
   }
 
-  @Command(name = "agent", description = "Run a cluster agent.")
+  @Command(name = "agent", description = "Run a cluster agent against a Kubernetes API"
+      + " server until stopped.")
   static final class AgentCommand implements Callable<Integer> {
-    @Parameters(arity = "0..*", hidden = true)
-    List<String> args = List.of();
+    @Option(names = "--cluster", required = true, description = "this cluster's name, as the"
+        + " topology knows it (DNS-1123 label)")
+    String cluster;
+
+    @Option(names = "--kubeconfig", description = "the cluster's kubeconfig (default: the"
+        + " in-cluster service account)")
+    Path kubeconfig;
+
+    @Option(names = "--config", required = true, paramLabel = "FILE", description = "agent"
+        + " properties (keys in README); repeatable, a later file's keys override an earlier"
+        + " one's")
+    List<Path> configFiles;
 
     @Override
     public Integer call() throws Exception {
-      AgentMain.main(args.toArray(String[]::new));
+      AgentMain.run(cluster, kubeconfig, configFiles);
       return 0;
     }
   }

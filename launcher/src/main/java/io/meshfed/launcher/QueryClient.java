@@ -11,7 +11,8 @@ import java.time.Duration;
 
 /**
  * The CLI's way to the query API: one GET, JSON back, and every failure mapped to the CLI's
- * exit codes (1 not found, 3 unreachable or a bad answer).
+ * exit codes (1 not found, 3 unreachable or a bad answer), naming the address and where it
+ * came from.
  */
 final class QueryClient {
 
@@ -27,51 +28,48 @@ final class QueryClient {
     }
   }
 
-  private final String server;
-  private final HttpClient http = HttpClient.newHttpClient();
+  private final StackOptions.Endpoint server;
+  private final HttpClient http = HttpClient.newBuilder()
+      .connectTimeout(Duration.ofSeconds(5)).build();
 
-  QueryClient(String server) {
+  QueryClient(StackOptions.Endpoint server) {
     this.server = server;
   }
 
-  /**
-   * The query API to ask: {@code server} when given, else the one the {@code meshfed up} in
-   * {@code dir} wrote to its endpoints file (its port differs from 8080 when 8080 was taken,
-   * e.g. by another stack), else {@code http://localhost:8080}.
-   */
-  static QueryClient of(String server, java.nio.file.Path dir) {
-    if (server != null) {
-      return new QueryClient(server);
+  /** A client of the URL given in code (tests). */
+  QueryClient(String server) {
+    this(new StackOptions.Endpoint(server, "given"));
+  }
+
+  /** The query API the options name ({@link StackOptions#queryApi}). */
+  static QueryClient of(StackOptions.QueryOptions options) throws Failed {
+    try {
+      return new QueryClient(options.queryApi());
+    } catch (StackOptions.StackUnreachable e) {
+      throw new Failed(3, e.getMessage());
     }
-    java.nio.file.Path endpoints = dir.resolve(EmbeddedStack.ENDPOINTS_FILE);
-    java.util.Properties p = new java.util.Properties();
-    try (var in = java.nio.file.Files.newInputStream(endpoints)) {
-      p.load(in);
-    } catch (IOException noStackThere) {
-      // Not a directory of a running stack: the default address.
-    }
-    return new QueryClient(p.getProperty("query.url", "http://localhost:8080"));
   }
 
   JsonNode get(String path) throws Failed, InterruptedException {
     HttpResponse<String> response;
     try {
-      response = http.send(HttpRequest.newBuilder(URI.create(server + path))
+      response = http.send(HttpRequest.newBuilder(URI.create(server.address() + path))
           .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
     } catch (IOException | IllegalArgumentException e) {
-      throw new Failed(3, "cannot reach " + server + ": " + e.getMessage());
+      throw new Failed(3, "cannot reach the query API at " + server + ": " + Causes.of(e));
     }
     if (response.statusCode() == 404) {
       throw new Failed(1, "not found: " + path);
     }
     if (response.statusCode() != 200) {
-      throw new Failed(3, server + " answered " + response.statusCode() + ": "
-          + response.body());
+      throw new Failed(3, "the query API at " + server + " answered " + response.statusCode()
+          + ": " + Causes.bounded(response.body()));
     }
     try {
       return JSON.readTree(response.body());
     } catch (IOException e) {
-      throw new Failed(3, "unreadable answer from " + server + ": " + e.getMessage());
+      throw new Failed(3, "unreadable answer from the query API at " + server + ": "
+          + Causes.of(e));
     }
   }
 }

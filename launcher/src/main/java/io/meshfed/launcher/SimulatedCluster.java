@@ -10,7 +10,6 @@ import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSliceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.meshfed.agent.publish.ClusterPublisher;
 import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
-import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.fabric8.mockwebserver.Context;
@@ -59,6 +58,11 @@ public final class SimulatedCluster implements AutoCloseable {
           "serviceentries", true), kind("networking.istio.io", "v1", "DestinationRule",
           "destinationrules", true))).flatMap(s -> s).toList();
 
+  /** What discovery lists, so kubectl finds every kind a snapshot keeps, and the CRDs. */
+  static final List<ResourceDefinitionContext> DISCOVERABLE_KINDS = java.util.stream.Stream
+      .concat(SNAPSHOT_KINDS.stream(), java.util.stream.Stream.of(kind("apiextensions.k8s.io",
+          "v1", "CustomResourceDefinition", "customresourcedefinitions", false))).toList();
+
   private static ResourceDefinitionContext kind(String group, String version, String kind,
       String plural, boolean namespaced) {
     return new ResourceDefinitionContext.Builder().withGroup(group).withVersion(version)
@@ -92,7 +96,7 @@ public final class SimulatedCluster implements AutoCloseable {
   public SimulatedCluster(Path snapshot) throws IOException {
     this.snapshot = snapshot;
     server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
-        new KubernetesCrudDispatcher(), false);
+        new Discovery.Dispatcher(new Discovery(DISCOVERABLE_KINDS)), false);
     int previousPort = snapshot == null ? 0 : previousPort(snapshot);
     // On 127.0.0.1 either way: the mock server's init() listens on every interface.
     server.init(InetAddress.getLoopbackAddress(),
@@ -105,7 +109,37 @@ public final class SimulatedCluster implements AutoCloseable {
       }
     }
     if (snapshot != null && Files.exists(snapshot)) {
+      savedAt = Files.getLastModifiedTime(snapshot).toInstant();
       restore(snapshot);
+    }
+    if (snapshot != null) {
+      // Saved as it changes, not only on close: a stack killed with kill -9 comes back with
+      // the objects it had (at most one interval old), so its agents publish no change that
+      // did not happen and the topology makes no decision nobody asked for.
+      saver = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "snapshot-" + snapshot.getFileName());
+        t.setDaemon(true);
+        return t;
+      });
+      saver.scheduleWithFixedDelay(this::saveIfChanged, SAVE_EVERY.toMillis(),
+          SAVE_EVERY.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+    } else {
+      saver = null;
+    }
+  }
+
+  /** How often a cluster with a snapshot file looks for changes to save. */
+  static final java.time.Duration SAVE_EVERY = java.time.Duration.ofMillis(500);
+
+  private final java.util.concurrent.ScheduledExecutorService saver;
+  /** What the snapshot file holds now; only the saver thread and close() touch it. */
+  private String saved;
+
+  private synchronized void saveIfChanged() {
+    try {
+      save(snapshot);
+    } catch (IOException | RuntimeException e) {
+      // The next round tries again; close() reports a failure that lasts.
     }
   }
 
@@ -113,6 +147,13 @@ public final class SimulatedCluster implements AutoCloseable {
   public int restored() {
     return restored;
   }
+
+  /** When the snapshot a start restored was saved, or null for a new cluster. */
+  public java.time.Instant savedAt() {
+    return savedAt;
+  }
+
+  private java.time.Instant savedAt;
 
   private int restored;
 
@@ -142,12 +183,18 @@ public final class SimulatedCluster implements AutoCloseable {
     return all;
   }
 
-  private void save(Path file) throws IOException {
+  /** Writes the objects to {@code file}, atomically, unless it holds them already. */
+  private synchronized void save(Path file) throws IOException {
+    String content = "# meshfed simulated cluster, port " + server.getPort() + "\n"
+        + Serialization.asYaml(new KubernetesListBuilder().withItems(objects()).build());
+    if (content.equals(saved)) {
+      return;
+    }
     Files.createDirectories(file.toAbsolutePath().getParent());
     Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-    Files.writeString(tmp, "# meshfed simulated cluster, port " + server.getPort() + "\n"
-        + Serialization.asYaml(new KubernetesListBuilder().withItems(objects()).build()));
+    Files.writeString(tmp, content);
     Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    saved = content;
   }
 
   private static int previousPort(Path file) {
@@ -231,6 +278,9 @@ public final class SimulatedCluster implements AutoCloseable {
   /** Saves the objects when the cluster has a snapshot file, then stops the API server. */
   @Override
   public void close() {
+    if (saver != null) {
+      saver.shutdownNow();
+    }
     try {
       if (snapshot != null) {
         save(snapshot);

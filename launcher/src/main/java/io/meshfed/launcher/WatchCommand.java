@@ -5,16 +5,12 @@ import io.meshfed.registry.RegistryConfig;
 import io.meshfed.registry.SchemaRegistryClient;
 import io.meshfed.serde.AvroSerde;
 import io.meshfed.topics.MeshfedTopics;
-import java.io.InputStream;
 import java.io.PrintStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.Callable;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -26,8 +22,8 @@ import picocli.CommandLine.Parameters;
 /**
  * {@code meshfed watch decisions}: subscribes to {@code meshfed.failover-events} (read_committed)
  * and prints each decision as it arrives, with the time the topology made it and how long it
- * took to get here. Kafka and the registry come from the options or from
- * the endpoints a running {@code meshfed up} wrote into its directory.
+ * took to get here. Kafka and the registry come from the options or from the endpoints a
+ * running {@code meshfed up} wrote into its directory ({@link StackOptions}).
  */
 @Command(name = "watch", description = "Print failover decisions as they are made.")
 public final class WatchCommand implements Callable<Integer> {
@@ -47,14 +43,15 @@ public final class WatchCommand implements Callable<Integer> {
   @Option(names = "--count", description = "stop after this many decisions (default: never)")
   int count = -1;
 
-  @Option(names = "--bootstrap-servers")
+  @Option(names = "--bootstrap-servers", description = "Kafka (default: the stack's in --dir)")
   String bootstrapServers;
 
-  @Option(names = "--registry")
+  @Option(names = "--registry", description = "the schema registry's URL (default: the stack's"
+      + " in --dir)")
   String registry;
 
-  @Option(names = "--dir", defaultValue = ".meshfed")
-  Path dir;
+  @picocli.CommandLine.Mixin
+  StackOptions stack = new StackOptions();
 
   PrintStream out = System.out;
 
@@ -64,21 +61,25 @@ public final class WatchCommand implements Callable<Integer> {
       System.err.println("meshfed watch: can watch 'decisions', not '" + what + "'");
       return 2;
     }
-    if (bootstrapServers == null || registry == null) {
-      Path endpoints = dir.resolve(EmbeddedStack.ENDPOINTS_FILE);
-      if (!Files.exists(endpoints)) {
-        System.err.println("meshfed watch: pass --bootstrap-servers and --registry, or run"
-            + " 'meshfed up' (no " + endpoints + ")");
-        return 3;
-      }
-      Properties p = new Properties();
-      try (InputStream in = Files.newInputStream(endpoints)) {
-        p.load(in);
-      }
-      bootstrapServers = bootstrapServers != null ? bootstrapServers
-          : p.getProperty("bootstrap.servers");
-      registry = registry != null ? registry : p.getProperty("registry.url");
+    StackOptions.Endpoint kafka;
+    StackOptions.Endpoint schemas;
+    try {
+      kafka = bootstrapServers != null
+          ? new StackOptions.Endpoint(bootstrapServers, "--bootstrap-servers")
+          : stack.endpoint("bootstrap.servers");
+      schemas = registry != null ? new StackOptions.Endpoint(registry, "--registry")
+          : stack.endpoint("registry.url");
+      // A Kafka consumer waits for a broker that is not there forever, warning as it goes:
+      // one connection attempt each says at once which address is wrong.
+      Reachability.check("Kafka", kafka, kafka.address().split(",")[0]);
+      java.net.URI url = java.net.URI.create(schemas.address());
+      Reachability.check("the schema registry", schemas, url.getHost() + ":" + url.getPort());
+    } catch (StackOptions.StackUnreachable e) {
+      System.err.println("meshfed watch: " + e.getMessage());
+      return 3;
     }
+    bootstrapServers = kafka.address();
+    registry = schemas.address();
     var deserializer = AvroSerde.of(FailoverDecision.class,
         new SchemaRegistryClient(RegistryConfig.of(registry))).deserializer();
     try (var consumer = new KafkaConsumer<>(Map.<String, Object>of(

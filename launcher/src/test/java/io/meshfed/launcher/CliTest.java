@@ -180,7 +180,8 @@ class CliTest {
     assertThat(meshfed("get", "pods", "--server", stack.queryUrl()).exit()).isEqualTo(2);
     CliRun unreachable = meshfed("get", "clusters", "--server", "http://127.0.0.1:1");
     assertThat(unreachable.exit()).isEqualTo(3);
-    assertThat(unreachable.err()).contains("cannot reach http://127.0.0.1:1");
+    assertThat(unreachable.err()).contains("cannot reach the query API at http://127.0.0.1:1"
+        + " (--server): ");
     assertThat(meshfed("apply", "-f", "x.yaml", "--cluster", "nowhere", "--dir",
         dir.toString()).exit()).isEqualTo(1);
   }

@@ -172,7 +172,7 @@ public final class EmbeddedKafka implements AutoCloseable {
       }
     } catch (Exception e) {
       if (temporary != null) {
-        deleteRecursively(temporary);
+        Directories.deleteRecursively(temporary);
       }
       throw new IllegalStateException("embedded Kafka broker failed to start: " + e.getMessage(),
           e);
@@ -270,14 +270,6 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
   }
 
-  private static void deleteRecursively(Path dir) {
-    try (var files = Files.walk(dir)) {
-      files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-    } catch (IOException e) {
-      // A temporary directory left behind is harmless.
-    }
-  }
-
   /** Marks a data directory that was formatted; holds the cluster id to resume with. */
   public static final String CLUSTER_ID_FILE = "meshfed-cluster.id";
 
@@ -353,7 +345,7 @@ public final class EmbeddedKafka implements AutoCloseable {
       throw new IllegalStateException("embedded Kafka broker failed to stop cleanly", e);
     } finally {
       if (temporaryDir != null) {
-        deleteRecursively(temporaryDir);
+        Directories.deleteRecursively(temporaryDir);
       }
     }
   }

@@ -133,5 +133,7 @@ final class BenchEnvironment implements AutoCloseable {
   public void close() {
     kafka.close();
     registry.close();
+    // Gigabytes of logs and state stores per run: the results are what is kept.
+    io.meshfed.testing.Directories.deleteRecursively(work);
   }
 }
