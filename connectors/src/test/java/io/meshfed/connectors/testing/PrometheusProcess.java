@@ -10,10 +10,11 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.Comparator;
 import java.util.List;
 import java.util.stream.Stream;
+import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionTimeoutException;
 
 /**
  * A real Prometheus server (Debian's {@code prometheus} package, /usr/bin/prometheus, or
@@ -89,34 +90,22 @@ public final class PrometheusProcess implements AutoCloseable {
 
   private void awaitReady(Duration timeout) {
     HttpClient http = HttpClient.newHttpClient();
-    Instant deadline = Instant.now().plus(timeout);
-    while (Instant.now().isBefore(deadline)) {
-      if (!process.isAlive()) {
-        throw new IllegalStateException("Prometheus exited with " + process.exitValue() + ": "
-            + log());
-      }
-      try {
-        HttpResponse<String> response = http.send(HttpRequest.newBuilder(
-            URI.create(url() + "/-/ready")).timeout(Duration.ofSeconds(1)).build(),
-            HttpResponse.BodyHandlers.ofString());
-        if (response.statusCode() == 200) {
-          return;
-        }
-      } catch (IOException e) {
-        // not listening yet
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException(e);
-      }
-      try {
-        Thread.sleep(100);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException(e);
-      }
+    try {
+      Awaitility.await("Prometheus ready").atMost(timeout).pollInterval(Duration.ofMillis(100))
+          .ignoreException(IOException.class)
+          .until(() -> {
+            if (!process.isAlive()) {
+              throw new IllegalStateException("Prometheus exited with " + process.exitValue()
+                  + ": " + log());
+            }
+            return http.send(HttpRequest.newBuilder(URI.create(url() + "/-/ready"))
+                    .timeout(Duration.ofSeconds(1)).build(),
+                HttpResponse.BodyHandlers.ofString()).statusCode() == 200;
+          });
+    } catch (ConditionTimeoutException e) {
+      close();
+      throw new IllegalStateException("Prometheus not ready within " + timeout + ": " + log(), e);
     }
-    close();
-    throw new IllegalStateException("Prometheus not ready within " + timeout + ": " + log());
   }
 
   public String url() {
