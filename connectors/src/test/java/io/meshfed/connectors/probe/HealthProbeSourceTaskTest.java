@@ -16,6 +16,8 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.connect.errors.RetriableException;
@@ -36,6 +38,7 @@ class HealthProbeSourceTaskTest {
   int closedPort;
   FakeSchemaRegistry registry;
   HealthProbeSourceTask task;
+  private final CountDownLatch hangUntilTheEnd = new CountDownLatch(1);
 
   @BeforeEach
   void start() throws Exception {
@@ -43,7 +46,8 @@ class HealthProbeSourceTaskTest {
         vmOneFailing.get() ? 500 : 200, "text/plain", vmOneFailing.get() ? "down" : "ok"));
     vmTwo = new LoopbackHttpServer(exchange ->
         LoopbackHttpServer.respond(exchange, 200, "text/plain", "ok"));
-    hanging = new LoopbackHttpServer(exchange -> Thread.sleep(10_000));
+    // Hangs until the test ends (or 30 s): the probe's timeout, not the server, ends it.
+    hanging = new LoopbackHttpServer(exchange -> hangUntilTheEnd.await(30, TimeUnit.SECONDS));
     wrongBody = new LoopbackHttpServer(exchange ->
         LoopbackHttpServer.respond(exchange, 200, "text/plain", "maintenance"));
     tcpListening = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
@@ -55,6 +59,7 @@ class HealthProbeSourceTaskTest {
 
   @AfterEach
   void stop() throws Exception {
+    hangUntilTheEnd.countDown();
     if (task != null) {
       task.stop();
     }

@@ -19,6 +19,8 @@ import java.time.ZoneOffset;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.connect.errors.ConnectException;
 import org.apache.kafka.connect.errors.RetriableException;
@@ -37,6 +39,8 @@ class PrometheusHealthSourceTaskTest {
 
   /** How the stand-in Prometheus answers. */
   enum Mode { GOOD, GARBAGE, WRONG_SHAPE, HTTP_500, HANG, HUGE }
+
+  private final CountDownLatch hangUntilTheEnd = new CountDownLatch(1);
 
   static final Instant START = Instant.parse("2026-12-01T12:00:07Z");
   static final String VECTOR = """
@@ -71,13 +75,8 @@ class PrometheusHealthSourceTaskTest {
             "internal error: " + "y".repeat(5_000));
         case HUGE -> LoopbackHttpServer.respond(exchange, 200, "application/json",
             "[" + "0,".repeat(600_000) + "0]");
-        case HANG -> {
-          try {
-            Thread.sleep(5_000);
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-          }
-        }
+        // Hangs until the test ends (or 30 s): the task's timeout, not the server, ends it.
+        case HANG -> hangUntilTheEnd.await(30, TimeUnit.SECONDS);
       }
     });
     registry = new FakeSchemaRegistry();
@@ -85,6 +84,7 @@ class PrometheusHealthSourceTaskTest {
 
   @AfterEach
   void stop() {
+    hangUntilTheEnd.countDown();
     if (task != null) {
       task.stop();
     }
