@@ -92,7 +92,7 @@ public final class PrometheusProcess implements AutoCloseable {
     HttpClient http = HttpClient.newHttpClient();
     try {
       Awaitility.await("Prometheus ready").atMost(timeout).pollInterval(Duration.ofMillis(100))
-          .ignoreException(IOException.class)
+          .ignoreExceptionsInstanceOf(IOException.class)
           .until(() -> {
             if (!process.isAlive()) {
               throw new IllegalStateException("Prometheus exited with " + process.exitValue()
