@@ -76,7 +76,7 @@ public final class MeshfedTopology {
         .stream(topics.clusterEvents().pattern(),
             Consumed.with(strings, Serdes.ByteArray()).withName("cluster-events"))
         .process(counting(guard(() -> new IngestProcessor(topics.clusterEvents(),
-            config.policySourceClusters()))),
+            config.policySourceClusters())), config.exactlyOnce()),
             Named.as("ingest"));
 
     Map<String, KStream<String, SpecificRecord>> routes = ingested.split(Named.as("route-"))
@@ -97,7 +97,7 @@ public final class MeshfedTopology {
             .withStreamPartitioner(DestinationPartitioner.broadcast()));
     KStream<String, SpecificRecord> memberUpdates = byService
         .merge(selectors, Named.as("select-inputs"))
-        .process(counting(guard(SelectProcessor::new)), Named.as("select"), Stores.SERVICES, Stores.ENDPOINTS,
+        .process(counting(guard(SelectProcessor::new), config.exactlyOnce()), Named.as("select"), Stores.SERVICES, Stores.ENDPOINTS,
             Stores.SELECTORS, Stores.MEMBERSHIPS)
         .repartition(Repartitioned.<String, SpecificRecord>as("by-destination")
             .withKeySerde(strings).withValueSerde(avro).withNumberOfPartitions(partitions)
@@ -114,7 +114,7 @@ public final class MeshfedTopology {
     KStream<String, SpecificRecord> outputs = memberUpdates
         .merge(acks, Named.as("decide-inputs-acks"))
         .merge(control, Named.as("decide-inputs"))
-        .process(counting(guard(() -> new DecideProcessor(config))), Named.as("decide"),
+        .process(counting(guard(() -> new DecideProcessor(config)), config.exactlyOnce()), Named.as("decide"),
             Stores.DESTINATIONS, Stores.POLICIES, Stores.CLUSTERS, Stores.MEMBER_SERVICES,
             Stores.MEMBER_ENDPOINTS, Stores.OUTLIERS, Stores.DECISIONS, Stores.DECISION_CONFIGS,
             Stores.EPOCHS, Stores.DECISION_LOG, Stores.ACKS, Stores.STATUSES, Stores.WAKEUPS);

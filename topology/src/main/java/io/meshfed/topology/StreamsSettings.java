@@ -29,11 +29,13 @@ public final class StreamsSettings {
     p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, config.exactlyOnce()
         ? StreamsConfig.EXACTLY_ONCE_V2 : StreamsConfig.AT_LEAST_ONCE);
     p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, config.commitInterval().toMillis());
+    // What each poll returned, counted on the stream thread (CommitOnDrain): the decide stage
+    // evaluates a destination once when its task has processed the poll's records, and with
+    // exactly-once a thread commits when it has processed all of them (group commit; the commit
+    // interval is then only the upper bound).
+    p.put(StreamsConfig.mainConsumerPrefix(ConsumerConfig.INTERCEPTOR_CLASSES_CONFIG),
+        CommitOnDrain.PollCounter.class.getName());
     if (config.exactlyOnce()) {
-      // Group commit: a thread commits when it has processed what its last poll returned (see
-      // CommitOnDrain); the commit interval is then only the upper bound.
-      p.put(StreamsConfig.mainConsumerPrefix(ConsumerConfig.INTERCEPTOR_CLASSES_CONFIG),
-          CommitOnDrain.PollCounter.class.getName());
       // The next transaction starts as soon as the last one commits, while the coordinator is
       // still writing that one's markers; a write to such a partition is refused with
       // CONCURRENT_TRANSACTIONS and retried after retry.backoff.ms — 100 ms by default, a

@@ -38,6 +38,7 @@ public final class TopologyHarness implements AutoCloseable {
   private final Map<String, TestOutputTopic<String, SpecificRecord>> configs = new HashMap<>();
   private final TestOutputTopic<String, FailoverDecision> decisions;
   private final TestOutputTopic<byte[], byte[]> deadLetters;
+  private final String applicationId;
 
   public TopologyHarness(String registryUrl) throws Exception {
     SchemaRegistryClient registry =
@@ -52,12 +53,17 @@ public final class TopologyHarness implements AutoCloseable {
         config.threads(), 1, config.policySourceClusters(), config.heartbeatTtl(),
         config.minHealthyDuration(), config.punctuateInterval(), null);
     topics = new MeshfedTopics(registry);
+    applicationId = config.applicationId();
     driver = new TopologyTestDriver(MeshfedTopology.build(config, registry),
         StreamsSettings.from(config), START);
     decisions = driver.createOutputTopic(topics.failoverEvents().name(), new StringDeserializer(),
         topics.failoverEvents().valueSerde().deserializer());
     deadLetters = driver.createOutputTopic(MeshfedTopics.DEAD_LETTER,
         new ByteArrayDeserializer(), new ByteArrayDeserializer());
+  }
+
+  public String applicationId() {
+    return applicationId;
   }
 
   public MeshfedTopics topics() {

@@ -14,9 +14,17 @@ import io.meshfed.rules.validation.Validator;
 import io.meshfed.topology.config.TopologyConfig;
 import io.meshfed.topology.lag.EventsLag;
 import io.meshfed.topology.state.Stores;
+import io.meshfed.topology.commit.CommitOnDrain;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Deque;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
@@ -30,6 +38,21 @@ import org.apache.kafka.streams.processor.api.Record;
  * the task {@link DestinationPartitioner#partitionOf} names). A wall-clock punctuator turns the
  * passing of time into decisions: clusters going stale, outlier ejections ending, failback
  * damping maturing.
+ *
+ * <p><b>Coalescing.</b> An input marks the destinations it can change dirty; they are evaluated
+ * once each when the task has processed everything the stream thread's last poll returned for
+ * its partitions ({@link CommitOnDrain#drained}), before the thread's group commit asks for a
+ * commit, and at every punctuation. A burst — a zone outage sends several member updates per
+ * destination, a fleet's agents ack a decision one by one — costs one evaluation per destination
+ * per batch, not one per record. Without a counted poll (TopologyTestDriver) the task is drained
+ * after every record and evaluation is synchronous.
+ *
+ * <p>Streams may commit while destinations are still dirty (the commit interval, a rebalance):
+ * their inputs are in the stores, committed, but not yet evaluated, and a crash or a move of the
+ * task would forget them. So a task that starts (a new processor: first start, restart, or a
+ * task moved here) sweeps every destination it owns once, in slices per punctuation.
+ * Evaluation is idempotent — nothing is sent unless a decision changes — so the sweep costs
+ * CPU, not output.
  *
  * <p>The parts, one reason to change each: {@link DestinationCatalog} (specs and policies),
  * {@link ClusterView} (heartbeats, staleness), {@link MemberTable} (members, endpoints, outlier
@@ -47,6 +70,15 @@ public final class DecideProcessor
   private MemberTable members;
   private DecisionLedger ledger;
   private DestinationEvaluator evaluator;
+  /** Destinations an input changed, evaluated once when the task's inputs are drained. */
+  private final Set<String> dirty = new LinkedHashSet<>();
+  /** Owned destinations the start-up sweep has not evaluated yet. */
+  private final Deque<String> sweep = new ArrayDeque<>();
+  /** The task's input partitions, for {@link CommitOnDrain#drained}. */
+  private List<TopicPartition> inputs;
+
+  /** Destinations the start-up sweep evaluates per punctuation. */
+  static final int SWEEP_PER_PUNCTUATION = 2_000;
 
   public DecideProcessor(TopologyConfig config) {
     this.config = config;
@@ -63,8 +95,19 @@ public final class DecideProcessor
     ledger = new DecisionLedger(context, new Outputs(context));
     evaluator = new DestinationEvaluator(config, catalog, clusters, members, ledger,
         cluster -> EventsLag.isBehind(context.applicationId(), cluster));
+    int partition = context.taskId().partition();
+    inputs = INPUT_REPARTITIONS.stream().map(name -> new TopicPartition(
+        context.applicationId() + "-" + name + "-repartition", partition)).toList();
+    for (String destination : catalog.keys()) {
+      if (owns(destination)) {
+        sweep.add(destination);
+      }
+    }
     context.schedule(config.punctuateInterval(), PunctuationType.WALL_CLOCK_TIME, this::onTimer);
   }
+
+  /** The repartition topics the decide stage reads (see MeshfedTopology). */
+  static final List<String> INPUT_REPARTITIONS = List.of("by-destination", "acks", "control");
 
   @Override
   public void process(Record<String, SpecificRecord> record) {
@@ -79,19 +122,44 @@ public final class DecideProcessor
     } else if (value instanceof ControlEvent control) {
       if (clusters.onHeartbeat(control.getSourceCluster(), (ClusterHeartbeat) control.getEvent(),
           now)) {
-        evaluateOwned(catalog.keys(), now);
+        evaluateOwned(catalog.keys());
       }
     } else if (value instanceof MemberUpdate update) {
       String destination = record.key();
       if (members.apply(destination, update, () -> outlierSettings(destination), now)) {
-        evaluate(destination, now);
+        dirty.add(destination);
       }
     } else if (value instanceof AckFrom ack) {
       ledger.onAck(record.key(), ack);
-      evaluate(record.key(), now);
+      dirty.add(record.key());
     } else {
       throw new IllegalArgumentException("decide stage cannot handle "
           + (value == null ? "a tombstone" : value.getSchema().getFullName()));
+    }
+    if (CommitOnDrain.drained(inputs)) {
+      evaluateDirty(now);
+    }
+  }
+
+  /**
+   * Evaluates every dirty destination once. One that fails does not stop the others; the first
+   * failure is rethrown afterwards, so the record being processed is dead-lettered with it and
+   * the stage goes on.
+   */
+  private void evaluateDirty(Instant now) {
+    RuntimeException failure = null;
+    while (!dirty.isEmpty()) {
+      Iterator<String> next = dirty.iterator();
+      String destination = next.next();
+      next.remove();
+      try {
+        evaluate(destination, now);
+      } catch (RuntimeException e) {
+        failure = failure == null ? e : failure;
+      }
+    }
+    if (failure != null) {
+      throw failure;
     }
   }
 
@@ -104,7 +172,7 @@ public final class DecideProcessor
     if (event.getSpec() == null && owns(key) && change.existed()) {
       ledger.withdrawStatus(key, control.getSourceCluster(), ref(event), now);
     }
-    evaluateOwned(change.affected(), now);
+    evaluateOwned(change.affected());
   }
 
   private void onPolicy(String key, ControlEvent control, Instant now) {
@@ -119,23 +187,26 @@ public final class DecideProcessor
             StatusRules.forPolicy(policy.meta(), Validator.validate(policy)), event.getUid(), now);
       }
     }
-    evaluateOwned(matched, now);
+    evaluateOwned(matched);
   }
 
   private void onTimer(long wallClockMillis) {
     Instant now = Instant.ofEpochMilli(wallClockMillis);
     if (clusters.recheckStaleness(now,
         cluster -> EventsLag.isBehind(context.applicationId(), cluster))) {
-      evaluateOwned(catalog.keys(), now);
-      return;
-    }
-    List<String> due = new ArrayList<>();
-    ledger.wakeups().forEach((destination, at) -> {
-      if (at <= wallClockMillis) {
-        due.add(destination);
+      evaluateOwned(catalog.keys());
+      sweep.clear();
+    } else {
+      ledger.wakeups().forEach((destination, at) -> {
+        if (at <= wallClockMillis) {
+          dirty.add(destination);
+        }
+      });
+      for (int i = 0; i < SWEEP_PER_PUNCTUATION && !sweep.isEmpty(); i++) {
+        dirty.add(sweep.poll());
       }
-    });
-    due.forEach(destination -> evaluate(destination, now));
+    }
+    evaluateDirty(now);
   }
 
   private io.meshfed.rules.health.OutlierSettings outlierSettings(String destination) {
@@ -144,10 +215,10 @@ public final class DecideProcessor
         catalog.validPolicies(Resource.OutlierDetectionPolicy.class)).settings();
   }
 
-  private void evaluateOwned(java.util.Collection<String> destinations, Instant now) {
-    for (String destination : List.copyOf(destinations)) {
+  private void evaluateOwned(Collection<String> destinations) {
+    for (String destination : destinations) {
       if (owns(destination)) {
-        evaluate(destination, now);
+        dirty.add(destination);
       }
     }
   }

@@ -59,6 +59,14 @@ final class DecisionLedger {
   private final Map<String, Long> wakeupView = new HashMap<>();
   private final Map<String, PolicyStatus> statusView = new HashMap<>();
   private final Map<String, Map<String, ClusterAck>> ackView = new HashMap<>();
+  /**
+   * What this processor last published per resource, as the rules computed it: an evaluation
+   * whose status is unchanged (most of them: an endpoint flip changes a decision, not a status)
+   * is recognised without building, copying and comparing the Avro record.
+   */
+  private final Map<String, Published> publishedView = new HashMap<>();
+
+  private record Published(ResourceStatus status, String uid, String sourceCluster) {}
 
   DecisionLedger(ProcessorContext<String, ?> context, Outputs out) {
     this.decisions = new DecisionMemory(context);
@@ -152,9 +160,14 @@ final class DecisionLedger {
   /** Publishes a resource's status to its source cluster when it differs from the last one. */
   void publishStatus(String key, String sourceCluster, ResourceStatus status, String uid,
       Instant now) {
+    Published published = new Published(status, uid, sourceCluster);
+    if (published.equals(publishedView.get(key))) {
+      return;
+    }
+    publishedView.put(key, published);
     PolicyStatus next = AvroMapping.status(status, uid, now);
     PolicyStatus last = statusView.computeIfAbsent(key, statuses::get);
-    if (last != null && PolicyStatus.newBuilder(last).setTime(now).build().equals(next)) {
+    if (last != null && sameButTime(last, next)) {
       return;
     }
     statuses.put(key, next);
@@ -162,11 +175,20 @@ final class DecisionLedger {
     out.config(sourceCluster, RoutingKeys.statusKey(next.getResource()), next, now);
   }
 
+  private static boolean sameButTime(PolicyStatus last, PolicyStatus next) {
+    Instant time = next.getTime();
+    next.setTime(last.getTime());
+    boolean same = last.equals(next);
+    next.setTime(time);
+    return same;
+  }
+
   /** The resource was deleted: a tombstone for its status, and its status forgotten. */
   void withdrawStatus(String key, String sourceCluster, ResourceRef ref, Instant now) {
     out.config(sourceCluster, RoutingKeys.statusKey(ref), null, now);
     statuses.delete(key);
     statusView.remove(key);
+    publishedView.remove(key);
   }
 
   private void retire(String destination, Retired r, Instant now) {

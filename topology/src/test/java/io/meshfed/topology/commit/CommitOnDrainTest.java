@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -31,7 +32,7 @@ class CommitOnDrainTest {
         throw new IllegalStateException("cannot process " + record.key());
       }
     };
-    processor = CommitOnDrain.counting(inner).get();
+    processor = CommitOnDrain.counting(inner, true).get();
     processor.init(context);
     poll(0); // a previous test's leftover count on this thread must not leak in
   }
@@ -77,19 +78,72 @@ class CommitOnDrainTest {
     assertThat(context.committed()).isTrue();
   }
 
+  @Test
+  void atLeastOnceCountsButNeverRequestsACommit() {
+    Processor<String, String, String, String> counted =
+        CommitOnDrain.<String, String, String, String>counting(
+            () -> record -> processed.add(record.key()), false).get();
+    counted.init(context);
+    poll(1);
+    counted.process(new Record<>("a", "v", 0L));
+    assertThat(processed).containsExactly("a");
+    assertThat(context.committed()).isFalse();
+  }
+
+  @Test
+  void aTaskIsDrainedWhenItsPartitionsHaveNothingLeftFromThePoll() {
+    TopicPartition mine = new TopicPartition("app-by-destination-repartition", 1);
+    TopicPartition other = new TopicPartition("app-by-destination-repartition", 2);
+    poll(Map.of(mine, 2, other, 1));
+    assertThat(CommitOnDrain.drained(List.of(mine))).isFalse();
+    process("a", mine);
+    assertThat(CommitOnDrain.drained(List.of(mine))).isFalse();
+    process("b", other);
+    assertThat(CommitOnDrain.drained(List.of(other))).isTrue();
+    assertThat(context.committed()).isFalse();
+    process("c", mine); // the record being processed already counts as seen
+    assertThat(CommitOnDrain.drained(List.of(mine))).isTrue();
+    assertThat(context.committed()).isTrue();
+  }
+
+  @Test
+  void partitionsTheLastPollDidNotReturnAreDrainedAndEachPollReplacesTheCounts() {
+    TopicPartition mine = new TopicPartition("app-acks-repartition", 0);
+    assertThat(CommitOnDrain.drained(List.of(mine))).isTrue();
+    poll(Map.of(mine, 3));
+    process("a", mine);
+    assertThat(CommitOnDrain.drained(List.of(mine))).isFalse();
+    // A record skipped before the stage (a deserialization error) would leave the count above
+    // zero; the next poll replaces it, so a task is never held back for longer than a poll.
+    poll(Map.of(new TopicPartition("app-control-repartition", 0), 1));
+    assertThat(CommitOnDrain.drained(List.of(mine))).isTrue();
+  }
+
   private void process(String key) {
     processor.process(new Record<>(key, "v", 0L));
   }
 
+  private void process(String key, TopicPartition from) {
+    context.setRecordMetadata(from.topic(), from.partition(), 0L);
+    processor.process(new Record<>(key, "v", 0L));
+  }
+
   private static void poll(int count) {
-    TopicPartition tp = new TopicPartition("meshfed.cluster.a.events", 0);
-    List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
-    for (int i = 0; i < count; i++) {
-      records.add(new ConsumerRecord<>(tp.topic(), 0, i, new byte[0], new byte[0]));
-    }
+    poll(count == 0 ? Map.of() : Map.of(new TopicPartition("meshfed.cluster.a.events", 0), count));
+  }
+
+  private static void poll(Map<TopicPartition, Integer> counts) {
+    Map<TopicPartition, List<ConsumerRecord<byte[], byte[]>>> byPartition = new HashMap<>();
+    counts.forEach((tp, count) -> {
+      List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
+      for (int i = 0; i < count; i++) {
+        records.add(new ConsumerRecord<>(tp.topic(), tp.partition(), i, new byte[0], new byte[0]));
+      }
+      byPartition.put(tp, records);
+    });
     try (var counter = new CommitOnDrain.PollCounter()) {
       counter.configure(Map.of());
-      counter.onConsume(new ConsumerRecords<>(Map.of(tp, records), Map.of()));
+      counter.onConsume(new ConsumerRecords<>(byPartition, Map.of()));
     }
   }
 }

@@ -1,0 +1,94 @@
+package io.meshfed.topology.coalescing;
+
+import static io.meshfed.topology.Bookinfo.MGMT;
+import static io.meshfed.topology.Bookinfo.REMOTE;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.meshfed.avro.FailoverDecision;
+import io.meshfed.avro.FederatedDestination;
+import io.meshfed.avro.ReasonCode;
+import io.meshfed.topology.Bookinfo;
+import io.meshfed.topology.DriverTestBase;
+import io.meshfed.topology.commit.CommitOnDrain;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The decide stage evaluates a destination once per batch: while the stream thread's last poll
+ * still holds records for the task's partitions, inputs only mark destinations dirty.
+ * TopologyTestDriver runs the stages on the test's thread, so the test stands in for the
+ * consumer: it tells {@link CommitOnDrain.PollCounter} what "the poll" returned for the decide
+ * task's member-update partition, then sends the agents' records that produce those updates.
+ */
+class CoalescingTopologyTest extends DriverTestBase {
+
+  private static final String CONFIG_KEY =
+      "FederatedDestination/FailoverService/service-mesh-hub/reviews-failover";
+
+  @Test
+  void aFailureAndItsRecoveryInOneBatchDecideNothing() {
+    t.world();
+    t.decisions().readValuesToList();
+    long epoch = config(REMOTE).getEpoch();
+
+    polled(2);
+    t.send(MGMT, Bookinfo.reviewsEndpoints(MGMT, false), Bookinfo.reviewsEndpoints(MGMT, true));
+
+    assertThat(t.decisions().readValuesToList()).as("evaluated once, on the final inputs")
+        .isEmpty();
+    assertThat(config(REMOTE).getActiveTier()).isZero();
+    assertThat(config(REMOTE).getEpoch()).isEqualTo(epoch);
+  }
+
+  @Test
+  void theSameTwoRecordsOneByOneFailOverAndStayDamped() {
+    // The control: evaluated per record, the first update fails over and damping holds it.
+    t.world();
+    t.decisions().readValuesToList();
+
+    t.send(MGMT, Bookinfo.reviewsEndpoints(MGMT, false), Bookinfo.reviewsEndpoints(MGMT, true));
+
+    assertThat(t.decisions().readValuesToList()).extracting(FailoverDecision::getReasonCode)
+        .containsOnly(ReasonCode.TIER_UNHEALTHY).hasSize(2);
+    assertThat(config(REMOTE).getActiveTier()).isEqualTo(1);
+  }
+
+  @Test
+  void aBatchIsEvaluatedWhenItsLastRecordArrivesNotBefore() {
+    t.world();
+    t.decisions().readValuesToList();
+
+    polled(2);
+    t.send(MGMT, Bookinfo.reviewsEndpoints(MGMT, false));
+    assertThat(t.decisions().readValuesToList()).as("one of two records processed").isEmpty();
+
+    // The second member update of the batch (it must change something, or the select stage
+    // drops it and the poll's count never reaches it).
+    t.send(REMOTE, Bookinfo.reviewsEndpoints(REMOTE, false));
+    List<FailoverDecision> decided = t.decisions().readValuesToList();
+    assertThat(decided).as("one evaluation on both updates: one decision per client")
+        .extracting(FailoverDecision::getClientCluster).containsExactlyInAnyOrder(MGMT, REMOTE);
+  }
+
+  private FederatedDestination config(String client) {
+    return (FederatedDestination) t.latestConfig(client).get(CONFIG_KEY);
+  }
+
+  /** What the consumer would note: a poll returned n member updates for decide task 0. */
+  private void polled(int n) {
+    TopicPartition memberUpdates =
+        new TopicPartition(t.applicationId() + "-by-destination-repartition", 0);
+    List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      records.add(new ConsumerRecord<>(memberUpdates.topic(), 0, i, new byte[0], new byte[0]));
+    }
+    try (var counter = new CommitOnDrain.PollCounter()) {
+      counter.onConsume(new ConsumerRecords<>(Map.of(memberUpdates, records), Map.of()));
+    }
+  }
+}
