@@ -26,7 +26,8 @@ import java.util.function.Function;
  * @param stateDir Kafka Streams state directory
  * @param exactlyOnce exactly_once_v2 (default) or at_least_once
  * @param commitInterval Streams commit interval; with EOS it bounds end-to-end latency
- * @param producerLinger producer linger; Streams' 100 ms default is a per-hop delay
+ * @param producerLinger producer linger, or null for the guarantee's default (see
+ *     {@link #producerLinger()})
  * @param cacheMaxBytes record cache; 0 forwards every update at once
  * @param standbyReplicas standby replicas per store
  * @param threads stream threads per instance
@@ -75,12 +76,33 @@ public record TopologyConfig(
         "must name at least one cluster");
   }
 
+  /** Linger by default with exactly-once: a commit flushes the producer anyway. */
+  public static final Duration TRANSACTION_LINGER = Duration.ofMillis(100);
+  /** Linger by default with at-least-once: a hop's added delay. */
+  public static final Duration HOP_LINGER = Duration.ofMillis(5);
+
+  /**
+   * The producer's linger. With exactly-once a stream thread commits as soon as it has
+   * processed its poll (group commit), and a commit flushes the producer, so linger never delays
+   * a decision; it only lets the records a transaction sends to one partition leave as one
+   * batch instead of one each. That is most of what a fan-out costs: a zone outage writes a
+   * record to each of 100 single-partition config topics per destination, and the broker's
+   * work (and the producer's wake-ups) is per batch (topology/DESIGN.md has the measurement). With
+   * at-least-once records leave on linger or on the 20 ms commit, so linger is a per-hop delay:
+   * 5 ms (Streams' own default of 100 ms would be 300 ms over three hops).
+   */
+  @Override
+  public Duration producerLinger() {
+    return producerLinger != null ? producerLinger
+        : exactlyOnce ? TRANSACTION_LINGER : HOP_LINGER;
+  }
+
   /** Defaults for everything but the connection and the policy sources. */
   public static TopologyConfig defaults(String bootstrapServers, RegistryConfig registry,
       Set<String> policySourceClusters) {
     return new TopologyConfig(bootstrapServers, registry, "meshfed-topology",
         Path.of(System.getProperty("java.io.tmpdir"), "meshfed-streams"), true,
-        Duration.ofMillis(20), Duration.ofMillis(5), 0, 1, 1, 6, policySourceClusters,
+        Duration.ofMillis(20), null, 0, 1, 1, 6, policySourceClusters,
         Duration.ofSeconds(30), Duration.ofSeconds(30), Duration.ofMillis(500), null);
   }
 
@@ -145,7 +167,7 @@ public record TopologyConfig(
         Path.of(props.getProperty("meshfed.state.dir", d.stateDir().toString())),
         guarantee.equals("exactly_once_v2"),
         millis(props, "meshfed.commit.interval.ms", d.commitInterval()),
-        millis(props, "meshfed.producer.linger.ms", d.producerLinger()),
+        millis(props, "meshfed.producer.linger.ms", null),
         parse(props, "meshfed.cache.max.bytes", d.cacheMaxBytes(), Long::parseLong),
         parse(props, "meshfed.standby.replicas", d.standbyReplicas(), Integer::parseInt),
         parse(props, "meshfed.threads", d.threads(), Integer::parseInt),

@@ -26,10 +26,27 @@ class TopologyConfigTest {
     TopologyConfig c = TopologyConfig.fromProperties(minimal());
     assertThat(c.exactlyOnce()).isTrue();
     assertThat(c.commitInterval()).isEqualTo(Duration.ofMillis(20));
-    assertThat(c.producerLinger()).isEqualTo(Duration.ofMillis(5));
+    assertThat(c.producerLinger()).as("a commit flushes; linger only batches a transaction")
+        .isEqualTo(Duration.ofMillis(100));
     assertThat(c.cacheMaxBytes()).isZero();
     assertThat(c.policySourceClusters()).containsExactlyInAnyOrder("mgmt-cluster", "other");
     assertThat(c.registry().autoRegister()).isFalse();
+  }
+
+  @Test
+  void lingerIsAPerHopDelayWithAtLeastOnceAndAnExplicitValueWins() {
+    Properties alos = minimal();
+    alos.setProperty("meshfed.processing.guarantee", "at_least_once");
+    assertThat(TopologyConfig.fromProperties(alos).producerLinger())
+        .isEqualTo(Duration.ofMillis(5));
+    assertThat(TopologyConfig.fromProperties(minimal()).withExactlyOnce(false).producerLinger())
+        .isEqualTo(Duration.ofMillis(5));
+    Properties explicit = minimal();
+    explicit.setProperty("meshfed.producer.linger.ms", "7");
+    assertThat(TopologyConfig.fromProperties(explicit).producerLinger())
+        .isEqualTo(Duration.ofMillis(7));
+    assertThat(TopologyConfig.fromProperties(explicit).withExactlyOnce(false).producerLinger())
+        .isEqualTo(Duration.ofMillis(7));
   }
 
   @Test
