@@ -120,7 +120,7 @@ class ExternalMembersEndToEndTest {
         .withStateDir(stateDir)
         .withTimers(Duration.ofSeconds(30), Duration.ofSeconds(1), Duration.ofMillis(200));
     topology = TopologyMain.start(config, new Properties());
-    await().atMost(Duration.ofSeconds(60))
+    await().atMost(Duration.ofSeconds(180))
         .until(() -> topology.state() == KafkaStreams.State.RUNNING);
     out = new Collector();
 
@@ -213,7 +213,7 @@ class ExternalMembersEndToEndTest {
         .put("registry.url", STACK.registryUrl()));
 
     // The VMs are published, selected and healthy: the last of three tiers.
-    await().atMost(Duration.ofSeconds(90)).untilAsserted(() -> {
+    await().atMost(Duration.ofSeconds(180)).untilAsserted(() -> {
       FederatedDestination config = latest(MGMT);
       assertThat(config).isNotNull();
       assertThat(config.getActiveTier()).isZero();
@@ -231,7 +231,7 @@ class ExternalMembersEndToEndTest {
     // Both Kubernetes tiers fail: all traffic to the VMs.
     Bookinfo.publish(agent, MGMT, Bookinfo.reviewsEndpoints(MGMT, false));
     Bookinfo.publish(agent, REMOTE, Bookinfo.reviewsEndpoints(REMOTE, false));
-    await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+    await().atMost(Duration.ofSeconds(180)).untilAsserted(() -> {
       FederatedDestination config = latest(MGMT);
       assertThat(config.getActiveTier()).isEqualTo(2);
       assertThat(config.getTiers().get(2).getLoadPercent()).isEqualTo(100);
@@ -247,7 +247,7 @@ class ExternalMembersEndToEndTest {
 
     // VM one's health check fails: outlier detection ejects it, VM two takes all the traffic.
     vmOneFailing.set(true);
-    await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+    await().atMost(Duration.ofSeconds(180)).untilAsserted(() -> {
       FederatedDestination config = latest(MGMT);
       assertThat(config.getActiveTier()).isEqualTo(2);
       DestinationTier vms = config.getTiers().get(2);
