@@ -4,6 +4,10 @@ import io.meshfed.registry.RegistryConfig;
 import io.meshfed.topics.ClusterTopic;
 import java.net.URI;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -28,6 +32,13 @@ public final class HealthProbeSourceConfig extends AbstractConfig {
   public static final String JITTER_MS = "probe.jitter.ms";
   public static final String TIMEOUT_MS = "probe.timeout.ms";
   public static final String RETRY_BACKOFF_MS = "retry.backoff.ms";
+  public static final String FAIL_AFTER_MS = "fail.after.ms";
+  public static final String MEMBERS_PUBLISH = "members.publish";
+  public static final String MEMBERS_LABELS = "members.labels";
+  public static final String MEMBERS_PORT_NAME = "members.port.name";
+  public static final String MEMBERS_REGION = "members.region";
+  public static final String MEMBERS_ZONES = "members.zones";
+  public static final String MEMBERS_CREATED = "members.created";
   public static final String REGISTRY_URL = "registry.url";
   public static final String REGISTRY_AUTO_REGISTER = "registry.auto.register";
   public static final String REGISTRY_USER = "registry.basic.auth.user";
@@ -38,6 +49,9 @@ public final class HealthProbeSourceConfig extends AbstractConfig {
 
   /** One endpoint to probe, and the (external) service it belongs to. */
   public record Target(String namespace, String service, String address, int port) {}
+
+  private static final Pattern LABEL_KEY = Pattern.compile(
+      "([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?");
 
   /** {@code namespace/service/address:port}; IPv6 addresses in brackets. */
   private static final Pattern TARGET = Pattern.compile(
@@ -70,6 +84,25 @@ public final class HealthProbeSourceConfig extends AbstractConfig {
       .define(RETRY_BACKOFF_MS, Type.LONG, 5_000L, ConfigDef.Range.between(10L, 600_000L),
           Importance.LOW, "Pause before a round is tried again when its signals could not be"
               + " encoded (registry unavailable).")
+      .define(FAIL_AFTER_MS, Type.LONG, 600_000L, Importance.LOW, "After this long without a"
+          + " round written (the registry or Kafka unavailable) the task fails with the last"
+          + " error, so the Connect status API shows it; -1 retries forever.")
+      .define(MEMBERS_PUBLISH, Type.BOOLEAN, false, Importance.HIGH, "Also publish the"
+          + " targets as meshfed members of meshfed.cluster: every round a ClusterHeartbeat,"
+          + " one ServiceSnapshot and EndpointSnapshot per namespace/service of the targets;"
+          + " services dropped from probe.targets are deleted. The connector is then that"
+          + " cluster's agent: give it a cluster of its own (e.g. vm-datacenter) that no"
+          + " cluster-agent reports.")
+      .define(MEMBERS_LABELS, Type.STRING, "", Importance.MEDIUM, "Labels of the published"
+          + " services, key=value,key=value; VirtualDestination selectors match them.")
+      .define(MEMBERS_PORT_NAME, Type.STRING, "http", Importance.LOW, "Name of the published"
+          + " services' port (a VirtualDestination targetPort by name matches it).")
+      .define(MEMBERS_REGION, Type.STRING, "", Importance.LOW, "Region in the heartbeat, for"
+          + " LOCALITY tier ordering; empty = unknown.")
+      .define(MEMBERS_ZONES, Type.LIST, "", Importance.LOW, "Zones in the heartbeat.")
+      .define(MEMBERS_CREATED, Type.STRING, "1970-01-01T00:00:00Z", Importance.LOW,
+          "creationTimestamp of the published services (ISO-8601); where one service per"
+              + " cluster may be selected, the oldest wins.")
       .define(REGISTRY_URL, Type.STRING, ConfigDef.NO_DEFAULT_VALUE, Importance.HIGH,
           "Confluent-compatible schema registry, the one agents and the topology use.")
       .define(REGISTRY_AUTO_REGISTER, Type.BOOLEAN, false, Importance.LOW, "Register the"
@@ -79,6 +112,8 @@ public final class HealthProbeSourceConfig extends AbstractConfig {
           "Registry basic-auth password.");
 
   private final List<Target> targets;
+  private final Map<String, String> memberLabels;
+  private final Instant membersCreated;
 
   public HealthProbeSourceConfig(Map<String, String> props) {
     super(CONFIG_DEF, props);
@@ -104,6 +139,29 @@ public final class HealthProbeSourceConfig extends AbstractConfig {
       throw new ConfigException(TARGETS, "", "needs at least one target");
     }
     targets = List.copyOf(parsed);
+    memberLabels = parseLabels(getString(MEMBERS_LABELS));
+    try {
+      membersCreated = Instant.parse(getString(MEMBERS_CREATED).trim());
+    } catch (DateTimeParseException e) {
+      throw new ConfigException(MEMBERS_CREATED, getString(MEMBERS_CREATED), "not an ISO-8601"
+          + " instant such as 2026-01-01T00:00:00Z");
+    }
+    if (getBoolean(MEMBERS_PUBLISH)) {
+      // An EndpointSnapshot has one port list for all its endpoints, as an EndpointSlice does.
+      Map<String, Integer> portByService = new HashMap<>();
+      for (Target t : targets) {
+        Integer other = portByService.putIfAbsent(t.namespace() + "/" + t.service(), t.port());
+        if (other != null && other != t.port()) {
+          throw new ConfigException(TARGETS, t.namespace() + "/" + t.service(), "with "
+              + MEMBERS_PUBLISH + " every target of one service must use the same port ("
+              + other + " and " + t.port() + ")");
+        }
+      }
+    }
+    long failAfter = getLong(FAIL_AFTER_MS);
+    if (failAfter != -1 && failAfter < 0) {
+      throw new ConfigException(FAIL_AFTER_MS, failAfter, "must be -1 (never) or >= 0");
+    }
     expectedStatus();
     if (!getString(HTTP_PATH).startsWith("/")) {
       throw new ConfigException(HTTP_PATH, getString(HTTP_PATH), "must start with '/'");
@@ -126,6 +184,54 @@ public final class HealthProbeSourceConfig extends AbstractConfig {
 
   public List<Target> targets() {
     return targets;
+  }
+
+  static Map<String, String> parseLabels(String text) {
+    Map<String, String> labels = new LinkedHashMap<>();
+    for (String pair : text.split(",")) {
+      if (pair.isBlank()) {
+        continue;
+      }
+      int eq = pair.indexOf('=');
+      if (eq <= 0 || !LABEL_KEY.matcher(pair.substring(0, eq).trim()).matches()
+          || pair.substring(eq + 1).trim().length() > 63) {
+        throw new ConfigException(MEMBERS_LABELS, text, "each label must be key=value with a"
+            + " Kubernetes label key and a value of at most 63 characters");
+      }
+      labels.put(pair.substring(0, eq).trim(), pair.substring(eq + 1).trim());
+    }
+    return Map.copyOf(labels);
+  }
+
+  /** Whether the connector also publishes its targets as members (heartbeat, snapshots). */
+  public boolean publishMembers() {
+    return getBoolean(MEMBERS_PUBLISH);
+  }
+
+  public Map<String, String> memberLabels() {
+    return memberLabels;
+  }
+
+  public String memberPortName() {
+    return getString(MEMBERS_PORT_NAME).isBlank() ? null : getString(MEMBERS_PORT_NAME).trim();
+  }
+
+  public String memberRegion() {
+    return getString(MEMBERS_REGION).isBlank() ? null : getString(MEMBERS_REGION).trim();
+  }
+
+  public List<String> memberZones() {
+    return getList(MEMBERS_ZONES).stream().map(String::trim).filter(z -> !z.isEmpty()).toList();
+  }
+
+  public Instant membersCreated() {
+    return membersCreated;
+  }
+
+  /** Empty when the task should retry forever. */
+  public java.util.Optional<Duration> failAfter() {
+    long ms = getLong(FAIL_AFTER_MS);
+    return ms == -1 ? java.util.Optional.empty() : java.util.Optional.of(Duration.ofMillis(ms));
   }
 
   public Protocol protocol() {

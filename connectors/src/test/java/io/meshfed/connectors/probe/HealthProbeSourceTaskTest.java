@@ -3,8 +3,11 @@ package io.meshfed.connectors.probe;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.meshfed.avro.ClusterHeartbeat;
+import io.meshfed.avro.EndpointSnapshot;
 import io.meshfed.avro.HealthOutcome;
 import io.meshfed.avro.HealthSignal;
+import io.meshfed.avro.ServiceSnapshot;
 import io.meshfed.connectors.testing.FakeSchemaRegistry;
 import io.meshfed.connectors.testing.LoopbackHttpServer;
 import io.meshfed.registry.RegistryConfig;
@@ -20,6 +23,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.connect.errors.ConnectException;
 import org.apache.kafka.connect.errors.RetriableException;
 import org.apache.kafka.connect.source.SourceRecord;
 import org.junit.jupiter.api.AfterEach;
@@ -159,5 +163,139 @@ class HealthProbeSourceTaskTest {
     props.put("probe.http.expected.status", "299-200");
     assertThatThrownBy(() -> new HealthProbeSourceConfig(props))
         .isInstanceOf(ConfigException.class).hasMessageContaining("probe.http.expected.status");
+  }
+
+  @Test
+  void aRegistryOutageLongerThanFailAfterFailsTheTaskWithTheReason() throws Exception {
+    registry.setDown(true);
+    Map<String, String> props = config("HTTP", target("vm-one", vmOne.port()));
+    props.put("fail.after.ms", "0");
+    task = new HealthProbeSourceTask();
+    task.start(props);
+    // Not retriable: the worker marks the task FAILED and the status API's trace says why.
+    assertThatThrownBy(task::poll).isInstanceOf(ConnectException.class)
+        .isNotInstanceOf(RetriableException.class)
+        .hasMessageContaining("fail.after.ms").hasMessageContaining("no health signals")
+        .satisfies(e -> assertThat(e.getMessage()).hasSizeLessThan(600));
+  }
+
+  @Test
+  void membersArePublishedWithAHeartbeatEveryRoundAndDroppedServicesAreDeleted()
+      throws Exception {
+    Map<String, String> props = config("HTTP", target("vm-one", vmOne.port()),
+        target("vm-two", vmTwo.port()));
+    props.put("meshfed.cluster", "vm-datacenter");
+    props.put("members.publish", "true");
+    props.put("members.labels", "app=ratings,tier=vm");
+    props.put("members.region", "on-prem");
+    task = new HealthProbeSourceTask();
+    // The last committed round listed bookinfo/vm-gone, which the config no longer declares.
+    task.initialize(new MembersContext("bookinfo/vm-gone,bookinfo/vm-one"));
+    task.start(props);
+
+    List<SourceRecord> first = poll();
+    Map<String, Object> values = decodeAll(first);
+    assertThat(values.keySet()).containsExactly(
+        "vm-datacenter/Heartbeat",
+        "vm-datacenter/Service/bookinfo/vm-gone", "vm-datacenter/Endpoints/bookinfo/vm-gone",
+        "vm-datacenter/Service/bookinfo/vm-one", "vm-datacenter/Endpoints/bookinfo/vm-one",
+        "vm-datacenter/Service/bookinfo/vm-two", "vm-datacenter/Endpoints/bookinfo/vm-two",
+        "vm-datacenter/Health/bookinfo/vm-one/127.0.0.1:" + vmOne.port(),
+        "vm-datacenter/Health/bookinfo/vm-two/127.0.0.1:" + vmTwo.port());
+    assertThat(values.get("vm-datacenter/Service/bookinfo/vm-gone")).isNull();
+    assertThat(values.get("vm-datacenter/Endpoints/bookinfo/vm-gone")).isNull();
+    ClusterHeartbeat heartbeat = (ClusterHeartbeat) values.get("vm-datacenter/Heartbeat");
+    assertThat(heartbeat.getRegion()).isEqualTo("on-prem");
+    ServiceSnapshot service = (ServiceSnapshot) values.get(
+        "vm-datacenter/Service/bookinfo/vm-one");
+    assertThat(service.getLabels()).containsExactlyInAnyOrderEntriesOf(
+        Map.of("app", "ratings", "tier", "vm"));
+    assertThat(service.getPorts()).singleElement().satisfies(port -> {
+      assertThat(port.getName()).isEqualTo("http");
+      assertThat(port.getNumber()).isEqualTo(vmOne.port());
+    });
+    EndpointSnapshot endpoints = (EndpointSnapshot) values.get(
+        "vm-datacenter/Endpoints/bookinfo/vm-one");
+    assertThat(endpoints.getEndpoints()).singleElement().satisfies(e -> {
+      assertThat(e.getAddresses()).containsExactly("127.0.0.1");
+      assertThat(e.getReady()).isTrue();
+    });
+    // The offset names the services now published, for the next start's deletions.
+    assertThat(first.get(first.size() - 1).sourceOffset().get("members"))
+        .isEqualTo("bookinfo/vm-one,bookinfo/vm-two");
+
+    // Later rounds: heartbeat and health only; the snapshots stay on the compacted topic.
+    assertThat(decodeAll(poll()).keySet()).containsExactly("vm-datacenter/Heartbeat",
+        "vm-datacenter/Health/bookinfo/vm-one/127.0.0.1:" + vmOne.port(),
+        "vm-datacenter/Health/bookinfo/vm-two/127.0.0.1:" + vmTwo.port());
+  }
+
+  @Test
+  void membersOfOneServiceMustShareAPort() {
+    Map<String, String> props = config("HTTP", target("vm", 1000), target("vm", 1001));
+    props.put("members.publish", "true");
+    assertThatThrownBy(() -> new HealthProbeSourceConfig(props))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("same port");
+    props.put("members.labels", "not a label");
+    props.put("probe.targets", target("vm", 1000));
+    assertThatThrownBy(() -> new HealthProbeSourceConfig(props))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("members.labels");
+  }
+
+  List<SourceRecord> poll() throws Exception {
+    List<SourceRecord> records = null;
+    for (int i = 0; i < 20 && records == null; i++) {
+      records = task.poll();
+    }
+    return records;
+  }
+
+  /** Key to decoded value (null for a tombstone), in record order. */
+  Map<String, Object> decodeAll(List<SourceRecord> records) {
+    AvroSerde<org.apache.avro.specific.SpecificRecord> serde = AvroSerde.anyRecord(
+        new SchemaRegistryClient(RegistryConfig.of(registry.url())));
+    Map<String, Object> values = new LinkedHashMap<>();
+    for (SourceRecord record : records) {
+      assertThat(record.topic()).isEqualTo("meshfed.cluster.vm-datacenter.events");
+      values.put(new String((byte[]) record.key(), StandardCharsets.UTF_8),
+          record.value() == null ? null : serde.deserialize(record.topic(),
+              (byte[]) record.value()));
+    }
+    return values;
+  }
+
+  /** A task context whose offset store holds the members of the last committed round. */
+  static final class MembersContext implements org.apache.kafka.connect.source.SourceTaskContext {
+    private final String members;
+
+    MembersContext(String members) {
+      this.members = members;
+    }
+
+    @Override
+    public Map<String, String> configs() {
+      return Map.of();
+    }
+
+    @Override
+    public org.apache.kafka.common.metrics.PluginMetrics pluginMetrics() {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public org.apache.kafka.connect.storage.OffsetStorageReader offsetStorageReader() {
+      return new org.apache.kafka.connect.storage.OffsetStorageReader() {
+        @Override
+        public <T> Map<String, Object> offset(Map<String, T> partition) {
+          return Map.of("round.time.ms", 1L, HealthProbeSourceTask.MEMBERS_OFFSET, members);
+        }
+
+        @Override
+        public <T> Map<Map<String, T>, Map<String, Object>> offsets(
+            java.util.Collection<Map<String, T>> partitions) {
+          throw new UnsupportedOperationException();
+        }
+      };
+    }
   }
 }

@@ -96,7 +96,9 @@ class PrometheusHealthSourceTaskTest {
     Map<String, String> props = new HashMap<>();
     props.put("prometheus.url", prometheusUrl);
     props.put("prometheus.query", "health_query_over_{{window}}");
-    props.put("prometheus.request.timeout.ms", "500");
+    // Long enough for a good answer on a loaded machine (500 ms timed out at load 68); the
+    // hanging case costs it once.
+    props.put("prometheus.request.timeout.ms", "2000");
     props.put("prometheus.max.response.bytes", "1048576");
     props.put("label.cluster", "destination_cluster");
     props.put("endpoint.port", "9080");
@@ -158,7 +160,7 @@ class PrometheusHealthSourceTaskTest {
     assertFaultThenRecovery(Mode.GARBAGE, "not its JSON API", "Login - Corporate SSO");
     assertFaultThenRecovery(Mode.WRONG_SHAPE, "not an instant vector", "prometheus.query");
     assertFaultThenRecovery(Mode.HTTP_500, "answered HTTP 500", "internal error");
-    assertFaultThenRecovery(Mode.HANG, "did not answer within 500 ms", "/api/v1/query");
+    assertFaultThenRecovery(Mode.HANG, "did not answer within 2000 ms", "/api/v1/query");
     assertFaultThenRecovery(Mode.HUGE, "more than 1048576 bytes", "prometheus.max.response.bytes");
   }
 

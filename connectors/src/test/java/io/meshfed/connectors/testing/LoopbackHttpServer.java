@@ -20,8 +20,16 @@ public final class LoopbackHttpServer implements AutoCloseable {
   private final HttpServer server;
 
   public LoopbackHttpServer(Handler handler) {
+    this(InetAddress.getLoopbackAddress(), 0, handler);
+  }
+
+  /**
+   * On another loopback address (127.0.0.2, ...) and a given port (0 = free): VMs of one
+   * service serve the same port on different addresses, as an EndpointSlice lists them.
+   */
+  public LoopbackHttpServer(InetAddress address, int port, Handler handler) {
     try {
-      server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 16);
+      server = HttpServer.create(new InetSocketAddress(address, port), 16);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
