@@ -18,6 +18,7 @@ import io.meshfed.topology.faults.SizeLimitedSerde;
 import io.meshfed.topology.ingest.IngestProcessor;
 import io.meshfed.topology.select.SelectProcessor;
 import io.meshfed.topology.state.ClientDecision;
+import io.meshfed.topology.state.EncodeOnce;
 import io.meshfed.topology.state.JsonSerde;
 import io.meshfed.topology.state.KnownCluster;
 import io.meshfed.topology.state.Stores;
@@ -68,7 +69,11 @@ public final class MeshfedTopology {
     Serde<String> strings = Serdes.String();
     StreamsBuilder builder = new StreamsBuilder();
 
-    for (StoreBuilder<?> store : stores(avro, strings)) {
+    // One serde for the decision-log store and meshfed.failover-events: a decision is encoded
+    // once for both (EncodeOnce).
+    Serde<io.meshfed.avro.FailoverDecision> decisions =
+        EncodeOnce.of(SizeLimitedSerde.of(topics.failoverEvents().valueSerde()));
+    for (StoreBuilder<?> store : stores(avro, decisions, strings)) {
       builder.addStateStore(store);
     }
 
@@ -122,8 +127,8 @@ public final class MeshfedTopology {
     outputs.filter((k, v) -> v instanceof io.meshfed.avro.FailoverDecision,
             Named.as("decisions-only"))
         .mapValues(v -> (io.meshfed.avro.FailoverDecision) v, Named.as("as-decision"))
-        .to(topics.failoverEvents().name(), Produced.with(strings,
-            topics.failoverEvents().valueSerde()).withName("failover-events"));
+        .to(topics.failoverEvents().name(), Produced.with(strings, decisions)
+            .withName("failover-events"));
     outputs.filter((k, v) -> !(v instanceof io.meshfed.avro.FailoverDecision),
             Named.as("config-only"))
         .to(new ConfigTopicByHeader(topics),
@@ -154,7 +159,7 @@ public final class MeshfedTopology {
   }
 
   private static java.util.List<StoreBuilder<?>> stores(Serde<SpecificRecord> avro,
-      Serde<String> strings) {
+      Serde<io.meshfed.avro.FailoverDecision> decisions, Serde<String> strings) {
     @SuppressWarnings({"unchecked", "rawtypes"})
     Serde<io.meshfed.avro.ServiceSnapshot> services = (Serde) avro;
     @SuppressWarnings({"unchecked", "rawtypes"})
@@ -167,8 +172,6 @@ public final class MeshfedTopology {
     Serde<io.meshfed.avro.ConfigAck> configAcks = (Serde) avro;
     @SuppressWarnings({"unchecked", "rawtypes"})
     Serde<PolicyStatus> policyStatuses = (Serde) avro;
-    @SuppressWarnings({"unchecked", "rawtypes"})
-    Serde<io.meshfed.avro.FailoverDecision> decisions = (Serde) avro;
     return java.util.List.of(
         store(Stores.SERVICES, strings, services),
         store(Stores.ENDPOINTS, strings, endpoints),

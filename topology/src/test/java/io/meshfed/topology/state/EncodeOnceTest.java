@@ -1,0 +1,60 @@
+package io.meshfed.topology.state;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.serialization.Serializer;
+import org.junit.jupiter.api.Test;
+
+/** A value serialized twice in a row (store, then topic) is encoded once. */
+class EncodeOnceTest {
+
+  private final List<String> encoded = new ArrayList<>();
+  private final Serde<StringBuilder> counting = Serdes.serdeFrom(
+      (topic, value) -> {
+        encoded.add(String.valueOf(value));
+        return value == null ? null : value.toString().getBytes(StandardCharsets.UTF_8);
+      },
+      (topic, bytes) -> bytes == null ? null
+          : new StringBuilder(new String(bytes, StandardCharsets.UTF_8)));
+
+  @Test
+  void theSameInstanceThroughTwoSerializersIsEncodedOnce() {
+    EncodeOnce<StringBuilder> serde = EncodeOnce.of(counting);
+    Serializer<StringBuilder> store = serde.serializer();
+    Serializer<StringBuilder> sink = serde.serializer();
+    StringBuilder decision = new StringBuilder("epoch 7");
+
+    byte[] first = store.serialize("decide-decision-log-changelog", decision);
+    byte[] second = sink.serialize("meshfed.failover-events", decision);
+
+    assertThat(second).isSameAs(first);
+    assertThat(encoded).containsExactly("epoch 7");
+  }
+
+  @Test
+  void anEqualButDifferentInstanceIsEncodedAgainAndNullsPassThrough() {
+    EncodeOnce<StringBuilder> serde = EncodeOnce.of(counting);
+    Serializer<StringBuilder> serializer = serde.serializer();
+    serializer.serialize("t", new StringBuilder("a"));
+    serializer.serialize("t", new StringBuilder("a"));
+    assertThat(serializer.serialize("t", null)).isNull();
+    serializer.serialize("t", new StringBuilder("b"));
+    assertThat(encoded).containsExactly("a", "a", "null", "b");
+  }
+
+  @Test
+  void eachThreadRemembersOnlyItsOwnLastValue() throws Exception {
+    EncodeOnce<StringBuilder> serde = EncodeOnce.of(counting);
+    StringBuilder shared = new StringBuilder("x");
+    serde.serializer().serialize("t", shared);
+    Thread other = new Thread(() -> serde.serializer().serialize("t", shared));
+    other.start();
+    other.join();
+    assertThat(encoded).containsExactly("x", "x");
+  }
+}
