@@ -1,5 +1,6 @@
 package io.meshfed.bench.e2e;
 
+import io.meshfed.topology.config.TopologyConfig;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -96,7 +97,9 @@ final class RawChain implements AutoCloseable {
   private void relay(int hop) {
     Map<String, Object> props = new HashMap<>();
     props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, env.bootstrapServers());
-    props.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+    // The topology's default linger for the guarantee, so the floor has the same settings.
+    props.put(ProducerConfig.LINGER_MS_CONFIG, (int) (exactlyOnce
+        ? TopologyConfig.TRANSACTION_LINGER : TopologyConfig.HOP_LINGER).toMillis());
     if (exactlyOnce) {
       props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, prefix + "relay-" + hop);
       props.put(ProducerConfig.RETRY_BACKOFF_MS_CONFIG, 5);

@@ -39,6 +39,7 @@ public final class HealthProbeSourceConfig extends AbstractConfig {
   public static final String MEMBERS_REGION = "members.region";
   public static final String MEMBERS_ZONES = "members.zones";
   public static final String MEMBERS_CREATED = "members.created";
+  public static final String MEMBERS_KIND = "members.kind";
   public static final String REGISTRY_URL = "registry.url";
   public static final String REGISTRY_AUTO_REGISTER = "registry.auto.register";
   public static final String REGISTRY_USER = "registry.basic.auth.user";
@@ -93,6 +94,12 @@ public final class HealthProbeSourceConfig extends AbstractConfig {
           + " services dropped from probe.targets are deleted. The connector is then that"
           + " cluster's agent: give it a cluster of its own (e.g. vm-datacenter) that no"
           + " cluster-agent reports.")
+      .define(MEMBERS_KIND, Type.STRING, "EXTERNAL_SERVICE",
+          ConfigDef.ValidString.in("EXTERNAL_SERVICE", "EXTERNAL_WORKLOAD", "SERVICE"),
+          Importance.MEDIUM, "What the published services are, and so which"
+          + " VirtualDestination selectors pick them: EXTERNAL_SERVICE (externalServices,"
+          + " several per cluster), EXTERNAL_WORKLOAD (externalWorkloads, one per cluster) or"
+          + " SERVICE (services, as if a Kubernetes Service).")
       .define(MEMBERS_LABELS, Type.STRING, "", Importance.MEDIUM, "Labels of the published"
           + " services, key=value,key=value; VirtualDestination selectors match them.")
       .define(MEMBERS_PORT_NAME, Type.STRING, "http", Importance.LOW, "Name of the published"
@@ -206,6 +213,10 @@ public final class HealthProbeSourceConfig extends AbstractConfig {
   /** Whether the connector also publishes its targets as members (heartbeat, snapshots). */
   public boolean publishMembers() {
     return getBoolean(MEMBERS_PUBLISH);
+  }
+
+  public io.meshfed.avro.MemberKind memberKind() {
+    return io.meshfed.avro.MemberKind.valueOf(getString(MEMBERS_KIND));
   }
 
   public Map<String, String> memberLabels() {

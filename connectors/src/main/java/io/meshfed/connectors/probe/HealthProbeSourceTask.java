@@ -202,6 +202,7 @@ public class HealthProbeSourceTask extends SourceTask {
         .setName(target.service()).setUid(uid).setCreationTimestamp(config.membersCreated())
         .setLabels(config.memberLabels())
         .setPorts(List.of(new ServicePort(config.memberPortName(), target.port(), "TCP", null)))
+        .setKind(config.memberKind())
         .build();
   }
 

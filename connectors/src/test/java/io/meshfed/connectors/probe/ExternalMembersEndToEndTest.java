@@ -192,7 +192,7 @@ class ExternalMembersEndToEndTest {
         Bookinfo.globalPolicy(ResourceKind.OutlierDetectionPolicy, "reviews-outlier",
             new OutlierDetectionPolicySpec(List.of(teamReviews),
                 new OutlierDetection(1, null, 60_000L, null))),
-        Bookinfo.reviewsVirtualDestination());
+        withExternalServices(Bookinfo.reviewsVirtualDestination()));
 
     ObjectMapper json = new ObjectMapper();
     worker.rest("PUT", "/connectors/vm-reviews/config", json.createObjectNode()
@@ -329,5 +329,19 @@ class ExternalMembersEndToEndTest {
       consumer.wakeup();
       thread.join(10_000);
     }
+  }
+
+  /**
+   * The walkthrough's VirtualDestination, whose app=reviews selector also picks external
+   * services: the VMs are published as EXTERNAL_SERVICE (the connector's default members.kind),
+   * which a services selector does not select.
+   */
+  private static KeyValue<String, SpecificRecord> withExternalServices(
+      KeyValue<String, SpecificRecord> virtualDestination) {
+    io.meshfed.avro.PolicyEvent event = (io.meshfed.avro.PolicyEvent) virtualDestination.value;
+    io.meshfed.avro.VirtualDestinationSpec spec =
+        (io.meshfed.avro.VirtualDestinationSpec) event.getSpec();
+    spec.setExternalServices(List.copyOf(spec.getServices()));
+    return virtualDestination;
   }
 }

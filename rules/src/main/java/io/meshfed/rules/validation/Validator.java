@@ -58,10 +58,6 @@ public final class Validator {
       + " these hosts (Gloo Mesh pairs such a VirtualDestination with a RouteTable; meshfed has"
       + " none)";
 
-  /** The warning of a VirtualDestination selecting external backends, which nothing reports. */
-  public static final String EXTERNAL_NOT_REPORTED = "spec: externalServices and"
-      + " externalWorkloads select nothing yet; meshfed agents report only Kubernetes services";
-
   private Validator() {}
 
   /** Validates the spec of any kind. */
@@ -140,9 +136,6 @@ public final class Validator {
     if (!spec.hosts().isEmpty() && !spec.hasBackingSelectors()) {
       // The seed allows it only beside a RouteTable, which meshfed does not have.
       out.warning(HOSTS_ONLY);
-    }
-    if (!spec.externalServices().isEmpty() || !spec.externalWorkloads().isEmpty()) {
-      out.warning(EXTERNAL_NOT_REPORTED);
     }
     if (spec.ports().isEmpty()) {
       out.error("spec.ports must list at least one port");

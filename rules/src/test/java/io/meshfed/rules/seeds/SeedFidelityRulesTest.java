@@ -133,11 +133,10 @@ class SeedFidelityRulesTest {
   }
 
   @Test
-  void externalSelectorsAreValidWithAWarningThatNothingReportsThem() {
+  void externalSelectorsAloneAreValidBackingSelectors() {
     Findings findings = Validator.validate(virtualDestination(List.of(), List.of(),
         List.of(Selector.byLabels(Map.of("app", "db")))));
-    assertThat(findings.errors()).isEmpty();
-    assertThat(findings.warnings()).containsExactly(Validator.EXTERNAL_NOT_REPORTED);
+    assertThat(findings).isEqualTo(Findings.NONE);
   }
 
   @Test

@@ -127,7 +127,8 @@ public final class AvroMapping {
 
   public static Service service(String cluster, ServiceSnapshot s) {
     return new Service(new ServiceRef(cluster, s.getNamespace(), s.getName()),
-        BackendKind.SERVICE, s.getUid(), s.getCreationTimestamp(), s.getLabels(),
+        BackendKind.valueOf(s.getKind().name()), s.getUid(), s.getCreationTimestamp(),
+        s.getLabels(),
         s.getPorts().stream().map(p -> new ServicePort(p.getName(), p.getNumber(),
             p.getProtocol())).toList());
   }

@@ -52,7 +52,11 @@ final class SelectorIndex {
       });
       matcher = service -> refs.contains(RoutingKeys.service(service.ref()));
     } else if (event.getSpec() instanceof VirtualDestinationSpec vd) {
-      List<Selector> selectors = AvroMapping.selectors(vd.getServices());
+      // Every selector list: the decide stage's Membership then keeps each member only where
+      // its kind is selected (services, externalServices, externalWorkloads).
+      List<Selector> selectors = new ArrayList<>(AvroMapping.selectors(vd.getServices()));
+      selectors.addAll(AvroMapping.selectors(vd.getExternalServices()));
+      selectors.addAll(AvroMapping.selectors(vd.getExternalWorkloads()));
       selectors.forEach(s -> tokens.add(token(s)));
       matcher = service -> selectors.stream().anyMatch(s -> s.matches(service));
     } else {

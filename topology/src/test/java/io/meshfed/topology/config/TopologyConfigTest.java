@@ -38,9 +38,9 @@ class TopologyConfigTest {
     Properties alos = minimal();
     alos.setProperty("meshfed.processing.guarantee", "at_least_once");
     assertThat(TopologyConfig.fromProperties(alos).producerLinger())
-        .isEqualTo(Duration.ofMillis(5));
+        .isEqualTo(Duration.ofMillis(1));
     assertThat(TopologyConfig.fromProperties(minimal()).withExactlyOnce(false).producerLinger())
-        .isEqualTo(Duration.ofMillis(5));
+        .isEqualTo(Duration.ofMillis(1));
     Properties explicit = minimal();
     explicit.setProperty("meshfed.producer.linger.ms", "7");
     assertThat(TopologyConfig.fromProperties(explicit).producerLinger())

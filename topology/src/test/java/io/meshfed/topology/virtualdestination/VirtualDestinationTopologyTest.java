@@ -132,4 +132,32 @@ class VirtualDestinationTopologyTest extends DriverTestBase {
     assertThat(t.decisions().readValuesToList()).extracting(FailoverDecision::getReasonCode)
         .contains(ReasonCode.MEMBERSHIP_CHANGED);
   }
+
+  @Test
+  void aMembersKindDecidesWhichSelectorPicksIt() {
+    world();
+    // remote-cluster's reviews republished as an external service: app=reviews under
+    // services no longer selects it...
+    io.meshfed.avro.ServiceSnapshot external = io.meshfed.avro.ServiceSnapshot.newBuilder(
+        (io.meshfed.avro.ServiceSnapshot) Bookinfo.reviewsService(REMOTE).value)
+        .setKind(io.meshfed.avro.MemberKind.EXTERNAL_SERVICE).build();
+    t.send(REMOTE, KeyValue.pair(EventKeys.service(REMOTE, "bookinfo", "reviews"), external));
+    assertThat(config(MGMT).getTiers()).flatExtracting(tier -> tier.getMembers())
+        .extracting(m -> m.getClusterName()).containsExactly(MGMT);
+
+    // ...and the same selector under externalServices does.
+    KeyValue<String, SpecificRecord> vd = Bookinfo.reviewsVirtualDestination();
+    io.meshfed.avro.PolicyEvent event = (io.meshfed.avro.PolicyEvent) vd.value;
+    io.meshfed.avro.VirtualDestinationSpec spec =
+        (io.meshfed.avro.VirtualDestinationSpec) event.getSpec();
+    spec.setExternalServices(List.copyOf(spec.getServices()));
+    event.setGeneration(event.getGeneration() + 1);
+    t.send(MGMT, vd);
+    assertThat(config(MGMT).getTiers()).flatExtracting(tier -> tier.getMembers())
+        .extracting(m -> m.getClusterName()).containsExactlyInAnyOrder(MGMT, REMOTE);
+    PolicyStatus status = (PolicyStatus) t.latestConfig(MGMT)
+        .get("PolicyStatus/VirtualDestination/global/reviews-vd");
+    assertThat(status.getNumSelectedBackingServices()).isEqualTo(2);
+    assertThat(status.getWarnings()).isEmpty();
+  }
 }
