@@ -23,42 +23,17 @@ import io.meshfed.avro.WeightedEndpoint;
 import io.meshfed.connectors.prometheus.PrometheusHealthSourceConnector;
 import io.meshfed.connectors.testing.ConnectWorker;
 import io.meshfed.connectors.testing.LoopbackHttpServer;
-import io.meshfed.registry.RegistryConfig;
-import io.meshfed.registry.SchemaRegistryClient;
-import io.meshfed.serde.AvroSerde;
+import io.meshfed.connectors.testing.TopologyRig;
 import io.meshfed.testing.KafkaStack;
 import io.meshfed.topics.EventKeys;
-import io.meshfed.topics.MeshfedTopics;
 import io.meshfed.topology.Bookinfo;
-import io.meshfed.topology.TopologyMain;
-import io.meshfed.topology.admin.TopicProvisioner;
-import io.meshfed.topology.config.TopologyConfig;
 import java.net.InetAddress;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
-import java.util.Queue;
-import java.util.Set;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.regex.Pattern;
 import org.apache.avro.specific.SpecificRecord;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.common.errors.WakeupException;
-import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
-import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.KeyValue;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -86,13 +61,10 @@ class ExternalMembersEndToEndTest {
   static final AtomicBoolean vmOneFailing = new AtomicBoolean();
   static LoopbackHttpServer vmOne;
   static LoopbackHttpServer vmTwo;
-  static ConnectWorker worker;
-  static KafkaStreams topology;
-  static Path stateDir;
+
+  static TopologyRig rig;
   static KafkaProducer<String, SpecificRecord> agent;
-  static ScheduledExecutorService heartbeats;
-  static Collector out;
-  static SchemaRegistryClient registry;
+  static ConnectWorker worker;
 
   @BeforeAll
   static void start() throws Exception {
@@ -103,69 +75,23 @@ class ExternalMembersEndToEndTest {
     vmTwo = new LoopbackHttpServer(InetAddress.getByName("127.0.0.3"), vmOne.port(),
         exchange -> LoopbackHttpServer.respond(exchange, 200, "text/plain", "ok"));
 
-    registry = new SchemaRegistryClient(
-        RegistryConfig.of(STACK.registryUrl()).withAutoRegister(true));
-    // As the release pipeline would: the connector itself does not register schemas.
-    for (var schema : List.of(HealthSignal.getClassSchema(), ServiceSnapshot.getClassSchema(),
-        EndpointSnapshot.getClassSchema(), ClusterHeartbeat.getClassSchema())) {
-      registry.register(AvroSerde.subjectFor(schema), schema);
-    }
-    for (String cluster : List.of(MGMT, REMOTE, VMS)) {
-      TopicProvisioner.addCluster(STACK.bootstrapServers(), cluster, (short) 1);
-    }
-    stateDir = Files.createTempDirectory("meshfed-e2e-external");
-    TopologyConfig config = TopologyConfig.defaults(STACK.bootstrapServers(), registry.config(),
-            Set.of(MGMT))
-        .withApplicationId("e2e-external")
-        .withStateDir(stateDir)
-        .withTimers(Duration.ofSeconds(30), Duration.ofSeconds(1), Duration.ofMillis(200));
-    topology = TopologyMain.start(config, new Properties());
-    await().atMost(Duration.ofSeconds(180))
-        .until(() -> topology.state() == KafkaStreams.State.RUNNING);
-    out = new Collector();
-
-    agent = new KafkaProducer<>(Map.<String, Object>of(
-        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, STACK.bootstrapServers(),
-        ProducerConfig.LINGER_MS_CONFIG, 0, ProducerConfig.ACKS_CONFIG, "all"),
-        new StringSerializer(), AvroSerde.anyRecord(registry).serializer());
-    heartbeats = Executors.newSingleThreadScheduledExecutor();
-    heartbeats.scheduleAtFixedRate(() -> {
-      try {
-        Bookinfo.publish(agent, MGMT, Bookinfo.heartbeat(MGMT, Instant.now()));
-        Bookinfo.publish(agent, REMOTE, Bookinfo.heartbeat(REMOTE, Instant.now()));
-      } catch (Exception e) {
-        throw new IllegalStateException(e);
-      }
-    }, 0, 1, TimeUnit.SECONDS);
-    worker = ConnectWorker.start(STACK.bootstrapServers(), "meshfed-e2e-external-connect");
+    // The VMs' cluster beats through the connector; the Kubernetes clusters through the rig.
+    rig = TopologyRig.start(STACK, "e2e-external", List.of(HealthSignal.getClassSchema(),
+        ServiceSnapshot.getClassSchema(), EndpointSnapshot.getClassSchema(),
+        ClusterHeartbeat.getClassSchema()), List.of(MGMT, REMOTE, VMS), List.of(MGMT, REMOTE),
+        Duration.ofSeconds(1));
+    agent = rig.agent();
+    worker = rig.worker();
   }
 
   @AfterAll
   static void stop() throws Exception {
-    if (worker != null) {
-      worker.close();
-    }
-    if (heartbeats != null) {
-      heartbeats.shutdownNow();
-      heartbeats.awaitTermination(5, TimeUnit.SECONDS);
-    }
-    if (out != null) {
-      out.close();
-    }
-    if (topology != null) {
-      topology.close(Duration.ofSeconds(30));
-    }
-    if (agent != null) {
-      agent.close();
+    if (rig != null) {
+      rig.close();
     }
     for (LoopbackHttpServer vm : new LoopbackHttpServer[] {vmOne, vmTwo}) {
       if (vm != null) {
         vm.close();
-      }
-    }
-    if (stateDir != null) {
-      try (var files = Files.walk(stateDir)) {
-        files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
       }
     }
   }
@@ -276,60 +202,13 @@ class ExternalMembersEndToEndTest {
   }
 
   static List<FailoverDecision> decisions() {
-    return out.seen.stream().filter(r -> r.topic().equals(MeshfedTopics.FAILOVER_EVENTS))
-        .map(r -> (FailoverDecision) r.value()).toList();
+    return rig.decisions();
   }
 
   static FederatedDestination latest(String client) {
-    FederatedDestination latest = null;
-    for (ConsumerRecord<String, SpecificRecord> r : out.seen) {
-      if (r.topic().equals("meshfed.cluster." + client + ".config")
-          && CONFIG_KEY.equals(r.key())) {
-        latest = (FederatedDestination) r.value();
-      }
-    }
-    return latest;
+    return rig.latest(client, CONFIG_KEY);
   }
 
-  /** Everything the topology writes, read_committed, as a subscriber sees it. */
-  static final class Collector implements AutoCloseable {
-    final Queue<ConsumerRecord<String, SpecificRecord>> seen = new ConcurrentLinkedQueue<>();
-    private final KafkaConsumer<String, SpecificRecord> consumer;
-    private final Thread thread;
-    private volatile boolean running = true;
-
-    Collector() {
-      consumer = new KafkaConsumer<>(Map.of(
-          ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, STACK.bootstrapServers(),
-          ConsumerConfig.GROUP_ID_CONFIG, "e2e-external-collector",
-          ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
-          ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
-          ConsumerConfig.METADATA_MAX_AGE_CONFIG, 1000),
-          new StringDeserializer(), AvroSerde.anyRecord(registry).deserializer());
-      thread = new Thread(() -> {
-        try {
-          consumer.subscribe(Pattern.compile(
-              "meshfed\\.cluster\\..*\\.config|meshfed\\.failover-events"));
-          while (running) {
-            consumer.poll(Duration.ofMillis(50)).forEach(seen::add);
-          }
-        } catch (WakeupException stopping) {
-          // closing
-        } finally {
-          consumer.close();
-        }
-      }, "e2e-external-collector");
-      thread.setDaemon(true);
-      thread.start();
-    }
-
-    @Override
-    public void close() throws InterruptedException {
-      running = false;
-      consumer.wakeup();
-      thread.join(10_000);
-    }
-  }
 
   /**
    * The walkthrough's VirtualDestination, whose app=reviews selector also picks external

@@ -8,6 +8,7 @@ import io.meshfed.avro.EndpointSnapshot;
 import io.meshfed.avro.HealthOutcome;
 import io.meshfed.avro.HealthSignal;
 import io.meshfed.avro.ServiceSnapshot;
+import io.meshfed.connectors.testing.CommittedOffsetContext;
 import io.meshfed.connectors.testing.FakeSchemaRegistry;
 import io.meshfed.connectors.testing.LoopbackHttpServer;
 import io.meshfed.registry.RegistryConfig;
@@ -190,7 +191,8 @@ class HealthProbeSourceTaskTest {
     props.put("members.region", "on-prem");
     task = new HealthProbeSourceTask();
     // The last committed round listed bookinfo/vm-gone, which the config no longer declares.
-    task.initialize(new MembersContext("bookinfo/vm-gone,bookinfo/vm-one"));
+    task.initialize(new CommittedOffsetContext(Map.of("round.time.ms", 1L,
+        HealthProbeSourceTask.MEMBERS_OFFSET, "bookinfo/vm-gone,bookinfo/vm-one")));
     task.start(props);
 
     List<SourceRecord> first = poll();
@@ -264,38 +266,4 @@ class HealthProbeSourceTaskTest {
     return values;
   }
 
-  /** A task context whose offset store holds the members of the last committed round. */
-  static final class MembersContext implements org.apache.kafka.connect.source.SourceTaskContext {
-    private final String members;
-
-    MembersContext(String members) {
-      this.members = members;
-    }
-
-    @Override
-    public Map<String, String> configs() {
-      return Map.of();
-    }
-
-    @Override
-    public org.apache.kafka.common.metrics.PluginMetrics pluginMetrics() {
-      throw new UnsupportedOperationException();
-    }
-
-    @Override
-    public org.apache.kafka.connect.storage.OffsetStorageReader offsetStorageReader() {
-      return new org.apache.kafka.connect.storage.OffsetStorageReader() {
-        @Override
-        public <T> Map<String, Object> offset(Map<String, T> partition) {
-          return Map.of("round.time.ms", 1L, HealthProbeSourceTask.MEMBERS_OFFSET, members);
-        }
-
-        @Override
-        public <T> Map<Map<String, T>, Map<String, Object>> offsets(
-            java.util.Collection<Map<String, T>> partitions) {
-          throw new UnsupportedOperationException();
-        }
-      };
-    }
-  }
 }

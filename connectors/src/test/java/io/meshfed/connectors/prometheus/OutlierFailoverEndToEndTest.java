@@ -15,43 +15,18 @@ import io.meshfed.avro.OutlierDetectionPolicySpec;
 import io.meshfed.avro.PolicyEvent;
 import io.meshfed.avro.ReasonCode;
 import io.meshfed.avro.ResourceKind;
-import io.meshfed.avro.TierHealth;
 import io.meshfed.connectors.testing.ConnectWorker;
 import io.meshfed.connectors.testing.MeshWorkload;
 import io.meshfed.connectors.testing.PrometheusProcess;
-import io.meshfed.registry.RegistryConfig;
-import io.meshfed.registry.SchemaRegistryClient;
-import io.meshfed.serde.AvroSerde;
+import io.meshfed.connectors.testing.TopologyRig;
 import io.meshfed.testing.KafkaStack;
 import io.meshfed.topics.EventKeys;
-import io.meshfed.topics.MeshfedTopics;
 import io.meshfed.topology.Bookinfo;
-import io.meshfed.topology.TopologyMain;
-import io.meshfed.topology.admin.TopicProvisioner;
-import io.meshfed.topology.config.TopologyConfig;
-import java.nio.file.Files;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.Map;
-import java.util.Properties;
-import java.util.Queue;
-import java.util.Set;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
-import java.util.regex.Pattern;
 import org.apache.avro.specific.SpecificRecord;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.common.errors.WakeupException;
-import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
-import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.KeyValue;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
@@ -81,12 +56,10 @@ class OutlierFailoverEndToEndTest {
   static MeshWorkload.Pod reviewsV1;
   static MeshWorkload.Pod reviewsV2;
   static PrometheusProcess prometheus;
-  static ConnectWorker worker;
-  static KafkaStreams topology;
+
+  static TopologyRig rig;
   static KafkaProducer<String, SpecificRecord> agent;
-  static ScheduledExecutorService heartbeats;
-  static Collector out;
-  static SchemaRegistryClient registry;
+  static ConnectWorker worker;
 
   @BeforeAll
   static void start() throws Exception {
@@ -99,57 +72,16 @@ class OutlierFailoverEndToEndTest {
     reviewsV2 = workload.addPod(MGMT, "bookinfo", "reviews", "reviews-v2", "10.0.0.12");
     prometheus = PrometheusProcess.start(workload.targets());
 
-    registry = new SchemaRegistryClient(
-        RegistryConfig.of(STACK.registryUrl()).withAutoRegister(true));
-    // As the release pipeline would: the connector itself does not register schemas.
-    registry.register(AvroSerde.subjectFor(HealthSignal.getClassSchema()),
-        HealthSignal.getClassSchema());
-    TopicProvisioner.addCluster(STACK.bootstrapServers(), MGMT, (short) 1);
-    TopicProvisioner.addCluster(STACK.bootstrapServers(), REMOTE, (short) 1);
-    TopologyConfig config = TopologyConfig.defaults(STACK.bootstrapServers(), registry.config(),
-            Set.of(MGMT))
-        .withApplicationId("e2e-outlier")
-        .withStateDir(Files.createTempDirectory("meshfed-e2e"))
-        .withTimers(Duration.ofSeconds(30), DAMPING, Duration.ofMillis(200));
-    topology = TopologyMain.start(config, new Properties());
-    await().atMost(Duration.ofSeconds(60))
-        .until(() -> topology.state() == KafkaStreams.State.RUNNING);
-    out = new Collector();
-
-    agent = new KafkaProducer<>(Map.<String, Object>of(
-        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, STACK.bootstrapServers(),
-        ProducerConfig.LINGER_MS_CONFIG, 0, ProducerConfig.ACKS_CONFIG, "all"),
-        new StringSerializer(), AvroSerde.anyRecord(registry).serializer());
-    heartbeats = Executors.newSingleThreadScheduledExecutor();
-    heartbeats.scheduleAtFixedRate(() -> {
-      try {
-        Bookinfo.publish(agent, MGMT, Bookinfo.heartbeat(MGMT, Instant.now()));
-        Bookinfo.publish(agent, REMOTE, Bookinfo.heartbeat(REMOTE, Instant.now()));
-      } catch (Exception e) {
-        throw new IllegalStateException(e);
-      }
-    }, 0, 1, TimeUnit.SECONDS);
-
-    worker = ConnectWorker.start(STACK.bootstrapServers(), "meshfed-e2e-connect");
+    rig = TopologyRig.start(STACK, "e2e-outlier", List.of(HealthSignal.getClassSchema()),
+        List.of(MGMT, REMOTE), List.of(MGMT, REMOTE), DAMPING);
+    agent = rig.agent();
+    worker = rig.worker();
   }
 
   @AfterAll
   static void stop() throws Exception {
-    if (worker != null) {
-      worker.close();
-    }
-    if (heartbeats != null) {
-      heartbeats.shutdownNow();
-      heartbeats.awaitTermination(5, TimeUnit.SECONDS);
-    }
-    if (out != null) {
-      out.close();
-    }
-    if (topology != null) {
-      topology.close(Duration.ofSeconds(30));
-    }
-    if (agent != null) {
-      agent.close();
+    if (rig != null) {
+      rig.close();
     }
     if (prometheus != null) {
       prometheus.close();
@@ -245,58 +177,12 @@ class OutlierFailoverEndToEndTest {
   }
 
   static List<FailoverDecision> decisions() {
-    return out.seen.stream().filter(r -> r.topic().equals(MeshfedTopics.FAILOVER_EVENTS))
-        .map(r -> (FailoverDecision) r.value()).toList();
+    return rig.decisions();
   }
 
   static Integer activeTier(String client) {
-    FederatedDestination latest = null;
-    for (ConsumerRecord<String, SpecificRecord> r : out.seen) {
-      if (r.topic().equals("meshfed.cluster." + client + ".config")
-          && CONFIG_KEY.equals(r.key())) {
-        latest = (FederatedDestination) r.value();
-      }
-    }
+    FederatedDestination latest = rig.latest(client, CONFIG_KEY);
     return latest == null ? null : latest.getActiveTier();
   }
 
-  /** Everything the topology writes, read_committed, as a subscriber sees it. */
-  static final class Collector implements AutoCloseable {
-    final Queue<ConsumerRecord<String, SpecificRecord>> seen = new ConcurrentLinkedQueue<>();
-    private final KafkaConsumer<String, SpecificRecord> consumer;
-    private final Thread thread;
-    private volatile boolean running = true;
-
-    Collector() {
-      consumer = new KafkaConsumer<>(Map.of(
-          ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, STACK.bootstrapServers(),
-          ConsumerConfig.GROUP_ID_CONFIG, "e2e-collector",
-          ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
-          ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
-          ConsumerConfig.METADATA_MAX_AGE_CONFIG, 1000),
-          new StringDeserializer(), AvroSerde.anyRecord(registry).deserializer());
-      thread = new Thread(() -> {
-        try {
-          consumer.subscribe(Pattern.compile(
-              "meshfed\\.cluster\\..*\\.config|meshfed\\.failover-events"));
-          while (running) {
-            consumer.poll(Duration.ofMillis(50)).forEach(seen::add);
-          }
-        } catch (WakeupException stopping) {
-          // closing
-        } finally {
-          consumer.close();
-        }
-      }, "e2e-collector");
-      thread.setDaemon(true);
-      thread.start();
-    }
-
-    @Override
-    public void close() throws InterruptedException {
-      running = false;
-      consumer.wakeup();
-      thread.join(10_000);
-    }
-  }
 }

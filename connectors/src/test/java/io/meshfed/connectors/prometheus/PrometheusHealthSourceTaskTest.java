@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.meshfed.avro.HealthOutcome;
 import io.meshfed.avro.HealthSignal;
+import io.meshfed.connectors.testing.CommittedOffsetContext;
 import io.meshfed.connectors.testing.FakeSchemaRegistry;
 import io.meshfed.connectors.testing.LoopbackHttpServer;
 import io.meshfed.registry.RegistryConfig;
@@ -13,7 +14,6 @@ import io.meshfed.serde.AvroSerde;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.HashMap;
@@ -227,7 +227,8 @@ class PrometheusHealthSourceTaskTest {
     props.put("max.catchup.windows", "3");
     task = new PrometheusHealthSourceTask(clock);
     // Last committed window ended 11:59:30; now the newest due ends 12:00:00: 3 windows missed.
-    task.initialize(new OffsetContext(Instant.parse("2026-12-01T11:59:30Z")));
+    task.initialize(new CommittedOffsetContext(Map.of(
+        PrometheusHealthSourceTask.OFFSET_WINDOW_END, Instant.parse("2026-12-01T11:59:30Z").toEpochMilli())));
     task.start(props);
     assertThat(task.poll()).hasSize(2);
     assertThat(lastQueryTime.get()).isEqualTo("1796126380.000");
@@ -239,7 +240,8 @@ class PrometheusHealthSourceTaskTest {
     // Further behind than the allowance: the oldest windows are skipped.
     task.stop();
     task = new PrometheusHealthSourceTask(clock);
-    task.initialize(new OffsetContext(Instant.parse("2026-12-01T11:00:00Z")));
+    task.initialize(new CommittedOffsetContext(Map.of(
+        PrometheusHealthSourceTask.OFFSET_WINDOW_END, Instant.parse("2026-12-01T11:00:00Z").toEpochMilli())));
     task.start(props);
     assertThat(task.poll()).hasSize(2);
     assertThat(lastQueryTime.get()).isEqualTo("1796126380.000");
@@ -279,38 +281,4 @@ class PrometheusHealthSourceTaskTest {
     }
   }
 
-  /** A task context whose offset store holds one committed window end. */
-  static final class OffsetContext implements org.apache.kafka.connect.source.SourceTaskContext {
-    private final Instant committed;
-
-    OffsetContext(Instant committed) {
-      this.committed = committed;
-    }
-
-    @Override
-    public Map<String, String> configs() {
-      return Map.of();
-    }
-
-    @Override
-    public org.apache.kafka.common.metrics.PluginMetrics pluginMetrics() {
-      throw new UnsupportedOperationException();
-    }
-
-    @Override
-    public org.apache.kafka.connect.storage.OffsetStorageReader offsetStorageReader() {
-      return new org.apache.kafka.connect.storage.OffsetStorageReader() {
-        @Override
-        public <T> Map<String, Object> offset(Map<String, T> partition) {
-          return Map.of(PrometheusHealthSourceTask.OFFSET_WINDOW_END, committed.toEpochMilli());
-        }
-
-        @Override
-        public <T> Map<Map<String, T>, Map<String, Object>> offsets(
-            java.util.Collection<Map<String, T>> partitions) {
-          throw new UnsupportedOperationException();
-        }
-      };
-    }
-  }
 }
