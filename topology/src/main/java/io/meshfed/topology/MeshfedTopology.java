@@ -77,11 +77,15 @@ public final class MeshfedTopology {
       builder.addStateStore(store);
     }
 
+    // An agent's snapshot that ingest checked and forwards unchanged goes on to the select stage
+    // as the agent's own bytes, not encoded again (EncodeOnce#prime).
+    EncodeOnce<SpecificRecord> agentBytes = EncodeOnce.of(AvroSerde.anyRecord(registry));
+    Serde<SpecificRecord> byServiceValues = SizeLimitedSerde.of(agentBytes);
     KStream<String, SpecificRecord> ingested = builder
         .stream(topics.clusterEvents().pattern(),
             Consumed.with(strings, Serdes.ByteArray()).withName("cluster-events"))
         .process(counting(guard(() -> new IngestProcessor(topics.clusterEvents(),
-            config.policySourceClusters())), config.exactlyOnce()),
+            config.policySourceClusters(), agentBytes::prime)), config.exactlyOnce()),
             Named.as("ingest"));
 
     Map<String, KStream<String, SpecificRecord>> routes = ingested.split(Named.as("route-"))
@@ -93,7 +97,8 @@ public final class MeshfedTopology {
     int partitions = config.partitions();
     KStream<String, SpecificRecord> byService = routes.get("route-services")
         .repartition(Repartitioned.<String, SpecificRecord>as("by-service")
-            .withKeySerde(strings).withValueSerde(avro).withNumberOfPartitions(partitions));
+            .withKeySerde(strings).withValueSerde(byServiceValues)
+            .withNumberOfPartitions(partitions));
     KStream<String, SpecificRecord> selectors = routes.get("route-control")
         .filter((k, v) -> !(((ControlEvent) v).getEvent() instanceof ClusterHeartbeat),
             Named.as("destination-and-policy-events"))

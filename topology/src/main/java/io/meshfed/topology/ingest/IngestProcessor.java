@@ -46,12 +46,23 @@ public final class IngestProcessor implements Processor<String, byte[], String, 
 
   private final ClusterTopic<String, SpecificRecord> eventsTopics;
   private final Set<String> policySources;
+  private final java.util.function.BiConsumer<SpecificRecord, byte[]> decoded;
   private ProcessorContext<String, SpecificRecord> context;
 
   public IngestProcessor(ClusterTopic<String, SpecificRecord> eventsTopics,
       Set<String> policySources) {
+    this(eventsTopics, policySources, (value, bytes) -> { });
+  }
+
+  /**
+   * @param decoded told each value decoded with the bytes it came from, so that a value
+   *     forwarded unchanged can travel on as those bytes (see {@code EncodeOnce#prime})
+   */
+  public IngestProcessor(ClusterTopic<String, SpecificRecord> eventsTopics,
+      Set<String> policySources, java.util.function.BiConsumer<SpecificRecord, byte[]> decoded) {
     this.eventsTopics = eventsTopics;
     this.policySources = policySources;
+    this.decoded = decoded;
   }
 
   @Override
@@ -66,6 +77,9 @@ public final class IngestProcessor implements Processor<String, byte[], String, 
     // dead-letter path as every other bad record, with the raw bytes kept.
     Record<String, SpecificRecord> record = raw.withValue(
         eventsTopics.valueSerde().deserializer().deserialize(topic, raw.value()));
+    if (record.value() != null) {
+      decoded.accept(record.value(), raw.value());
+    }
     String cluster = eventsTopics.clusterOf(topic).orElseThrow(() ->
         new InvalidEventException("topic '" + q(topic) + "' is not a cluster events topic"));
     EventKey key = EventKeys.parse(record.key()).orElseThrow(() -> new InvalidEventException(

@@ -11,8 +11,14 @@ import org.apache.kafka.common.serialization.Serializer;
  * bytes (the subject is the record's name, not the topic's). With one serde instance for both,
  * the second is a lookup.
  *
- * <p>Sound only for values not changed after they are first serialized — true of the decisions
- * the ledger builds, sets and records. The memory is one value and its bytes per stream thread.
+ * <p>{@link #prime} does the same for a value that was decoded rather than encoded: the ingest
+ * stage decodes an agent's snapshot to check it and forwards the same object, unchanged, to
+ * the select stage, which then travels as the agent's own bytes instead of being encoded again
+ * (the select stage decodes them by their schema id, as it would any writer's).
+ *
+ * <p>Sound only for values not changed after they are first serialized (or primed) — true of
+ * the decisions the ledger builds, sets and records, and of the snapshots ingest forwards. The
+ * memory is one value and its bytes per stream thread.
  */
 public final class EncodeOnce<T> implements Serde<T> {
 
@@ -25,6 +31,13 @@ public final class EncodeOnce<T> implements Serde<T> {
 
   public static <T> EncodeOnce<T> of(Serde<T> inner) {
     return new EncodeOnce<>(inner);
+  }
+
+  /** The bytes {@code value} was just decoded from: serializing it next returns them. */
+  public void prime(T value, byte[] bytes) {
+    Object[] remembered = last.get();
+    remembered[0] = value;
+    remembered[1] = bytes;
   }
 
   @Override

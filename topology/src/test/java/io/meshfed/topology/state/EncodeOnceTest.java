@@ -57,4 +57,17 @@ class EncodeOnceTest {
     other.join();
     assertThat(encoded).containsExactly("x", "x");
   }
+
+  @Test
+  void aPrimedValueTravelsAsTheBytesItWasDecodedFrom() {
+    EncodeOnce<StringBuilder> serde = EncodeOnce.of(counting);
+    byte[] agentBytes = "as the agent wrote it".getBytes(StandardCharsets.UTF_8);
+    StringBuilder decoded = new StringBuilder("decoded");
+    serde.prime(decoded, agentBytes);
+
+    assertThat(serde.serializer().serialize("by-service", decoded)).isSameAs(agentBytes);
+    assertThat(encoded).isEmpty();
+    assertThat(serde.serializer().serialize("by-service", new StringBuilder("other")))
+        .isEqualTo("other".getBytes(StandardCharsets.UTF_8));
+  }
 }
