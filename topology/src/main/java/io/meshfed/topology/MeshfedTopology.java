@@ -69,18 +69,19 @@ public final class MeshfedTopology {
     Serde<String> strings = Serdes.String();
     StreamsBuilder builder = new StreamsBuilder();
 
+    // An agent's snapshot that ingest checked and forwards unchanged goes on to the select stage
+    // as the agent's own bytes, not encoded again (EncodeOnce#prime),
+    // and the select stage stores it as those bytes.
+    EncodeOnce<SpecificRecord> agentBytes = EncodeOnce.of(AvroSerde.anyRecord(registry));
+    Serde<SpecificRecord> byServiceValues = SizeLimitedSerde.of(agentBytes);
     // One serde for the decision-log store and meshfed.failover-events: a decision is encoded
     // once for both (EncodeOnce).
     Serde<io.meshfed.avro.FailoverDecision> decisions =
         EncodeOnce.of(SizeLimitedSerde.of(topics.failoverEvents().valueSerde()));
-    for (StoreBuilder<?> store : stores(avro, decisions, strings)) {
+    for (StoreBuilder<?> store : stores(avro, byServiceValues, decisions, strings)) {
       builder.addStateStore(store);
     }
 
-    // An agent's snapshot that ingest checked and forwards unchanged goes on to the select stage
-    // as the agent's own bytes, not encoded again (EncodeOnce#prime).
-    EncodeOnce<SpecificRecord> agentBytes = EncodeOnce.of(AvroSerde.anyRecord(registry));
-    Serde<SpecificRecord> byServiceValues = SizeLimitedSerde.of(agentBytes);
     KStream<String, SpecificRecord> ingested = builder
         .stream(topics.clusterEvents().pattern(),
             Consumed.with(strings, Serdes.ByteArray()).withName("cluster-events"))
@@ -164,11 +165,17 @@ public final class MeshfedTopology {
   }
 
   private static java.util.List<StoreBuilder<?>> stores(Serde<SpecificRecord> avro,
-      Serde<io.meshfed.avro.FailoverDecision> decisions, Serde<String> strings) {
+      Serde<SpecificRecord> agentBytes, Serde<io.meshfed.avro.FailoverDecision> decisions,
+      Serde<String> strings) {
     @SuppressWarnings({"unchecked", "rawtypes"})
     Serde<io.meshfed.avro.ServiceSnapshot> services = (Serde) avro;
     @SuppressWarnings({"unchecked", "rawtypes"})
     Serde<io.meshfed.avro.EndpointSnapshot> endpoints = (Serde) avro;
+    // The select stage stores the snapshots it decoded as the bytes they came in (EncodeOnce).
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    Serde<io.meshfed.avro.ServiceSnapshot> agentServices = (Serde) agentBytes;
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    Serde<io.meshfed.avro.EndpointSnapshot> agentEndpoints = (Serde) agentBytes;
     @SuppressWarnings({"unchecked", "rawtypes"})
     Serde<io.meshfed.avro.PolicyEvent> policyEvents = (Serde) avro;
     @SuppressWarnings({"unchecked", "rawtypes"})
@@ -178,8 +185,8 @@ public final class MeshfedTopology {
     @SuppressWarnings({"unchecked", "rawtypes"})
     Serde<PolicyStatus> policyStatuses = (Serde) avro;
     return java.util.List.of(
-        store(Stores.SERVICES, strings, services),
-        store(Stores.ENDPOINTS, strings, endpoints),
+        store(Stores.SERVICES, strings, agentServices),
+        store(Stores.ENDPOINTS, strings, agentEndpoints),
         store(Stores.SELECTORS, strings, policyEvents),
         store(Stores.MEMBERSHIPS, strings, strings),
         store(Stores.DESTINATIONS, strings, controls),
