@@ -105,10 +105,15 @@ class TwoRegionIntegrationTest {
     // mgmt-cluster's reviews endpoints are all down, so remote-cluster's (tier 1) take the
     // traffic: what remote-cluster's agent applies can only come from its own endpoints having
     // crossed to the hub.
-    Bookinfo.publish(mgmtAgent, MGMT, Bookinfo.heartbeat(MGMT, Instant.now()),
-        Bookinfo.reviewsService(MGMT), Bookinfo.reviewsEndpoints(MGMT, false),
-        Bookinfo.outlierPolicy(),
-        Bookinfo.failoverService("reviews-failover.bookinfo.global", 1));
+    // The first registrations of a just-started registry can time out on a loaded machine;
+    // a record is sent again until it goes (the topology keeps the latest per key anyway).
+    await().atMost(Duration.ofSeconds(120)).ignoreExceptions().until(() -> {
+      Bookinfo.publish(mgmtAgent, MGMT, Bookinfo.heartbeat(MGMT, Instant.now()),
+          Bookinfo.reviewsService(MGMT), Bookinfo.reviewsEndpoints(MGMT, false),
+          Bookinfo.outlierPolicy(),
+          Bookinfo.failoverService("reviews-failover.bookinfo.global", 1));
+      return true;
+    });
 
     // remote-cluster, in the standby region: a Service and its endpoints in its API server.
     client.services().inNamespace("bookinfo").resource(new ServiceBuilder()
