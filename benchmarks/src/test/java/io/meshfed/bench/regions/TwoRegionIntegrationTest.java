@@ -181,7 +181,8 @@ class TwoRegionIntegrationTest {
   @Test
   @Order(1)
   void agentInTheStandbyRegionAppliesWhatTheHubDecided() {
-    await().atMost(Duration.ofSeconds(90)).untilAsserted(() -> {
+    // Generous: on a loaded 2-core machine the topology alone has taken 90 s to start.
+    await().atMost(Duration.ofSeconds(300)).untilAsserted(() -> {
       GenericKubernetesResource se = serviceEntry();
       assertThat(se).isNotNull();
       assertThat(addresses(se)).containsExactly("10.1.0.21");
@@ -216,7 +217,7 @@ class TwoRegionIntegrationTest {
   @Test
   @Order(2)
   void theStandbyTakesOverWithMonotonicEpochsWhenTheHubIsLost() throws Exception {
-    List<FederatedDestination> beforeLoss = await().atMost(Duration.ofSeconds(30))
+    List<FederatedDestination> beforeLoss = await().atMost(Duration.ofSeconds(60))
         .until(() -> configsAtStandby(), l -> !l.isEmpty());
     long hubEpoch = beforeLoss.get(beforeLoss.size() - 1).getEpoch();
 
@@ -270,8 +271,11 @@ class TwoRegionIntegrationTest {
             "10.1.0.22"));
   }
 
-  /** The README's bound (Operating at scale) for a standby taking over, on the test machine. */
-  static final Duration TAKEOVER_BOUND = Duration.ofSeconds(120);
+  /**
+   * The README's bound (Operating at scale) from the hub's loss to the standby's next decision
+   * applied, on a 2-core machine; most of it is Kafka Streams starting and rebalancing.
+   */
+  static final Duration TAKEOVER_BOUND = Duration.ofSeconds(180);
 
   private static final String CONFIG_KEY =
       "FederatedDestination/FailoverService/service-mesh-hub/reviews-failover";
