@@ -231,8 +231,10 @@ class TwoRegionIntegrationTest {
         .withApplicationId("meshfed-topology")
         .withStateDir(Files.createDirectories(work.resolve("standby-state")));
     Map<String, Long> seeded = TakeoverEpochs.seed(standbyConfig);
-    assertThat(seeded).containsEntry(RoutingKeys.destination(Bookinfo.REVIEWS_FAILOVER),
-        hubEpoch);
+    // Epochs are per destination, shared by its clients: mgmt-cluster's decisions may have
+    // taken it past remote-cluster's last config.
+    assertThat(seeded.get(RoutingKeys.destination(Bookinfo.REVIEWS_FAILOVER)))
+        .isGreaterThanOrEqualTo(hubEpoch);
     standbyTopology = TopologyMain.start(standbyConfig);
 
     // The change after the loss: remote-cluster gains an endpoint.
@@ -255,8 +257,8 @@ class TwoRegionIntegrationTest {
     // Every config remote-cluster's topic ever held, hub's then standby's: epochs only rise.
     List<FederatedDestination> all = configsAtStandby();
     assertThat(all.size()).isGreaterThan(beforeLoss.size());
-    assertThat(all.stream().map(FederatedDestination::getEpoch).toList()).isSorted()
-        .doesNotHaveDuplicates();
+    // Sorted, not strictly: MM2 copies at least once, so a record may be there twice.
+    assertThat(all.stream().map(FederatedDestination::getEpoch).toList()).isSorted();
     assertThat(all.get(all.size() - 1).getEpoch()).isGreaterThan(hubEpoch);
 
     // A late record of the old hub: an older epoch. The agent keeps what it applied.
