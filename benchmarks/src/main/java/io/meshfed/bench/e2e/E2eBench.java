@@ -34,7 +34,8 @@ import org.apache.kafka.streams.KafkaStreams;
 /**
  * The end-to-end benchmark: decision latency at fixed rates under both processing guarantees,
  * the raw-Kafka floor with the same hops in the same run, sustained throughput, fleet scale,
- * a zone outage and recovery across 100 clusters ({@link ZoneOutage}), the CPU of a settled
+ * a zone outage and recovery across 100 clusters ({@link ZoneOutage}), two regions through
+ * MirrorMaker 2 beside one ({@link Mirrored}), the CPU of a settled
  * 1 M-endpoint fleet and of its full resync ({@link FleetSteadyState}), recovery, and agent
  * apply. Everything on one machine: the in-process KRaft broker, Apicurio
  * as a child process, the topology in this JVM.
@@ -163,6 +164,7 @@ public final class E2eBench {
       section("zone-outage", () -> ZoneOutage.measure(env, sizes.quick()));
       section("fleet-steady-state", () -> FleetSteadyState.measure(env, sizes.quick()));
       section("failover", this::killAndResume);
+      section("mirrored", () -> Mirrored.measure(env, sizes.quick()));
       section("agent", () -> AgentApplyBenchmark.measure(sizes.agentDestinations(),
           sizes.agentSamples()));
     } finally {

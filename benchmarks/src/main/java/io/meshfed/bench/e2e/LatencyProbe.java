@@ -56,6 +56,19 @@ final class LatencyProbe implements AutoCloseable {
   private volatile long lastDecisionAt = System.nanoTime();
 
   LatencyProbe(BenchEnvironment env, Fleet fleet, int services) {
+    this(env, fleet, services, env.bootstrapServers(), env.bootstrapServers());
+  }
+
+  /**
+   * A probe whose agent lives in another region: it sends to and reads its config from
+   * {@code agentRegion}'s Kafka; the decisions are read where the topology runs.
+   */
+  LatencyProbe(BenchEnvironment env, Fleet fleet, int services, String agentRegion) {
+    this(env, fleet, services, agentRegion, agentRegion);
+  }
+
+  private LatencyProbe(BenchEnvironment env, Fleet fleet, int services, String agentBootstrap,
+      String configBootstrap) {
     this.fleet = fleet;
     this.services = services;
     this.decisionPending = new AtomicLongArray(services);
@@ -67,20 +80,21 @@ final class LatencyProbe implements AutoCloseable {
       activeTier.set(i, Integer.MIN_VALUE);
     }
     this.agent = new KafkaProducer<>(Map.of(
-        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, env.bootstrapServers(),
+        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, agentBootstrap,
         ProducerConfig.ACKS_CONFIG, "all", ProducerConfig.LINGER_MS_CONFIG, 0),
         new StringSerializer(), env.serde().serializer());
-    this.decisions = consumer(env, "meshfed.failover-events");
-    this.configs = consumer(env, "meshfed.cluster." + fleet.cluster(0) + ".config");
+    this.decisions = consumer(env, env.bootstrapServers(), "meshfed.failover-events");
+    this.configs = consumer(env, configBootstrap,
+        "meshfed.cluster." + fleet.cluster(0) + ".config");
     this.reader = new Thread(this::read, "latency-probe-reader");
     reader.setDaemon(true);
     reader.start();
   }
 
   private static KafkaConsumer<String, SpecificRecord> consumer(BenchEnvironment env,
-      String topic) {
+      String bootstrap, String topic) {
     KafkaConsumer<String, SpecificRecord> c = new KafkaConsumer<>(Map.of(
-        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, env.bootstrapServers(),
+        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
         ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
         ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
         ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 5),

@@ -187,7 +187,8 @@ final class Summary {
             + " store is restored): ").append(scale.get("coldRestoreSeconds")).append(" s, ")
         .append(scale.get("restoredRecords")).append(" records. ").append(scale.get("note"))
         .append(".\n\n");
-    md.append(zoneOutage(zone)).append(fleetSteadyState(fss));
+    md.append(zoneOutage(zone)).append(fleetSteadyState(fss))
+        .append(mirrored(map(r.get("mirrored"))));
     md.append("## Recovery and agent\n\nKill: ").append(failover.get("instances"))
         .append(" instances, one closed without leaving the group at a third of the run;"
             + " decision latency over the run ").append(failover.get("decisionMs"))
@@ -200,6 +201,36 @@ final class Summary {
         .append(agent.get("resyncSeconds")).append(" s with ")
         .append(agent.get("resyncRequestsBeyondOneListPerKind")).append(" writes.\n");
     return md.toString();
+  }
+
+  /** Two regions through MirrorMaker 2 beside one region, same topology, same run. */
+  static String mirrored(Map<String, Object> m) {
+    StringBuilder md = new StringBuilder("## Two regions through MirrorMaker 2\n\n");
+    if (m.isEmpty()) {
+      return md.append("Not run.\n\n").toString();
+    }
+    md.append("One topology (").append(m.get("guarantee")).append(") at the hub, ")
+        .append(m.get("flipsPerSecond")).append(" flips/s for ").append(m.get("seconds"))
+        .append(" s over ").append(m.get("services")).append(" destinations, first from agents"
+            + " on the hub's Kafka, then from agents on a standby region's Kafka whose events"
+            + " reach the hub and whose configs come back through MirrorMaker 2 (identity"
+            + " replication, in-process, both brokers on this machine: what is measured is"
+            + " MM2's own cost, no distance between regions).\n\n");
+    md.append("| agent's region | decision p50 / p99 / max (ms) | config p50 / p99 / max (ms)"
+        + " | achieved rate | unmatched decisions |\n|---|---|---|---|---|\n");
+    for (String k : java.util.List.of("singleRegion", "mirrored")) {
+      Map<String, Object> run = map(m.get(k));
+      Map<String, Object> d = map(run.get("decisionMs"));
+      Map<String, Object> c = map(run.get("configMs"));
+      md.append("| ").append(k.equals("mirrored") ? "standby (through MM2)" : "hub (one region)")
+          .append(" | ").append(ms(d.get("p50"))).append(" / ").append(ms(d.get("p99")))
+          .append(" / ").append(ms(d.get("max"))).append(" | ").append(ms(c.get("p50")))
+          .append(" / ").append(ms(c.get("p99"))).append(" / ").append(ms(c.get("max")))
+          .append(" | ").append(run.get("achievedRate")).append("/s | ")
+          .append(run.get("unmatchedDecisions")).append(" |\n");
+    }
+    return md.append("\nThe decision crosses one MM2 hop (events standby → hub), the config two"
+        + " (and back).\n\n").toString();
   }
 
   private static String zoneOutage(Map<String, Object> z) {

@@ -49,8 +49,14 @@ class E2eBenchSmokeTest {
         .isPositive();
     assertThat(results.path("failover").path("decisionMs").path("n").asLong()).isPositive();
     assertThat(results.path("agent").path("objects").asInt()).isEqualTo(100);
+    for (String region : new String[] {"singleRegion", "mirrored"}) {
+      JsonNode run = results.path("mirrored").path(region);
+      assertThat(run.path("decisionMs").path("n").asLong()).as(region).isPositive();
+      assertThat(run.path("configMs").path("n").asLong()).as(region).isPositive();
+    }
     assertThat(Files.readString(out.resolve("SUMMARY.md"))).contains("| target |")
-        .contains("vs floor").contains("## Zone outage").contains("## Fleet steady state");
+        .contains("vs floor").contains("## Zone outage").contains("## Fleet steady state")
+        .contains("## Two regions through MirrorMaker 2");
     assertThat(Files.size(out.resolve("latency-cdf.png"))).isPositive();
   }
 }

@@ -30,7 +30,8 @@ import org.slf4j.LoggerFactory;
  * like deletions). Each applied epoch is acknowledged on the cluster's events topic, applied or
  * failed with the error; a failed destination is tried again every 30 s until it applies. When
  * Kafka is away nothing is touched: the applied config stays as it
- * is, and the consumer catches up when Kafka returns.
+ * is, and the consumer catches up when Kafka returns. A config whose epoch is lower than one
+ * already seen for its destination is refused (see {@link #highestEpoch}).
  */
 public final class ConfigFollower implements Runnable, AutoCloseable {
 
@@ -46,6 +47,13 @@ public final class ConfigFollower implements Runnable, AutoCloseable {
   private final Consumer<SpecificRecord> statusSink;
   private final Clock clock;
   private final Map<String, FederatedDestination> desired = new HashMap<>();
+  /**
+   * The highest epoch seen per destination key, kept across tombstones (the topology never
+   * reuses an epoch, even for a re-created destination). A config with a lower epoch is older
+   * than one already applied — a late record of a lost hub region, mirrored after the standby
+   * took over — and is refused, so nothing applied goes backwards.
+   */
+  private final Map<String, Long> highestEpoch = new HashMap<>();
   /** Destinations whose last apply failed; tried again every {@link #RETRY_FAILED}. */
   private final Set<String> failed = new HashSet<>();
   private static final Duration RETRY_FAILED = Duration.ofSeconds(30);
@@ -93,7 +101,15 @@ public final class ConfigFollower implements Runnable, AutoCloseable {
           if (record.value() == null) {
             desired.remove(record.key());
           } else {
-            desired.put(record.key(), (FederatedDestination) record.value());
+            FederatedDestination fd = (FederatedDestination) record.value();
+            Long highest = highestEpoch.get(record.key());
+            if (highest != null && fd.getEpoch() < highest) {
+              LOG.warn("cluster {}: {} epoch {} refused: epoch {} is newer", cluster,
+                  record.key(), fd.getEpoch(), highest);
+              continue;
+            }
+            highestEpoch.put(record.key(), fd.getEpoch());
+            desired.put(record.key(), fd);
           }
           touched.add(record.key());
         }
