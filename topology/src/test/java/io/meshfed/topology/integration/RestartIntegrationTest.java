@@ -10,18 +10,7 @@ import io.meshfed.avro.FederatedDestination;
 import io.meshfed.avro.ReasonCode;
 import io.meshfed.registry.RegistryConfig;
 import io.meshfed.registry.SchemaRegistryClient;
-import io.meshfed.rules.decision.Decider;
-import io.meshfed.rules.decision.DecisionInputs;
 import io.meshfed.rules.decision.DesiredConfig;
-import io.meshfed.rules.decision.EndpointInput;
-import io.meshfed.rules.decision.MemberInput;
-import io.meshfed.rules.decision.TierInput;
-import io.meshfed.rules.health.EndpointHealth;
-import io.meshfed.rules.health.OutlierSettings;
-import io.meshfed.rules.model.Kind;
-import io.meshfed.rules.model.ResourceId;
-import io.meshfed.rules.model.ServiceRef;
-import io.meshfed.rules.split.SplitPolicy;
 import io.meshfed.serde.AvroSerde;
 import io.meshfed.testing.KafkaStack;
 import io.meshfed.topics.EventKeys;
@@ -116,21 +105,9 @@ class RestartIntegrationTest extends BrokerTestBase {
     }
   }
 
-  /** The pure rules applied to the final world, from scratch. */
+  /** The pure rules applied to the final world, from scratch (shared with the fault suite). */
   private static DesiredConfig oracle(String client, boolean mgmtReady) {
-    EndpointHealth h = mgmtReady ? EndpointHealth.HEALTHY : EndpointHealth.UNHEALTHY;
-    var tiers = List.of(
-        new TierInput(0, List.of(new MemberInput(new ServiceRef(MGMT, "bookinfo", "reviews"), 1,
-            List.of(new EndpointInput("10.0.0.11", 9080, h, null, null),
-                new EndpointInput("10.0.0.12", 9080, h, null, null))))),
-        new TierInput(1, List.of(new MemberInput(new ServiceRef(REMOTE, "bookinfo", "reviews"),
-            1, List.of(new EndpointInput("10.1.0.21", 9080, EndpointHealth.HEALTHY, null,
-                null))))));
-    var inputs = new DecisionInputs(new ResourceId(Kind.FailoverService, "service-mesh-hub",
-        "reviews-failover"), 1, client, List.of("reviews-failover.bookinfo.global"),
-        List.of(new DesiredConfig.Port(9080, "HTTP", 9080)), OutlierSettings.DEFAULTS, tiers,
-        SplitPolicy.DEFAULT, Duration.ZERO);
-    return Decider.decide(null, inputs, Instant.now()).decision().orElseThrow().config();
+    return io.meshfed.topology.Oracle.reviewsFailover(client, mgmtReady);
   }
 
 }
