@@ -31,6 +31,18 @@ final class ChaosCommand implements Callable<Integer> {
       + " classes: ${COMPLETION-CANDIDATES}", completionCandidates = Classes.class)
   List<String> only;
 
+  @Option(names = "--bad-records", paramLabel = "N", description = "bad records to inject"
+      + " (default 100000, 1000 with --quick)")
+  Integer badRecords;
+
+  @Option(names = "--kills", paramLabel = "N", description = "kill -9 of topology instances"
+      + " (default 20, 1 with --quick)")
+  Integer kills;
+
+  @Option(names = "--instances", paramLabel = "N", description = "topology JVMs (default 3,"
+      + " 2 with --quick)")
+  Integer instances;
+
   /** picocli lists the classes in the help from this. */
   static final class Classes extends ArrayList<String> {
     Classes() {
@@ -42,6 +54,12 @@ final class ChaosCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     List<String> unknown = only == null ? List.of()
         : only.stream().filter(s -> !CLASSES.contains(s)).toList();
+    if ((badRecords != null && badRecords < 1) || (kills != null && kills < 1)
+        || (instances != null && (instances < 2 || instances > 5))) {
+      System.err.println("meshfed chaos: --bad-records and --kills want at least 1,"
+          + " --instances 2 to 5");
+      return 2;
+    }
     if (!unknown.isEmpty()) {
       System.err.println("meshfed chaos: unknown fault class(es) " + unknown + "; classes: "
           + CLASSES);
@@ -65,6 +83,11 @@ final class ChaosCommand implements Callable<Integer> {
     }
     if (out != null) {
       command.addAll(List.of("--out", out.toString()));
+    }
+    for (var size : java.util.Map.of("--bad-records", java.util.Optional.ofNullable(badRecords),
+        "--kills", java.util.Optional.ofNullable(kills), "--instances",
+        java.util.Optional.ofNullable(instances)).entrySet()) {
+      size.getValue().ifPresent(n -> command.addAll(List.of(size.getKey(), n.toString())));
     }
     if (only != null) {
       command.addAll(List.of("--only", String.join(",", only)));
