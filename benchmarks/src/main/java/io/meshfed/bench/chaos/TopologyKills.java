@@ -43,11 +43,16 @@ final class TopologyKills {
         instances.add(start(i, logs.get(i)));
       }
       env.world();
-      if (!env.awaitOracle(observer, true, Duration.ofSeconds(240))) {
+      // The kills start once the instances decide: three JVM starts and a rebalance took over
+      // 240 s on a machine at load ~100 (2 cores).
+      if (!env.awaitOracle(observer, true, Duration.ofSeconds(sizes.quick() ? 240 : 600))) {
         r.findings.add("The initial world never reached the oracle: "
             + Env.oracleDiff(observer, true));
       }
-      int expected = Env.awaitDecisions(observer, 2, Duration.ofSeconds(30));
+      // The initial world is one decision per client, whether or not it arrived yet: counting
+      // what was seen so far made a late pair look like two unexplained decisions.
+      int expected = 2;
+      Env.awaitDecisions(observer, expected, Duration.ofSeconds(30));
       boolean ready = true;
       double maxRecovery = 0;
       List<String> recoveries = new ArrayList<>();
