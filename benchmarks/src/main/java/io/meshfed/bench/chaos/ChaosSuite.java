@@ -389,9 +389,24 @@ public final class ChaosSuite {
       r.epochsOutOfPlace = byDestination.values().stream()
           .mapToLong(Oracle::epochsOutOfPlace).sum();
       if (r.decisionsDuring > expected) {
+        // Every flip moves each client to the other tier, so a client's decision that leaves
+        // its active tier where the previous one put it is one the flips do not explain.
+        List<String> unexplained = new ArrayList<>();
+        Map<String, Integer> lastTier = new java.util.HashMap<>();
+        for (var d : observer.decisions) {
+          int tier = d.getAfter().getActiveTier();
+          Integer previous = lastTier.put(d.getClientCluster(), tier);
+          if (previous != null && previous == tier) {
+            unexplained.add("epoch " + d.getEpoch() + " " + d.getClientCluster() + " "
+                + d.getReasonCode() + " tier " + previous + "->" + tier + " (before "
+                + (d.getBefore() == null ? "none" : d.getBefore().getActiveTier() + " "
+                    + d.getBefore().getTierLoadPercent()) + ", after "
+                + d.getAfter().getTierLoadPercent() + "): " + d.getReason());
+          }
+        }
         r.findings.add((r.decisionsDuring - expected) + " decision(s) more than the flips"
-            + " explain; reasons: " + observer.decisions.stream().skip(expected)
-            .map(d -> d.getReasonCode() + " for " + d.getClientCluster()).toList() + ".");
+            + " explain; decisions that left a client's active tier unchanged: " + unexplained
+            + ".");
       }
       if (r.epochsOutOfPlace > 0) {
         r.findings.add("Epochs per destination in log order: " + byDestination + ".");

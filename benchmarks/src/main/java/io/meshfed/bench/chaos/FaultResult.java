@@ -35,7 +35,10 @@ final class FaultResult {
 
   /** Everything the oracle and the bookkeeping demand of a fault class held. */
   boolean passed() {
-    return lostTransitions == 0 && epochsOutOfPlace == 0 && finalEqualsOracle
+    // More decisions than the flips explain fails too: each is a change of traffic nobody's
+    // input asked for.
+    return lostTransitions == 0 && decisionsDuring == expectedDecisions
+        && epochsOutOfPlace == 0 && finalEqualsOracle
         && (threadDeaths == null || threadDeaths == 0)
         && (deadLetterExpected == null || (deadLetterExpected.equals(deadLettered)
             && deadLetterExpected.equals(deadLetteredWithHeaders)))
