@@ -24,7 +24,7 @@ import picocli.CommandLine.Parameters;
     subcommands = {Main.DemoCommand.class, Main.UpCommand.class, Main.ApplyCommand.class,
         Main.DeleteCommand.class, GetCommand.class, DescribeCommand.class,
         WatchCommand.class, Main.TopologyCommand.class, Main.AgentCommand.class,
-        ScenarioCommand.class, AdminCommand.class, BenchCommand.class})
+        ScenarioCommand.class, AdminCommand.class, BenchCommand.class, ChaosCommand.class})
 public final class Main implements Runnable {
 
   @Override

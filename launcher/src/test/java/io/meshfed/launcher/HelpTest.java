@@ -60,6 +60,17 @@ class HelpTest {
   }
 
   @Test
+  void chaosHelpStartsNothingAndABadClassOrSizeIsAUsageError() {
+    CliRun help = meshfed("chaos", "--help");
+    assertThat(help.out()).contains("--quick").contains("topology-kill").contains("--kills");
+    CliRun typo = meshfed("chaos", "--only", "bad-inptu");
+    assertThat(typo.exit()).isEqualTo(2);
+    assertThat(typo.err()).contains("unknown fault class(es) [bad-inptu]");
+    assertThat(meshfed("chaos", "--instances", "1").exit()).isEqualTo(2);
+    assertThat(meshfed("chaos", "--kills", "x").exit()).isEqualTo(2);
+  }
+
+  @Test
   void agentTakesItsOptionsLikeEveryOtherCommand() {
     CliRun run = meshfed("agent", "--cluster", "east-1");
     assertThat(run.exit()).isEqualTo(2);

@@ -132,20 +132,9 @@ public final class EmbeddedSchemaRegistry implements AutoCloseable {
    * manifest (class path, opened packages) must stay in charge.
    */
   private static Path exitWithParentAgent(Path dir) throws IOException {
-    String entry = ExitWithParent.class.getName().replace('.', '/') + ".class";
-    java.util.jar.Manifest manifest = new java.util.jar.Manifest();
-    manifest.getMainAttributes().put(java.util.jar.Attributes.Name.MANIFEST_VERSION, "1.0");
-    manifest.getMainAttributes().putValue("Premain-Class", ExitWithParent.class.getName());
-    Path jar = dir.resolve("exit-with-parent.jar");
-    Path tmp = Files.createTempFile(dir, "exit-with-parent", ".tmp");
-    try (var out = new java.util.jar.JarOutputStream(Files.newOutputStream(tmp), manifest);
-        var in = ExitWithParent.class.getResourceAsStream("/" + entry)) {
-      out.putNextEntry(new java.util.jar.JarEntry(entry));
-      in.transferTo(out);
-      out.closeEntry();
-    }
-    return Files.move(tmp, jar, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    return ExitWithParent.agentJar(dir);
   }
+
 
   /** The process id of the registry JVM. */
   public long pid() {

@@ -52,4 +52,25 @@ public final class ExitWithParent {
       // A broken pipe is the parent gone, too.
     }
   }
+
+  /**
+   * Writes the agent's jar into {@code dir} and returns it, for {@code -javaagent:} on a child
+   * JVM's command line (the child's standard input must stay a pipe from this process).
+   */
+  public static java.nio.file.Path agentJar(java.nio.file.Path dir) throws IOException {
+    String entry = ExitWithParent.class.getName().replace('.', '/') + ".class";
+    java.util.jar.Manifest manifest = new java.util.jar.Manifest();
+    manifest.getMainAttributes().put(java.util.jar.Attributes.Name.MANIFEST_VERSION, "1.0");
+    manifest.getMainAttributes().putValue("Premain-Class", ExitWithParent.class.getName());
+    java.nio.file.Path jar = dir.resolve("exit-with-parent.jar");
+    java.nio.file.Path tmp = java.nio.file.Files.createTempFile(dir, "exit-with-parent", ".tmp");
+    try (var out = new java.util.jar.JarOutputStream(java.nio.file.Files.newOutputStream(tmp),
+        manifest); var in = ExitWithParent.class.getResourceAsStream("/" + entry)) {
+      out.putNextEntry(new java.util.jar.JarEntry(entry));
+      in.transferTo(out);
+      out.closeEntry();
+    }
+    return java.nio.file.Files.move(tmp, jar,
+        java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+  }
 }

@@ -38,11 +38,36 @@ public final class FaultLog {
       long more = suppressed.getAndSet(0);
       LOG.warn("{} error at {}-{}@{}: {}: {}; sent to the dead-letter topic{}", kind, topic,
           partition, offset, error.getClass().getSimpleName(),
-          DeadLetterRecords.bounded(String.valueOf(error.getMessage()), 300),
+          printable(DeadLetterRecords.bounded(String.valueOf(error.getMessage()), 300)),
           more > 0 ? " (" + more + " more dead letters since the last line)" : "");
     } else {
       suppressed.incrementAndGet();
     }
+  }
+
+  /**
+   * The message with control and format characters escaped as backslash-u and four hex digits.
+   * Messages quote names from the bad record itself, and a name is the sender's to choose: a
+   * raw newline would start a forged log line, a bidi override (U+202E) would show the line
+   * reversed, a NUL cuts it short for some readers (found by the fault suite's hostile-strings
+   * records). The dead letter's own headers keep the message as it was.
+   */
+  static String printable(String message) {
+    StringBuilder out = null;
+    for (int i = 0; i < message.length(); i++) {
+      char c = message.charAt(i);
+      int type = Character.getType(c);
+      if (type == Character.CONTROL || type == Character.FORMAT
+          || type == Character.LINE_SEPARATOR || type == Character.PARAGRAPH_SEPARATOR) {
+        if (out == null) {
+          out = new StringBuilder(message.length() + 16).append(message, 0, i);
+        }
+        out.append(String.format("\\u%04x", (int) c));
+      } else if (out != null) {
+        out.append(c);
+      }
+    }
+    return out == null ? message : out.toString();
   }
 
   /** Counts a record the replay breaker dead-lettered without processing it. */

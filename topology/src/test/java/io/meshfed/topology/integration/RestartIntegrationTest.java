@@ -7,56 +7,14 @@ import static org.awaitility.Awaitility.await;
 
 import io.meshfed.avro.FailoverDecision;
 import io.meshfed.avro.FederatedDestination;
-import io.meshfed.avro.ReasonCode;
-import io.meshfed.registry.RegistryConfig;
-import io.meshfed.registry.SchemaRegistryClient;
-import io.meshfed.rules.decision.Decider;
-import io.meshfed.rules.decision.DecisionInputs;
 import io.meshfed.rules.decision.DesiredConfig;
-import io.meshfed.rules.decision.EndpointInput;
-import io.meshfed.rules.decision.MemberInput;
-import io.meshfed.rules.decision.TierInput;
-import io.meshfed.rules.health.EndpointHealth;
-import io.meshfed.rules.health.OutlierSettings;
-import io.meshfed.rules.model.Kind;
-import io.meshfed.rules.model.ResourceId;
-import io.meshfed.rules.model.ServiceRef;
-import io.meshfed.rules.split.SplitPolicy;
-import io.meshfed.serde.AvroSerde;
-import io.meshfed.testing.KafkaStack;
-import io.meshfed.topics.EventKeys;
-import io.meshfed.topics.MeshfedTopics;
 import io.meshfed.topology.Bookinfo;
-import io.meshfed.topology.TopologyMain;
-import io.meshfed.topology.admin.TopicProvisioner;
 import io.meshfed.topology.config.TopologyConfig;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
-import java.util.regex.Pattern;
-import java.util.stream.Collectors;
-import org.apache.avro.specific.SpecificRecord;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.KafkaStreams;
-import org.apache.kafka.streams.KeyValue;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** A kill and restart mid-stream: contiguous epochs, and the final state equals the rules' (the oracle). */
 class RestartIntegrationTest extends BrokerTestBase {
@@ -123,18 +81,9 @@ class RestartIntegrationTest extends BrokerTestBase {
 
   /** The pure rules applied to the final world, from scratch: mgmt-cluster has v1 only. */
   private static DesiredConfig oracle(String client) {
-    var tiers = List.of(
-        new TierInput(0, List.of(new MemberInput(new ServiceRef(MGMT, "bookinfo", "reviews"), 1,
-            List.of(new EndpointInput("10.0.0.11", 9080, EndpointHealth.HEALTHY, null,
-                null))))),
-        new TierInput(1, List.of(new MemberInput(new ServiceRef(REMOTE, "bookinfo", "reviews"),
-            1, List.of(new EndpointInput("10.1.0.21", 9080, EndpointHealth.HEALTHY, null,
-                null))))));
-    var inputs = new DecisionInputs(new ResourceId(Kind.FailoverService, "service-mesh-hub",
-        "reviews-failover"), 1, client, List.of("reviews-failover.bookinfo.global"),
-        List.of(new DesiredConfig.Port(9080, "HTTP", 9080)), OutlierSettings.DEFAULTS, tiers,
-        SplitPolicy.DEFAULT, Duration.ZERO);
-    return Decider.decide(null, inputs, Instant.now()).decision().orElseThrow().config();
+    return io.meshfed.topology.Oracle.reviewsFailover(client,
+        List.of(new EndpointInput("10.0.0.11", 9080, EndpointHealth.HEALTHY, null, null)),
+        OutlierSettings.DEFAULTS);
   }
 
 }

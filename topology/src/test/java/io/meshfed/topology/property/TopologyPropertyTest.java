@@ -560,14 +560,10 @@ class TopologyPropertyTest {
     }
 
     void assertEpochsContiguous() {
-      Map<String, List<Long>> epochs = new TreeMap<>();
-      for (FailoverDecision d : decisions) {
-        epochs.computeIfAbsent(d.getDestination().getKind() + "/" + d.getDestination().getName(),
-            k -> new ArrayList<>()).add(d.getEpoch());
-      }
-      epochs.forEach((destination, list) -> assertThat(list)
-          .as("epochs of %s in decision order", destination)
-          .isEqualTo(java.util.stream.LongStream.rangeClosed(1, list.size()).boxed().toList()));
+      io.meshfed.topology.Oracle.epochsByDestination(decisions).forEach((destination, list) ->
+          assertThat(list).as("epochs of %s in decision order", destination)
+              .isEqualTo(java.util.stream.LongStream.rangeClosed(1, list.size()).boxed()
+                  .toList()));
     }
 
     void assertNothingForNothing() {
@@ -683,41 +679,11 @@ class TopologyPropertyTest {
   // ---- canonical descriptions of a config, for a readable comparison ---------------------------
 
   static String describe(FederatedDestination d) {
-    OutlierDetection o = d.getOutlierDetection();
-    StringBuilder text = new StringBuilder();
-    text.append("hosts=").append(d.getHosts().stream().map(String::valueOf).toList())
-        .append(" ports=").append(d.getPorts().stream()
-            .map(p -> p.getNumber() + "/" + p.getProtocol() + "->" + p.getTargetPort()).toList())
-        .append(" outlier=").append(o.getConsecutiveErrors()).append(',')
-        .append(o.getIntervalMillis()).append(',').append(o.getBaseEjectionTimeMillis())
-        .append(',').append(o.getMaxEjectionPercent())
-        .append(" active=").append(d.getActiveTier());
-    d.getTiers().forEach(tier -> text.append(" | tier ").append(tier.getIndex())
-        .append(" load=").append(tier.getLoadPercent())
-        .append(" members=").append(tier.getMembers().stream()
-            .map(m -> m.getClusterName() + "/" + m.getNamespace() + "/" + m.getName()).toList())
-        .append(" endpoints=").append(tier.getEndpoints().stream()
-            .map(e -> e.getAddress() + ":" + e.getPort() + "=" + e.getWeight()).toList()));
-    return text.toString();
+    return io.meshfed.topology.Oracle.describe(d);
   }
 
   static String describe(DesiredConfig c) {
-    OutlierSettings o = c.outlier();
-    StringBuilder text = new StringBuilder();
-    text.append("hosts=").append(c.hosts())
-        .append(" ports=").append(c.ports().stream()
-            .map(p -> p.number() + "/" + p.protocol() + "->" + p.targetPort()).toList())
-        .append(" outlier=").append(o.consecutiveErrors()).append(',')
-        .append(o.interval().toMillis()).append(',').append(o.baseEjectionTime().toMillis())
-        .append(',').append(o.maxEjectionPercent())
-        .append(" active=").append(c.activeTier());
-    c.tiers().forEach(tier -> text.append(" | tier ").append(tier.index())
-        .append(" load=").append(tier.loadPercent())
-        .append(" members=").append(tier.members().stream()
-            .map(m -> m.cluster() + "/" + m.namespace() + "/" + m.name()).toList())
-        .append(" endpoints=").append(tier.endpoints().stream()
-            .map(e -> e.address() + ":" + e.port() + "=" + e.weight()).toList()));
-    return text.toString();
+    return io.meshfed.topology.Oracle.describe(c);
   }
 
   // ---- the test's own record of the inputs ------------------------------------------------------

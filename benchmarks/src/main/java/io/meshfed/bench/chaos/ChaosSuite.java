@@ -1,0 +1,424 @@
+package io.meshfed.bench.chaos;
+
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.meshfed.registry.RegistryConfig;
+import io.meshfed.registry.SchemaRegistryClient;
+import io.meshfed.serde.AvroSerde;
+import io.meshfed.testing.EmbeddedKafka;
+import io.meshfed.testing.EmbeddedSchemaRegistry;
+import io.meshfed.topology.Bookinfo;
+import io.meshfed.topology.Oracle;
+import io.meshfed.topology.admin.TopicProvisioner;
+import io.meshfed.topology.config.TopologyConfig;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.KeyValue;
+
+/**
+ * {@code ./meshfed chaos}: fault classes against the real stack (a KRaft broker, Apicurio
+ * Registry, the topology in this JVM or as separate JVMs), each judged by an oracle — the pure
+ * rules applied to the final inputs give each client's config, and the decision log read with
+ * read_committed holds epochs 1..n — and by bookkeeping: every bad record dead-lettered with
+ * headers, every flip a decision per client, no stream thread lost. Writes faults.md and
+ * faults.json. The quick mode is the same code at small sizes; ChaosQuickTest runs it in the
+ * build and asserts the oracle and the counts, never timings.
+ */
+public final class ChaosSuite {
+
+  static final List<String> CLASSES = List.of("bad-input", "topology-kill");
+
+  /** How much of each fault to inject. */
+  public record Sizes(boolean quick, int badRecords, int flipsDuringBadInput,
+      int topologyInstances, int kills, int flipsBetweenKills) {
+
+    public static Sizes full() {
+      return new Sizes(false, 100_000, 200, 3, 20, 5);
+    }
+
+    /**
+     * What the build runs: every bad kind (each 140 times or more) and one kill -9 of a
+     * topology instance whose tasks the other takes over; small, because a takeover costs the
+     * session timeout and a JVM start.
+     */
+    public static Sizes quickRun() {
+      return new Sizes(true, 1_000, 6, 2, 1, 2);
+    }
+  }
+
+  private final Sizes sizes;
+  private final Path out;
+  private final List<String> only;
+  final List<FaultResult> results = new ArrayList<>();
+
+  public ChaosSuite(Sizes sizes, Path out, List<String> only) {
+    this.sizes = sizes;
+    this.out = out;
+    this.only = only;
+  }
+
+  public static void main(String[] args) throws Exception {
+    boolean quick = false;
+    Path out = null;
+    List<String> only = CLASSES;
+    Integer badRecords = null;
+    Integer kills = null;
+    Integer instances = null;
+    for (int i = 0; i < args.length; i++) {
+      switch (args[i]) {
+        case "--quick" -> quick = true;
+        case "--bad-records" -> badRecords = Integer.parseInt(args[++i]);
+        case "--kills" -> kills = Integer.parseInt(args[++i]);
+        case "--instances" -> instances = Integer.parseInt(args[++i]);
+        case "--out" -> out = Path.of(args[++i]);
+        case "--only" -> only = List.of(args[++i].split(","));
+        default -> {
+          System.err.println("meshfed chaos: unknown argument " + args[i]);
+          System.exit(2);
+        }
+      }
+    }
+    if (out == null) {
+      out = Path.of(System.getProperty("meshfed.home", "."), "bench", "results",
+          quick ? "quick" : "");
+    }
+    Sizes base = quick ? Sizes.quickRun() : Sizes.full();
+    // A reduced run (a busy machine, a deadline) says so in faults.md: the sizes are printed.
+    Sizes sizes = new Sizes(base.quick(), badRecords != null ? badRecords : base.badRecords(),
+        base.flipsDuringBadInput(), instances != null ? instances : base.topologyInstances(),
+        kills != null ? kills : base.kills(), base.flipsBetweenKills());
+    ChaosSuite suite = new ChaosSuite(sizes, out, only);
+    boolean passed = suite.run();
+    System.out.println("meshfed chaos: " + (passed ? "every fault class held"
+        : "a fault class failed; see " + out.resolve("faults.md")));
+    System.exit(passed ? 0 : 1);
+  }
+
+  /** Runs the chosen classes in order; true when every one held. */
+  public boolean run() throws Exception {
+    Files.createDirectories(out);
+    Path work = Files.createTempDirectory("meshfed-chaos");
+    Instant started = Instant.now();
+    try (Env env = new Env(work)) {
+      for (String name : CLASSES) {
+        if (!only.contains(name)) {
+          continue;
+        }
+        env.freshClusters();
+        long t0 = System.nanoTime();
+        FaultResult result = switch (name) {
+          case "bad-input" -> new BadInput(env, sizes).run();
+          case "topology-kill" -> new TopologyKills(env, sizes).run();
+          default -> throw new IllegalArgumentException(name);
+        };
+        result.seconds = (System.nanoTime() - t0) / 1e9;
+        results.add(result);
+        System.out.println(line(result));
+      }
+    } finally {
+      io.meshfed.testing.Directories.deleteRecursively(work);
+    }
+    write(started);
+    return results.stream().allMatch(FaultResult::passed);
+  }
+
+  static String line(FaultResult r) {
+    return String.format(Locale.ROOT, "%-14s %s  injected %d, decisions %d/%d, lost %d,"
+        + " epochs out of place %d, final = oracle %s, thread deaths %s, dead-lettered %s/%s,"
+        + " max recovery %.1f s", r.name, r.passed() ? "ok  " : "FAIL", r.injectedCount,
+        r.decisionsDuring, r.expectedDecisions, r.lostTransitions, r.epochsOutOfPlace,
+        r.finalEqualsOracle, r.threadDeaths, r.deadLettered, r.deadLetterExpected,
+        r.maxRecoverySeconds);
+  }
+
+  private void write(Instant started) throws IOException {
+    Map<String, Object> json = new LinkedHashMap<>();
+    json.put("started", started.toString());
+    json.put("mode", sizes.quick() ? "quick" : "full");
+    json.put("sizes", sizes);
+    json.put("processors", Runtime.getRuntime().availableProcessors());
+    Map<String, Object> classes = new LinkedHashMap<>();
+    for (FaultResult r : results) {
+      Map<String, Object> c = new LinkedHashMap<>();
+      c.put("passed", r.passed());
+      c.put("injected", r.injected);
+      c.put("injectedCount", r.injectedCount);
+      c.put("perKind", r.perKind);
+      c.put("decisionsDuring", r.decisionsDuring);
+      c.put("expectedDecisions", r.expectedDecisions);
+      c.put("maxRecoverySeconds", r.maxRecoverySeconds);
+      c.put("lostTransitions", r.lostTransitions);
+      c.put("epochsOutOfPlace", r.epochsOutOfPlace);
+      c.put("finalEqualsOracle", r.finalEqualsOracle);
+      c.put("threadDeaths", r.threadDeaths);
+      c.put("deadLettered", r.deadLettered);
+      c.put("deadLetterExpected", r.deadLetterExpected);
+      c.put("deadLetteredWithHeaders", r.deadLetteredWithHeaders);
+      c.put("resourcesInvalid", r.resourcesInvalid);
+      c.put("resourcesExpected", r.resourcesExpected);
+      c.put("seconds", r.seconds);
+      c.put("findings", r.findings);
+      classes.put(r.name, c);
+    }
+    json.put("classes", classes);
+    new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
+        .writeValue(out.resolve("faults.json").toFile(), json);
+
+    StringBuilder md = new StringBuilder();
+    md.append("# Fault suite (`./meshfed chaos").append(sizes.quick() ? " --quick" : "")
+        .append("`)\n\n")
+        .append("Run ").append(started).append(", ")
+        .append(sizes.quick() ? "quick mode" : "full mode").append(", ")
+        .append(Runtime.getRuntime().availableProcessors()).append(" processors. Sizes: ")
+        .append(sizes).append(".\n\n")
+        .append("The oracle: the rules module applied to the final inputs gives each client's"
+            + " config (`Oracle.reviewsFailover`, shared with the topology's tests); the decision"
+            + " log read with read_committed must hold epochs 1..n per destination. Every flip of"
+            + " mgmt-cluster's readiness must be one decision per client cluster (no damping),"
+            + " so decisions expected = initial 2 + 2 per flip; lost = expected − seen.\n\n")
+        .append("| fault class | injected | decisions (seen / expected) | max time to recover |"
+            + " lost transitions | epochs out of place | final = oracle | stream-thread deaths"
+            + " | dead-lettered (with headers) / bad records | resources INVALID / bad | held |\n")
+        .append("|---|---|---|---|---|---|---|---|---|---|---|\n");
+    for (FaultResult r : results) {
+      md.append("| ").append(r.name).append(" | ").append(r.injected).append(" | ")
+          .append(r.decisionsDuring).append(" / ").append(r.expectedDecisions).append(" | ")
+          .append(String.format(Locale.ROOT, "%.1f s", r.maxRecoverySeconds)).append(" | ")
+          .append(r.lostTransitions).append(" | ").append(r.epochsOutOfPlace).append(" | ")
+          .append(r.finalEqualsOracle).append(" | ").append(dash(r.threadDeaths)).append(" | ")
+          .append(r.deadLetterExpected == null ? "—" : r.deadLettered + " ("
+              + r.deadLetteredWithHeaders + ") / " + r.deadLetterExpected).append(" | ")
+          .append(r.resourcesExpected == null ? "not run" : r.resourcesInvalid + " / "
+              + r.resourcesExpected).append(" | ").append(r.passed() ? "yes" : "**no**")
+          .append(" |\n");
+    }
+    for (FaultResult r : results) {
+      md.append("\n## ").append(r.name).append("\n\n")
+          .append(String.format(Locale.ROOT, "%.0f s. ", r.seconds));
+      if (!r.perKind.isEmpty()) {
+        md.append("Per kind: ").append(r.perKind).append(". ");
+      }
+      md.append(r.findings.isEmpty() ? "Nothing unexpected." : String.join(" ", r.findings))
+          .append('\n');
+    }
+    Files.writeString(out.resolve("faults.md"), md.toString());
+  }
+
+  private static String dash(Object value) {
+    return value == null ? "—" : value.toString();
+  }
+
+  /**
+   * The broker and registry every class runs on, the walkthrough's two clusters, an agent's
+   * producer and its heartbeats.
+   */
+  static final class Env implements AutoCloseable {
+    final Path work;
+    final EmbeddedSchemaRegistry registry;
+    final EmbeddedKafka kafka;
+    final RegistryConfig registryConfig;
+    final SchemaRegistryClient registryClient;
+    final KafkaProducer<String, SpecificRecord> agent;
+    private final ScheduledExecutorService pump =
+        Executors.newSingleThreadScheduledExecutor(r -> {
+          Thread t = new Thread(r, "chaos-heartbeats");
+          t.setDaemon(true);
+          return t;
+        });
+    private volatile boolean heartbeating;
+
+    Env(Path work) throws IOException {
+      this.work = work;
+      registry = EmbeddedSchemaRegistry.launch(work.resolve("registry"));
+      kafka = EmbeddedKafka.start(work.resolve("kafka"));
+      registry.awaitReady();
+      registryConfig = RegistryConfig.of(registry.confluentApiUrl()).withAutoRegister(true);
+      registryClient = new SchemaRegistryClient(registryConfig);
+      agent = new KafkaProducer<>(Map.<String, Object>of(
+          ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
+          ProducerConfig.LINGER_MS_CONFIG, 0, ProducerConfig.ACKS_CONFIG, "all"),
+          new StringSerializer(), AvroSerde.anyRecord(registryClient).serializer());
+      // Heartbeats every second from both clusters, as their agents send them, while a class
+      // runs; a topology that is down or behind must not turn its own gap into staleness.
+      pump.scheduleAtFixedRate(() -> {
+        if (heartbeating) {
+          try {
+            send(Bookinfo.MGMT, Bookinfo.heartbeat(Bookinfo.MGMT, Instant.now()));
+            send(Bookinfo.REMOTE, Bookinfo.heartbeat(Bookinfo.REMOTE, Instant.now()));
+          } catch (Exception e) {
+            // A heartbeat lost to a broker fault is what a real agent would see too.
+          }
+        }
+      }, 0, 1, TimeUnit.SECONDS);
+    }
+
+    String bootstrap() {
+      return kafka.bootstrapServers();
+    }
+
+    TopologyConfig topologyConfig(String applicationId, Path stateDir) {
+      return TopologyConfig.defaults(kafka.bootstrapServers(), registryConfig,
+              Set.of(Bookinfo.MGMT))
+          .withApplicationId(applicationId).withStateDir(stateDir)
+          .withTimers(Duration.ofSeconds(30), Duration.ZERO, Duration.ofMillis(200));
+    }
+
+    @SafeVarargs
+    final void send(String cluster, KeyValue<String, SpecificRecord>... records)
+        throws Exception {
+      Bookinfo.publish(agent, cluster, records);
+    }
+
+    /** The walkthrough's world without its outlier policy: every input of the oracle. */
+    void world() throws Exception {
+      heartbeating = true;
+      send(Bookinfo.MGMT, Bookinfo.heartbeat(Bookinfo.MGMT, Instant.now()),
+          Bookinfo.reviewsService(Bookinfo.MGMT), Bookinfo.reviewsEndpoints(Bookinfo.MGMT, true));
+      send(Bookinfo.REMOTE, Bookinfo.heartbeat(Bookinfo.REMOTE, Instant.now()),
+          Bookinfo.reviewsService(Bookinfo.REMOTE),
+          Bookinfo.reviewsEndpoints(Bookinfo.REMOTE, true));
+      send(Bookinfo.MGMT, Bookinfo.failoverService("reviews-failover.bookinfo.global", 1));
+    }
+
+    void flip(boolean mgmtReady) throws Exception {
+      send(Bookinfo.MGMT, Bookinfo.reviewsEndpoints(Bookinfo.MGMT, mgmtReady));
+    }
+
+    /**
+     * Each class starts on empty cluster topics: the topology reads them from the beginning,
+     * and one class's history (100,000 bad records, or flips) must not be the next one's input.
+     */
+    void freshClusters() throws Exception {
+      heartbeating = false;
+      List<String> topics = new ArrayList<>();
+      for (String cluster : List.of(Bookinfo.MGMT, Bookinfo.REMOTE)) {
+        topics.add("meshfed.cluster." + cluster + ".events");
+        topics.add("meshfed.cluster." + cluster + ".config");
+      }
+      try (var admin = kafka.admin()) {
+        Set<String> existing = admin.listTopics().names().get();
+        List<String> delete = topics.stream().filter(existing::contains).toList();
+        if (!delete.isEmpty()) {
+          admin.deleteTopics(delete).all().get();
+          await().atMost(Duration.ofSeconds(120))
+              .until(() -> admin.listTopics().names().get().stream().noneMatch(delete::contains));
+        }
+        for (String cluster : List.of(Bookinfo.MGMT, Bookinfo.REMOTE)) {
+          TopicProvisioner.addCluster(kafka.bootstrapServers(), cluster, (short) 1);
+        }
+        await().atMost(Duration.ofSeconds(120))
+            .until(() -> admin.listTopics().names().get().containsAll(topics));
+      }
+    }
+
+    /**
+     * Waits until both clients' latest configs are what the rules conclude for the final
+     * readiness; false when they are not within {@code timeout}.
+     */
+    boolean awaitOracle(Observer observer, boolean mgmtReady, Duration timeout) {
+      try {
+        await().atMost(timeout).pollInterval(Duration.ofMillis(100))
+            .until(() -> matchesOracle(observer, mgmtReady));
+        return true;
+      } catch (org.awaitility.core.ConditionTimeoutException e) {
+        return false;
+      }
+    }
+
+    static boolean matchesOracle(Observer observer, boolean mgmtReady) {
+      for (String client : List.of(Bookinfo.MGMT, Bookinfo.REMOTE)) {
+        var actual = observer.latest.get(client);
+        if (actual == null || !Oracle.describe(actual)
+            .equals(Oracle.describe(Oracle.reviewsFailover(client, mgmtReady)))) {
+          return false;
+        }
+      }
+      return true;
+    }
+
+    /** What differs from the oracle, for the report. */
+    static String oracleDiff(Observer observer, boolean mgmtReady) {
+      StringBuilder diff = new StringBuilder();
+      for (String client : List.of(Bookinfo.MGMT, Bookinfo.REMOTE)) {
+        var actual = observer.latest.get(client);
+        String expected = Oracle.describe(Oracle.reviewsFailover(client, mgmtReady));
+        String got = actual == null ? "no config" : Oracle.describe(actual);
+        if (!expected.equals(got)) {
+          diff.append(client).append(": expected `").append(expected).append("`, got `")
+              .append(got).append("`. ");
+        }
+      }
+      return diff.toString();
+    }
+
+    /** Waits (bounded) until {@code count} decisions were seen; the number seen. */
+    static int awaitDecisions(Observer observer, int count, Duration timeout) {
+      try {
+        await().atMost(timeout).pollInterval(Duration.ofMillis(100))
+            .until(() -> observer.decisionCount() >= count);
+      } catch (org.awaitility.core.ConditionTimeoutException e) {
+        // reported as lost transitions
+      }
+      return observer.decisionCount();
+    }
+
+    /** Fills in epochs, decisions and lost transitions from what the observer saw. */
+    static void judgeLog(FaultResult r, Observer observer, int expected) {
+      r.expectedDecisions = expected;
+      r.decisionsDuring = observer.decisionCount();
+      r.lostTransitions = Math.max(0, expected - r.decisionsDuring);
+      var byDestination = Oracle.epochsByDestination(observer.decisions);
+      r.epochsOutOfPlace = byDestination.values().stream()
+          .mapToLong(Oracle::epochsOutOfPlace).sum();
+      if (r.decisionsDuring > expected) {
+        // Every flip moves each client to the other tier, so a client's decision that leaves
+        // its active tier where the previous one put it is one the flips do not explain.
+        List<String> unexplained = new ArrayList<>();
+        Map<String, Integer> lastTier = new java.util.HashMap<>();
+        for (var d : observer.decisions) {
+          int tier = d.getAfter().getActiveTier();
+          Integer previous = lastTier.put(d.getClientCluster(), tier);
+          if (previous != null && previous == tier) {
+            unexplained.add("epoch " + d.getEpoch() + " " + d.getClientCluster() + " "
+                + d.getReasonCode() + " tier " + previous + "->" + tier + " (before "
+                + (d.getBefore() == null ? "none" : d.getBefore().getActiveTier() + " "
+                    + d.getBefore().getTierLoadPercent()) + ", after "
+                + d.getAfter().getTierLoadPercent() + "): " + d.getReason());
+          }
+        }
+        r.findings.add((r.decisionsDuring - expected) + " decision(s) more than the flips"
+            + " explain; decisions that left a client's active tier unchanged: " + unexplained
+            + ".");
+      }
+      if (r.epochsOutOfPlace > 0) {
+        r.findings.add("Epochs per destination in log order: " + byDestination + ".");
+      }
+    }
+
+    @Override
+    public void close() {
+      pump.shutdownNow();
+      agent.close(Duration.ofSeconds(5));
+      kafka.close();
+      registry.close();
+    }
+  }
+}

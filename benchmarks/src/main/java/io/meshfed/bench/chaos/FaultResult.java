@@ -1,0 +1,47 @@
+package io.meshfed.bench.chaos;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One fault class's figures, as faults.md and faults.json report them. Counts that a class
+ * does not measure stay null and are written as "—" / null, never as a made-up zero.
+ */
+final class FaultResult {
+  final String name;
+  String injected;
+  long injectedCount;
+  long decisionsDuring;
+  long expectedDecisions;
+  double maxRecoverySeconds;
+  long lostTransitions;
+  long epochsOutOfPlace;
+  boolean finalEqualsOracle;
+  Long threadDeaths;
+  Long deadLettered;
+  Long deadLetterExpected;
+  Long deadLetteredWithHeaders;
+  Long resourcesInvalid;
+  Long resourcesExpected;
+  double seconds;
+  final Map<String, Long> perKind = new LinkedHashMap<>();
+  final List<String> findings = new ArrayList<>();
+
+  FaultResult(String name) {
+    this.name = name;
+  }
+
+  /** Everything the oracle and the bookkeeping demand of a fault class held. */
+  boolean passed() {
+    // More decisions than the flips explain fails too: each is a change of traffic nobody's
+    // input asked for.
+    return lostTransitions == 0 && decisionsDuring == expectedDecisions
+        && epochsOutOfPlace == 0 && finalEqualsOracle
+        && (threadDeaths == null || threadDeaths == 0)
+        && (deadLetterExpected == null || (deadLetterExpected.equals(deadLettered)
+            && deadLetterExpected.equals(deadLetteredWithHeaders)))
+        && (resourcesExpected == null || resourcesExpected.equals(resourcesInvalid));
+  }
+}

@@ -1,0 +1,142 @@
+package io.meshfed.bench.chaos;
+
+import io.meshfed.bench.chaos.ChaosSuite.Env;
+import io.meshfed.testing.ExitWithParent;
+import io.meshfed.topology.Bookinfo;
+import io.meshfed.topology.TopologyMain;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+
+/**
+ * Fault class b: topology instances as separate JVMs (TopologyMain, the class a deployment
+ * runs), one of them killed with SIGKILL at a time under a steady load of flips, and started
+ * again on the same state directory. Each kill is followed at once by a flip; the time until its
+ * decisions are visible is that kill's recovery. Every flip must be decided exactly once per
+ * client (epochs 1..n, read_committed) and the end state must be the oracle's.
+ */
+final class TopologyKills {
+
+  private final Env env;
+  private final ChaosSuite.Sizes sizes;
+  private final Path agentJar;
+
+  TopologyKills(Env env, ChaosSuite.Sizes sizes) throws IOException {
+    this.env = env;
+    this.sizes = sizes;
+    this.agentJar = ExitWithParent.agentJar(env.work);
+  }
+
+  FaultResult run() throws Exception {
+    FaultResult r = new FaultResult("topology-kill");
+    int n = sizes.topologyInstances();
+    List<Process> instances = new ArrayList<>();
+    List<Path> logs = new ArrayList<>();
+    try (Observer observer = new Observer(env.bootstrap(), env.registryClient)) {
+      for (int i = 0; i < n; i++) {
+        logs.add(env.work.resolve("topology-" + i + ".log"));
+        instances.add(start(i, logs.get(i)));
+      }
+      env.world();
+      // The kills start once the instances decide: three JVM starts and a rebalance took over
+      // 240 s on a machine at load ~100 (2 cores).
+      if (!env.awaitOracle(observer, true, Duration.ofSeconds(sizes.quick() ? 240 : 600))) {
+        r.findings.add("The initial world never reached the oracle: "
+            + Env.oracleDiff(observer, true));
+      }
+      // The initial world is one decision per client, whether or not it arrived yet: counting
+      // what was seen so far made a late pair look like two unexplained decisions.
+      int expected = 2;
+      Env.awaitDecisions(observer, expected, Duration.ofSeconds(30));
+      boolean ready = true;
+      double maxRecovery = 0;
+      List<String> recoveries = new ArrayList<>();
+      for (int k = 0; k < sizes.kills(); k++) {
+        for (int f = 0; f < sizes.flipsBetweenKills(); f++) {
+          ready = !ready;
+          env.flip(ready);
+          expected += 2;
+        }
+        int victim = k % n;
+        Process dead = instances.get(victim);
+        dead.destroyForcibly(); // SIGKILL: no close, no commit, no leaving the group
+        dead.waitFor();
+        long killedAt = System.nanoTime();
+        ready = !ready;
+        env.flip(ready);
+        expected += 2;
+        int target = expected;
+        Env.awaitDecisions(observer, target, Duration.ofSeconds(180));
+        double recovery = (System.nanoTime() - killedAt) / 1e9;
+        recoveries.add(String.format(java.util.Locale.ROOT, "%.1f", recovery));
+        maxRecovery = Math.max(maxRecovery, recovery);
+        instances.set(victim, start(victim, logs.get(victim)));
+      }
+      r.injectedCount = sizes.kills();
+      r.injected = sizes.kills() + " kill -9 of " + n + " topology JVMs, "
+          + ((expected - 2) / 2) + " flips";
+      boolean finalReady = ready;
+      Env.awaitDecisions(observer, expected, Duration.ofSeconds(180));
+      r.finalEqualsOracle = env.awaitOracle(observer, finalReady, Duration.ofSeconds(60));
+      if (!r.finalEqualsOracle) {
+        r.findings.add("Final state is not the oracle's: "
+            + Env.oracleDiff(observer, finalReady));
+      }
+      org.awaitility.Awaitility.await().during(Duration.ofSeconds(3))
+          .atMost(Duration.ofSeconds(60)).until(() -> Env.matchesOracle(observer, finalReady));
+      Env.judgeLog(r, observer, expected);
+      r.maxRecoverySeconds = maxRecovery;
+      r.findings.add("Seconds from each kill to the next flip's decisions being visible: "
+          + recoveries + ".");
+      long deaths = 0;
+      for (Path log : logs) {
+        if (Files.exists(log)) {
+          try (var lines = Files.lines(log)) {
+            deaths += lines.filter(l -> l.contains("stream thread died")).count();
+          }
+        }
+      }
+      r.threadDeaths = deaths;
+    } finally {
+      for (Process p : instances) {
+        p.destroyForcibly();
+        p.waitFor();
+      }
+    }
+    return r;
+  }
+
+  /** One topology instance as its own JVM; it dies with this one (ExitWithParent). */
+  private Process start(int index, Path log) throws IOException {
+    Path dir = env.work.resolve("topology-" + index);
+    Files.createDirectories(dir);
+    Properties props = new Properties();
+    props.setProperty("meshfed.bootstrap.servers", env.bootstrap());
+    props.setProperty("meshfed.registry.url", env.registry.confluentApiUrl());
+    props.setProperty("meshfed.registry.auto.register", "true");
+    props.setProperty("meshfed.application.id", "chaos-topology");
+    props.setProperty("meshfed.state.dir", dir.resolve("state").toString());
+    props.setProperty("meshfed.policy.source.clusters", Bookinfo.MGMT);
+    props.setProperty("meshfed.heartbeat.ttl.ms", "30000");
+    props.setProperty("meshfed.min.healthy.duration.ms", "0");
+    props.setProperty("meshfed.punctuate.interval.ms", "200");
+    Path file = dir.resolve("topology.properties");
+    try (OutputStream out = Files.newOutputStream(file)) {
+      props.store(out, "chaos topology instance " + index);
+    }
+    List<String> command = List.of(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+        "-javaagent:" + agentJar,
+        "-cp", System.getProperty("java.class.path"),
+        TopologyMain.class.getName(), file.toString());
+    // Standard input stays a pipe from this JVM: ExitWithParent ends the child when it closes.
+    return new ProcessBuilder(command).redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+  }
+}

@@ -1,0 +1,101 @@
+package io.meshfed.launcher;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code meshfed chaos}: the fault suite. Like {@code meshfed bench} it runs in a JVM of its
+ * own from the benchmarks module's jar; this command checks the options (so {@code --help} and
+ * a typo start nothing) and hands them over.
+ */
+@Command(name = "chaos", description = "Run the fault suite: bad input, kill -9 of topology"
+    + " instances, each judged by the rules' oracle (a real broker and registry on this"
+    + " machine; writes faults.md and faults.json).")
+final class ChaosCommand implements Callable<Integer> {
+
+  static final List<String> CLASSES = List.of("bad-input", "topology-kill");
+
+  @Option(names = "--quick", description = "small sizes (what mvn verify runs)")
+  boolean quick;
+
+  @Option(names = "--out", paramLabel = "DIR", description = "results directory (default:"
+      + " bench/results, or bench/results/quick with --quick)")
+  Path out;
+
+  @Option(names = "--only", split = ",", paramLabel = "CLASS", description = "only these fault"
+      + " classes: ${COMPLETION-CANDIDATES}", completionCandidates = Classes.class)
+  List<String> only;
+
+  @Option(names = "--bad-records", paramLabel = "N", description = "bad records to inject"
+      + " (default 100000, 1000 with --quick)")
+  Integer badRecords;
+
+  @Option(names = "--kills", paramLabel = "N", description = "kill -9 of topology instances"
+      + " (default 20, 1 with --quick)")
+  Integer kills;
+
+  @Option(names = "--instances", paramLabel = "N", description = "topology JVMs (default 3,"
+      + " 2 with --quick)")
+  Integer instances;
+
+  /** picocli lists the classes in the help from this. */
+  static final class Classes extends ArrayList<String> {
+    Classes() {
+      super(CLASSES);
+    }
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    List<String> unknown = only == null ? List.of()
+        : only.stream().filter(s -> !CLASSES.contains(s)).toList();
+    if ((badRecords != null && badRecords < 1) || (kills != null && kills < 1)
+        || (instances != null && (instances < 2 || instances > 5))) {
+      System.err.println("meshfed chaos: --bad-records and --kills want at least 1,"
+          + " --instances 2 to 5");
+      return 2;
+    }
+    if (!unknown.isEmpty()) {
+      System.err.println("meshfed chaos: unknown fault class(es) " + unknown + "; classes: "
+          + CLASSES);
+      return 2;
+    }
+    Path jar = Path.of(System.getProperty(BenchCommand.HOME_PROPERTY, "."), "benchmarks",
+        "target", "benchmarks.jar");
+    if (!Files.exists(jar)) {
+      System.err.println("meshfed chaos: no " + jar + "; run it as ./meshfed chaos (which"
+          + " builds it) or build with mvn -B -DskipTests package");
+      return 1;
+    }
+    List<String> command = new ArrayList<>(List.of(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-Xmx1g", "-XX:+UseG1GC",
+        "-D" + BenchCommand.HOME_PROPERTY + "=" + System.getProperty(BenchCommand.HOME_PROPERTY,
+            "."),
+        "-cp", jar.toString(), "io.meshfed.bench.chaos.ChaosSuite"));
+    if (quick) {
+      command.add("--quick");
+    }
+    if (out != null) {
+      command.addAll(List.of("--out", out.toString()));
+    }
+    for (var size : java.util.Map.of("--bad-records", java.util.Optional.ofNullable(badRecords),
+        "--kills", java.util.Optional.ofNullable(kills), "--instances",
+        java.util.Optional.ofNullable(instances)).entrySet()) {
+      size.getValue().ifPresent(n -> command.addAll(List.of(size.getKey(), n.toString())));
+    }
+    if (only != null) {
+      command.addAll(List.of("--only", String.join(",", only)));
+    }
+    Process chaos = new ProcessBuilder(command).inheritIO().start();
+    // Ctrl-C reaches the suite on its own (same process group); a SIGTERM to this JVM only
+    // reaches it through this hook. The suite's own children die with it (ExitWithParent).
+    Runtime.getRuntime().addShutdownHook(new Thread(chaos::destroy, "meshfed-chaos-stop"));
+    return chaos.waitFor();
+  }
+}
