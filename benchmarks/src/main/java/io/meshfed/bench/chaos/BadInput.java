@@ -101,6 +101,10 @@ final class BadInput {
           ready = !ready;
           env.flip(ready);
           flips++;
+          // Each flip decided before the next: the decide stage coalesces what one batch holds
+          // (a flip and its reverse decide nothing), and this class counts two decisions per
+          // flip. The bad records keep coming behind it.
+          Env.awaitDecisions(observer, initial + 2 * flips, Duration.ofSeconds(60));
         }
       }
       raw.flush();

@@ -61,6 +61,9 @@ final class TopologyKills {
           ready = !ready;
           env.flip(ready);
           expected += 2;
+          // One flip at a time: the decide stage coalesces what one batch holds (a flip and
+          // its reverse decide nothing), and this class counts two decisions per flip.
+          Env.awaitDecisions(observer, expected, Duration.ofSeconds(60));
         }
         int victim = k % n;
         Process dead = instances.get(victim);
