@@ -136,11 +136,20 @@ class PlaygroundTest {
     assertThat(banner).startsWith("meshfed is up (new stack in .meshfed").contains("  logs  ")
         .contains(log.toString());
     assertThat(Files.readString(log)).contains(" WARN ").contains("o.a.k.");
+    assertSecured();
     for (Step step : steps.subList(1, steps.size())) {
       if (step.args().get(0).equals("get")) {
         // Decisions are made asynchronously: the table is awaited, as a person re-runs get.
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1))
             .untilAsserted(() -> assertTable(step, run(step.args())));
+      } else if (step.args().get(0).equals("watch")) {
+        // Kafka through the stack's client config (SASL SCRAM): the decisions as shown, but
+        // with this run's times.
+        CliRun result = run(step.args());
+        System.out.println(step.line() + "\n" + result.out());
+        assertThat(result.exit()).as("%s: %s", step.line(), result.err()).isZero();
+        assertThat(watched(result.out().lines().toList())).as(step.line())
+            .containsExactlyInAnyOrderElementsOf(watched(step.expected()));
       } else {
         CliRun result = run(step.args());
         System.out.println(step.line() + "\n" + result.out());
@@ -148,6 +157,43 @@ class PlaygroundTest {
         assertThat(result.out().lines().toList()).as(step.line())
             .isEqualTo(step.expected());
       }
+    }
+  }
+
+  /** Destination, client and reason code of each {@code watch decisions} line. */
+  private static List<String> watched(List<String> lines) {
+    return lines.stream().map(line -> line.split("\\s{2,}"))
+        .map(f -> f[1] + " " + f[2] + " " + f[4]).toList();
+  }
+
+  /**
+   * The stack {@code up} started is secured by default: the query API refuses a caller
+   * without the token the CLI took from {@code .meshfed/query-tokens}, and the broker refuses
+   * a login with the client config's user and another password.
+   */
+  private void assertSecured() throws Exception {
+    Path dir = workDir.resolve(".meshfed");
+    java.util.Properties endpoints = new java.util.Properties();
+    try (var in = Files.newInputStream(dir.resolve(EmbeddedStack.ENDPOINTS_FILE))) {
+      endpoints.load(in);
+    }
+    var http = java.net.http.HttpClient.newHttpClient();
+    var anonymous = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(
+            endpoints.getProperty("query.url") + "/v1/clusters")).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertThat(anonymous.statusCode()).as(anonymous.body()).isEqualTo(401);
+    java.util.Properties client = new java.util.Properties();
+    try (var in = Files.newInputStream(dir.resolve(EmbeddedStack.CLIENT_CONFIG_FILE))) {
+      client.load(in);
+    }
+    assertThat(client.getProperty("security.protocol")).isEqualTo("SASL_PLAINTEXT");
+    client.setProperty("sasl.jaas.config", client.getProperty("sasl.jaas.config")
+        .replaceFirst("password=\"[^\"]*\"", "password=\"not-the-password\""));
+    client.setProperty("bootstrap.servers", endpoints.getProperty("bootstrap.servers"));
+    client.setProperty("default.api.timeout.ms", "60000");
+    try (var admin = org.apache.kafka.clients.admin.Admin.create(client)) {
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> admin.listTopics().names().get())
+          .hasCauseInstanceOf(org.apache.kafka.common.errors.SaslAuthenticationException.class);
     }
   }
 

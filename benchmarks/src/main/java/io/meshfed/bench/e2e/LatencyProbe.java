@@ -66,10 +66,10 @@ final class LatencyProbe implements AutoCloseable {
     for (int i = 0; i < services; i++) {
       activeTier.set(i, Integer.MIN_VALUE);
     }
-    this.agent = new KafkaProducer<>(Map.of(
-        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, env.bootstrapServers(),
-        ProducerConfig.ACKS_CONFIG, "all", ProducerConfig.LINGER_MS_CONFIG, 0),
-        new StringSerializer(), env.serde().serializer());
+    Map<String, Object> producer = new java.util.HashMap<>(env.clientSettings());
+    producer.putAll(Map.of(ProducerConfig.ACKS_CONFIG, "all", ProducerConfig.LINGER_MS_CONFIG, 0));
+    this.agent = new KafkaProducer<>(producer, new StringSerializer(),
+        env.serde().serializer());
     this.decisions = consumer(env, "meshfed.failover-events");
     this.configs = consumer(env, "meshfed.cluster." + fleet.cluster(0) + ".config");
     this.reader = new Thread(this::read, "latency-probe-reader");
@@ -79,11 +79,12 @@ final class LatencyProbe implements AutoCloseable {
 
   private static KafkaConsumer<String, SpecificRecord> consumer(BenchEnvironment env,
       String topic) {
-    KafkaConsumer<String, SpecificRecord> c = new KafkaConsumer<>(Map.of(
-        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, env.bootstrapServers(),
+    Map<String, Object> settings = new java.util.HashMap<>(env.clientSettings());
+    settings.putAll(Map.of(
         ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
         ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
-        ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 5),
+        ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 5));
+    KafkaConsumer<String, SpecificRecord> c = new KafkaConsumer<>(settings,
         new StringDeserializer(), env.serde().deserializer());
     List<TopicPartition> partitions = c.partitionsFor(topic).stream()
         .map(p -> new TopicPartition(topic, p.partition())).toList();

@@ -30,6 +30,10 @@ class E2eBenchSmokeTest {
       assertThat(results.path("floor").path(guarantee).path("100").path("endToEndMs")
           .path("n").asLong()).as(guarantee).isPositive();
     }
+    for (String broker : new String[] {"open", "sasl_scram"}) {
+      assertThat(results.path("security").path(broker).path("decisionMs").path("n").asLong())
+          .as(broker).isPositive();
+    }
     assertThat(results.path("throughput").path("steps").size()).isPositive();
     assertThat(results.path("throughput").path("profile").path("samples").asInt()).isPositive();
     assertThat(results.path("scale").path("configsWritten").asInt())
@@ -50,7 +54,7 @@ class E2eBenchSmokeTest {
     assertThat(results.path("failover").path("decisionMs").path("n").asLong()).isPositive();
     assertThat(results.path("agent").path("objects").asInt()).isEqualTo(100);
     assertThat(Files.readString(out.resolve("SUMMARY.md"))).contains("| target |")
-        .contains("vs floor").contains("## Zone outage").contains("## Fleet steady state");
+        .contains("vs floor").contains("## Zone outage").contains("## Security cost").contains("## Fleet steady state");
     assertThat(Files.size(out.resolve("latency-cdf.png"))).isPositive();
   }
 }
