@@ -122,7 +122,8 @@ class PlaygroundTest {
     Path upOutput = workDir.resolve("up.out");
     up = meshfed(steps.get(0).args()).redirectErrorStream(true)
         .redirectOutput(upOutput.toFile()).start();
-    await().atMost(Duration.ofSeconds(240)).pollInterval(Duration.ofMillis(500))
+    // Generous: on a loaded 2-core machine a new secured stack has taken 280 s to come up.
+    await().atMost(Duration.ofSeconds(480)).pollInterval(Duration.ofMillis(500))
         .untilAsserted(() -> {
           assertThat(up.isAlive()).as("meshfed up exited:%n%s", Files.readString(upOutput))
               .isTrue();
