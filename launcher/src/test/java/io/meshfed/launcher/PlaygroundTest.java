@@ -142,7 +142,12 @@ class PlaygroundTest {
       if (step.args().get(0).equals("get")) {
         // Decisions are made asynchronously: the table is awaited, as a person re-runs get.
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1))
-            .untilAsserted(() -> assertTable(step, run(step.args())));
+            .untilAsserted(() -> {
+              // A stack that died says so at once, with its output, rather than as a timeout.
+              assertThat(up.isAlive()).as("meshfed up exited:%n%s", Files.readString(upOutput)
+                  + tail(log)).isTrue();
+              assertTable(step, run(step.args()));
+            });
       } else if (step.args().get(0).equals("watch")) {
         // Kafka through the stack's client config (SASL SCRAM): the decisions as shown, but
         // with this run's times.
@@ -159,6 +164,16 @@ class PlaygroundTest {
             .isEqualTo(step.expected());
       }
     }
+  }
+
+  /** The end of the stack's log, for a failure message. */
+  private static String tail(Path log) throws IOException {
+    if (!Files.exists(log)) {
+      return "";
+    }
+    List<String> lines = Files.readAllLines(log);
+    return "\n--- end of " + log + " ---\n"
+        + String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));
   }
 
   /** Destination, client and reason code of each {@code watch decisions} line. */
