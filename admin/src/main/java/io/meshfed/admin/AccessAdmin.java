@@ -113,6 +113,17 @@ public final class AccessAdmin {
   }
 
   /**
+   * Gives {@code user} a new random password and READ on the config topics of
+   * {@code clusters} ({@link AccessPlan#destinationApi}): the Destination API's reader.
+   */
+  public Credentials grantDestinationApi(String user, List<String> clusters) {
+    Credentials reader = new Credentials(user, newPassword());
+    upsertScram(reader);
+    grant(AccessPlan.bindings(AccessPlan.destinationApi(user, clusters)));
+    return reader;
+  }
+
+  /**
    * Called after {@link #upsertScram}: a broker applies the metadata log in order, so once its
    * authorizer shows these ACLs it also knows the credential written before them.
    */
@@ -185,6 +196,11 @@ public final class AccessAdmin {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted: " + what, e);
     }
+  }
+
+  /** A new random secret (32 bytes, base64url), e.g. for a query API bearer token. */
+  public static String randomToken() {
+    return newPassword();
   }
 
   /** 32 random bytes, base64url: safe inside a JAAS line without escaping. */

@@ -40,6 +40,8 @@ public final class AccessPlan {
   public static final String DEFAULT_TOPOLOGY_USER = "meshfed-topology";
   /** The topology's default Streams application id ({@code meshfed.application.id}). */
   public static final String DEFAULT_APPLICATION_ID = "meshfed-topology";
+  /** The Destination API's principal in the embedded stack. */
+  public static final String DEFAULT_DESTINATION_API_USER = "meshfed-destination-api";
 
   private AccessPlan() {}
 
@@ -112,6 +114,17 @@ public final class AccessPlan {
             EnumSet.of(AclOperation.WRITE, AclOperation.DESCRIBE)),
         new Grant(principal, topic(MeshfedTopics.DEAD_LETTER),
             EnumSet.of(AclOperation.WRITE, AclOperation.DESCRIBE)));
+  }
+
+  /**
+   * The Destination gRPC API's reader: every client cluster's config topic, read without a
+   * consumer group (it assigns partitions, as an agent does). Literal per cluster, like the
+   * topology's grants: a prefix {@code meshfed.cluster.} would also cover the events topics.
+   */
+  public static List<Grant> destinationApi(String user, List<String> clusters) {
+    String principal = user(user);
+    return clusters.stream().map(cluster -> new Grant(principal, topic(configTopic(cluster)),
+        EnumSet.of(AclOperation.READ, AclOperation.DESCRIBE))).toList();
   }
 
   /** The grants as Kafka ACL bindings, one per operation. */

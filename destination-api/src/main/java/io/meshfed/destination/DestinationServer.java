@@ -40,14 +40,24 @@ public final class DestinationServer implements AutoCloseable {
    *     when asked for (a pod IP, or the wildcard address)
    * @param tls TLS, and optionally client certificates, for every connection; null serves
    *     plaintext
+   * @param kafkaClient Kafka client security settings of its config-topic consumer
+   *     ({@code security.protocol}, {@code sasl.*}, {@code ssl.*}); empty for an open broker.
+   *     On a secured broker its principal needs READ and DESCRIBE on every config topic
    */
   public record Settings(String bootstrapServers, RegistryConfig registry, int port,
-      String defaultClientCluster, String bindAddress, Tls tls) {
+      String defaultClientCluster, String bindAddress, Tls tls, Map<String, String> kafkaClient) {
 
     public static final String DEFAULT_BIND_ADDRESS = "127.0.0.1";
 
     public Settings {
       Objects.requireNonNull(bindAddress, "bindAddress");
+      kafkaClient = Map.copyOf(kafkaClient);
+    }
+
+    /** Against an open broker. */
+    public Settings(String bootstrapServers, RegistryConfig registry, int port,
+        String defaultClientCluster, String bindAddress, Tls tls) {
+      this(bootstrapServers, registry, port, defaultClientCluster, bindAddress, tls, Map.of());
     }
 
     /** Plaintext. */
@@ -99,12 +109,15 @@ public final class DestinationServer implements AutoCloseable {
     // First, so that unreadable TLS files fail the start before anything else is opened.
     ServerCredentials tls = settings.tls() == null ? null : settings.tls().credentials();
     SchemaRegistryClient registry = new SchemaRegistryClient(settings.registry());
-    KafkaConsumer<String, SpecificRecord> consumer = new KafkaConsumer<>(Map.of(
+    // The security settings first, so that none of the settings below can be overridden.
+    Map<String, Object> consumerSettings = new java.util.HashMap<>(settings.kafkaClient());
+    consumerSettings.putAll(Map.of(
         ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers(),
         ConsumerConfig.CLIENT_ID_CONFIG, "meshfed-destination-api-" + UUID.randomUUID(),
         ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
         ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
-        ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 10),
+        ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 10));
+    KafkaConsumer<String, SpecificRecord> consumer = new KafkaConsumer<>(consumerSettings,
         new StringDeserializer(), AvroSerde.anyRecord(registry).deserializer());
     reader = new ConfigTopicsReader(consumer, new MeshfedTopics(registry).clusterConfig(), index);
     readerThread = new Thread(reader, "destination-api-config-reader");

@@ -21,7 +21,8 @@ final class BenchCommand implements Callable<Integer> {
   /** Where {@code ./meshfed} says the repository is; the benchmarks jar is built there. */
   static final String HOME_PROPERTY = "meshfed.home";
 
-  static final List<String> SECTIONS = List.of("latency", "floor", "throughput", "scale",
+  static final List<String> SECTIONS = List.of("latency", "floor", "security", "throughput",
+      "scale",
       "zone-outage", "fleet-steady-state", "failover", "agent");
 
   @Option(names = "--quick", description = "the harness at small sizes")

@@ -77,7 +77,8 @@ public final class Demo {
       Demo demo = new Demo(stack, out, settings.damping());
       long up = (System.nanoTime() - started) / 1_000_000;
       demo.record("stack up (broker, registry, topology, agents)", up, true,
-          "bootstrap " + stack.bootstrapServers() + ", registry " + stack.registryUrl());
+          "bootstrap " + stack.bootstrapServers() + ", registry " + stack.registryUrl()
+              + (stack.secured() ? ", Kafka secured: SASL SCRAM and ACLs" : ", open"));
       return demo.walkthrough();
     }
   }
@@ -201,23 +202,30 @@ public final class Demo {
 
   private volatile boolean watching = true;
 
+  private Map<String, Object> withSecurity(Map<String, Object> settings) {
+    Map<String, Object> out = new java.util.HashMap<>(stack.clientSecurity());
+    out.putAll(settings);
+    return out;
+  }
+
   private Thread watchDecisions() {
     SchemaRegistryClient registry = new SchemaRegistryClient(
         RegistryConfig.of(stack.registryUrl()));
     Thread t = new Thread(() -> {
-      try (var consumer = new KafkaConsumer<>(Map.<String, Object>of(
+      // The stack's admin credentials when it is secured: the demo watches every topic.
+      try (var consumer = new KafkaConsumer<>(withSecurity(Map.<String, Object>of(
           ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers(),
           ConsumerConfig.GROUP_ID_CONFIG, "meshfed-demo-" + System.nanoTime(),
           // The demo's stack is new: from the beginning is every decision it made, none missed
           // while the consumer joins (the check before the failure needs all of them).
           ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
-          ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"),
+          ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed")),
           new StringDeserializer(), AvroSerde.of(FailoverDecision.class, registry)
               .deserializer());
-          var events = new KafkaConsumer<>(Map.<String, Object>of(
+          var events = new KafkaConsumer<>(withSecurity(Map.<String, Object>of(
               ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers(),
               ConsumerConfig.GROUP_ID_CONFIG, "meshfed-demo-events-" + System.nanoTime(),
-              ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest"),
+              ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest")),
               new StringDeserializer(), new org.apache.kafka.common.serialization
                   .ByteArrayDeserializer())) {
         consumer.subscribe(List.of(MeshfedTopics.FAILOVER_EVENTS));

@@ -33,10 +33,19 @@ public final class EmbeddedStack implements AutoCloseable {
 
   /**
    * How the stack is laid out. Ports: 0 takes a free one, -1 (query and Destination APIs) turns
-   * the server off. Every server of the stack listens on 127.0.0.1 only.
+   * the server off. Every server of the stack listens on 127.0.0.1 only. {@code secured}: the
+   * broker authenticates (SASL SCRAM) and authorizes (ACLs) every client and the query API
+   * wants a token, with credentials generated into {@code dir} (see {@link #start}); a
+   * directory that already holds a stack keeps the mode it was created with.
    */
   public record Settings(Path dir, List<String> clusters, Duration damping, Duration ttl,
-      int httpPort, int grpcPort, int registryPort, int kafkaPort) {
+      int httpPort, int grpcPort, int registryPort, int kafkaPort, boolean secured) {
+
+    /** Secured, as {@code meshfed up} and {@code demo} run by default. */
+    public Settings(Path dir, List<String> clusters, Duration damping, Duration ttl,
+        int httpPort, int grpcPort, int registryPort, int kafkaPort) {
+      this(dir, clusters, damping, ttl, httpPort, grpcPort, registryPort, kafkaPort, true);
+    }
 
     /** With the registry and the broker on free ports. */
     public Settings(Path dir, List<String> clusters, Duration damping, Duration ttl,
@@ -54,10 +63,26 @@ public final class EmbeddedStack implements AutoCloseable {
         int httpPort) {
       this(dir, clusters, damping, ttl, httpPort, -1);
     }
+
+    public Settings withSecured(boolean on) {
+      return new Settings(dir, clusters, damping, ttl, httpPort, grpcPort, registryPort,
+          kafkaPort, on);
+    }
   }
 
   /** Where a running stack writes its endpoints, for other commands to find them. */
   public static final String ENDPOINTS_FILE = "endpoints.properties";
+  /**
+   * A secured stack's Kafka client settings for its admin (a super user): what the CLI's own
+   * Kafka clients use, and what Kafka's CLI tools take ({@code --consumer.config}).
+   */
+  public static final String CLIENT_CONFIG_FILE = "client.properties";
+  /** A secured stack's query API tokens, one {@code ROLE TOKEN} a line ({@code QueryAccess}). */
+  public static final String QUERY_TOKENS_FILE = "query-tokens";
+  /** The other principals' generated settings, as each component's config file takes them. */
+  public static final String CREDENTIALS_DIR = "credentials";
+  /** The broker's super user, kept beside its data: formatted into its metadata log. */
+  private static final String ADMIN_FILE = "admin.credentials";
 
   private final Settings settings;
   private final List<AutoCloseable> running = new ArrayList<>();
@@ -67,6 +92,10 @@ public final class EmbeddedStack implements AutoCloseable {
   private KafkaStreams topology;
   private io.meshfed.query.QueryServer query;
   private io.meshfed.destination.DestinationServer destinationApi;
+  /** The admin's Kafka client security settings; empty on an open stack. */
+  private Map<String, Object> adminClient = Map.of();
+  private io.meshfed.query.QueryAccess queryAccess =
+      io.meshfed.query.QueryAccess.anonymous(io.meshfed.query.QueryAccess.Role.ADMIN);
 
   private EmbeddedStack(Settings settings) {
     this.settings = settings;
@@ -126,7 +155,8 @@ public final class EmbeddedStack implements AutoCloseable {
     registry = EmbeddedSchemaRegistry.launch(settings.dir().resolve("registry"),
         settings.registryPort(), 0);
     running.add(registry);
-    kafka = EmbeddedKafka.start(settings.dir().resolve("kafka"), settings.kafkaPort());
+    EmbeddedKafka.Security security = brokerSecurity();
+    kafka = EmbeddedKafka.start(settings.dir().resolve("kafka"), settings.kafkaPort(), security);
     running.add(kafka);
     registry.awaitReady();
     log("broker started, registry ready");
@@ -134,21 +164,60 @@ public final class EmbeddedStack implements AutoCloseable {
     // (FULL_TRANSITIVE for what agents write, FORWARD_TRANSITIVE for what the topology writes)
     // is set before its first schema, so an incompatible schema is refused from the start.
     // Apicurio's ccompat API turns PUT /config/{subject} into its own compatibility rule.
+    // Registered here, by the stack as the admin path, so that agents never register schemas.
     io.meshfed.schema.SchemaCatalog.registerAll(new io.meshfed.registry.SchemaRegistryClient(
         RegistryConfig.of(registry.confluentApiUrl())));
-    for (String cluster : settings.clusters()) {
-      TopicProvisioner.addCluster(kafka.bootstrapServers(), cluster, (short) 1);
-    }
     TopologyConfig config = TopologyConfig.defaults(kafka.bootstrapServers(),
             RegistryConfig.of(registry.confluentApiUrl()).withAutoRegister(true),
             Set.of(settings.clusters().get(0)))
         .withStateDir(settings.dir().resolve("streams"))
         .withTimers(settings.ttl(), settings.damping(), Duration.ofMillis(200));
+    Map<String, Map<String, String>> agentClient = new LinkedHashMap<>();
+    Map<String, String> destinationClient = Map.of();
+    if (security == null) {
+      for (String cluster : settings.clusters()) {
+        TopicProvisioner.addCluster(kafka.bootstrapServers(), cluster, (short) 1);
+        agentClient.put(cluster, Map.of());
+      }
+    } else {
+      adminClient = security.adminClientSettings();
+      Path credentials = settings.dir().resolve(CREDENTIALS_DIR);
+      Files.createDirectories(credentials);
+      writeSecret(settings.dir().resolve(CLIENT_CONFIG_FILE), "# the stack's Kafka admin (a"
+          + " super user): for meshfed's CLI and Kafka's tools (--command-config,"
+          + " --consumer.config)\n" + properties(adminClient));
+      // Every principal but the admin gets a new password on every start: nothing else has to
+      // survive a restart, and the stack's own processes are the only holders.
+      try (var admin = org.apache.kafka.clients.admin.Admin.create(adminSettings())) {
+        var access = new io.meshfed.admin.AccessAdmin(admin,
+            io.meshfed.admin.AccessPlan.DEFAULT_TOPOLOGY_USER);
+        for (String cluster : settings.clusters()) {
+          var added = access.addCluster(cluster, (short) 1);
+          writeSecret(credentials.resolve("agent-" + cluster + ".properties"),
+              io.meshfed.admin.ClientConfig.agent(added.agent(), "SASL_PLAINTEXT"));
+          agentClient.put(cluster, scram(added.agent()));
+        }
+        var topologyUser = access.grantTopology(config.applicationId());
+        writeSecret(credentials.resolve("topology.properties"),
+            io.meshfed.admin.ClientConfig.kafkaClient(topologyUser, "SASL_PLAINTEXT").lines()
+                .map(l -> TopologyConfig.KAFKA_PREFIX + l + "\n")
+                .collect(java.util.stream.Collectors.joining()));
+        config = config.withKafkaClient(scram(topologyUser));
+        if (settings.grpcPort() >= 0) {
+          var reader = access.grantDestinationApi(
+              io.meshfed.admin.AccessPlan.DEFAULT_DESTINATION_API_USER, settings.clusters());
+          writeSecret(credentials.resolve("destination-api.properties"),
+              io.meshfed.admin.ClientConfig.kafkaClient(reader, "SASL_PLAINTEXT"));
+          destinationClient = scram(reader);
+        }
+      }
+      queryAccess = io.meshfed.query.QueryAccess.load(queryTokens());
+    }
     if (settings.httpPort() >= 0) {
       int port = settings.httpPort() == 0 ? freePort() : settings.httpPort();
       config = config.withApplicationServer("127.0.0.1:" + port);
     }
-    log("broker, registry and topics");
+    log("broker, registry, topics" + (security == null ? "" : ", credentials and ACLs"));
     removeStaleMembers(config.applicationId());
     topology = TopologyMain.start(config);
     // Leave the group on close: a resumed stack's new member then gets the partitions at once
@@ -161,11 +230,10 @@ public final class EmbeddedStack implements AutoCloseable {
       if (httpHeld != null) {
         httpHeld.close();
       }
-      // The embedded stack is one user's, on 127.0.0.1 only: its query API stays open.
+      // Secured: tokens from QUERY_TOKENS_FILE. Open: anyone on 127.0.0.1 is admin.
       query = new io.meshfed.query.QueryServer(topology, new org.apache.kafka.streams.state
           .HostInfo(hostPort[0], Integer.parseInt(hostPort[1])), config.heartbeatTtl(),
-          io.meshfed.query.QueryAccess.anonymous(io.meshfed.query.QueryAccess.Role.ADMIN))
-          .start();
+          queryAccess).start();
       running.add(query);
     }
     if (settings.grpcPort() >= 0) {
@@ -174,7 +242,9 @@ public final class EmbeddedStack implements AutoCloseable {
       }
       destinationApi = io.meshfed.destination.DestinationServer.start(
           new io.meshfed.destination.DestinationServer.Settings(kafka.bootstrapServers(),
-              config.registry(), settings.grpcPort(), null), Duration.ofSeconds(60));
+              config.registry(), settings.grpcPort(), null,
+              io.meshfed.destination.DestinationServer.Settings.DEFAULT_BIND_ADDRESS, null,
+              destinationClient), Duration.ofSeconds(60));
       running.add(destinationApi);
     }
     Files.writeString(settings.dir().resolve(ENDPOINTS_FILE), "bootstrap.servers="
@@ -182,7 +252,9 @@ public final class EmbeddedStack implements AutoCloseable {
         + "clusters=" + String.join(",", settings.clusters()) + "\n"
         + (query == null ? "" : "query.url=http://127.0.0.1:" + query.port() + "\n")
         + (destinationApi == null ? "" : "destination.api=127.0.0.1:" + destinationApi.port()
-            + "\n"));
+            + "\n")
+        + (security == null ? "" : "kafka.client.config=" + CLIENT_CONFIG_FILE + "\n"
+            + "query.tokens=" + QUERY_TOKENS_FILE + "\n"));
     String[][] localities = {{"us-east-1", "us-east-1a"}, {"eu-west-1", "eu-west-1a"},
         {"ap-south-1", "ap-south-1a"}};
     for (int i = 0; i < settings.clusters().size(); i++) {
@@ -196,7 +268,9 @@ public final class EmbeddedStack implements AutoCloseable {
       Properties p = new Properties();
       p.setProperty("meshfed.bootstrap.servers", kafka.bootstrapServers());
       p.setProperty("meshfed.registry.url", registry.confluentApiUrl());
-      p.setProperty("meshfed.registry.auto.register", "true");
+      // Agents never register schemas: the stack registered them all above, as an admin does.
+      p.setProperty("meshfed.registry.auto.register", "false");
+      agentClient.get(name).forEach((k, v) -> p.setProperty("meshfed.kafka." + k, v));
       p.setProperty("meshfed.agent.applier", i == 0 ? "istio" : "kubernetes");
       p.setProperty("meshfed.agent.policy.source", String.valueOf(i == 0));
       p.setProperty("meshfed.agent.region", locality[0]);
@@ -215,6 +289,112 @@ public final class EmbeddedStack implements AutoCloseable {
     }
   }
 
+  /**
+   * The broker's super user: read from the broker's directory when it holds a secured broker
+   * (the password is in its metadata log), generated for a new secured stack, none for an open
+   * one — whatever {@code settings.secured()} says, a directory keeps the mode it was created
+   * with (an open broker's metadata has no credentials; a secured one's ACLs mean nothing
+   * without its authorizer).
+   */
+  private EmbeddedKafka.Security brokerSecurity() throws IOException {
+    Path kafkaDir = settings.dir().resolve("kafka");
+    Path file = kafkaDir.resolve(ADMIN_FILE);
+    if (EmbeddedKafka.isResumable(kafkaDir)) {
+      if (!Files.exists(file)) {
+        return null;
+      }
+      Properties p = new Properties();
+      try (InputStream in = Files.newInputStream(file)) {
+        p.load(in);
+      }
+      return new EmbeddedKafka.Security(p.getProperty("user"), p.getProperty("password"));
+    }
+    if (!settings.secured()) {
+      return null;
+    }
+    EmbeddedKafka.Security security = EmbeddedKafka.Security.generated();
+    Files.createDirectories(kafkaDir);
+    writeSecret(file, "user=" + security.adminUser() + "\npassword=" + security.adminPassword()
+        + "\n");
+    return security;
+  }
+
+  /** The query API's tokens: the ones in {@code dir} when resuming, else new ones. */
+  private Path queryTokens() throws IOException {
+    Path file = settings.dir().resolve(QUERY_TOKENS_FILE);
+    if (!Files.exists(file)) {
+      writeSecret(file, "# query API bearer tokens (Authorization: Bearer TOKEN); the CLI"
+          + " sends the read one\nread " + io.meshfed.admin.AccessAdmin.randomToken() + "\n"
+          + "admin " + io.meshfed.admin.AccessAdmin.randomToken() + "\n");
+    }
+    return file;
+  }
+
+  private static Map<String, String> scram(io.meshfed.admin.AccessAdmin.Credentials who) {
+    Map<String, String> out = new LinkedHashMap<>();
+    EmbeddedKafka.Security.clientSettings(who.user(), who.password())
+        .forEach((k, v) -> out.put(k, String.valueOf(v)));
+    return out;
+  }
+
+  private static String properties(Map<String, ?> settings) {
+    StringBuilder out = new StringBuilder();
+    new java.util.TreeMap<>(settings).forEach((k, v) -> out.append(k).append('=')
+        .append(v).append('\n'));
+    return out.toString();
+  }
+
+  /** Written readable by its owner only (where the file system has POSIX permissions). */
+  static void writeSecret(Path file, String content) throws IOException {
+    Path temporary = file.resolveSibling(file.getFileName() + ".tmp");
+    Files.deleteIfExists(temporary);
+    try {
+      Files.createFile(temporary, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+          java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+    } catch (UnsupportedOperationException e) {
+      Files.createFile(temporary);
+    }
+    Files.writeString(temporary, content);
+    Files.move(temporary, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+        java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+  }
+
+  /** Admin client settings for this stack's broker (with the admin's credentials if secured). */
+  public Map<String, Object> adminSettings() {
+    Map<String, Object> out = new java.util.HashMap<>(adminClient);
+    out.put("bootstrap.servers", kafka.bootstrapServers());
+    return out;
+  }
+
+  /** The admin's Kafka client security settings; empty when the stack is open. */
+  public Map<String, Object> clientSecurity() {
+    return adminClient;
+  }
+
+  public boolean secured() {
+    return !adminClient.isEmpty();
+  }
+
+  /** A token of {@code role} for the query API; null when the API is open. */
+  public String queryToken(io.meshfed.query.QueryAccess.Role role) throws IOException {
+    Path file = settings.dir().resolve(QUERY_TOKENS_FILE);
+    if (!secured() || !Files.exists(file)) {
+      return null;
+    }
+    return readToken(file, role.name().toLowerCase(java.util.Locale.ROOT));
+  }
+
+  /** The token of {@code role} ({@code read} or {@code admin}) in a tokens file, or null. */
+  static String readToken(Path file, String role) throws IOException {
+    for (String line : Files.readAllLines(file)) {
+      String[] fields = line.strip().split("\\s+");
+      if (fields.length == 2 && fields[0].equals(role)) {
+        return fields[1];
+      }
+    }
+    return null;
+  }
+
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(
       EmbeddedStack.class);
   private final long bootStarted = System.nanoTime();
@@ -231,8 +411,7 @@ public final class EmbeddedStack implements AutoCloseable {
    * stack's own, so no member of the group can be alive now: they are removed at once.
    */
   private void removeStaleMembers(String group) {
-    try (var admin = org.apache.kafka.clients.admin.Admin.create(Map.of(
-        "bootstrap.servers", kafka.bootstrapServers()))) {
+    try (var admin = org.apache.kafka.clients.admin.Admin.create(adminSettings())) {
       var members = admin.describeConsumerGroups(List.of(group)).all()
           .get(10, java.util.concurrent.TimeUnit.SECONDS).get(group).members();
       if (!members.isEmpty()) {

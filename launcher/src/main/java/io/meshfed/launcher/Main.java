@@ -74,6 +74,11 @@ public final class Main implements Runnable {
         description = "failback damping, e.g. 5s (default ${DEFAULT-VALUE})")
     Duration damping;
 
+    @Option(names = "--insecure", description = "run an open stack: no Kafka authentication"
+        + " or ACLs, no query API tokens (default: secured, credentials generated into the"
+        + " directory)")
+    boolean insecure;
+
     @Option(names = "--verbose", description = "print the stack's logs (Kafka's, the agents')"
         + " here too, not only to meshfed.log in the work directory")
     boolean verbose;
@@ -99,7 +104,8 @@ public final class Main implements Runnable {
       Runtime.getRuntime().addShutdownHook(cleanup);
       Path log = Logs.toFile(work, verbose);
       Demo.Result result = Demo.run(new EmbeddedStack.Settings(work,
-          List.of(Demo.MGMT, Demo.REMOTE), damping, Duration.ofSeconds(10)), System.out);
+          List.of(Demo.MGMT, Demo.REMOTE), damping, Duration.ofSeconds(10))
+          .withSecured(!insecure), System.out);
       if (result.succeeded()) {
         System.out.println("meshfed demo: failover and failback converged in every cluster");
         return 0;
@@ -144,6 +150,11 @@ public final class Main implements Runnable {
         description = "failback damping, e.g. 500ms, 30s, 2m (default ${DEFAULT-VALUE})")
     Duration damping;
 
+    @Option(names = "--insecure", description = "a new stack runs open: no Kafka authentication"
+        + " or ACLs, no query API tokens (default: secured, credentials generated into --dir;"
+        + " a resumed stack keeps the mode it was created with)")
+    boolean insecure;
+
     @Option(names = "--verbose", description = "print the stack's logs (Kafka's, the agents')"
         + " here too, not only to meshfed.log in --dir")
     boolean verbose;
@@ -175,7 +186,7 @@ public final class Main implements Runnable {
         try {
           started = EmbeddedStack.start(new EmbeddedStack.Settings(dir, clusters,
               damping, Duration.ofSeconds(30), http,
-              grpc, registryPort, kafkaPort));
+              grpc, registryPort, kafkaPort, !insecure));
           break;
         } catch (EmbeddedStack.PortInUse e) {
           // Nothing had started yet: the stack holds its ports first.
@@ -207,6 +218,15 @@ public final class Main implements Runnable {
       System.out.println("  schema registry          " + stack.registryUrl());
       System.out.println("  query API                " + stack.queryUrl());
       System.out.println("  destination API (gRPC)   " + stack.destinationApi());
+      if (stack.secured()) {
+        System.out.println("  kafka client config      " + dir.resolve(
+            EmbeddedStack.CLIENT_CONFIG_FILE) + "  (SASL SCRAM, the stack's admin)");
+        System.out.println("  query API tokens         " + dir.resolve(
+            EmbeddedStack.QUERY_TOKENS_FILE));
+      } else {
+        System.out.println("  security                 none (--insecure): Kafka and the query"
+            + " API are open to anyone on this machine");
+      }
       for (String cluster : clusters) {
         SimulatedCluster simulated = stack.cluster(cluster);
         // Said, so that objects from a snapshot are never mistaken for what happened since.
@@ -472,7 +492,7 @@ public final class Main implements Runnable {
             new io.meshfed.destination.DestinationServer.Settings(settings.bootstrapServers(),
                 settings.registry(), grpcPort, defaultClientCluster, grpcBindAddress,
                 grpcTlsCert == null ? null : new io.meshfed.destination.DestinationServer.Tls(
-                    grpcTlsCert, grpcTlsKey, grpcTlsClientCa)),
+                    grpcTlsCert, grpcTlsKey, grpcTlsClientCa), settings.kafkaClient()),
             Duration.ofMinutes(2));
         running.add(api);
         System.out.println("meshfed topology: Destination API on port " + api.port());

@@ -29,11 +29,21 @@ final class QueryClient {
   }
 
   private final StackOptions.Endpoint server;
+  /** Sent as {@code Authorization: Bearer}; null sends none. */
+  private final String token;
+  /** Where the token came from, for an error (never the token itself). */
+  private final String tokenSource;
   private final HttpClient http = HttpClient.newBuilder()
       .connectTimeout(Duration.ofSeconds(5)).build();
 
   QueryClient(StackOptions.Endpoint server) {
+    this(server, null);
+  }
+
+  QueryClient(StackOptions.Endpoint server, StackOptions.Token token) {
     this.server = server;
+    this.token = token == null ? null : token.value();
+    this.tokenSource = token == null ? null : token.source();
   }
 
   /** A client of the URL given in code (tests). */
@@ -44,7 +54,8 @@ final class QueryClient {
   /** The query API the options name ({@link StackOptions#queryApi}). */
   static QueryClient of(StackOptions.QueryOptions options) throws Failed {
     try {
-      return new QueryClient(options.queryApi());
+      StackOptions.Endpoint server = options.queryApi();
+      return new QueryClient(server, options.token(server));
     } catch (StackOptions.StackUnreachable e) {
       throw new Failed(3, e.getMessage());
     }
@@ -53,13 +64,23 @@ final class QueryClient {
   JsonNode get(String path) throws Failed, InterruptedException {
     HttpResponse<String> response;
     try {
-      response = http.send(HttpRequest.newBuilder(URI.create(server.address() + path))
-          .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+      HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(server.address() + path))
+          .timeout(Duration.ofSeconds(10));
+      if (token != null) {
+        request.header("Authorization", "Bearer " + token);
+      }
+      response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
     } catch (IOException | IllegalArgumentException e) {
       throw new Failed(3, "cannot reach the query API at " + server + ": " + Causes.of(e));
     }
     if (response.statusCode() == 404) {
       throw new Failed(1, "not found: " + path);
+    }
+    if (response.statusCode() == 401 || response.statusCode() == 403) {
+      throw new Failed(3, "the query API at " + server + " refused the request ("
+          + response.statusCode() + "): " + (token == null ? "it wants a token; set $"
+              + StackOptions.QueryOptions.TOKEN_ENV : "the token " + tokenSource + " is not"
+              + " accepted there"));
     }
     if (response.statusCode() != 200) {
       throw new Failed(3, "the query API at " + server + " answered " + response.statusCode()

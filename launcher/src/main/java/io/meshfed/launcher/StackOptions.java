@@ -80,6 +80,37 @@ final class StackOptions {
     return endpoint("query.url");
   }
 
+  /** A query API token and where it came from; {@link #toString} never shows the token. */
+  record Token(String value, String source) {
+    @Override
+    public String toString() {
+      return "token " + source;
+    }
+  }
+
+  /**
+   * The Kafka client security settings of the stack in {@code --dir}: its
+   * {@link EmbeddedStack#CLIENT_CONFIG_FILE} when it is secured, else none (an open stack).
+   */
+  Map<String, Object> kafkaClientSecurity() throws StackUnreachable {
+    String file = endpoints().getProperty("kafka.client.config");
+    return file == null ? Map.of() : clientConfig(dir.resolve(file));
+  }
+
+  /** A Kafka client properties file ({@code --command-config}), as a map; bad file: refused. */
+  static Map<String, Object> clientConfig(Path file) throws StackUnreachable {
+    Properties p = new Properties();
+    try (InputStream in = Files.newInputStream(file)) {
+      p.load(in);
+    } catch (IOException | IllegalArgumentException e) {
+      throw new StackUnreachable("cannot read the Kafka client config " + file + ": "
+          + Causes.of(e));
+    }
+    Map<String, Object> out = new java.util.HashMap<>();
+    p.stringPropertyNames().forEach(k -> out.put(k, p.getProperty(k)));
+    return out;
+  }
+
   /** No stack where the options point: exit 3, as for a server that does not answer. */
   static final class StackUnreachable extends Exception {
     StackUnreachable(String message) {
@@ -90,6 +121,7 @@ final class StackOptions {
   /** The options of the commands that ask a topology instance's query API. */
   static final class QueryOptions {
     static final String SERVER_ENV = "MESHFED_SERVER";
+    static final String TOKEN_ENV = "MESHFED_TOKEN";
 
     @Option(names = "--server", description = "a topology instance's query API, e.g."
         + " http://127.0.0.1:8080 (default: $" + SERVER_ENV + ", else the one of the stack in"
@@ -102,6 +134,33 @@ final class StackOptions {
     /** Where the query API is, for this process's environment. */
     Endpoint queryApi() throws StackUnreachable {
       return stack.queryApi(server, System.getenv());
+    }
+
+    /**
+     * The token for {@code server}: {@code $MESHFED_TOKEN}, else the {@code read} token of the
+     * stack in {@code --dir} when {@code server} is that stack's (a token is never sent to a
+     * server it was not made for), else none.
+     */
+    Token token(Endpoint server) throws StackUnreachable {
+      String fromEnv = System.getenv(TOKEN_ENV);
+      if (fromEnv != null && !fromEnv.isBlank()) {
+        return new Token(fromEnv.strip(), "from $" + TOKEN_ENV);
+      }
+      if (!server.source().startsWith("from ")) {
+        return null;
+      }
+      String file = stack.endpoints().getProperty("query.tokens");
+      if (file == null) {
+        return null;
+      }
+      Path tokens = stack.dir.resolve(file);
+      try {
+        String read = EmbeddedStack.readToken(tokens, "read");
+        return read == null ? null : new Token(read, "from " + tokens);
+      } catch (IOException e) {
+        throw new StackUnreachable("cannot read the query API tokens " + tokens + ": "
+            + Causes.of(e));
+      }
     }
   }
 }

@@ -6,6 +6,7 @@ import io.meshfed.registry.SchemaRegistryClient;
 import io.meshfed.serde.AvroSerde;
 import io.meshfed.topics.MeshfedTopics;
 import java.io.PrintStream;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -50,6 +51,12 @@ public final class WatchCommand implements Callable<Integer> {
       + " in --dir)")
   String registry;
 
+  @Option(names = "--command-config", paramLabel = "FILE", description = "Kafka client"
+      + " settings (security.protocol, sasl.*, ssl.*), as Kafka's tools take them (default: the"
+      + " stack's client.properties in --dir when it is secured and --bootstrap-servers is not"
+      + " given)")
+  Path commandConfig;
+
   @picocli.CommandLine.Mixin
   StackOptions stack = new StackOptions();
 
@@ -63,7 +70,11 @@ public final class WatchCommand implements Callable<Integer> {
     }
     StackOptions.Endpoint kafka;
     StackOptions.Endpoint schemas;
+    Map<String, Object> settings = new java.util.HashMap<>();
     try {
+      // Only a stack's own broker gets its credentials.
+      settings.putAll(commandConfig != null ? StackOptions.clientConfig(commandConfig)
+          : bootstrapServers == null ? stack.kafkaClientSecurity() : Map.of());
       kafka = bootstrapServers != null
           ? new StackOptions.Endpoint(bootstrapServers, "--bootstrap-servers")
           : stack.endpoint("bootstrap.servers");
@@ -82,13 +93,13 @@ public final class WatchCommand implements Callable<Integer> {
     registry = schemas.address();
     var deserializer = AvroSerde.of(FailoverDecision.class,
         new SchemaRegistryClient(RegistryConfig.of(registry))).deserializer();
-    try (var consumer = new KafkaConsumer<>(Map.<String, Object>of(
+    settings.putAll(Map.<String, Object>of(
         ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
         ConsumerConfig.GROUP_ID_CONFIG, "meshfed-watch-" + System.nanoTime(),
         ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, fromBeginning ? "earliest" : "latest",
         ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
-        ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false),
-        new StringDeserializer(), deserializer)) {
+        ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false));
+    try (var consumer = new KafkaConsumer<>(settings, new StringDeserializer(), deserializer)) {
       consumer.subscribe(List.of(MeshfedTopics.FAILOVER_EVENTS));
       int seen = 0;
       while (count < 0 || seen < count) {

@@ -26,7 +26,10 @@ class CliTest {
   @BeforeAll
   static void up() throws Exception {
     stack = EmbeddedStack.start(new EmbeddedStack.Settings(dir, List.of("mgmt-cluster",
-        "remote-cluster"), Duration.ofSeconds(2), Duration.ofSeconds(10), 0, 0));
+        "remote-cluster"), Duration.ofSeconds(2), Duration.ofSeconds(10), 0, 0)
+        // Open: these tests are of the CLI against --server; the secured stack and the token
+        // the CLI takes from --dir are PlaygroundTest's.
+        .withSecured(false));
     var mgmt = stack.cluster("mgmt-cluster");
     mgmt.service("bookinfo", "reviews", java.util.Map.of("app", "reviews"), 9080);
     mgmt.endpoints("bookinfo", "reviews", 9080, true, "10.0.0.11", "10.0.0.12");

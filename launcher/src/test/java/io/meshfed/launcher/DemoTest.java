@@ -39,6 +39,12 @@ class DemoTest {
         "decision: fail back",
         "applied in mgmt-cluster: traffic back on mgmt-cluster",
         "applied in remote-cluster: traffic back on mgmt-cluster");
+    // Secured by default: every component ran with its own credentials and only its ACLs.
+    assertThat(timeline).contains("Kafka secured: SASL SCRAM and ACLs");
+    assertThat(dir.resolve(EmbeddedStack.CLIENT_CONFIG_FILE)).content()
+        .contains("security.protocol=SASL_PLAINTEXT");
+    assertThat(dir.resolve(EmbeddedStack.CREDENTIALS_DIR).resolve("agent-" + Demo.MGMT
+        + ".properties")).content().contains("username=\"meshfed-agent-" + Demo.MGMT + "\"");
     assertThat(timeline).contains("reason: tier 0 mgmt-cluster/bookinfo/reviews healthy 0/2"
         + " (< 71%): 100% to tier 1 remote-cluster/bookinfo/reviews");
   }

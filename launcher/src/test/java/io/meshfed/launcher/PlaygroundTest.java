@@ -122,7 +122,8 @@ class PlaygroundTest {
     Path upOutput = workDir.resolve("up.out");
     up = meshfed(steps.get(0).args()).redirectErrorStream(true)
         .redirectOutput(upOutput.toFile()).start();
-    await().atMost(Duration.ofSeconds(240)).pollInterval(Duration.ofMillis(500))
+    // Generous: on a loaded 2-core machine a new secured stack has taken 280 s to come up.
+    await().atMost(Duration.ofSeconds(480)).pollInterval(Duration.ofMillis(500))
         .untilAsserted(() -> {
           assertThat(up.isAlive()).as("meshfed up exited:%n%s", Files.readString(upOutput))
               .isTrue();
@@ -136,11 +137,25 @@ class PlaygroundTest {
     assertThat(banner).startsWith("meshfed is up (new stack in .meshfed").contains("  logs  ")
         .contains(log.toString());
     assertThat(Files.readString(log)).contains(" WARN ").contains("o.a.k.");
+    assertSecured();
     for (Step step : steps.subList(1, steps.size())) {
       if (step.args().get(0).equals("get")) {
         // Decisions are made asynchronously: the table is awaited, as a person re-runs get.
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1))
-            .untilAsserted(() -> assertTable(step, run(step.args())));
+            .untilAsserted(() -> {
+              // A stack that died says so at once, with its output, rather than as a timeout.
+              assertThat(up.isAlive()).as("meshfed up exited:%n%s", Files.readString(upOutput)
+                  + tail(log)).isTrue();
+              assertTable(step, run(step.args()));
+            });
+      } else if (step.args().get(0).equals("watch")) {
+        // Kafka through the stack's client config (SASL SCRAM): the decisions as shown, but
+        // with this run's times.
+        CliRun result = run(step.args());
+        System.out.println(step.line() + "\n" + result.out());
+        assertThat(result.exit()).as("%s: %s", step.line(), result.err()).isZero();
+        assertThat(watched(result.out().lines().toList())).as(step.line())
+            .containsExactlyInAnyOrderElementsOf(watched(step.expected()));
       } else {
         CliRun result = run(step.args());
         System.out.println(step.line() + "\n" + result.out());
@@ -148,6 +163,53 @@ class PlaygroundTest {
         assertThat(result.out().lines().toList()).as(step.line())
             .isEqualTo(step.expected());
       }
+    }
+  }
+
+  /** The end of the stack's log, for a failure message. */
+  private static String tail(Path log) throws IOException {
+    if (!Files.exists(log)) {
+      return "";
+    }
+    List<String> lines = Files.readAllLines(log);
+    return "\n--- end of " + log + " ---\n"
+        + String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));
+  }
+
+  /** Destination, client and reason code of each {@code watch decisions} line. */
+  private static List<String> watched(List<String> lines) {
+    return lines.stream().map(line -> line.split("\\s{2,}"))
+        .map(f -> f[1] + " " + f[2] + " " + f[4]).toList();
+  }
+
+  /**
+   * The stack {@code up} started is secured by default: the query API refuses a caller
+   * without the token the CLI took from {@code .meshfed/query-tokens}, and the broker refuses
+   * a login with the client config's user and another password.
+   */
+  private void assertSecured() throws Exception {
+    Path dir = workDir.resolve(".meshfed");
+    java.util.Properties endpoints = new java.util.Properties();
+    try (var in = Files.newInputStream(dir.resolve(EmbeddedStack.ENDPOINTS_FILE))) {
+      endpoints.load(in);
+    }
+    var http = java.net.http.HttpClient.newHttpClient();
+    var anonymous = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(
+            endpoints.getProperty("query.url") + "/v1/clusters")).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertThat(anonymous.statusCode()).as(anonymous.body()).isEqualTo(401);
+    java.util.Properties client = new java.util.Properties();
+    try (var in = Files.newInputStream(dir.resolve(EmbeddedStack.CLIENT_CONFIG_FILE))) {
+      client.load(in);
+    }
+    assertThat(client.getProperty("security.protocol")).isEqualTo("SASL_PLAINTEXT");
+    client.setProperty("sasl.jaas.config", client.getProperty("sasl.jaas.config")
+        .replaceFirst("password=\"[^\"]*\"", "password=\"not-the-password\""));
+    client.setProperty("bootstrap.servers", endpoints.getProperty("bootstrap.servers"));
+    client.setProperty("default.api.timeout.ms", "60000");
+    try (var admin = org.apache.kafka.clients.admin.Admin.create(client)) {
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> admin.listTopics().names().get())
+          .hasCauseInstanceOf(org.apache.kafka.common.errors.SaslAuthenticationException.class);
     }
   }
 

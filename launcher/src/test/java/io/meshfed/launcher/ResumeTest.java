@@ -113,8 +113,14 @@ class ResumeTest {
   }
 
   private JsonNode get(EmbeddedStack stack, String path) throws Exception {
+    // The stack is secured (the default): a resumed one keeps its tokens and admin password.
+    String token = stack.queryToken(io.meshfed.query.QueryAccess.Role.READ);
+    assertThat(token).as("a secured stack's read token").isNotNull();
     HttpResponse<String> response = http.send(HttpRequest.newBuilder(
-        URI.create(stack.queryUrl() + path)).build(), HttpResponse.BodyHandlers.ofString());
+            URI.create(stack.queryUrl() + path)).header("Authorization", "Bearer " + token)
+        .build(), HttpResponse.BodyHandlers.ofString());
+    // Not 401/403: a refused token would look like an empty answer to the waits below.
+    assertThat(response.statusCode()).as(response.body()).isNotIn(401, 403);
     return JSON.readTree(response.body());
   }
 }

@@ -23,6 +23,9 @@ public final class StreamsSettings {
 
   public static Properties from(TopologyConfig config) {
     Properties p = new Properties();
+    // Security settings first: TopologyConfig admits nothing else under meshfed.kafka.*, so
+    // nothing set below can be overridden by them.
+    p.putAll(config.kafkaClient());
     p.put(StreamsConfig.APPLICATION_ID_CONFIG, config.applicationId());
     p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
     p.put(StreamsConfig.STATE_DIR_CONFIG, config.stateDir().toString());

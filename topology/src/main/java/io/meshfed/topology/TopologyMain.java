@@ -54,7 +54,8 @@ public final class TopologyMain {
   /** As above, reporting state restoration (from changelogs) to {@code restoreListener}. */
   public static KafkaStreams start(TopologyConfig config, java.util.Properties overrides,
       org.apache.kafka.streams.processor.StateRestoreListener restoreListener) {
-    TopicProvisioner.ensureSharedTopics(config.bootstrapServers(), (short) 1);
+    TopicProvisioner.ensureSharedTopics(config.bootstrapServers(), config.kafkaClient(),
+        (short) 1);
     SchemaRegistryClient registry = new SchemaRegistryClient(config.registry());
     java.util.Properties props = StreamsSettings.from(config);
     props.putAll(overrides);

@@ -1,5 +1,7 @@
 package io.meshfed.bench.e2e;
 
+import io.meshfed.admin.AccessAdmin;
+import io.meshfed.admin.AccessPlan;
 import io.meshfed.registry.RegistryConfig;
 import io.meshfed.registry.SchemaRegistryClient;
 import io.meshfed.serde.AvroSerde;
@@ -14,12 +16,16 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.streams.KafkaStreams;
 
-/** The real broker and registry every measurement runs on, and topology instances on them. */
+/**
+ * The real broker and registry every measurement runs on, and topology instances on them. The
+ * broker is open; {@link #secured()} gives a second, secured one on the same registry.
+ */
 final class BenchEnvironment implements AutoCloseable {
 
   private final Path work;
@@ -27,6 +33,8 @@ final class BenchEnvironment implements AutoCloseable {
   private final EmbeddedKafka kafka;
   private final RegistryConfig registryConfig;
   private final AvroSerde<SpecificRecord> serde;
+  /** False for a {@link #secured()} environment: its registry is the parent's. */
+  private final boolean ownsRegistry;
 
   BenchEnvironment() throws IOException {
     work = Files.createTempDirectory("meshfed-bench");
@@ -35,10 +43,45 @@ final class BenchEnvironment implements AutoCloseable {
     registry.awaitReady();
     registryConfig = RegistryConfig.of(registry.confluentApiUrl()).withAutoRegister(true);
     serde = AvroSerde.anyRecord(new SchemaRegistryClient(registryConfig));
+    ownsRegistry = true;
+  }
+
+  private BenchEnvironment(BenchEnvironment parent, EmbeddedKafka kafka) {
+    this.work = parent.work;
+    this.registry = parent.registry;
+    this.kafka = kafka;
+    this.registryConfig = parent.registryConfig;
+    this.serde = parent.serde;
+    this.ownsRegistry = false;
+  }
+
+  /**
+   * A second broker, secured as {@code meshfed up} runs it (SASL SCRAM-SHA-512 over
+   * SASL_PLAINTEXT on loopback, {@code StandardAuthorizer}, nothing allowed without an ACL),
+   * sharing this environment's registry and work directory; closing it stops only its broker.
+   * Topologies on it run as {@code meshfed-topology} with exactly the grants of
+   * {@code meshfed admin grant-topology} and {@code add-cluster}; the benchmark's own clients
+   * (probe, load) authenticate as the admin.
+   */
+  BenchEnvironment secured() {
+    return new BenchEnvironment(this, EmbeddedKafka.start(work.resolve("kafka-secured"), 0,
+        EmbeddedKafka.Security.generated()));
+  }
+
+  boolean isSecured() {
+    return kafka.security() != null;
   }
 
   String bootstrapServers() {
     return kafka.bootstrapServers();
+  }
+
+  /**
+   * Settings for the benchmark's own Kafka clients, bootstrap servers included: on a secured
+   * broker the admin's SASL settings.
+   */
+  Map<String, Object> clientSettings() {
+    return kafka.adminClientSettings();
   }
 
   AvroSerde<SpecificRecord> serde() {
@@ -58,6 +101,15 @@ final class BenchEnvironment implements AutoCloseable {
   }
 
   void provision(List<String> clusters) {
+    if (isSecured()) {
+      // As 'meshfed admin add-cluster' does: topics, the agent's credential, and the ACLs of
+      // the agent and of the topology on the cluster's topics.
+      try (var admin = kafka.admin()) {
+        var access = new AccessAdmin(admin, AccessPlan.DEFAULT_TOPOLOGY_USER);
+        clusters.forEach(cluster -> access.addCluster(cluster, (short) 1));
+      }
+      return;
+    }
     for (String cluster : clusters) {
       TopicProvisioner.addCluster(kafka.bootstrapServers(), cluster, (short) 1);
     }
@@ -100,11 +152,24 @@ final class BenchEnvironment implements AutoCloseable {
   /** As above, with policies read from each of {@code policySources}. */
   TopologyConfig topologyConfig(String applicationId, Set<String> policySources,
       boolean exactlyOnce, Path stateDir) {
-    return TopologyConfig.defaults(kafka.bootstrapServers(), registryConfig, policySources)
+    TopologyConfig config = TopologyConfig.defaults(kafka.bootstrapServers(), registryConfig,
+            policySources)
         .withApplicationId(applicationId)
         .withStateDir(stateDir)
         .withExactlyOnce(exactlyOnce)
         .withTimers(Duration.ofSeconds(60), Duration.ZERO, Duration.ofMillis(200));
+    if (!isSecured()) {
+      return config;
+    }
+    // As 'meshfed admin grant-topology' does, for this run's application id.
+    try (var admin = kafka.admin()) {
+      var topology = new AccessAdmin(admin, AccessPlan.DEFAULT_TOPOLOGY_USER)
+          .grantTopology(applicationId);
+      Map<String, String> client = new java.util.HashMap<>();
+      EmbeddedKafka.Security.clientSettings(topology.user(), topology.password())
+          .forEach((k, v) -> client.put(k, String.valueOf(v)));
+      return config.withKafkaClient(client);
+    }
   }
 
   KafkaStreams startTopology(TopologyConfig config) {
@@ -132,6 +197,9 @@ final class BenchEnvironment implements AutoCloseable {
   @Override
   public void close() {
     kafka.close();
+    if (!ownsRegistry) {
+      return;
+    }
     registry.close();
     // Gigabytes of logs and state stores per run: the results are what is kept.
     io.meshfed.testing.Directories.deleteRecursively(work);

@@ -159,6 +159,7 @@ public final class E2eBench {
         floor.put("exactly_once_v2", floor(true));
         return floor;
       });
+      section("security", this::security);
       section("throughput", this::throughput);
       section("scale", this::scale);
       section("zone-outage", () -> ZoneOutage.measure(env, sizes.quick()));
@@ -271,19 +272,26 @@ public final class E2eBench {
     final KafkaStreams streams;
     final Path stateDir;
     final TopologyConfig config;
+    /** The broker it runs on: the run's open one, or the security section's secured one. */
+    final BenchEnvironment on;
 
     Topology(Fleet fleet, boolean exactlyOnce) throws IOException {
+      this(env, fleet, exactlyOnce);
+    }
+
+    Topology(BenchEnvironment on, Fleet fleet, boolean exactlyOnce) throws IOException {
+      this.on = on;
       this.fleet = fleet;
-      env.provision(fleet);
-      stateDir = Files.createTempDirectory(env.work(), "streams-" + fleet.prefix);
-      config = env.topologyConfig("bench-" + fleet.prefix, fleet, exactlyOnce, stateDir);
-      streams = env.startTopology(config);
+      on.provision(fleet);
+      stateDir = Files.createTempDirectory(on.work(), "streams-" + fleet.prefix);
+      config = on.topologyConfig("bench-" + fleet.prefix, fleet, exactlyOnce, stateDir);
+      streams = on.startTopology(config);
       BenchEnvironment.awaitRunning(streams, Duration.ofSeconds(120));
     }
 
     /** A probe on this fleet, after publishing it and waiting for every initial decision. */
     LatencyProbe probe(int services) {
-      LatencyProbe probe = new LatencyProbe(env, fleet, services);
+      LatencyProbe probe = new LatencyProbe(on, fleet, services);
       probe.heartbeats();
       for (int c = 0; c < fleet.clusters; c++) {
         for (int s = 0; s < services; s++) {
@@ -303,7 +311,52 @@ public final class E2eBench {
     public void close() {
       streams.close(CloseOptions.groupMembershipOperation(
           CloseOptions.GroupMembershipOperation.LEAVE_GROUP).withTimeout(Duration.ofSeconds(30)));
-      env.removeFleet(fleet);
+      on.removeFleet(fleet);
+    }
+  }
+
+  // ---- security -----------------------------------------------------------------------------
+
+  /** Flips per second of the security section's recorded runs in the full run. */
+  static final int SECURITY_RATE = 1_000;
+
+  /**
+   * Decision latency with the broker secured as {@code meshfed up} runs it, beside the same
+   * measurement on the open broker in the same section: same fleet size, rate, warm-up and
+   * guarantee (exactly_once_v2), open first, then secured. Both are measured here, not taken
+   * from the latency section, so that the two differ in security only. TLS is not measured:
+   * the in-process broker has no keystore (the stack serves SASL_PLAINTEXT on loopback).
+   */
+  private Map<String, Object> security() throws Exception {
+    int rate = sizes.quick() ? sizes.rates().get(sizes.rates().size() - 1) : SECURITY_RATE;
+    int services = sizes.quick() ? 20 : 500;
+    Duration warmup = sizes.quick() ? sizes.warmup() : Duration.ofSeconds(10);
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("guarantee", "exactly_once_v2");
+    out.put("services", services);
+    out.put("warmupSeconds", warmup.toSeconds());
+    out.put("open", securityRun(env, "sec-open", rate, services, warmup));
+    try (BenchEnvironment secured = env.secured()) {
+      out.put("sasl_scram", securityRun(secured, "sec-scram", rate, services, warmup));
+    }
+    out.put("note", "SASL_PLAINTEXT with SCRAM-SHA-512 and the StandardAuthorizer"
+        + " (allow.everyone.if.no.acl.found=false); the topology as meshfed-topology with only"
+        + " its grants, the probe as the admin (a super user); no TLS");
+    return out;
+  }
+
+  private Map<String, Object> securityRun(BenchEnvironment on, String prefix, int rate,
+      int services, Duration warmup) throws Exception {
+    Fleet fleet = new Fleet(prefix, 2, services, 2);
+    try (Topology topology = new Topology(on, fleet, true);
+        LatencyProbe probe = topology.probe(services)) {
+      probe.run(WARMUP_RATE, warmup);
+      LatencyProbe.Result r = probe.run(rate, sizes.rateDuration());
+      String name = on.isSecured() ? "SASL SCRAM" : "open";
+      chart.add("meshfed eos " + rate + "/s " + name + " (decision)", r.decision());
+      System.out.printf(Locale.ROOT, "  %s %d/s: decision %s%n", name, rate,
+          percentiles(r.decision()));
+      return latencyFigures(r);
     }
   }
 

@@ -79,10 +79,12 @@ final class LatencyProbe implements AutoCloseable {
     for (int i = 0; i < services; i++) {
       activeTier.set(i, Integer.MIN_VALUE);
     }
-    this.agent = new KafkaProducer<>(Map.of(
-        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, agentBootstrap,
-        ProducerConfig.ACKS_CONFIG, "all", ProducerConfig.LINGER_MS_CONFIG, 0),
-        new StringSerializer(), env.serde().serializer());
+    // The environment's client settings (security included), at the agent's region.
+    Map<String, Object> producer = new java.util.HashMap<>(env.clientSettings());
+    producer.putAll(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, agentBootstrap,
+        ProducerConfig.ACKS_CONFIG, "all", ProducerConfig.LINGER_MS_CONFIG, 0));
+    this.agent = new KafkaProducer<>(producer, new StringSerializer(),
+        env.serde().serializer());
     this.decisions = consumer(env, env.bootstrapServers(), "meshfed.failover-events");
     this.configs = consumer(env, configBootstrap,
         "meshfed.cluster." + fleet.cluster(0) + ".config");
@@ -93,11 +95,13 @@ final class LatencyProbe implements AutoCloseable {
 
   private static KafkaConsumer<String, SpecificRecord> consumer(BenchEnvironment env,
       String bootstrap, String topic) {
-    KafkaConsumer<String, SpecificRecord> c = new KafkaConsumer<>(Map.of(
+    Map<String, Object> settings = new java.util.HashMap<>(env.clientSettings());
+    settings.putAll(Map.of(
         ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
         ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
         ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
-        ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 5),
+        ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 5));
+    KafkaConsumer<String, SpecificRecord> c = new KafkaConsumer<>(settings,
         new StringDeserializer(), env.serde().deserializer());
     List<TopicPartition> partitions = c.partitionsFor(topic).stream()
         .map(p -> new TopicPartition(topic, p.partition())).toList();

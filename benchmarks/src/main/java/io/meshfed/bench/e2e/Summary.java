@@ -157,6 +157,7 @@ final class Summary {
             : ms(probe.get("p99")) + " ms (p50 " + ms(probe.get("p50")) + ")",
         verdict(num(probe.get("p99")), FleetSteadyState.TARGET_PROBE_P99_MS, true, "ms"));
 
+    md.append(security(map(r.get("security"))));
     md.append("\n## Throughput steps (exactly_once_v2, ").append(tput.get("stepSeconds"))
         .append(" s each)\n\n| events/s | achieved | decision p50 | p99 | unmatched | held |\n"
             + "|---|---|---|---|---|---|\n");
@@ -231,6 +232,36 @@ final class Summary {
     }
     return md.append("\nThe decision crosses one MM2 hop (events standby → hub), the config two"
         + " (and back).\n\n").toString();
+  }
+
+  /** Decision latency on the open and on the secured broker, measured in the same section. */
+  static String security(Map<String, Object> s) {
+    StringBuilder md = new StringBuilder("\n## Security cost\n\n");
+    if (s.isEmpty()) {
+      return md.append("Not run.\n").toString();
+    }
+    md.append("Decision latency (ms) on an open broker and on a secured one, measured one after"
+        + " the other in this section: ").append(s.get("guarantee")).append(", ")
+        .append(s.get("services")).append(" services on 2 clusters, ")
+        .append(s.get("warmupSeconds")).append(" s unrecorded warm-up each. Secured: ")
+        .append(s.get("note")).append(".\n\n")
+        .append("| broker | events/s | n | decision p50 | p90 | p99 | p99.9 | config p50 | config"
+            + " p99 |\n|---|---|---|---|---|---|---|---|---|\n");
+    for (String mode : List.of("open", "sasl_scram")) {
+      Map<String, Object> m = map(s.get(mode));
+      Map<String, Object> d = map(m.get("decisionMs"));
+      Map<String, Object> c = map(m.get("configMs"));
+      md.append(String.format(Locale.ROOT,
+          "| %s | %s (achieved %s) | %s | %s | %s | %s | %s | %s | %s |\n",
+          mode.equals("open") ? "open" : "SASL SCRAM + ACLs", m.get("targetRate"),
+          m.get("achievedRate"), d.get("n"), ms(d.get("p50")), ms(d.get("p90")),
+          ms(d.get("p99")), ms(d.get("p99.9")), ms(c.get("p50")), ms(c.get("p99"))));
+    }
+    Map<String, Object> open = map(map(s.get("open")).get("decisionMs"));
+    Map<String, Object> secured = map(map(s.get("sasl_scram")).get("decisionMs"));
+    md.append("\nSecured vs open: p50 ").append(ratio(secured.get("p50"), open.get("p50")))
+        .append(", p99 ").append(ratio(secured.get("p99"), open.get("p99"))).append(".\n");
+    return md.toString();
   }
 
   private static String zoneOutage(Map<String, Object> z) {

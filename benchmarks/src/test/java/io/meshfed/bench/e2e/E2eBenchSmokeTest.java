@@ -30,6 +30,10 @@ class E2eBenchSmokeTest {
       assertThat(results.path("floor").path(guarantee).path("100").path("endToEndMs")
           .path("n").asLong()).as(guarantee).isPositive();
     }
+    for (String broker : new String[] {"open", "sasl_scram"}) {
+      assertThat(results.path("security").path(broker).path("decisionMs").path("n").asLong())
+          .as(broker).isPositive();
+    }
     assertThat(results.path("throughput").path("steps").size()).isPositive();
     assertThat(results.path("throughput").path("profile").path("samples").asInt()).isPositive();
     assertThat(results.path("scale").path("configsWritten").asInt())
@@ -56,7 +60,7 @@ class E2eBenchSmokeTest {
     }
     assertThat(Files.readString(out.resolve("SUMMARY.md"))).contains("| target |")
         .contains("vs floor").contains("## Zone outage").contains("## Fleet steady state")
-        .contains("## Two regions through MirrorMaker 2");
+        .contains("## Two regions through MirrorMaker 2").contains("## Security cost");
     assertThat(Files.size(out.resolve("latency-cdf.png"))).isPositive();
   }
 }

@@ -45,7 +45,18 @@ public final class TopicProvisioner {
   }
 
   public static List<String> ensureSharedTopics(String bootstrapServers, short replication) {
-    return create(bootstrapServers, sharedTopics(replication));
+    return create(bootstrapServers, Map.of(), sharedTopics(replication));
+  }
+
+  /**
+   * As {@link #ensureSharedTopics(String, short)}, connecting with {@code security} (Kafka
+   * client security settings). A principal without CREATE — the topology's on a secured broker,
+   * where {@code meshfed admin add-cluster} creates the shared topics — is not an error: a
+   * topic really missing then fails the topology's start with its name.
+   */
+  public static List<String> ensureSharedTopics(String bootstrapServers,
+      Map<String, String> security, short replication) {
+    return create(bootstrapServers, security, sharedTopics(replication));
   }
 
   /** Creates a cluster's topics (and the shared ones); returns the names newly created. */
@@ -53,20 +64,24 @@ public final class TopicProvisioner {
       short replication) {
     List<NewTopic> wanted = new ArrayList<>(sharedTopics(replication));
     wanted.addAll(clusterTopics(cluster, replication));
-    return create(bootstrapServers, wanted);
+    return create(bootstrapServers, Map.of(), wanted);
   }
 
-  private static List<String> create(String bootstrapServers, List<NewTopic> topics) {
+  private static List<String> create(String bootstrapServers, Map<String, String> security,
+      List<NewTopic> topics) {
     List<String> created = new ArrayList<>();
-    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
-        bootstrapServers))) {
+    Map<String, Object> settings = new java.util.HashMap<>(security);
+    settings.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    try (Admin admin = Admin.create(settings)) {
       var results = admin.createTopics(topics).values();
       for (var entry : results.entrySet()) {
         try {
           entry.getValue().get();
           created.add(entry.getKey());
         } catch (ExecutionException e) {
-          if (!(e.getCause() instanceof TopicExistsException)) {
+          if (!(e.getCause() instanceof TopicExistsException)
+              && !(e.getCause() instanceof org.apache.kafka.common.errors
+                  .TopicAuthorizationException && !security.isEmpty())) {
             throw new IllegalStateException("cannot create topic " + entry.getKey() + ": "
                 + e.getCause().getMessage(), e.getCause());
           }

@@ -37,6 +37,9 @@ import java.util.function.Function;
  * @param minHealthyDuration default failback damping
  * @param punctuateInterval how often wall-clock timers are checked
  * @param applicationServer host:port this instance serves interactive queries on, or null
+ * @param kafkaClient Kafka client security settings ({@code meshfed.kafka.*}, prefix removed:
+ *     {@code security.protocol}, {@code sasl.*}, {@code ssl.*}) for every client of the
+ *     topology — Streams, its backlog monitor, the topic provisioner
  */
 public record TopologyConfig(
     String bootstrapServers,
@@ -54,9 +57,16 @@ public record TopologyConfig(
     Duration heartbeatTtl,
     Duration minHealthyDuration,
     Duration punctuateInterval,
-    String applicationServer) {
+    String applicationServer,
+    Map<String, String> kafkaClient) {
+
+  /** Kafka client settings through {@code meshfed.kafka.*}; see {@link #requireSecurity}. */
+  public static final String KAFKA_PREFIX = "meshfed.kafka.";
+  static final Set<String> PROTOCOLS = Set.of("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL");
 
   public TopologyConfig {
+    kafkaClient = Map.copyOf(kafkaClient);
+    requireSecurity(kafkaClient);
     policySourceClusters = Set.copyOf(policySourceClusters);
     policySourceClusters.forEach(ClusterTopic::requireValidCluster);
     require(!bootstrapServers.isBlank(), "meshfed.bootstrap.servers", bootstrapServers,
@@ -101,6 +111,48 @@ public record TopologyConfig(
         : exactlyOnce ? TRANSACTION_LINGER : HOP_LINGER;
   }
 
+  /** Without Kafka client security settings: an open broker. */
+  public TopologyConfig(String bootstrapServers, RegistryConfig registry, String applicationId,
+      Path stateDir, boolean exactlyOnce, Duration commitInterval, Duration producerLinger,
+      long cacheMaxBytes, int standbyReplicas, int threads, int partitions,
+      Set<String> policySourceClusters, Duration heartbeatTtl, Duration minHealthyDuration,
+      Duration punctuateInterval, String applicationServer) {
+    this(bootstrapServers, registry, applicationId, stateDir, exactlyOnce, commitInterval,
+        producerLinger, cacheMaxBytes, standbyReplicas, threads, partitions, policySourceClusters,
+        heartbeatTtl, minHealthyDuration, punctuateInterval, applicationServer, Map.of());
+  }
+
+  /**
+   * Only security settings pass: anything else would let a file silently override what
+   * meshfed's latency and exactly-once behaviour rest on (those have keys of their own). A
+   * SASL protocol without its JAAS line would only fail at the first connection, as a
+   * timeout; it fails here instead, naming the key.
+   */
+  static void requireSecurity(Map<String, String> kafka) {
+    for (String key : kafka.keySet()) {
+      if (!key.equals("security.protocol") && !key.startsWith("sasl.")
+          && !key.startsWith("ssl.")) {
+        throw new IllegalArgumentException("config key '" + KAFKA_PREFIX + key + "': only Kafka"
+            + " client security settings (" + KAFKA_PREFIX + "security.protocol, "
+            + KAFKA_PREFIX + "sasl.*, " + KAFKA_PREFIX + "ssl.*) are taken here");
+      }
+    }
+    String protocol = kafka.get("security.protocol");
+    if (protocol != null && !PROTOCOLS.contains(protocol)) {
+      throw new IllegalArgumentException("config key '" + KAFKA_PREFIX + "security.protocol': '"
+          + bounded(protocol) + "' is not one of " + new java.util.TreeSet<>(PROTOCOLS));
+    }
+    if (protocol != null && protocol.startsWith("SASL_")
+        && !kafka.containsKey("sasl.jaas.config")) {
+      throw new IllegalArgumentException("config key '" + KAFKA_PREFIX + "sasl.jaas.config' is"
+          + " required with " + KAFKA_PREFIX + "security.protocol=" + protocol);
+    }
+  }
+
+  private static String bounded(String value) {
+    return value.length() <= 32 ? value : value.substring(0, 32) + "...";
+  }
+
   /** Defaults for everything but the connection and the policy sources. */
   public static TopologyConfig defaults(String bootstrapServers, RegistryConfig registry,
       Set<String> policySourceClusters) {
@@ -140,9 +192,9 @@ public record TopologyConfig(
 
   public static TopologyConfig fromProperties(Properties props) {
     for (String key : props.stringPropertyNames()) {
-      if (key.startsWith("meshfed.") && !KEYS.contains(key)) {
+      if (key.startsWith("meshfed.") && !KEYS.contains(key) && !key.startsWith(KAFKA_PREFIX)) {
         throw new IllegalArgumentException("unknown config key '" + key + "'; known keys: "
-            + String.join(", ", new java.util.TreeSet<>(KEYS)));
+            + String.join(", ", new java.util.TreeSet<>(KEYS)) + ", " + KAFKA_PREFIX + "*");
       }
     }
     String bootstrap = required(props, "meshfed.bootstrap.servers");
@@ -180,40 +232,60 @@ public record TopologyConfig(
         millis(props, "meshfed.heartbeat.ttl.ms", d.heartbeatTtl()),
         millis(props, "meshfed.min.healthy.duration.ms", d.minHealthyDuration()),
         millis(props, "meshfed.punctuate.interval.ms", d.punctuateInterval()),
-        props.getProperty("meshfed.application.server"));
+        props.getProperty("meshfed.application.server"),
+        kafkaSettings(props));
+  }
+
+  private static Map<String, String> kafkaSettings(Properties props) {
+    Map<String, String> out = new java.util.HashMap<>();
+    for (String key : props.stringPropertyNames()) {
+      if (key.startsWith(KAFKA_PREFIX)) {
+        out.put(key.substring(KAFKA_PREFIX.length()), props.getProperty(key).trim());
+      }
+    }
+    return out;
+  }
+
+  /** With these Kafka client security settings (as {@code meshfed.kafka.*}, prefix removed). */
+  public TopologyConfig withKafkaClient(Map<String, String> settings) {
+    return new TopologyConfig(bootstrapServers, registry, applicationId, stateDir, exactlyOnce,
+        commitInterval, producerLinger, cacheMaxBytes, standbyReplicas, threads, partitions,
+        policySourceClusters, heartbeatTtl, minHealthyDuration, punctuateInterval,
+        applicationServer, settings);
   }
 
   public TopologyConfig withApplicationId(String id) {
     return new TopologyConfig(bootstrapServers, registry, id, stateDir, exactlyOnce,
         commitInterval, producerLinger, cacheMaxBytes, standbyReplicas, threads, partitions,
         policySourceClusters, heartbeatTtl, minHealthyDuration, punctuateInterval,
-        applicationServer);
+        applicationServer, kafkaClient);
   }
 
   public TopologyConfig withStateDir(Path dir) {
     return new TopologyConfig(bootstrapServers, registry, applicationId, dir, exactlyOnce,
         commitInterval, producerLinger, cacheMaxBytes, standbyReplicas, threads, partitions,
         policySourceClusters, heartbeatTtl, minHealthyDuration, punctuateInterval,
-        applicationServer);
+        applicationServer, kafkaClient);
   }
 
   public TopologyConfig withExactlyOnce(boolean enabled) {
     return new TopologyConfig(bootstrapServers, registry, applicationId, stateDir, enabled,
         commitInterval, producerLinger, cacheMaxBytes, standbyReplicas, threads, partitions,
         policySourceClusters, heartbeatTtl, minHealthyDuration, punctuateInterval,
-        applicationServer);
+        applicationServer, kafkaClient);
   }
 
   public TopologyConfig withTimers(Duration ttl, Duration damping, Duration punctuate) {
     return new TopologyConfig(bootstrapServers, registry, applicationId, stateDir, exactlyOnce,
         commitInterval, producerLinger, cacheMaxBytes, standbyReplicas, threads, partitions,
-        policySourceClusters, ttl, damping, punctuate, applicationServer);
+        policySourceClusters, ttl, damping, punctuate, applicationServer, kafkaClient);
   }
 
   public TopologyConfig withApplicationServer(String hostPort) {
     return new TopologyConfig(bootstrapServers, registry, applicationId, stateDir, exactlyOnce,
         commitInterval, producerLinger, cacheMaxBytes, standbyReplicas, threads, partitions,
-        policySourceClusters, heartbeatTtl, minHealthyDuration, punctuateInterval, hostPort);
+        policySourceClusters, heartbeatTtl, minHealthyDuration, punctuateInterval, hostPort,
+        kafkaClient);
   }
 
   public boolean isPolicySource(String cluster) {

@@ -62,6 +62,38 @@ class TopologyConfigTest {
   }
 
   @Test
+  void kafkaSecuritySettingsReachStreamsAndAreValidatedNamingTheKey() {
+    Properties p = minimal();
+    p.setProperty("meshfed.kafka.security.protocol", "SASL_SSL");
+    p.setProperty("meshfed.kafka.sasl.mechanism", "SCRAM-SHA-512");
+    p.setProperty("meshfed.kafka.sasl.jaas.config", "org.apache.kafka.common.security.scram"
+        + ".ScramLoginModule required username=\"t\" password=\"p\";");
+    TopologyConfig c = TopologyConfig.fromProperties(p);
+    assertThat(c.kafkaClient()).containsEntry("security.protocol", "SASL_SSL")
+        .containsEntry("sasl.mechanism", "SCRAM-SHA-512").hasSize(3);
+    Properties streams = io.meshfed.topology.StreamsSettings.from(c);
+    assertThat(streams.getProperty("security.protocol")).isEqualTo("SASL_SSL");
+    assertThat(streams.getProperty("sasl.jaas.config")).contains("username=\"t\"");
+
+    Properties noJaas = minimal();
+    noJaas.setProperty("meshfed.kafka.security.protocol", "SASL_PLAINTEXT");
+    assertThatThrownBy(() -> TopologyConfig.fromProperties(noJaas))
+        .hasMessage("config key 'meshfed.kafka.sasl.jaas.config' is required with"
+            + " meshfed.kafka.security.protocol=SASL_PLAINTEXT");
+    Properties badProtocol = minimal();
+    badProtocol.setProperty("meshfed.kafka.security.protocol", "TLS");
+    assertThatThrownBy(() -> TopologyConfig.fromProperties(badProtocol))
+        .hasMessageStartingWith("config key 'meshfed.kafka.security.protocol': 'TLS' is not one"
+            + " of");
+    // Anything but security would silently override what meshfed tunes itself.
+    Properties other = minimal();
+    other.setProperty("meshfed.kafka.linger.ms", "100");
+    assertThatThrownBy(() -> TopologyConfig.fromProperties(other))
+        .hasMessageStartingWith("config key 'meshfed.kafka.linger.ms': only Kafka client"
+            + " security settings");
+  }
+
+  @Test
   void badValuesFailFastNamingTheKey() {
     Properties p = minimal();
     p.setProperty("meshfed.threads", "many");
