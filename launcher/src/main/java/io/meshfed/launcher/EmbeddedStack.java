@@ -121,21 +121,18 @@ public final class EmbeddedStack implements AutoCloseable {
 
   private void boot() throws Exception {
     Files.createDirectories(settings.dir());
+    boolean resuming = isResumable(settings.dir());
     java.net.ServerSocket httpHeld = hold(settings.httpPort());
     java.net.ServerSocket grpcHeld = hold(settings.grpcPort());
+    // The registry (a Quarkus JVM) is the longest part of a start: everything that does not
+    // need it — the broker, the topics, the consumer group's cleanup, the simulated clusters
+    // and their restored objects — is done while it boots, not after.
     registry = EmbeddedSchemaRegistry.launch(settings.dir().resolve("registry"),
         settings.registryPort(), 0);
     running.add(registry);
     kafka = EmbeddedKafka.start(settings.dir().resolve("kafka"), settings.kafkaPort());
     running.add(kafka);
-    registry.awaitReady();
-    log("broker started, registry ready");
-    // Governance as a production registry has it: each subject's compatibility rule
-    // (FULL_TRANSITIVE for what agents write, FORWARD_TRANSITIVE for what the topology writes)
-    // is set before its first schema, so an incompatible schema is refused from the start.
-    // Apicurio's ccompat API turns PUT /config/{subject} into its own compatibility rule.
-    io.meshfed.schema.SchemaCatalog.registerAll(new io.meshfed.registry.SchemaRegistryClient(
-        RegistryConfig.of(registry.confluentApiUrl())));
+    log("broker started");
     for (String cluster : settings.clusters()) {
       TopicProvisioner.addCluster(kafka.bootstrapServers(), cluster, (short) 1);
     }
@@ -148,8 +145,28 @@ public final class EmbeddedStack implements AutoCloseable {
       int port = settings.httpPort() == 0 ? freePort() : settings.httpPort();
       config = config.withApplicationServer("127.0.0.1:" + port);
     }
-    log("broker, registry and topics");
-    removeStaleMembers(config.applicationId());
+    if (resuming) {
+      removeStaleMembers(config.applicationId());
+    }
+    log("topics");
+    for (String name : settings.clusters()) {
+      SimulatedCluster cluster = new SimulatedCluster(
+          settings.dir().resolve("clusters").resolve(name + ".yaml"));
+      running.add(cluster);
+      clusters.put(name, cluster);
+      Files.writeString(settings.dir().resolve(name + ".kubeconfig"), cluster.kubeconfig(name));
+    }
+    log("simulated clusters");
+    registry.awaitReady();
+    log("registry ready");
+    // Governance as a production registry has it: each subject's compatibility rule
+    // (FULL_TRANSITIVE for what agents write, FORWARD_TRANSITIVE for what the topology writes)
+    // is set before its first schema, so an incompatible schema is refused from the start.
+    // Apicurio's ccompat API turns PUT /config/{subject} into its own compatibility rule.
+    // Done on a resume too (idempotent): a newer meshfed may bring a new subject.
+    io.meshfed.schema.SchemaCatalog.registerAll(new io.meshfed.registry.SchemaRegistryClient(
+        RegistryConfig.of(registry.confluentApiUrl())));
+    log("schemas registered");
     topology = TopologyMain.start(config);
     // Leave the group on close: a resumed stack's new member then gets the partitions at once
     // rather than after the old member's session times out (45 s).
@@ -187,11 +204,7 @@ public final class EmbeddedStack implements AutoCloseable {
         {"ap-south-1", "ap-south-1a"}};
     for (int i = 0; i < settings.clusters().size(); i++) {
       String name = settings.clusters().get(i);
-      SimulatedCluster cluster = new SimulatedCluster(
-          settings.dir().resolve("clusters").resolve(name + ".yaml"));
-      running.add(cluster);
-      clusters.put(name, cluster);
-      Files.writeString(settings.dir().resolve(name + ".kubeconfig"), cluster.kubeconfig(name));
+      SimulatedCluster cluster = clusters.get(name);
       String[] locality = localities[i % localities.length];
       Properties p = new Properties();
       p.setProperty("meshfed.bootstrap.servers", kafka.bootstrapServers());
