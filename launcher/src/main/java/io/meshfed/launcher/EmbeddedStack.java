@@ -167,6 +167,38 @@ public final class EmbeddedStack implements AutoCloseable {
     io.meshfed.schema.SchemaCatalog.registerAll(new io.meshfed.registry.SchemaRegistryClient(
         RegistryConfig.of(registry.confluentApiUrl())));
     log("schemas registered");
+    // The agents need the broker and the registry only: they start alongside the topology and
+    // its servers rather than after them.
+    java.util.concurrent.CompletableFuture<List<ClusterAgent>> agents =
+        new java.util.concurrent.CompletableFuture<>();
+    new Thread(() -> {
+      try {
+        agents.complete(startAgents());
+      } catch (Throwable t) {
+        agents.completeExceptionally(t);
+      }
+    }, "stack-agents-start").start();
+    try {
+      startTopology(config, httpHeld, grpcHeld);
+    } catch (Exception | Error failed) {
+      try {
+        running.addAll(join(agents)); // closed with the rest of the stack
+      } catch (Exception also) {
+        failed.addSuppressed(also);
+      }
+      throw failed;
+    }
+    // Added last, so closed first: the agents stop before the topology and the clusters.
+    running.addAll(join(agents));
+    log("topology and agents started");
+    if (query != null) {
+      awaitQueryable(QUERYABLE_WITHIN);
+      log("stores queryable");
+    }
+  }
+
+  private void startTopology(TopologyConfig config, java.net.ServerSocket httpHeld,
+      java.net.ServerSocket grpcHeld) throws Exception {
     topology = TopologyMain.start(config);
     // Leave the group on close: a resumed stack's new member then gets the partitions at once
     // rather than after the old member's session times out (45 s).
@@ -200,31 +232,51 @@ public final class EmbeddedStack implements AutoCloseable {
         + (query == null ? "" : "query.url=http://127.0.0.1:" + query.port() + "\n")
         + (destinationApi == null ? "" : "destination.api=127.0.0.1:" + destinationApi.port()
             + "\n"));
-    String[][] localities = {{"us-east-1", "us-east-1a"}, {"eu-west-1", "eu-west-1a"},
-        {"ap-south-1", "ap-south-1a"}};
-    for (int i = 0; i < settings.clusters().size(); i++) {
-      String name = settings.clusters().get(i);
-      SimulatedCluster cluster = clusters.get(name);
-      String[] locality = localities[i % localities.length];
-      Properties p = new Properties();
-      p.setProperty("meshfed.bootstrap.servers", kafka.bootstrapServers());
-      p.setProperty("meshfed.registry.url", registry.confluentApiUrl());
-      p.setProperty("meshfed.registry.auto.register", "true");
-      p.setProperty("meshfed.agent.applier", i == 0 ? "istio" : "kubernetes");
-      p.setProperty("meshfed.agent.policy.source", String.valueOf(i == 0));
-      p.setProperty("meshfed.agent.region", locality[0]);
-      p.setProperty("meshfed.agent.zones", locality[1]);
-      p.setProperty("meshfed.agent.heartbeat.interval.ms", "1000");
-      p.setProperty("meshfed.agent.health.port", "0");
-      p.setProperty("meshfed.agent.health.address", "127.0.0.1");
-      ClusterAgent agent = new ClusterAgent(AgentConfig.fromProperties(name, p),
-          cluster.client()).start();
-      running.add(agent);
+  }
+
+  /** One agent per simulated cluster; on a failure, the ones started are closed. */
+  private List<ClusterAgent> startAgents() throws Exception {
+    List<ClusterAgent> started = new ArrayList<>();
+    try {
+      String[][] localities = {{"us-east-1", "us-east-1a"}, {"eu-west-1", "eu-west-1a"},
+          {"ap-south-1", "ap-south-1a"}};
+      for (int i = 0; i < settings.clusters().size(); i++) {
+        String name = settings.clusters().get(i);
+        SimulatedCluster cluster = clusters.get(name);
+        String[] locality = localities[i % localities.length];
+        Properties p = new Properties();
+        p.setProperty("meshfed.bootstrap.servers", kafka.bootstrapServers());
+        p.setProperty("meshfed.registry.url", registry.confluentApiUrl());
+        p.setProperty("meshfed.registry.auto.register", "true");
+        p.setProperty("meshfed.agent.applier", i == 0 ? "istio" : "kubernetes");
+        p.setProperty("meshfed.agent.policy.source", String.valueOf(i == 0));
+        p.setProperty("meshfed.agent.region", locality[0]);
+        p.setProperty("meshfed.agent.zones", locality[1]);
+        p.setProperty("meshfed.agent.heartbeat.interval.ms", "1000");
+        p.setProperty("meshfed.agent.health.port", "0");
+        p.setProperty("meshfed.agent.health.address", "127.0.0.1");
+        ClusterAgent agent = new ClusterAgent(AgentConfig.fromProperties(name, p),
+            cluster.client()).start();
+        started.add(agent);
+      }
+      return started;
+    } catch (Exception | Error e) {
+      for (ClusterAgent agent : started) {
+        agent.close();
+      }
+      throw e;
     }
-    log("topology and agents started");
-    if (query != null) {
-      awaitQueryable(QUERYABLE_WITHIN);
-      log("stores queryable");
+  }
+
+  private static List<ClusterAgent> join(
+      java.util.concurrent.CompletableFuture<List<ClusterAgent>> agents) throws Exception {
+    try {
+      return agents.get();
+    } catch (java.util.concurrent.ExecutionException e) {
+      if (e.getCause() instanceof Exception cause) {
+        throw cause;
+      }
+      throw e;
     }
   }
 
