@@ -218,7 +218,19 @@ class StackProcessTest {
       assertThat(newestEpoch(decisions)).as("a decision after the restart:%n%s", decisions)
           .isEqualTo(before);
     });
+    // 30 s is the bound on a 2-core machine that runs nothing else; on one that runs more
+    // runnable threads than it has cores (benchmarks, other builds) wall time measures them.
+    double loadPerCore = loadPerCore();
+    org.junit.jupiter.api.Assumptions.assumeTrue(loadPerCore < 1.5, String.format(
+        "restart-to-queryable bound not checked: load %.1f per core (took %.1f s)",
+        loadPerCore, seconds));
     assertThat(seconds).as("seconds from restart to queryable").isLessThanOrEqualTo(30);
+  }
+
+  /** The machine's 1-minute load average per core: over the restart just measured. */
+  private static double loadPerCore() {
+    var os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+    return os.getSystemLoadAverage() / os.getAvailableProcessors();
   }
 
   /** The newest decision's epoch for {@code destination}, as {@code meshfed get} shows it. */
