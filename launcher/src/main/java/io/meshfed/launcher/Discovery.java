@@ -46,6 +46,8 @@ final class Discovery {
 
   static final String OPENAPI_V2 = "/openapi/v2";
 
+  static final String STRATEGIC_MERGE_PATCH = "application/strategic-merge-patch+json";
+
   static final String OPENAPI_V2_TYPE =
       "application/com.github.proto-openapi.spec.v2.v1.0+protobuf";
 
@@ -115,6 +117,44 @@ final class Discovery {
       String answer = discovery.answer(path);
       return answer == null ? super.handleGet(path) : new MockResponse().setResponseCode(200)
           .addHeader("Content-Type", "application/json").setBody(answer);
+    }
+
+    /**
+     * A strategic merge patch (kubectl apply of an object that exists, kubectl edit) is applied
+     * here to the stored object and handed on as the JSON patch from the stored object to the
+     * result, which the mock server applies as it would any JSON patch (resourceVersion,
+     * generation, watch events).
+     */
+    @Override
+    public MockResponse handlePatch(io.fabric8.mockwebserver.http.RecordedRequest request) {
+      String type = request.getHeader("Content-Type");
+      if (type == null || !type.startsWith(STRATEGIC_MERGE_PATCH)) {
+        return super.handlePatch(request);
+      }
+      var stored = findResource(getKey(request.getPath()));
+      if (stored == null) {
+        return super.handleGet(request.getPath()); // the mock server's 404, as for any patch
+      }
+      com.fasterxml.jackson.databind.JsonNode current;
+      com.fasterxml.jackson.databind.JsonNode patch;
+      try {
+        current = Serialization.jsonMapper().readTree(stored.getValue());
+        patch = Serialization.jsonMapper().readTree(request.getUtf8Body());
+      } catch (java.io.IOException | RuntimeException e) {
+        return new MockResponse().setResponseCode(400).addHeader("Content-Type",
+            "application/json").setBody(Serialization.asJson(new io.fabric8.kubernetes.api
+                .model.StatusBuilder().withStatus("Failure").withCode(400).withReason(
+                    "BadRequest").withMessage("not a strategic merge patch: "
+                    + Causes.of(e)).build()));
+      }
+      var jsonPatch = io.fabric8.zjsonpatch.JsonDiff.asJson(current,
+          StrategicMergePatch.apply(current, patch));
+      return super.handlePatch(new io.fabric8.mockwebserver.http.RecordedRequest(
+          request.getHttpVersion(), request.method(), request.getPath(),
+          request.getHeaders().newBuilder().set("Content-Type", "application/json-patch+json")
+              .build(),
+          new io.fabric8.mockwebserver.http.Buffer(Serialization.asJson(jsonPatch).getBytes(
+              java.nio.charset.StandardCharsets.UTF_8))));
     }
   }
 }

@@ -150,23 +150,19 @@ public final class EmbeddedStack implements AutoCloseable {
 
   private void boot() throws Exception {
     Files.createDirectories(settings.dir());
+    boolean resuming = isResumable(settings.dir());
     java.net.ServerSocket httpHeld = hold(settings.httpPort());
     java.net.ServerSocket grpcHeld = hold(settings.grpcPort());
+    // The registry (a Quarkus JVM) is the longest part of a start: everything that does not
+    // need it — the broker, the topics, the consumer group's cleanup, the simulated clusters
+    // and their restored objects — is done while it boots, not after.
     registry = EmbeddedSchemaRegistry.launch(settings.dir().resolve("registry"),
         settings.registryPort(), 0);
     running.add(registry);
     EmbeddedKafka.Security security = brokerSecurity();
     kafka = EmbeddedKafka.start(settings.dir().resolve("kafka"), settings.kafkaPort(), security);
     running.add(kafka);
-    registry.awaitReady();
-    log("broker started, registry ready");
-    // Governance as a production registry has it: each subject's compatibility rule
-    // (FULL_TRANSITIVE for what agents write, FORWARD_TRANSITIVE for what the topology writes)
-    // is set before its first schema, so an incompatible schema is refused from the start.
-    // Apicurio's ccompat API turns PUT /config/{subject} into its own compatibility rule.
-    // Registered here, by the stack as the admin path, so that agents never register schemas.
-    io.meshfed.schema.SchemaCatalog.registerAll(new io.meshfed.registry.SchemaRegistryClient(
-        RegistryConfig.of(registry.confluentApiUrl())));
+    log("broker started");
     TopologyConfig config = TopologyConfig.defaults(kafka.bootstrapServers(),
             RegistryConfig.of(registry.confluentApiUrl()).withAutoRegister(true),
             Set.of(settings.clusters().get(0)))
@@ -217,8 +213,62 @@ public final class EmbeddedStack implements AutoCloseable {
       int port = settings.httpPort() == 0 ? freePort() : settings.httpPort();
       config = config.withApplicationServer("127.0.0.1:" + port);
     }
-    log("broker, registry, topics" + (security == null ? "" : ", credentials and ACLs"));
-    removeStaleMembers(config.applicationId());
+    log("topics" + (security == null ? "" : ", credentials and ACLs"));
+    if (resuming) {
+      removeStaleMembers(config.applicationId());
+    }
+    for (String name : settings.clusters()) {
+      SimulatedCluster cluster = new SimulatedCluster(
+          settings.dir().resolve("clusters").resolve(name + ".yaml"));
+      running.add(cluster);
+      clusters.put(name, cluster);
+      Files.writeString(settings.dir().resolve(name + ".kubeconfig"), cluster.kubeconfig(name));
+    }
+    log("simulated clusters");
+    registry.awaitReady();
+    log("registry ready");
+    // Governance as a production registry has it: each subject's compatibility rule
+    // (FULL_TRANSITIVE for what agents write, FORWARD_TRANSITIVE for what the topology writes)
+    // is set before its first schema, so an incompatible schema is refused from the start.
+    // Apicurio's ccompat API turns PUT /config/{subject} into its own compatibility rule.
+    // Registered here, by the stack as the admin path, so that agents never register schemas;
+    // on a resume too (idempotent): a newer meshfed may bring a new subject.
+    io.meshfed.schema.SchemaCatalog.registerAll(new io.meshfed.registry.SchemaRegistryClient(
+        RegistryConfig.of(registry.confluentApiUrl())));
+    log("schemas registered");
+    // The agents need the broker and the registry only: they start alongside the topology and
+    // its servers rather than after them.
+    java.util.concurrent.CompletableFuture<List<ClusterAgent>> agents =
+        new java.util.concurrent.CompletableFuture<>();
+    new Thread(() -> {
+      try {
+        agents.complete(startAgents(agentClient));
+      } catch (Throwable t) {
+        agents.completeExceptionally(t);
+      }
+    }, "stack-agents-start").start();
+    try {
+      startTopology(config, httpHeld, grpcHeld, security, destinationClient);
+    } catch (Exception | Error failed) {
+      try {
+        running.addAll(join(agents)); // closed with the rest of the stack
+      } catch (Exception also) {
+        failed.addSuppressed(also);
+      }
+      throw failed;
+    }
+    // Added last, so closed first: the agents stop before the topology and the clusters.
+    running.addAll(join(agents));
+    log("topology and agents started");
+    if (query != null) {
+      awaitQueryable(QUERYABLE_WITHIN);
+      log("stores queryable");
+    }
+  }
+
+  private void startTopology(TopologyConfig config, java.net.ServerSocket httpHeld,
+      java.net.ServerSocket grpcHeld, EmbeddedKafka.Security security,
+      Map<String, String> destinationClient) throws Exception {
     topology = TopologyMain.start(config);
     // Leave the group on close: a resumed stack's new member then gets the partitions at once
     // rather than after the old member's session times out (45 s).
@@ -255,37 +305,54 @@ public final class EmbeddedStack implements AutoCloseable {
             + "\n")
         + (security == null ? "" : "kafka.client.config=" + CLIENT_CONFIG_FILE + "\n"
             + "query.tokens=" + QUERY_TOKENS_FILE + "\n"));
-    String[][] localities = {{"us-east-1", "us-east-1a"}, {"eu-west-1", "eu-west-1a"},
-        {"ap-south-1", "ap-south-1a"}};
-    for (int i = 0; i < settings.clusters().size(); i++) {
-      String name = settings.clusters().get(i);
-      SimulatedCluster cluster = new SimulatedCluster(
-          settings.dir().resolve("clusters").resolve(name + ".yaml"));
-      running.add(cluster);
-      clusters.put(name, cluster);
-      Files.writeString(settings.dir().resolve(name + ".kubeconfig"), cluster.kubeconfig(name));
-      String[] locality = localities[i % localities.length];
-      Properties p = new Properties();
-      p.setProperty("meshfed.bootstrap.servers", kafka.bootstrapServers());
-      p.setProperty("meshfed.registry.url", registry.confluentApiUrl());
-      // Agents never register schemas: the stack registered them all above, as an admin does.
-      p.setProperty("meshfed.registry.auto.register", "false");
-      agentClient.get(name).forEach((k, v) -> p.setProperty("meshfed.kafka." + k, v));
-      p.setProperty("meshfed.agent.applier", i == 0 ? "istio" : "kubernetes");
-      p.setProperty("meshfed.agent.policy.source", String.valueOf(i == 0));
-      p.setProperty("meshfed.agent.region", locality[0]);
-      p.setProperty("meshfed.agent.zones", locality[1]);
-      p.setProperty("meshfed.agent.heartbeat.interval.ms", "1000");
-      p.setProperty("meshfed.agent.health.port", "0");
-      p.setProperty("meshfed.agent.health.address", "127.0.0.1");
-      ClusterAgent agent = new ClusterAgent(AgentConfig.fromProperties(name, p),
-          cluster.client()).start();
-      running.add(agent);
+  }
+
+  /** One agent per simulated cluster; on a failure, the ones started are closed. */
+  private List<ClusterAgent> startAgents(Map<String, Map<String, String>> agentClient)
+      throws Exception {
+    List<ClusterAgent> started = new ArrayList<>();
+    try {
+      String[][] localities = {{"us-east-1", "us-east-1a"}, {"eu-west-1", "eu-west-1a"},
+          {"ap-south-1", "ap-south-1a"}};
+      for (int i = 0; i < settings.clusters().size(); i++) {
+        String name = settings.clusters().get(i);
+        SimulatedCluster cluster = clusters.get(name);
+        String[] locality = localities[i % localities.length];
+        Properties p = new Properties();
+        p.setProperty("meshfed.bootstrap.servers", kafka.bootstrapServers());
+        p.setProperty("meshfed.registry.url", registry.confluentApiUrl());
+        // Agents never register schemas: the stack registered them all, as an admin does.
+        p.setProperty("meshfed.registry.auto.register", "false");
+        agentClient.get(name).forEach((k, v) -> p.setProperty("meshfed.kafka." + k, v));
+        p.setProperty("meshfed.agent.applier", i == 0 ? "istio" : "kubernetes");
+        p.setProperty("meshfed.agent.policy.source", String.valueOf(i == 0));
+        p.setProperty("meshfed.agent.region", locality[0]);
+        p.setProperty("meshfed.agent.zones", locality[1]);
+        p.setProperty("meshfed.agent.heartbeat.interval.ms", "1000");
+        p.setProperty("meshfed.agent.health.port", "0");
+        p.setProperty("meshfed.agent.health.address", "127.0.0.1");
+        ClusterAgent agent = new ClusterAgent(AgentConfig.fromProperties(name, p),
+            cluster.client()).start();
+        started.add(agent);
+      }
+      return started;
+    } catch (Exception | Error e) {
+      for (ClusterAgent agent : started) {
+        agent.close();
+      }
+      throw e;
     }
-    log("topology and agents started");
-    if (query != null) {
-      awaitQueryable(QUERYABLE_WITHIN);
-      log("stores queryable");
+  }
+
+  private static List<ClusterAgent> join(
+      java.util.concurrent.CompletableFuture<List<ClusterAgent>> agents) throws Exception {
+    try {
+      return agents.get();
+    } catch (java.util.concurrent.ExecutionException e) {
+      if (e.getCause() instanceof Exception cause) {
+        throw cause;
+      }
+      throw e;
     }
   }
 
