@@ -68,6 +68,15 @@ final class BenchEnvironment implements AutoCloseable {
         EmbeddedKafka.Security.generated()));
   }
 
+  /**
+   * A fresh open broker of its own, sharing the registry: the unsecured side of a comparison
+   * with {@link #secured()}, so that neither side inherits the run's shared broker and what
+   * earlier sections left on it.
+   */
+  BenchEnvironment open() {
+    return new BenchEnvironment(this, EmbeddedKafka.start(work.resolve("kafka-open"), 0, null));
+  }
+
   boolean isSecured() {
     return kafka.security() != null;
   }
