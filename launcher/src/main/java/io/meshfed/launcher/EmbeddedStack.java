@@ -233,8 +233,10 @@ public final class EmbeddedStack implements AutoCloseable {
     // Apicurio's ccompat API turns PUT /config/{subject} into its own compatibility rule.
     // Registered here, by the stack as the admin path, so that agents never register schemas;
     // on a resume too (idempotent): a newer meshfed may bring a new subject.
+    // A generous request timeout: the registry's first requests after it reports ready are
+    // slow on a loaded 2-core machine (its JIT is cold), and one timing out stopped a start.
     io.meshfed.schema.SchemaCatalog.registerAll(new io.meshfed.registry.SchemaRegistryClient(
-        RegistryConfig.of(registry.confluentApiUrl())));
+        RegistryConfig.of(registry.confluentApiUrl()).withRequestTimeout(Duration.ofSeconds(60))));
     log("schemas registered");
     // The agents need the broker and the registry only: they start alongside the topology and
     // its servers rather than after them.
