@@ -292,18 +292,7 @@ public final class E2eBench {
     /** A probe on this fleet, after publishing it and waiting for every initial decision. */
     LatencyProbe probe(int services) {
       LatencyProbe probe = new LatencyProbe(on, fleet, services);
-      probe.heartbeats();
-      for (int c = 0; c < fleet.clusters; c++) {
-        for (int s = 0; s < services; s++) {
-          probe.agent().send(fleet.service(c, s));
-          probe.agent().send(fleet.endpoints(c, s, fleet.endpointsPerService));
-        }
-      }
-      for (int s = 0; s < services; s++) {
-        probe.agent().send(fleet.failoverService(s, 0, s));
-      }
-      probe.agent().flush();
-      probe.awaitSettled(Duration.ofSeconds(300));
+      probe.publishFleetAndSettle();
       return probe;
     }
 

@@ -226,6 +226,25 @@ final class LatencyProbe implements AutoCloseable {
         pendingCount(configPending));
   }
 
+  /**
+   * Publishes the probe's fleet — heartbeats, every cluster's services and endpoints, one
+   * FailoverService per probed service — and waits until every initial decision is in.
+   */
+  void publishFleetAndSettle() {
+    heartbeats();
+    for (int c = 0; c < fleet.clusters; c++) {
+      for (int s = 0; s < services; s++) {
+        agent.send(fleet.service(c, s));
+        agent.send(fleet.endpoints(c, s, fleet.endpointsPerService));
+      }
+    }
+    for (int s = 0; s < services; s++) {
+      agent.send(fleet.failoverService(s, 0, s));
+    }
+    agent.flush();
+    awaitSettled(Duration.ofSeconds(300));
+  }
+
   void heartbeats() {
     Instant now = Instant.now();
     for (int c = 0; c < fleet.clusters; c++) {

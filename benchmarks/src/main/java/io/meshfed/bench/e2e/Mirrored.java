@@ -84,18 +84,7 @@ final class Mirrored {
 
   private static Map<String, Object> runOne(LatencyProbe probe, Fleet fleet, int services,
       Duration warmup, Duration run, String label) {
-    probe.heartbeats();
-    for (int c = 0; c < fleet.clusters; c++) {
-      for (int s = 0; s < services; s++) {
-        probe.agent().send(fleet.service(c, s));
-        probe.agent().send(fleet.endpoints(c, s, fleet.endpointsPerService));
-      }
-    }
-    for (int s = 0; s < services; s++) {
-      probe.agent().send(fleet.failoverService(s, 0, s));
-    }
-    probe.agent().flush();
-    probe.awaitSettled(Duration.ofSeconds(300));
+    probe.publishFleetAndSettle();
     probe.run(RATE / 2, warmup); // not recorded: connections, fetch sessions, JIT
     LatencyProbe.Result r = probe.run(RATE, run);
     System.out.printf(Locale.ROOT, "  %s %d/s: decision %s, config %s%n", label, RATE,
