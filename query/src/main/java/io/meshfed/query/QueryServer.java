@@ -9,6 +9,7 @@ import io.meshfed.rules.decision.DesiredConfig;
 import io.meshfed.rules.model.Kind;
 import io.meshfed.topology.RoutingKeys;
 import io.meshfed.topology.state.ClientDecision;
+import io.meshfed.topology.state.ClientDecisions;
 import io.meshfed.topology.state.KnownCluster;
 import io.meshfed.topology.state.Stores;
 import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
@@ -227,9 +228,9 @@ public final class QueryServer implements AutoCloseable {
     if (forward(ctx, where)) {
       return;
     }
-    StoreRouter.Read<ClientDecision> state = router.readLocal(Stores.DECISIONS,
-        where.partition(), RoutingKeys.join(destination, cluster));
-    ClientDecision decision = state.value().orElse(null);
+    StoreRouter.Read<ClientDecisions> state = router.readLocal(Stores.DECISIONS,
+        where.partition(), destination);
+    ClientDecision decision = state.value().map(all -> all.byClient().get(cluster)).orElse(null);
     // The client's record points at its destination's shared config, kept beside it in the
     // same task (written in the same transaction, so a record never points at a missing one).
     DesiredConfig shared = decision == null ? null : router.<DesiredConfig>readLocal(

@@ -17,7 +17,7 @@ import static io.meshfed.topology.faults.GuardedProcessor.guard;
 import io.meshfed.topology.faults.SizeLimitedSerde;
 import io.meshfed.topology.ingest.IngestProcessor;
 import io.meshfed.topology.select.SelectProcessor;
-import io.meshfed.topology.state.ClientDecision;
+import io.meshfed.topology.state.ClientDecisions;
 import io.meshfed.topology.state.EncodeOnce;
 import io.meshfed.topology.state.JsonSerde;
 import io.meshfed.topology.state.KnownCluster;
@@ -195,7 +195,8 @@ public final class MeshfedTopology {
         store(Stores.MEMBER_SERVICES, strings, services),
         store(Stores.MEMBER_ENDPOINTS, strings, endpoints),
         store(Stores.OUTLIERS, strings, SizeLimitedSerde.of(new JsonSerde<>(OutlierState.class))),
-        store(Stores.DECISIONS, strings, SizeLimitedSerde.of(new JsonSerde<>(ClientDecision.class))),
+        store(Stores.DECISIONS, strings,
+            SizeLimitedSerde.of(new JsonSerde<>(ClientDecisions.class))),
         store(Stores.DECISION_CONFIGS, strings,
             SizeLimitedSerde.of(new JsonSerde<>(DesiredConfig.class))),
         store(Stores.EPOCHS, strings, Serdes.Long()),

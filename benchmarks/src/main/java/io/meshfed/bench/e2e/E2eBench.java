@@ -390,8 +390,33 @@ public final class E2eBench {
         LatencyProbe probe = topology.probe(sizes.throughputServices());
         CpuProfile profile = new CpuProfile(out.resolve("throughput.jfr"))) {
       for (int rate : sizes.throughputRates()) {
-        LatencyProbe.Result r = probe.run(rate, sizes.throughputDuration());
+        Map<String, Double> work = decideWork(topology.streams);
+        Map<String, Long> offsets = TopicOffsets.endOffsets(env, topology.config.applicationId(),
+            true);
+        List<Map<String, Double>> threadTime = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.concurrent.ScheduledExecutorService sampler =
+            java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+        sampler.scheduleAtFixedRate(() -> threadTime.add(threadTime(topology.streams)), 5, 5,
+            java.util.concurrent.TimeUnit.SECONDS);
+        LatencyProbe.Result r;
+        try {
+          r = probe.run(rate, sizes.throughputDuration());
+        } finally {
+          sampler.shutdownNow();
+        }
         Map<String, Object> step = latencyFigures(r);
+        Map<String, Double> after = decideWork(topology.streams);
+        after.replaceAll((k, v) -> v - work.getOrDefault(k, 0.0));
+        step.put("decideWork", after);
+        step.put("streamThreadTime", threadTime);
+        Map<String, Long> written = TopicOffsets.between(offsets,
+            TopicOffsets.endOffsets(env, topology.config.applicationId(), true));
+        written.values().removeIf(v -> v == 0);
+        step.put("recordsWritten", written);
+        System.out.println("  records written during the step (incl. transaction markers): "
+            + written);
+        System.out.println("  decide stage work during the step: " + after);
+        System.out.println("  stream thread time every 5 s: " + threadTime);
         Object p99 = percentiles(r.decision()).get("p99");
         boolean ok = p99 != null && (double) p99 <= 1000 && r.achievedRate() >= 0.95 * rate
             && r.unmatchedDecisions() == 0;
@@ -412,6 +437,39 @@ public final class E2eBench {
       result.put("profile", profile.summary());
     }
     return result;
+  }
+
+  /**
+   * The decide stage's counters ({@code DecideMetrics}: destinations marked dirty by cause,
+   * evaluations, decisions), summed over the instance's tasks.
+   */
+  static Map<String, Double> decideWork(KafkaStreams streams) {
+    Map<String, Double> totals = new java.util.TreeMap<>();
+    streams.metrics().forEach((name, metric) -> {
+      if (name.group().equals("stream-meshfed-decide-metrics") && name.name().endsWith("-total")
+          && metric.metricValue() instanceof Number n) {
+        totals.merge(name.name().substring(0, name.name().length() - "-total".length()),
+            n.doubleValue(), Double::sum);
+      }
+    });
+    return totals;
+  }
+
+  /**
+   * Where the stream threads' wall time goes (Streams' thread metrics: the ratios of poll,
+   * process, punctuate and commit over the last window, records per poll, commit latency).
+   */
+  static Map<String, Double> threadTime(KafkaStreams streams) {
+    Set<String> wanted = Set.of("poll-ratio", "process-ratio", "punctuate-ratio", "commit-ratio",
+        "poll-records-avg", "commit-latency-avg", "commit-rate", "process-rate");
+    Map<String, Double> m = new java.util.TreeMap<>();
+    streams.metrics().forEach((name, metric) -> {
+      if (name.group().equals("stream-thread-metrics") && wanted.contains(name.name())
+          && metric.metricValue() instanceof Number n && !Double.isNaN(n.doubleValue())) {
+        m.merge(name.name(), Math.round(n.doubleValue() * 1000) / 1000.0, Double::sum);
+      }
+    });
+    return m;
   }
 
   // ---- scale and cold restore ---------------------------------------------------------------

@@ -19,6 +19,15 @@ final class TopicOffsets {
   private TopicOffsets() {}
 
   static Map<String, Long> endOffsets(BenchEnvironment env, String applicationId) {
+    return endOffsets(env, applicationId, false);
+  }
+
+  /**
+   * @param byTopic each of the topology's internal topics on its own (named without the
+   *     application id) instead of grouped into repartition and changelog topics
+   */
+  static Map<String, Long> endOffsets(BenchEnvironment env, String applicationId,
+      boolean byTopic) {
     Map<String, Long> byKind = new LinkedHashMap<>();
     try (Admin admin = env.kafka().admin()) {
       Map<TopicPartition, OffsetSpec> wanted = new HashMap<>();
@@ -28,7 +37,8 @@ final class TopicOffsets {
             OffsetSpec.latest()));
       }
       admin.listOffsets(wanted).all().get().forEach((tp, info) -> {
-        String kind = kind(tp.topic(), applicationId);
+        String kind = byTopic && tp.topic().startsWith(applicationId + "-")
+            ? tp.topic().substring(applicationId.length() + 1) : kind(tp.topic(), applicationId);
         if (kind != null) {
           byKind.merge(kind, info.offset(), Long::sum);
         }

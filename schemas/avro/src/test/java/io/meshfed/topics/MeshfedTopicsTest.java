@@ -30,6 +30,22 @@ class MeshfedTopicsTest {
   }
 
   @Test
+  void readingTheClusterAgreesWithThePatternSubscription() {
+    ClusterTopic<?, ?> events = topics.clusterEvents();
+    java.util.regex.Pattern pattern = events.pattern();
+    for (String name : java.util.List.of("meshfed.cluster.eu-1.events", "meshfed.cluster..events",
+        "meshfed.cluster.-a.events", "meshfed.cluster.a-.events", "meshfed.cluster.A.events",
+        "meshfed.cluster.a_b.events", "meshfed.cluster.a.events.events", "meshfed.cluster.events",
+        "meshfed.clusterXa.events", "xmeshfed.cluster.a.events", "meshfed.cluster.a.eventsx",
+        "meshfed.cluster." + "a".repeat(63) + ".events",
+        "meshfed.cluster." + "a".repeat(64) + ".events", "", "meshfed.cluster.0.events")) {
+      java.util.regex.Matcher m = pattern.matcher(name);
+      assertThat(events.clusterOf(name)).as(name)
+          .isEqualTo(m.matches() ? java.util.Optional.of(m.group(1)) : java.util.Optional.empty());
+    }
+  }
+
+  @Test
   void invalidClusterNamesAreRejectedWithTheValue() {
     assertThatThrownBy(() -> topics.clusterEvents().forCluster("Bad.Name"))
         .isInstanceOf(IllegalArgumentException.class)

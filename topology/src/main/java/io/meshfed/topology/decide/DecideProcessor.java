@@ -12,6 +12,7 @@ import io.meshfed.rules.model.Resource;
 import io.meshfed.rules.status.StatusRules;
 import io.meshfed.rules.validation.Validator;
 import io.meshfed.topology.config.TopologyConfig;
+import io.meshfed.topology.decide.DecideMetrics.Cause;
 import io.meshfed.topology.lag.EventsLag;
 import io.meshfed.topology.state.Stores;
 import io.meshfed.topology.commit.CommitOnDrain;
@@ -76,6 +77,7 @@ public final class DecideProcessor
   private final Deque<String> sweep = new ArrayDeque<>();
   /** The task's input partitions, for {@link CommitOnDrain#drained}. */
   private List<TopicPartition> inputs;
+  private DecideMetrics metrics;
 
   /** Destinations the start-up sweep evaluates per punctuation. */
   static final int SWEEP_PER_PUNCTUATION = 2_000;
@@ -95,6 +97,7 @@ public final class DecideProcessor
     ledger = new DecisionLedger(context, new Outputs(context));
     evaluator = new DestinationEvaluator(config, catalog, clusters, members, ledger,
         cluster -> EventsLag.isBehind(context.applicationId(), cluster));
+    metrics = new DecideMetrics(context.metrics(), context.taskId().toString());
     int partition = context.taskId().partition();
     inputs = INPUT_REPARTITIONS.stream().map(name -> new TopicPartition(
         context.applicationId() + "-" + name + "-repartition", partition)).toList();
@@ -122,16 +125,16 @@ public final class DecideProcessor
     } else if (value instanceof ControlEvent control) {
       if (clusters.onHeartbeat(control.getSourceCluster(), (ClusterHeartbeat) control.getEvent(),
           now)) {
-        evaluateOwned(catalog.keys());
+        evaluateOwned(catalog.keys(), Cause.HEARTBEAT);
       }
     } else if (value instanceof MemberUpdate update) {
       String destination = record.key();
       if (members.apply(destination, update, () -> outlierSettings(destination), now)) {
-        dirty.add(destination);
+        mark(destination, Cause.MEMBER);
       }
     } else if (value instanceof AckFrom ack) {
       ledger.onAck(record.key(), ack);
-      dirty.add(record.key());
+      mark(record.key(), Cause.ACK);
     } else {
       throw new IllegalArgumentException("decide stage cannot handle "
           + (value == null ? "a tombstone" : value.getSchema().getFullName()));
@@ -172,7 +175,7 @@ public final class DecideProcessor
     if (event.getSpec() == null && owns(key) && change.existed()) {
       ledger.withdrawStatus(key, control.getSourceCluster(), ref(event), now);
     }
-    evaluateOwned(change.affected());
+    evaluateOwned(change.affected(), Cause.SPEC);
   }
 
   private void onPolicy(String key, ControlEvent control, Instant now) {
@@ -187,23 +190,23 @@ public final class DecideProcessor
             StatusRules.forPolicy(policy.meta(), Validator.validate(policy)), event.getUid(), now);
       }
     }
-    evaluateOwned(matched);
+    evaluateOwned(matched, Cause.POLICY);
   }
 
   private void onTimer(long wallClockMillis) {
     Instant now = Instant.ofEpochMilli(wallClockMillis);
     if (clusters.recheckStaleness(now,
         cluster -> EventsLag.isBehind(context.applicationId(), cluster))) {
-      evaluateOwned(catalog.keys());
+      evaluateOwned(catalog.keys(), Cause.STALENESS);
       sweep.clear();
     } else {
       ledger.wakeups().forEach((destination, at) -> {
         if (at <= wallClockMillis) {
-          dirty.add(destination);
+          mark(destination, Cause.WAKEUP);
         }
       });
       for (int i = 0; i < SWEEP_PER_PUNCTUATION && !sweep.isEmpty(); i++) {
-        dirty.add(sweep.poll());
+        mark(sweep.poll(), Cause.SWEEP);
       }
     }
     evaluateDirty(now);
@@ -215,16 +218,33 @@ public final class DecideProcessor
         catalog.validPolicies(Resource.OutlierDetectionPolicy.class)).settings();
   }
 
-  private void evaluateOwned(Collection<String> destinations) {
+  private void evaluateOwned(Collection<String> destinations, Cause cause) {
+    int marked = 0;
     for (String destination : destinations) {
       if (owns(destination)) {
         dirty.add(destination);
+        marked++;
       }
     }
+    metrics.marked(cause, marked);
+  }
+
+  private void mark(String destination, Cause cause) {
+    dirty.add(destination);
+    metrics.marked(cause, 1);
   }
 
   private void evaluate(String destination, Instant now) {
-    ledger.apply(evaluator.evaluate(destination, now), now);
+    Evaluation evaluation = evaluator.evaluate(destination, now);
+    ledger.apply(evaluation, now);
+    metrics.evaluated(evaluation.decisions());
+  }
+
+  @Override
+  public void close() {
+    if (metrics != null) {
+      metrics.close(context.metrics());
+    }
   }
 
   private boolean owns(String destinationKey) {

@@ -218,8 +218,10 @@ final class DecisionLedger {
    * {@link Stores#DECISION_LOG_KEEP}. Readers order by the decisions' epochs, not by key.
    */
   static String decisionLogKey(String destination, long epoch) {
-    return RoutingKeys.join(destination,
-        String.format("%03d", Math.floorMod(epoch, Stores.DECISION_LOG_KEEP)));
+    int slot = (int) Math.floorMod(epoch, (long) Stores.DECISION_LOG_KEEP);
+    // "%03d" without String.format (which was 3 % of the stream thread at 500 flips/s)
+    return RoutingKeys.join(destination, slot < 10 ? "00" + slot : slot < 100 ? "0" + slot
+        : String.valueOf(slot));
   }
 
   private void setWakeup(String destination, Long at) {

@@ -4,6 +4,7 @@ import io.meshfed.rules.decision.DecisionState;
 import io.meshfed.rules.decision.DesiredConfig;
 import io.meshfed.topology.RoutingKeys;
 import io.meshfed.topology.state.ClientDecision;
+import io.meshfed.topology.state.ClientDecisions;
 import io.meshfed.topology.state.Stores;
 import java.util.Collection;
 import java.util.HashMap;
@@ -21,17 +22,18 @@ import org.apache.kafka.streams.state.KeyValueStore;
 /**
  * The rules' decision state per (destination, client cluster), stored so that each distinct
  * config of a destination is written once however many clients it was decided for (see
- * {@link ClientDecision} for why). A client's record points at a numbered slot of its
- * destination's configs; a slot nobody points at any more is reused or deleted.
+ * {@link ClientDecision} for why), and the clients' small records of a destination as one
+ * record (see {@link ClientDecisions} for why). A client's record points at a numbered slot of
+ * its destination's configs; a slot nobody points at any more is reused or deleted.
  *
- * <p>Reads go through a view per destination, loaded on first use by two prefix scans and kept
- * beside the stores (a revived or migrated task gets a new processor and so a new view).
+ * <p>Reads go through a view per destination, loaded on first use by a get and a prefix scan and
+ * kept beside the stores (a revived or migrated task gets a new processor and so a new view).
  */
 final class DecisionMemory {
 
   private static final StringSerializer KEYS = new StringSerializer();
 
-  private final KeyValueStore<String, ClientDecision> clients;
+  private final KeyValueStore<String, ClientDecisions> clients;
   private final KeyValueStore<String, DesiredConfig> configs;
   private final Map<String, Destination> view = new HashMap<>();
 
@@ -39,6 +41,8 @@ final class DecisionMemory {
   private static final class Destination {
     final Map<String, DecisionState> states = new HashMap<>();
     final Map<String, Integer> slotOf = new HashMap<>();
+    /** What is stored for each client (rewritten as a whole when one of them changes). */
+    final Map<String, ClientDecision> stored = new HashMap<>();
     Map<Integer, Content> slots = new HashMap<>();
   }
 
@@ -88,8 +92,9 @@ final class DecisionMemory {
       return;
     }
     Destination d = load(destination);
+    boolean write = false;
     for (String client : removed) {
-      clients.delete(RoutingKeys.join(destination, client));
+      write |= d.stored.remove(client) != null;
       d.states.remove(client);
       d.slotOf.remove(client);
     }
@@ -145,9 +150,18 @@ final class DecisionMemory {
       Integer before = d.slotOf.put(client, slot);
       if (changed.containsKey(client) || before == null || before != slot) {
         DecisionState state = e.getValue();
-        clients.put(RoutingKeys.join(destination, client), new ClientDecision(state.epoch(),
-            state.split(), slot, state.config().epoch(), state.damping(), state.flaps()));
+        d.stored.put(client, new ClientDecision(state.epoch(), state.split(), slot,
+            state.config().epoch(), state.damping(), state.flaps()));
+        write = true;
       }
+    }
+    if (!write) {
+      return;
+    }
+    if (d.stored.isEmpty()) {
+      clients.delete(destination);
+    } else {
+      clients.put(destination, new ClientDecisions(d.stored));
     }
   }
 
@@ -164,14 +178,14 @@ final class DecisionMemory {
         it.forEachRemaining(kv -> d.slots.put(Integer.parseInt(RoutingKeys.rest(kv.key)),
             Content.of(kv.value)));
       }
-      try (KeyValueIterator<String, ClientDecision> it =
-          clients.prefixScan(RoutingKeys.prefix(key), KEYS)) {
-        it.forEachRemaining(kv -> {
-          String client = RoutingKeys.rest(kv.key);
-          Content shared = d.slots.get(kv.value.config());
+      ClientDecisions stored = clients.get(key);
+      if (stored != null) {
+        stored.byClient().forEach((client, decision) -> {
+          Content shared = d.slots.get(decision.config());
           if (shared != null) {
-            d.states.put(client, kv.value.state(client, shared.config()));
-            d.slotOf.put(client, kv.value.config());
+            d.states.put(client, decision.state(client, shared.config()));
+            d.slotOf.put(client, decision.config());
+            d.stored.put(client, decision);
           }
         });
       }

@@ -19,6 +19,18 @@ import java.util.List;
 record Evaluation(String destination, List<Outcome> outcomes, long lastEpoch, Instant wakeAt,
     StatusUpdate status) {
 
+  /** How many client configs this evaluation changes (decisions and withdrawals). */
+  int decisions() {
+    int n = 0;
+    for (Outcome outcome : outcomes) {
+      if (outcome instanceof Retired
+          || outcome instanceof Decided d && d.result().decision().isPresent()) {
+        n++;
+      }
+    }
+    return n;
+  }
+
   /** What happens to one client cluster's config. */
   sealed interface Outcome {
     String client();

@@ -17,11 +17,13 @@ public final class Stores {
   public static final String MEMBER_ENDPOINTS = "decide-member-endpoints";
   public static final String OUTLIERS = "decide-outliers";
   /**
-   * Per {@code destination|client}: a {@link ClientDecision}. (Before decision configs were
-   * shared this was {@code decide-decisions}, holding whole states; an upgrade starts with no
-   * decision memory, and every destination's first evaluation re-sends its unchanged config.)
+   * Per destination: its {@link ClientDecisions}, one {@link ClientDecision} per client cluster.
+   * (Earlier names: {@code decide-decisions}, whole states per client, then
+   * {@code decide-client-decisions}, one record per {@code destination|client}. A store of a new
+   * name starts empty: after an upgrade every destination's first evaluation re-sends its
+   * unchanged config once, with the next epoch.)
    */
-  public static final String DECISIONS = "decide-client-decisions";
+  public static final String DECISIONS = "decide-decisions-by-destination";
   /** Per {@code destination|slot}: a config shared by the clients whose decision points at it. */
   public static final String DECISION_CONFIGS = "decide-decision-configs";
   public static final String EPOCHS = "decide-epochs";

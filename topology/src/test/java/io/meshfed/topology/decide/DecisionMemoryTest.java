@@ -10,7 +10,7 @@ import io.meshfed.rules.health.OutlierSettings;
 import io.meshfed.rules.model.ResourceId;
 import io.meshfed.rules.model.ServiceRef;
 import io.meshfed.rules.split.Split;
-import io.meshfed.topology.state.ClientDecision;
+import io.meshfed.topology.state.ClientDecisions;
 import io.meshfed.topology.state.JsonSerde;
 import io.meshfed.topology.state.Stores;
 import java.time.Instant;
@@ -35,12 +35,12 @@ class DecisionMemoryTest {
   private static final ServiceRef PRIMARY = new ServiceRef("east-1", "bookinfo", "reviews");
 
   private final MockProcessorContext<String, Object> context = new MockProcessorContext<>();
-  private KeyValueStore<String, ClientDecision> clients;
+  private KeyValueStore<String, ClientDecisions> clients;
   private KeyValueStore<String, DesiredConfig> configs;
 
   @BeforeEach
   void stores() {
-    clients = store(Stores.DECISIONS, new JsonSerde<>(ClientDecision.class));
+    clients = store(Stores.DECISIONS, new JsonSerde<>(ClientDecisions.class));
     configs = store(Stores.DECISION_CONFIGS, new JsonSerde<>(DesiredConfig.class));
   }
 
@@ -49,7 +49,8 @@ class DecisionMemoryTest {
     DecisionMemory memory = new DecisionMemory(context);
     memory.update(DEST, hundred(7, 40), List.of());
     assertThat(count(configs)).isEqualTo(1);
-    assertThat(count(clients)).isEqualTo(100);
+    assertThat(count(clients)).as("one record for the destination's clients").isEqualTo(1);
+    assertThat(clients.get(DEST).byClient()).hasSize(100);
 
     Map<String, DecisionState> reloaded = new DecisionMemory(context).states(DEST);
     assertThat(reloaded).hasSize(100);
