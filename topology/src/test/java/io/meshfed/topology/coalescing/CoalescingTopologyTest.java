@@ -35,12 +35,18 @@ class CoalescingTopologyTest extends DriverTestBase {
     t.world();
     t.decisions().readValuesToList();
     long epoch = config(REMOTE).getEpoch();
+    Map<String, Double> before = decideCounters();
 
     polled(2);
     t.send(MGMT, Bookinfo.reviewsEndpoints(MGMT, false), Bookinfo.reviewsEndpoints(MGMT, true));
 
     assertThat(t.decisions().readValuesToList()).as("evaluated once, on the final inputs")
         .isEmpty();
+    Map<String, Double> after = decideCounters();
+    // The decide stage's own counters (on /metrics) say the same: two marks, one evaluation.
+    assertThat(after.get("dirty-member-total") - before.get("dirty-member-total")).isEqualTo(2);
+    assertThat(after.get("evaluations-total") - before.get("evaluations-total")).isEqualTo(1);
+    assertThat(after.get("decisions-total") - before.get("decisions-total")).isZero();
     assertThat(config(REMOTE).getActiveTier()).isZero();
     assertThat(config(REMOTE).getEpoch()).isEqualTo(epoch);
   }
@@ -73,6 +79,17 @@ class CoalescingTopologyTest extends DriverTestBase {
     List<FailoverDecision> decided = t.decisions().readValuesToList();
     assertThat(decided).as("one evaluation on both updates: one decision per client")
         .extracting(FailoverDecision::getClientCluster).containsExactlyInAnyOrder(MGMT, REMOTE);
+  }
+
+  /** The decide stage's counters (DecideMetrics), summed over its tasks. */
+  private Map<String, Double> decideCounters() {
+    Map<String, Double> totals = new java.util.HashMap<>();
+    t.driver().metrics().forEach((name, metric) -> {
+      if (name.group().equals("stream-meshfed-decide-metrics") && name.name().endsWith("-total")) {
+        totals.merge(name.name(), ((Number) metric.metricValue()).doubleValue(), Double::sum);
+      }
+    });
+    return totals;
   }
 
   private FederatedDestination config(String client) {
