@@ -10,6 +10,7 @@ import io.meshfed.rules.model.Kind;
 import io.meshfed.topology.RoutingKeys;
 import io.meshfed.topology.state.ClientDecision;
 import io.meshfed.topology.state.ClientDecisions;
+import io.meshfed.topology.state.DecisionChunk;
 import io.meshfed.topology.state.KnownCluster;
 import io.meshfed.topology.state.Stores;
 import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
@@ -271,10 +272,12 @@ public final class QueryServer implements AutoCloseable {
     if (forward(ctx, where)) {
       return;
     }
-    StoreRouter.Read<List<io.meshfed.avro.FailoverDecision>> log = router.prefixLocal(
+    StoreRouter.Read<List<DecisionChunk>> log = router.prefixLocal(
         Stores.DECISION_LOG, where.partition(), RoutingKeys.prefix(destination));
-    // The log is a ring of slots per destination (see DecisionLedger): order by epoch, not key.
-    List<io.meshfed.avro.FailoverDecision> all = new ArrayList<>(log.value().orElse(List.of()));
+    // The history is chunks in ring slots per destination (see DecisionHistory): order by
+    // epoch, not key.
+    List<io.meshfed.avro.FailoverDecision> all = new ArrayList<>();
+    log.value().orElse(List.of()).forEach(chunk -> all.addAll(chunk.decisions()));
     all.sort(java.util.Comparator.comparingLong(io.meshfed.avro.FailoverDecision::getEpoch));
     List<Map<String, Object>> items = new ArrayList<>();
     for (int i = all.size() - 1; i >= 0 && items.size() < limit; i--) {

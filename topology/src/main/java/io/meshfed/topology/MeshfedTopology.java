@@ -18,6 +18,7 @@ import io.meshfed.topology.faults.SizeLimitedSerde;
 import io.meshfed.topology.ingest.IngestProcessor;
 import io.meshfed.topology.select.SelectProcessor;
 import io.meshfed.topology.state.ClientDecisions;
+import io.meshfed.topology.state.DecisionChunk;
 import io.meshfed.topology.state.EncodeOnce;
 import io.meshfed.topology.state.JsonSerde;
 import io.meshfed.topology.state.KnownCluster;
@@ -200,7 +201,7 @@ public final class MeshfedTopology {
         store(Stores.DECISION_CONFIGS, strings,
             SizeLimitedSerde.of(new JsonSerde<>(DesiredConfig.class))),
         store(Stores.EPOCHS, strings, Serdes.Long()),
-        store(Stores.DECISION_LOG, strings, decisions),
+        store(Stores.DECISION_LOG, strings, SizeLimitedSerde.of(DecisionChunk.serde(decisions))),
         store(Stores.ACKS, strings, configAcks),
         store(Stores.STATUSES, strings, policyStatuses),
         store(Stores.WAKEUPS, strings, Serdes.Long()));

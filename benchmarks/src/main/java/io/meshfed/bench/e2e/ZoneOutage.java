@@ -36,6 +36,8 @@ import org.apache.kafka.streams.KafkaStreams;
  */
 final class ZoneOutage {
 
+  private static final String APPLICATION_ID = "bench-zone";
+
   record Sizes(int clusters, int destinations, int endpointsPerService, Duration loadTimeout,
       Duration phaseTimeout) {
     static Sizes full() {
@@ -145,7 +147,7 @@ final class ZoneOutage {
 
     env.provision(fleet.clusterNames());
     Path stateDir = Files.createTempDirectory(env.work(), "streams-zone");
-    KafkaStreams streams = env.startTopology(env.topologyConfig("bench-zone",
+    KafkaStreams streams = env.startTopology(env.topologyConfig(APPLICATION_ID,
         Set.of(fleet.cluster(0)), true, stateDir));
     try (KafkaProducer<String, SpecificRecord> agents = Agents.producer(env, "bench-zone-agents");
         Agents.Heartbeats beats = new Agents.Heartbeats(agents, fleet.clusters,
@@ -179,9 +181,9 @@ final class ZoneOutage {
         return out;
       }
       settledBefore = quiet(reader);
-      out.put("outage", phase(agents, reader, OUTAGE, DOWN_ZONE, affectedConfigs));
+      out.put("outage", phase(streams, agents, reader, OUTAGE, DOWN_ZONE, affectedConfigs));
       settledBefore = quiet(reader);
-      out.put("recovery", phase(agents, reader, BASELINE, -1, affectedConfigs));
+      out.put("recovery", phase(streams, agents, reader, BASELINE, -1, affectedConfigs));
       out.put("result", resultLine(out));
     } finally {
       streams.close(CloseOptions.groupMembershipOperation(
@@ -195,8 +197,11 @@ final class ZoneOutage {
    * Sends every service's endpoints with {@code downZone} not ready (-1: all ready) and waits
    * until every affected config shows the content {@code target}.
    */
-  private Map<String, Object> phase(KafkaProducer<String, SpecificRecord> agents,
-      ConfigReader reader, int target, int downZone, int affectedConfigs) {
+  private Map<String, Object> phase(KafkaStreams streams,
+      KafkaProducer<String, SpecificRecord> agents, ConfigReader reader, int target, int downZone,
+      int affectedConfigs) {
+    Map<String, Double> work = E2eBench.decideWork(streams);
+    Map<String, Long> offsets = TopicOffsets.endOffsets(env, APPLICATION_ID, true);
     reachedAt = new AtomicLongArray(content.length());
     reached.set(0);
     phaseWrites.set(0);
@@ -248,14 +253,24 @@ final class ZoneOutage {
     m.put("waitedSeconds", round1(waited / 1e9));
     m.put("allReachedLateSeconds", late ? round1(last / 1e3) : null);
     m.put("configsReachedByEndOfWatch", reached.get());
+    // What the phase cost, counted: the decide stage's work and the records each topic gained
+    // (transaction markers included) by the time the last config was read back.
+    Map<String, Double> didWork = E2eBench.decideWork(streams);
+    didWork.replaceAll((k, v) -> v - work.getOrDefault(k, 0.0));
+    m.put("decideWork", didWork);
+    Map<String, Long> written = TopicOffsets.between(offsets,
+        TopicOffsets.endOffsets(env, APPLICATION_ID, true));
+    written.values().removeIf(v -> v == 0);
+    m.put("recordsWritten", written);
     m.put("result", done ? "all " + affectedConfigs + " configs in " + round1(last / 1e3) + " s"
         : "not reached: " + reachedInTime + " of " + affectedConfigs + " configs after "
             + sizes.phaseTimeout().toSeconds() + " s" + (late ? "; all after "
                 + round1(last / 1e3) + " s" : "; " + reached.get() + " after "
                 + 2 * sizes.phaseTimeout().toSeconds() + " s"));
-    System.out.printf(Locale.ROOT, "  zone-outage %s: %s (first %s ms, %d config records)%n",
+    System.out.printf(Locale.ROOT, "  zone-outage %s: %s (first %s ms, %d config records)%n"
+        + "    decide work %s%n    records written %s%n",
         downZone < 0 ? "recovery" : "outage", m.get("result"), m.get("firstMs"),
-        phaseWrites.get());
+        phaseWrites.get(), didWork, written);
     return m;
   }
 

@@ -36,8 +36,8 @@ import org.apache.kafka.streams.state.KeyValueStore;
  *
  * <p>Writes only what changed: an unchanged decision state, status or wake-up is neither
  * encoded nor written; the epoch is written once per evaluation, not once per decision; the
- * decision log is a ring of {@link Stores#DECISION_LOG_KEEP} slots per destination, so keeping
- * it bounded costs no delete. Reads go through views kept beside the stores, rebuilt when a
+ * decisions of an evaluation go to the queryable history as a few chunks, not one record each
+ * ({@link DecisionHistory}). Reads go through views kept beside the stores, rebuilt when a
  * task's processor is created (a revived or migrated task gets a new one), so they cannot
  * drift from the store the task owns.
  *
@@ -49,7 +49,9 @@ final class DecisionLedger {
 
   private final DecisionMemory decisions;
   private final KeyValueStore<String, Long> epochs;
-  private final KeyValueStore<String, FailoverDecision> decisionLog;
+  private final DecisionHistory history;
+  /** The decisions of the evaluation being applied, for {@link #history}. */
+  private final List<FailoverDecision> made = new ArrayList<>();
   private final KeyValueStore<String, ConfigAck> acks;
   private final KeyValueStore<String, PolicyStatus> statuses;
   private final KeyValueStore<String, Long> wakeups;
@@ -71,7 +73,7 @@ final class DecisionLedger {
   DecisionLedger(ProcessorContext<String, ?> context, Outputs out) {
     this.decisions = new DecisionMemory(context);
     this.epochs = context.getStateStore(Stores.EPOCHS);
-    this.decisionLog = context.getStateStore(Stores.DECISION_LOG);
+    this.history = new DecisionHistory(context.getStateStore(Stores.DECISION_LOG));
     this.acks = context.getStateStore(Stores.ACKS);
     this.statuses = context.getStateStore(Stores.STATUSES);
     this.wakeups = context.getStateStore(Stores.WAKEUPS);
@@ -119,6 +121,7 @@ final class DecisionLedger {
 
   /** Writes and sends what an evaluation decided. */
   void apply(Evaluation evaluation, Instant now) {
+    made.clear(); // left over only if the last evaluation failed half-way
     String destination = evaluation.destination();
     Map<String, DecisionState> changed = new HashMap<>();
     List<String> retired = new ArrayList<>();
@@ -141,6 +144,8 @@ final class DecisionLedger {
         });
       }
     }
+    history.append(destination, made);
+    made.clear();
     decisions.update(destination, changed, retired);
     if (evaluation.lastEpoch() != lastEpoch(destination)) {
       epochs.put(destination, evaluation.lastEpoch());
@@ -205,23 +210,13 @@ final class DecisionLedger {
         .setTime(now).build(), now);
   }
 
-  /** Sends a decision and keeps it in the destination's ring of recent decisions. */
-  private void record(FailoverDecision decision, Instant now) {
-    decisionLog.put(decisionLogKey(RoutingKeys.destination(decision.getDestination()),
-        decision.getEpoch()), decision);
-    out.decision(decision, now);
-  }
-
   /**
-   * The ring slot of an epoch: epochs of a destination are contiguous, so slot {@code epoch mod
-   * KEEP} holds the newest decision of that residue and the ring is exactly the last
-   * {@link Stores#DECISION_LOG_KEEP}. Readers order by the decisions' epochs, not by key.
+   * Sends a decision; the evaluation's decisions go to the destination's history together, as
+   * chunks, when the evaluation is applied ({@link DecisionHistory}).
    */
-  static String decisionLogKey(String destination, long epoch) {
-    int slot = (int) Math.floorMod(epoch, (long) Stores.DECISION_LOG_KEEP);
-    // "%03d" without String.format (which was 3 % of the stream thread at 500 flips/s)
-    return RoutingKeys.join(destination, slot < 10 ? "00" + slot : slot < 100 ? "0" + slot
-        : String.valueOf(slot));
+  private void record(FailoverDecision decision, Instant now) {
+    out.decision(decision, now);
+    made.add(decision);
   }
 
   private void setWakeup(String destination, Long at) {

@@ -15,19 +15,59 @@ import org.apache.kafka.common.serialization.Serializer;
  * decodes): the ingest stage decodes an agent's snapshot to check it and forwards the same
  * object, unchanged, to the select stage, which then travels as the agent's own bytes instead
  * of being encoded again; the select stage stores the snapshot it decoded as those same bytes.
- * Readers decode them by their schema id, as they would any writer's. Two values are
- * remembered, the newest first, because the select stage reads the stored copy to compare
- * between decoding a snapshot and storing it.
+ * Readers decode them by their schema id, as they would any writer's. The last
+ * {@value #REMEMBERED} values are remembered (by identity, newest first): the select stage reads
+ * the stored copy to compare between decoding a snapshot and storing it, and the decide stage
+ * stores a fan-out's decisions in chunks after sending them.
  *
  * <p>Sound only for values not changed after they are first serialized or decoded — true of
  * the decisions the ledger builds, sets and records, and of the snapshots ingest and select
- * pass on. The memory is two values and their bytes per stream thread.
+ * pass on. The memory is {@value #REMEMBERED} references to values and their bytes per
+ * stream thread: they keep up to that many recent records reachable (~100 KB).
  */
 public final class EncodeOnce<T> implements Serde<T> {
 
+  /**
+   * Values remembered per thread: a fan-out sends each of a destination's decisions (up to one
+   * per client cluster) and then stores them in chunks ({@code DecisionChunk}), so the chunk's
+   * serializer finds every decision of the evaluation that came before it.
+   */
+  static final int REMEMBERED = 256;
+
   private final Serde<T> inner;
-  /** Per thread: {newest value, its bytes, the one before, its bytes}. */
-  private final ThreadLocal<Object[]> last = ThreadLocal.withInitial(() -> new Object[4]);
+  /** Per thread: the last {@link #REMEMBERED} values and their bytes, a ring. */
+  private final ThreadLocal<Memo> last = ThreadLocal.withInitial(Memo::new);
+
+  private static final class Memo {
+    final Object[] values = new Object[REMEMBERED];
+    final byte[][] bytes = new byte[REMEMBERED][];
+    int next;
+
+    /** The bytes of {@code value} (by identity), newest first; null when not remembered. */
+    byte[] find(Object value) {
+      for (int i = 1; i <= REMEMBERED; i++) {
+        int at = Math.floorMod(next - i, REMEMBERED);
+        if (values[at] == value) {
+          return bytes[at];
+        }
+        if (values[at] == null) {
+          return null;
+        }
+      }
+      return null;
+    }
+
+    void remember(Object value, byte[] encoded) {
+      int newest = Math.floorMod(next - 1, REMEMBERED);
+      if (values[newest] == value) {
+        bytes[newest] = encoded;
+        return;
+      }
+      values[next] = value;
+      bytes[next] = encoded;
+      next = (next + 1) % REMEMBERED;
+    }
+  }
 
   private EncodeOnce(Serde<T> inner) {
     this.inner = inner;
@@ -39,16 +79,7 @@ public final class EncodeOnce<T> implements Serde<T> {
 
   /** The bytes {@code value} was just decoded from: serializing it next returns them. */
   public void prime(T value, byte[] bytes) {
-    remember(last.get(), value, bytes);
-  }
-
-  private static void remember(Object[] remembered, Object value, byte[] bytes) {
-    if (remembered[0] != value) {
-      remembered[2] = remembered[0];
-      remembered[3] = remembered[1];
-    }
-    remembered[0] = value;
-    remembered[1] = bytes;
+    last.get().remember(value, bytes);
   }
 
   @Override
@@ -58,15 +89,13 @@ public final class EncodeOnce<T> implements Serde<T> {
       if (value == null) {
         return serializer.serialize(topic, null);
       }
-      Object[] remembered = last.get();
-      if (remembered[0] == value) {
-        return (byte[]) remembered[1];
-      }
-      if (remembered[2] == value) {
-        return (byte[]) remembered[3];
+      Memo memo = last.get();
+      byte[] known = memo.find(value);
+      if (known != null) {
+        return known;
       }
       byte[] bytes = serializer.serialize(topic, value);
-      remember(remembered, value, bytes);
+      memo.remember(value, bytes);
       return bytes;
     };
   }
@@ -77,7 +106,7 @@ public final class EncodeOnce<T> implements Serde<T> {
     return (topic, bytes) -> {
       T value = deserializer.deserialize(topic, bytes);
       if (value != null) {
-        remember(last.get(), value, bytes);
+        last.get().remember(value, bytes);
       }
       return value;
     };

@@ -27,9 +27,14 @@ public final class Stores {
   /** Per {@code destination|slot}: a config shared by the clients whose decision points at it. */
   public static final String DECISION_CONFIGS = "decide-decision-configs";
   public static final String EPOCHS = "decide-epochs";
-  /** Recent decisions per destination, {@code Kind/ns/name|<epoch, 20 digits>}. */
-  public static final String DECISION_LOG = "decide-decision-log";
-  /** How many decisions per destination the log store keeps for queries. */
+  /**
+   * Recent decisions per destination in {@link DecisionChunk}s, {@code Kind/ns/name|<slot>}
+   * (see {@code DecisionHistory}). (Before chunks this was {@code decide-decision-log}, one
+   * decision per record: an upgrade starts the queryable history afresh; the decisions are
+   * still on {@code meshfed.failover-events}.)
+   */
+  public static final String DECISION_LOG = "decide-decision-history";
+  /** How many decisions per destination the history keeps for queries (at least). */
   public static final int DECISION_LOG_KEEP = 100;
   public static final String ACKS = "decide-acks";
   public static final String STATUSES = "decide-statuses";

@@ -37,6 +37,20 @@ class EncodeOnceTest {
   }
 
   @Test
+  void aHundredDecisionsSentAndThenStoredTogetherAreEachEncodedOnce() {
+    EncodeOnce<StringBuilder> serde = EncodeOnce.of(counting);
+    List<StringBuilder> fanOut = new ArrayList<>();
+    for (int i = 0; i < 100; i++) {
+      fanOut.add(new StringBuilder("decision " + i));
+      serde.serializer().serialize("meshfed.failover-events", fanOut.get(i));
+    }
+    for (StringBuilder decision : fanOut) { // the history's chunks, after the sends
+      serde.serializer().serialize("decide-decision-history-changelog", decision);
+    }
+    assertThat(encoded).hasSize(100);
+  }
+
+  @Test
   void anEqualButDifferentInstanceIsEncodedAgainAndNullsPassThrough() {
     EncodeOnce<StringBuilder> serde = EncodeOnce.of(counting);
     Serializer<StringBuilder> serializer = serde.serializer();
