@@ -25,6 +25,11 @@ public abstract class DriverTestBase {
     registry.close();
   }
 
+  /** The class's registry, for a test that builds a harness of its own. */
+  protected static String registryUrl() {
+    return registry.confluentApiUrl();
+  }
+
   @BeforeEach
   void startTopology() throws Exception {
     t = new TopologyHarness(registry.confluentApiUrl());

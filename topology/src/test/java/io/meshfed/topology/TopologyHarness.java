@@ -41,6 +41,12 @@ public final class TopologyHarness implements AutoCloseable {
   private final String applicationId;
 
   public TopologyHarness(String registryUrl) throws Exception {
+    this(registryUrl, new java.util.Properties());
+  }
+
+  /** @param streamsOverrides laid over the topology's own Streams settings */
+  public TopologyHarness(String registryUrl, java.util.Properties streamsOverrides)
+      throws Exception {
     SchemaRegistryClient registry =
         new SchemaRegistryClient(RegistryConfig.of(registryUrl).withAutoRegister(true));
     TopologyConfig config = TopologyConfig.defaults("unused:9092", registry.config(),
@@ -54,8 +60,9 @@ public final class TopologyHarness implements AutoCloseable {
         config.minHealthyDuration(), config.punctuateInterval(), null);
     topics = new MeshfedTopics(registry);
     applicationId = config.applicationId();
-    driver = new TopologyTestDriver(MeshfedTopology.build(config, registry),
-        StreamsSettings.from(config), START);
+    java.util.Properties settings = StreamsSettings.from(config);
+    settings.putAll(streamsOverrides);
+    driver = new TopologyTestDriver(MeshfedTopology.build(config, registry), settings, START);
     decisions = driver.createOutputTopic(topics.failoverEvents().name(), new StringDeserializer(),
         topics.failoverEvents().valueSerde().deserializer());
     deadLetters = driver.createOutputTopic(MeshfedTopics.DEAD_LETTER,

@@ -33,6 +33,7 @@ final class DecideMetrics {
   private final Map<Cause, Sensor> marked = new EnumMap<>(Cause.class);
   private final Sensor evaluations;
   private final Sensor decisions;
+  private final Sensor slices;
 
   DecideMetrics(StreamsMetrics metrics, String taskId) {
     for (Cause cause : Cause.values()) {
@@ -40,6 +41,7 @@ final class DecideMetrics {
     }
     evaluations = sensor(metrics, taskId, "evaluations");
     decisions = sensor(metrics, taskId, "decisions");
+    slices = sensor(metrics, taskId, "evaluation-slices-cut");
   }
 
   /**
@@ -70,10 +72,16 @@ final class DecideMetrics {
     }
   }
 
+  /** A round of evaluation stopped at its time slice, leaving destinations dirty. */
+  void sliced() {
+    slices.record(1);
+  }
+
   /** Removes the sensors when the task's processor closes (a task moving away). */
   void close(StreamsMetrics metrics) {
     marked.values().forEach(metrics::removeSensor);
     metrics.removeSensor(evaluations);
     metrics.removeSensor(decisions);
+    metrics.removeSensor(slices);
   }
 }

@@ -79,6 +79,20 @@ public final class DecideProcessor
   private List<TopicPartition> inputs;
   private DecideMetrics metrics;
 
+  /**
+   * The longest one round of evaluation runs before the thread may commit: a tenth of the
+   * producer's {@code transaction.timeout.ms} (Streams' 10 s: 1 s). With exactly-once everything
+   * between two commits is one transaction, and the coordinator aborts a transaction open longer
+   * than its timeout: 1,000 FailoverServices visible to 100 clusters applied at once are 100,000
+   * decisions, which a loaded machine did not finish in 10 s — the abort replayed the same batch,
+   * which timed out again. A slice keeps each transaction's share of evaluation short; what is
+   * left stays dirty and is evaluated at the next drain or punctuation.
+   */
+  private long sliceNanos;
+
+  /** Streams' producer default with exactly-once. */
+  static final long STREAMS_TRANSACTION_TIMEOUT_MS = 10_000;
+
   /** Destinations the start-up sweep evaluates per punctuation. */
   static final int SWEEP_PER_PUNCTUATION = 2_000;
 
@@ -98,6 +112,7 @@ public final class DecideProcessor
     evaluator = new DestinationEvaluator(config, catalog, clusters, members, ledger,
         cluster -> EventsLag.isBehind(context.applicationId(), cluster));
     metrics = new DecideMetrics(context.metrics(), context.taskId().toString());
+    sliceNanos = transactionTimeoutMs(context.appConfigs()) * 100_000L;
     int partition = context.taskId().partition();
     inputs = INPUT_REPARTITIONS.stream().map(name -> new TopicPartition(
         context.applicationId() + "-" + name + "-repartition", partition)).toList();
@@ -151,7 +166,14 @@ public final class DecideProcessor
    */
   private void evaluateDirty(Instant now) {
     RuntimeException failure = null;
+    long deadline = System.nanoTime() + sliceNanos;
     while (!dirty.isEmpty()) {
+      if (System.nanoTime() - deadline > 0) {
+        // The rest stays dirty for the next drain or punctuation; commit what is done first.
+        context.commit();
+        metrics.sliced();
+        break;
+      }
       Iterator<String> next = dirty.iterator();
       String destination = next.next();
       next.remove();
@@ -210,6 +232,17 @@ public final class DecideProcessor
       }
     }
     evaluateDirty(now);
+  }
+
+  /** The producer's transaction timeout as Streams will configure it. */
+  static long transactionTimeoutMs(java.util.Map<String, Object> appConfigs) {
+    for (String key : List.of("producer.transaction.timeout.ms", "transaction.timeout.ms")) {
+      Object value = appConfigs.get(key);
+      if (value != null) {
+        return Math.max(1, Long.parseLong(value.toString()));
+      }
+    }
+    return STREAMS_TRANSACTION_TIMEOUT_MS;
   }
 
   private io.meshfed.rules.health.OutlierSettings outlierSettings(String destination) {

@@ -9,6 +9,7 @@ import io.meshfed.avro.FederatedDestination;
 import io.meshfed.avro.ReasonCode;
 import io.meshfed.topology.Bookinfo;
 import io.meshfed.topology.DriverTestBase;
+import io.meshfed.topology.TopologyHarness;
 import io.meshfed.topology.commit.CommitOnDrain;
 import java.util.ArrayList;
 import java.util.List;
@@ -79,6 +80,34 @@ class CoalescingTopologyTest extends DriverTestBase {
     List<FailoverDecision> decided = t.decisions().readValuesToList();
     assertThat(decided).as("one evaluation on both updates: one decision per client")
         .extracting(FailoverDecision::getClientCluster).containsExactlyInAnyOrder(MGMT, REMOTE);
+  }
+
+  @Test
+  void aLongRoundOfEvaluationIsCutIntoSlicesAndNothingIsLost() throws Exception {
+    // A transaction timeout of 1 ms makes the slice 0.1 ms: every round evaluates one
+    // destination and leaves the rest dirty for the next drain or punctuation.
+    t.close();
+    java.util.Properties shortTransactions = new java.util.Properties();
+    shortTransactions.put("producer.transaction.timeout.ms", "1");
+    shortTransactions.put("commit.interval.ms", "1"); // Streams wants it <= the timeout
+    t = new TopologyHarness(registryUrl(), shortTransactions);
+    t.world();
+    t.send(MGMT, Bookinfo.reviewsVirtualDestination());
+    Map<String, Double> before = decideCounters();
+
+    String third = "third-cluster";
+    t.send(third, Bookinfo.heartbeat(third, t.now())); // a new client: both destinations dirty
+    Map<String, Double> cut = decideCounters();
+    assertThat(cut.get("evaluations-total") - before.get("evaluations-total"))
+        .as("one destination evaluated before the slice ran out").isEqualTo(1);
+    assertThat(cut.get("evaluation-slices-cut-total") - before.get("evaluation-slices-cut-total"))
+        .isEqualTo(1);
+
+    t.tick(java.time.Duration.ofSeconds(2)); // punctuations evaluate what is left
+    assertThat(decideCounters().get("evaluations-total") - before.get("evaluations-total"))
+        .isGreaterThanOrEqualTo(2);
+    assertThat(t.latestConfig(third).keySet()).as("the new client got both destinations")
+        .contains(CONFIG_KEY).anyMatch(k -> k.contains("VirtualDestination"));
   }
 
   /** The decide stage's counters (DecideMetrics), summed over its tasks. */
