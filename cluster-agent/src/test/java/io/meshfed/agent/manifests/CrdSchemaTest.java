@@ -8,6 +8,9 @@ import io.meshfed.agent.schema.Crds;
 import io.meshfed.agent.schema.StructuralValidator;
 import io.meshfed.avro.ClusterApplyStatus;
 import io.meshfed.avro.ClusterObjectRef;
+import io.meshfed.avro.Condition;
+import io.meshfed.avro.ConditionStatus;
+import io.meshfed.avro.MeshApprovalStatus;
 import io.meshfed.avro.PolicyStatus;
 import io.meshfed.avro.ResourceKind;
 import io.meshfed.avro.ResourceRef;
@@ -179,6 +182,8 @@ class CrdSchemaTest {
         .setClusters(List.of(
             ClusterApplyStatus.newBuilder().setCluster("mgmt-cluster")
                 .setState(ResourceState.ACCEPTED).setAppliedGeneration(3).setAppliedEpoch(7)
+                .setLatestEpoch(7).setConditions(List.of(condition("Applied",
+                    ConditionStatus.True, "Applied")))
                 .build(),
             ClusterApplyStatus.newBuilder().setCluster("remote-cluster")
                 .setState(ResourceState.FAILED).setMessage("ServiceEntry exists").build()))
@@ -188,9 +193,31 @@ class CrdSchemaTest {
         .setAppliedDestinationPolicies(List.of(
             new ResourceRef(ResourceKind.FailoverPolicy, "global", "local-first"),
             new ResourceRef(ResourceKind.OutlierDetectionPolicy, "global", "reviews-outlier")))
+        .setConditions(List.of(condition("Valid", ConditionStatus.True, "Valid"),
+            condition("Accepted", ConditionStatus.True, "AcceptedWithWarnings"),
+            condition("Applied", ConditionStatus.False, "ApplyFailed"),
+            condition("Conflict", ConditionStatus.False, "NoConflict")))
+        .setMeshes(List.of(MeshApprovalStatus.newBuilder().setMesh("istiod-istio-system-mgmt")
+            .setState(ResourceState.FAILED).setErrors(List.of("remote-cluster: ServiceEntry"
+                + " exists")).build()))
         .setTime(Instant.parse("2026-11-22T10:00:00Z")).build();
     Map<String, Object> status = StatusDocument.of(full);
-    assertThat(status).containsKeys("appliedDestinationPolicies", "numAppliedDestinationPolicies");
+    assertThat(status).containsKeys("appliedDestinationPolicies", "numAppliedDestinationPolicies",
+        "conditions");
+    Map<String, Object> failoverService = StatusDocument.of(PolicyStatus.newBuilder(full)
+        .setResource(new ResourceRef(ResourceKind.FailoverService, "ns", "fs")).build());
+    assertThat(failoverService).containsKeys("meshes", "conditions");
+    List<String> fsErrors = new ArrayList<>();
+    validator.validate(statusSchemaOf("FailoverService"), Crds.asMap(Map.of("s",
+        failoverService)).get("s"), "status", fsErrors);
+    assertThat(fsErrors).isEmpty();
+    // A reason the API server's metav1.Condition pattern refuses fails here, not in a cluster.
+    List<String> badReason = new ArrayList<>();
+    validator.validate(statusSchemaOf("FailoverService"), Crds.asMap(Map.of("s",
+        StatusDocument.of(PolicyStatus.newBuilder(full).setConditions(List.of(
+            condition("Valid", ConditionStatus.True, "not a reason"))).build()))).get("s"),
+        "status", badReason);
+    assertThat(badReason).isNotEmpty();
     for (Map<String, Object> crd : crds.all()) {
       @SuppressWarnings("unchecked")
       var spec = (Map<String, Object>) crd.get("spec");
@@ -212,6 +239,12 @@ class CrdSchemaTest {
           "status", errors);
       assertThat(errors).as(state.name()).isEmpty();
     }
+  }
+
+  private static Condition condition(String type, ConditionStatus status, String reason) {
+    return Condition.newBuilder().setType(type).setStatus(status).setReason(reason)
+        .setMessage("m").setObservedGeneration(3)
+        .setLastTransitionTime(Instant.parse("2026-11-22T10:00:00.123Z")).build();
   }
 
   @SuppressWarnings("unchecked")

@@ -167,6 +167,9 @@ final class DecisionLedger {
     publishedView.put(key, published);
     PolicyStatus next = AvroMapping.status(status, uid, now);
     PolicyStatus last = statusView.computeIfAbsent(key, statuses::get);
+    if (last != null) {
+      AvroMapping.keepTransitionTimes(last, next);
+    }
     if (last != null && sameButTime(last, next)) {
       return;
     }
