@@ -74,6 +74,15 @@ public final class DescribeCommand implements Callable<Integer> {
         out.printf("%nClient cluster %s (%s, applied generation %s epoch %s of latest %s):%n",
             cluster, applied.path("state").asText(), applied.path("appliedGeneration").asText(),
             applied.path("appliedEpoch").asText(), applied.path("latestEpoch").asText("-"));
+        try {
+          JsonNode agent = api.get("/v1/clusters/" + cluster);
+          long restartEpoch = agent.path("agentRestartEpoch").asLong(-1);
+          out.printf("  agent restart epoch %s%n", restartEpoch < 0 ? "not reported"
+              : restartEpoch + " (" + restartEpoch + (restartEpoch == 1 ? " restart" : " restarts")
+              + ", started " + agent.path("agentStartedAt").asText() + ")");
+        } catch (QueryClient.Failed unknown) {
+          out.println("  agent restart epoch: no heartbeat yet");
+        }
         for (JsonNode c : applied.path("conditions")) {
           out.printf("  %s %s %s: %s%n", c.path("type").asText(), c.path("status").asText(),
               c.path("reason").asText(), c.path("message").asText());

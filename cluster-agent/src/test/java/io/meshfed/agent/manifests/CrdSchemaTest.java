@@ -83,6 +83,16 @@ class CrdSchemaTest {
       "0.5h", "30000ms");
   private static final List<String> BAD_DURATIONS = List.of("", "1.5", "s", "10 s", "1,5s",
       "-1s", "1\\.5s", "1d", "10sec");
+  // metav1.Condition's patterns, as the API server has them.
+  private static final List<String> GOOD_CONDITION_TYPES = List.of("Valid", "Accepted",
+      "Applied", "Conflict", "meshfed.io/Applied");
+  private static final List<String> BAD_CONDITION_TYPES = List.of("", "-Valid", "Valid.",
+      "a b", "/Valid");
+  private static final List<String> GOOD_REASONS = List.of("Valid", "ValidationFailed",
+      "HostnameConflict", "NoConflict", "AcceptedWithWarnings", "ApplyFailed", "Pending", "a_b",
+      "a:b");
+  private static final List<String> BAD_REASONS = List.of("", "1Valid", "Not valid", "Valid,",
+      "Valid.");
   private static final List<String> GOOD_PROTOCOLS = List.of("HTTP", "http", "Grpc", "HTTP2",
       "TLS", "mongo");
   private static final List<String> BAD_PROTOCOLS = List.of("", "UDP", "HTTPX", "xHTTP",
@@ -91,14 +101,21 @@ class CrdSchemaTest {
   @Test
   void everyPatternIsValidRe2AndSortsValuesAsMeshfedDoes() {
     Map<String, String> patterns = patterns();
-    // Two hostname fields, two protocols, three durations: a new pattern needs cases here.
-    assertThat(patterns).hasSize(7);
+    // Two hostname fields, two protocols, three durations, and per kind the conditions' type
+    // and reason, overall and per cluster: a new pattern needs cases here.
+    assertThat(patterns).hasSize(7 + 4 * 4);
     List<String> problems = new ArrayList<>();
     patterns.forEach((path, source) -> {
       Pattern p = StructuralValidator.compile(source);
       List<String> good;
       List<String> bad;
-      if (path.endsWith(".hostname") || path.endsWith(".hosts[]")) {
+      if (path.endsWith("conditions[].type")) {
+        good = GOOD_CONDITION_TYPES;
+        bad = BAD_CONDITION_TYPES;
+      } else if (path.endsWith("conditions[].reason")) {
+        good = GOOD_REASONS;
+        bad = BAD_REASONS;
+      } else if (path.endsWith(".hostname") || path.endsWith(".hosts[]")) {
         good = GOOD_HOSTS;
         bad = BAD_HOSTS;
       } else if (path.endsWith(".protocol")) {

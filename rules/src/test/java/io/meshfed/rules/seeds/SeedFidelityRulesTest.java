@@ -32,6 +32,7 @@ import io.meshfed.rules.status.Condition;
 import io.meshfed.rules.status.MeshStatus;
 import io.meshfed.rules.status.ResourceState;
 import io.meshfed.rules.status.ResourceStatus;
+import io.meshfed.rules.status.RestartEpochs;
 import io.meshfed.rules.status.StatusInputs;
 import io.meshfed.rules.status.StatusRules;
 import io.meshfed.rules.tiers.TierPlanner;
@@ -387,5 +388,26 @@ class SeedFidelityRulesTest {
         List.of("mgmt-cluster"), Map.of(), Map.of(), Map.of("mgmt-cluster", "mesh-a"), null,
         List.of(), List.of()));
     assertThat(vd.meshes()).isEmpty();
+  }
+
+  // --- Agent restart epochs (Istio proxy agent) ---
+
+  @Test
+  void restartEpochsStartAtZeroGoUpByOneAndAFailedStartReusesItsEpoch() {
+    assertThat(RestartEpochs.next(RestartEpochs.UNKNOWN, false)).isZero();
+    assertThat(RestartEpochs.next(0, true)).isEqualTo(1);
+    // The seed's "epoch 0 followed by a failed epoch 1 start; then epoch 1 again".
+    assertThat(RestartEpochs.next(1, false)).isEqualTo(1);
+    assertThat(RestartEpochs.next(1, true)).isEqualTo(2);
+  }
+
+  @Test
+  void anAckFromAnOlderRestartEpochThanOneSeenIsStale() {
+    assertThat(RestartEpochs.isStale(1, 2)).isTrue();
+    assertThat(RestartEpochs.isStale(2, 2, 1)).isFalse();
+    assertThat(RestartEpochs.isStale(1, RestartEpochs.UNKNOWN, 2)).as("an earlier ack's").isTrue();
+    assertThat(RestartEpochs.isStale(RestartEpochs.UNKNOWN, 5)).as("unreported fences nothing")
+        .isFalse();
+    assertThat(RestartEpochs.isStale(3)).isFalse();
   }
 }

@@ -130,8 +130,9 @@ public final class DecideProcessor
         dirty.add(destination);
       }
     } else if (value instanceof AckFrom ack) {
-      ledger.onAck(record.key(), ack);
-      dirty.add(record.key());
+      if (ledger.onAck(record.key(), ack, clusters.restartEpoch(ack.getCluster()))) {
+        dirty.add(record.key());
+      }
     } else {
       throw new IllegalArgumentException("decide stage cannot handle "
           + (value == null ? "a tombstone" : value.getSchema().getFullName()));

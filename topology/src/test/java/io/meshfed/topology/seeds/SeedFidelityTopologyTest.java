@@ -376,4 +376,42 @@ class SeedFidelityTopologyTest extends DriverTestBase {
     assertThat(conditions(status(FS_STATUS_KEY).getConditions()))
         .contains("Conflict=False/NoConflict");
   }
+
+  // --- Agent restart epochs: a replaced agent's acks are fenced ---
+
+  private KeyValue<String, SpecificRecord> heartbeatAtEpoch(String cluster, long restartEpoch) {
+    KeyValue<String, SpecificRecord> plain = Bookinfo.heartbeat(cluster, t.now());
+    return KeyValue.pair(plain.key, ClusterHeartbeat.newBuilder((ClusterHeartbeat) plain.value)
+        .setRestartEpoch(restartEpoch).build());
+  }
+
+  private KeyValue<String, SpecificRecord> ackAtEpoch(String cluster, long epoch,
+      long restartEpoch, io.meshfed.avro.AckResult outcome) {
+    KeyValue<String, SpecificRecord> plain = Bookinfo.ack(cluster, epoch);
+    return KeyValue.pair(plain.key, io.meshfed.avro.ConfigAck.newBuilder(
+        (io.meshfed.avro.ConfigAck) plain.value).setRestartEpoch(restartEpoch)
+        .setOutcome(outcome).setMessage(outcome == io.meshfed.avro.AckResult.FAILED
+            ? "applied by a replaced agent" : null).build());
+  }
+
+  @Test
+  void anAckFromAReplacedAgentRestartEpochIsFenced() {
+    t.world();
+    t.send(MGMT, heartbeatAtEpoch(MGMT, 2));
+    t.send(REMOTE, ackAtEpoch(REMOTE, epochOf(REMOTE), 0, io.meshfed.avro.AckResult.APPLIED));
+    // mgmt-cluster's agent is at restart epoch 2; an epoch-1 agent's ack is stale.
+    t.send(MGMT, ackAtEpoch(MGMT, epochOf(MGMT), 1, io.meshfed.avro.AckResult.APPLIED));
+    assertThat(status(FS_STATUS_KEY).getClusters()).filteredOn(c -> c.getCluster().equals(MGMT))
+        .singleElement().satisfies(c -> assertThat(c.getState())
+            .isEqualTo(ResourceState.PENDING));
+    t.send(MGMT, ackAtEpoch(MGMT, epochOf(MGMT), 2, io.meshfed.avro.AckResult.APPLIED));
+    assertThat(status(FS_STATUS_KEY).getState()).isEqualTo(ResourceState.ACCEPTED);
+    // A late failure from the replaced agent changes nothing.
+    t.send(MGMT, ackAtEpoch(MGMT, epochOf(MGMT), 1, io.meshfed.avro.AckResult.FAILED));
+    assertThat(status(FS_STATUS_KEY).getState()).isEqualTo(ResourceState.ACCEPTED);
+    // Before its heartbeat is seen, a newer agent's ack fences the older one's all the same.
+    t.send(REMOTE, ackAtEpoch(REMOTE, epochOf(REMOTE), 4, io.meshfed.avro.AckResult.APPLIED));
+    t.send(REMOTE, ackAtEpoch(REMOTE, epochOf(REMOTE), 3, io.meshfed.avro.AckResult.FAILED));
+    assertThat(status(FS_STATUS_KEY).getState()).isEqualTo(ResourceState.ACCEPTED);
+  }
 }
