@@ -414,4 +414,19 @@ class SeedFidelityTopologyTest extends DriverTestBase {
     t.send(REMOTE, ackAtEpoch(REMOTE, epochOf(REMOTE), 3, io.meshfed.avro.AckResult.FAILED));
     assertThat(status(FS_STATUS_KEY).getState()).isEqualTo(ResourceState.ACCEPTED);
   }
+
+  @Test
+  void clusterStateWrittenBeforeRestartEpochsReadsAsNotReported() {
+    var serde = new io.meshfed.topology.state.JsonSerde<>(
+        io.meshfed.topology.state.KnownCluster.class);
+    var cluster = new io.meshfed.topology.state.KnownCluster(MGMT, "test", "us-east-1",
+        List.of("us-east-1a"), Map.of(), "ISTIO", t.now(), t.now(), t.now(), 3);
+    assertThat(serde.deserializer().deserialize("t", serde.serializer().serialize("t", cluster)))
+        .isEqualTo(cluster);
+    String before = new String(serde.serializer().serialize("t", cluster),
+        java.nio.charset.StandardCharsets.UTF_8).replace(",\"restartEpoch\":3", "");
+    assertThat(before).doesNotContain("restartEpoch");
+    assertThat(serde.deserializer().deserialize("t",
+        before.getBytes(java.nio.charset.StandardCharsets.UTF_8)).restartEpoch()).isEqualTo(-1);
+  }
 }
