@@ -120,8 +120,9 @@ public final class StatusRules {
         ? new Condition(Condition.APPLIED, Status.False, "Pending", (total
             - pendingClusters.size()) + " of " + total + " target clusters applied the latest"
             + " config; waiting for " + String.join(", ", pendingClusters), generation)
-        : new Condition(Condition.APPLIED, Status.True, "Applied", "applied in all " + total
-            + " target clusters", generation);
+        : new Condition(Condition.APPLIED, Status.True, "Applied", total == 0
+            ? "no cluster is a target (see spec.clusters and spec.meshes)"
+            : "applied in all " + total + " target clusters", generation);
     ResourceStatus status = new ResourceStatus(meta.id(), generation, overall, List.of(),
         findings.warnings(), clusters, selected, in.appliedPolicies(),
         List.of(valid, accepted, applied, conflict), List.of());

@@ -398,7 +398,12 @@ class SeedFidelityTopologyTest extends DriverTestBase {
   void anAckFromAReplacedAgentRestartEpochIsFenced() {
     t.world();
     t.send(MGMT, heartbeatAtEpoch(MGMT, 2));
+    assertThat(t.driver().<String, io.meshfed.topology.state.KnownCluster>getKeyValueStore(
+        io.meshfed.topology.state.Stores.CLUSTERS).get(MGMT).restartEpoch()).isEqualTo(2);
     t.send(REMOTE, ackAtEpoch(REMOTE, epochOf(REMOTE), 0, io.meshfed.avro.AckResult.APPLIED));
+    assertThat(t.driver().<String, io.meshfed.avro.ConfigAck>getKeyValueStore(
+        io.meshfed.topology.state.Stores.ACKS).all()).toIterable()
+        .extracting(kv -> kv.value.getRestartEpoch()).containsExactly(0L);
     // mgmt-cluster's agent is at restart epoch 2; an epoch-1 agent's ack is stale.
     t.send(MGMT, ackAtEpoch(MGMT, epochOf(MGMT), 1, io.meshfed.avro.AckResult.APPLIED));
     assertThat(status(FS_STATUS_KEY).getClusters()).filteredOn(c -> c.getCluster().equals(MGMT))
