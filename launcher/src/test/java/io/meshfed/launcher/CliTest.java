@@ -91,7 +91,8 @@ class CliTest {
           .contains("Condition:    Valid     True   Valid: the spec is valid")
           .contains("Condition:    Applied   True   Applied: applied in all 2 target clusters")
           .contains("Condition:    Conflict  False  NoConflict")
-          .containsPattern("  Applied True Applied: generation 1, epoch \\d+");
+          .containsPattern("  Applied True Applied: generation 1, epoch \\d+")
+          .containsPattern("  agent restart epoch 0 \\(0 restarts, started \\S+\\)");
       assertThat(described.out().lines().filter(l -> l.matches("  \\S+  epoch \\d+ .*")))
           .isNotEmpty();
     });
