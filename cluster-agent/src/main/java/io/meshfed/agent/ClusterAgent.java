@@ -10,6 +10,7 @@ import io.meshfed.agent.apply.KubernetesApplier;
 import io.meshfed.agent.apply.Reconciler;
 import io.meshfed.agent.apply.StatusWriter;
 import io.meshfed.agent.config.AgentConfig;
+import io.meshfed.agent.lifecycle.RestartEpochStore;
 import io.meshfed.agent.publish.ClusterPublisher;
 import io.meshfed.avro.MeshKind;
 import io.meshfed.registry.SchemaRegistryClient;
@@ -43,6 +44,7 @@ public final class ClusterAgent implements AutoCloseable {
   private final Thread followerThread;
   private final KafkaProducer<String, SpecificRecord> producer;
   private final HttpServer health;
+  private final long restartEpoch;
 
   public ClusterAgent(AgentConfig config, KubernetesClient client) throws IOException {
     SchemaRegistryClient registry = new SchemaRegistryClient(config.registry());
@@ -77,6 +79,11 @@ public final class ClusterAgent implements AutoCloseable {
     follower = new ConfigFollower(config.cluster(), configTopic, events, consumer, producer,
         applier, new Reconciler(client, config.namespace(), applier.kinds(),
             Backoff.ISTIO_AGENT), new StatusWriter(client), Clock.systemUTC());
+    // Istio's restart epochs: 0 at the first start, +1 per restart, a failed start's reused.
+    RestartEpochStore epochs = new RestartEpochStore(client, config.namespace());
+    restartEpoch = epochs.begin();
+    publisher.restartEpoch(restartEpoch, epochs::announced);
+    follower.restartEpoch(restartEpoch);
     followerThread = new Thread(follower, "config-follower-" + config.cluster());
     health = HttpServer.create(config.healthAddress() == null
         ? new InetSocketAddress(config.healthPort())
@@ -113,6 +120,11 @@ public final class ClusterAgent implements AutoCloseable {
     return "{\"ready\":" + isReady() + ",\"informersSynced\":" + publisher.isSynced()
         + ",\"configCaughtUp\":" + follower.isCaughtUp() + ",\"kafka\":\""
         + (publisher.isKafkaHealthy() ? "ok" : "degraded") + "\"}";
+  }
+
+  /** This start's restart epoch, or -1 when it could not be recorded. */
+  public long restartEpoch() {
+    return restartEpoch;
   }
 
   public int healthPort() {

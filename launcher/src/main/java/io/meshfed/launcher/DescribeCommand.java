@@ -55,11 +55,38 @@ public final class DescribeCommand implements Callable<Integer> {
       if (status.has("appliedDestinationPolicies")) {
         out.println("Policies:     " + status.path("appliedDestinationPolicies"));
       }
+      for (JsonNode c : status.path("conditions")) {
+        out.printf("Condition:    %-9s %-6s %s: %s (since %s)%n", c.path("type").asText(),
+            c.path("status").asText(), c.path("reason").asText(), c.path("message").asText(),
+            c.path("lastTransitionTime").asText());
+      }
+      var meshes = status.path("meshes").fields();
+      while (meshes.hasNext()) {
+        var mesh = meshes.next();
+        out.printf("Mesh:         %s %s%s%n", mesh.getKey(), mesh.getValue().path("state")
+            .asText(), mesh.getValue().path("errors").isEmpty() ? ""
+            : " " + mesh.getValue().path("errors"));
+      }
       var clusters = status.path("clusters").fieldNames();
       while (clusters.hasNext()) {
         String cluster = clusters.next();
-        out.printf("%nClient cluster %s (%s):%n", cluster,
-            status.path("clusters").path(cluster).path("state").asText());
+        JsonNode applied = status.path("clusters").path(cluster);
+        out.printf("%nClient cluster %s (%s, applied generation %s epoch %s of latest %s):%n",
+            cluster, applied.path("state").asText(), applied.path("appliedGeneration").asText(),
+            applied.path("appliedEpoch").asText(), applied.path("latestEpoch").asText("-"));
+        try {
+          JsonNode agent = api.get("/v1/clusters/" + cluster);
+          long restartEpoch = agent.path("agentRestartEpoch").asLong(-1);
+          out.printf("  agent restart epoch %s%n", restartEpoch < 0 ? "not reported"
+              : restartEpoch + " (" + restartEpoch + (restartEpoch == 1 ? " restart" : " restarts")
+              + ", started " + agent.path("agentStartedAt").asText() + ")");
+        } catch (QueryClient.Failed unknown) {
+          out.println("  agent restart epoch: no heartbeat yet");
+        }
+        for (JsonNode c : applied.path("conditions")) {
+          out.printf("  %s %s %s: %s%n", c.path("type").asText(), c.path("status").asText(),
+              c.path("reason").asText(), c.path("message").asText());
+        }
         try {
           JsonNode view = api.get("/v1/destinations/" + paths[1] + "/" + name + "/clients/"
               + cluster);

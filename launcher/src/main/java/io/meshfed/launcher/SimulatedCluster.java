@@ -56,7 +56,9 @@ public final class SimulatedCluster implements AutoCloseable {
       ClusterPublisher.PLURALS.keySet().stream().sorted().map(ClusterPublisher::crd),
       java.util.stream.Stream.of(kind("networking.istio.io", "v1", "ServiceEntry",
           "serviceentries", true), kind("networking.istio.io", "v1", "DestinationRule",
-          "destinationrules", true))).flatMap(s -> s).toList();
+          "destinationrules", true),
+          // The agent's restart epoch (RestartEpochStore): a restarted stack's agents count on.
+          kind("", "v1", "ConfigMap", "configmaps", true))).flatMap(s -> s).toList();
 
   /** What discovery lists, so kubectl finds every kind a snapshot keeps, and the CRDs. */
   static final List<ResourceDefinitionContext> DISCOVERABLE_KINDS = java.util.stream.Stream

@@ -66,14 +66,20 @@ class CliTest {
     assertThat(json.exit()).isZero();
     assertThat(json.out()).contains("\"validationErrors\" : [ \"spec.port.number 70000 is"
         + " outside the port range 1-65535\" ]");
+    // The REST API serves Kubernetes-style conditions (issue #18).
+    assertThat(json.out()).contains("\"type\" : \"Valid\"").contains("\"reason\" :"
+        + " \"ValidationFailed\"").contains("\"lastTransitionTime\"");
     // Heartbeats arrive on their own schedule: wait for both clusters to have reported.
     await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
       CliRun clusters = meshfed("get", "clusters", "--server", stack.queryUrl());
       assertThat(clusters.out()).contains("mgmt-cluster").contains("remote-cluster")
           .contains("us-east-1");
     });
-    // The resource's own status says the same.
+    // The resource's own status says the same, with its conditions.
     await().atMost(Duration.ofSeconds(30)).until(() -> "INVALID".equals(stateOf("broken")));
+    assertThat(statusOf("broken").get("conditions")).asList().first().asString()
+        .contains("type=Valid").contains("status=False").contains("reason=ValidationFailed")
+        .contains("lastTransitionTime=");
 
     await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
       CliRun described = meshfed("describe", "failoverservice", "service-mesh-hub/reviews-failover",
@@ -81,7 +87,12 @@ class CliTest {
       assertThat(described.exit()).as(described.err()).isZero();
       assertThat(described.out()).contains("Hostnames:    [\"reviews-failover.bookinfo.global\"]")
           .contains("Client cluster mgmt-cluster").contains("Client cluster remote-cluster")
-          .contains("10.0.0.11:9080").contains("Recent decisions:");
+          .contains("10.0.0.11:9080").contains("Recent decisions:")
+          .contains("Condition:    Valid     True   Valid: the spec is valid")
+          .contains("Condition:    Applied   True   Applied: applied in all 2 target clusters")
+          .contains("Condition:    Conflict  False  NoConflict")
+          .containsPattern("  Applied True Applied: generation 1, epoch \\d+")
+          .containsPattern("  agent restart epoch 0 \\(0 restarts, started \\S+\\)");
       assertThat(described.out().lines().filter(l -> l.matches("  \\S+  epoch \\d+ .*")))
           .isNotEmpty();
     });
@@ -237,14 +248,18 @@ class CliTest {
     return new org.apache.avro.Schema.Parser().parse(json.toString());
   }
 
-  @SuppressWarnings("unchecked")
   private static String stateOf(String name) {
+    java.util.Map<String, Object> status = statusOf(name);
+    return status == null ? null : String.valueOf(status.get("state"));
+  }
+
+  @SuppressWarnings("unchecked")
+  private static java.util.Map<String, Object> statusOf(String name) {
     var fs = stack.cluster("mgmt-cluster").client().genericKubernetesResources(
         io.meshfed.agent.publish.ClusterPublisher.crd(io.meshfed.avro.ResourceKind
             .FailoverService)).inNamespace("service-mesh-hub").withName(name).get();
     Object status = fs == null ? null : fs.getAdditionalProperties().get("status");
-    return status == null ? null : String.valueOf(((java.util.Map<String, Object>) status)
-        .get("state"));
+    return (java.util.Map<String, Object>) status;
   }
 
   @Test

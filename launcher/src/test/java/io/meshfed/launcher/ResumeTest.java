@@ -66,6 +66,9 @@ class ResumeTest {
           "/v1/failover-services/service-mesh-hub/reviews-failover").path("status"),
           status -> List.of("ACCEPTED", "WARNING").contains(status.path("state").asText()));
       kubeconfigBefore = Files.readString(first.kubeconfig("mgmt-cluster"));
+      // Istio's restart epochs: an agent's first start is epoch 0 (issue #18).
+      await().atMost(Duration.ofSeconds(30)).until(() -> get(first, "/v1/clusters/mgmt-cluster")
+          .path("agentRestartEpoch").asLong(), epoch -> epoch == 0);
     }
     assertThat(EmbeddedStack.isResumable(dir)).isTrue();
 
@@ -74,6 +77,9 @@ class ResumeTest {
       assertThat(second.cluster("mgmt-cluster").restored()).isPositive();
       assertThat(Files.readString(second.kubeconfig("mgmt-cluster"))).isEqualTo(kubeconfigBefore);
       assertThat(second.cluster("mgmt-cluster").readyAddresses("bookinfo")).isEmpty();
+      // The restarted agent is epoch 1: its heartbeats say so, and its acks are fenced by it.
+      await().atMost(Duration.ofSeconds(60)).until(() -> get(second,
+          "/v1/clusters/mgmt-cluster").path("agentRestartEpoch").asLong(), epoch -> epoch == 1);
       // Stores came back: the failover service and the decision log answer without new input.
       await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
         JsonNode fs = get(second, "/v1/failover-services/service-mesh-hub/reviews-failover");

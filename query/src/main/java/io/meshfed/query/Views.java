@@ -103,6 +103,8 @@ final class Views {
     out.put("lastHeartbeat", c.sentAt().toString());
     out.put("stale", c.receivedAt().plus(ttl).isBefore(now));
     out.put("agentStartedAt", c.startedAt() == null ? null : c.startedAt().toString());
+    // Istio's restart epoch: 0 at the agent's first start, so it counts the restarts.
+    out.put("agentRestartEpoch", c.restartEpoch());
     return out;
   }
 }

@@ -58,6 +58,8 @@ public final class ConfigFollower implements Runnable, AutoCloseable {
   private final Set<String> failed = new HashSet<>();
   private static final Duration RETRY_FAILED = Duration.ofSeconds(30);
   private java.time.Instant nextRetry;
+  /** This start's restart epoch, carried in acks so the topology fences a replaced agent's. */
+  private volatile long restartEpoch = -1;
   private volatile boolean running = true;
   private volatile boolean caughtUp;
 
@@ -74,6 +76,11 @@ public final class ConfigFollower implements Runnable, AutoCloseable {
     this.reconciler = reconciler;
     this.statusSink = statusSink;
     this.clock = clock;
+  }
+
+  /** The restart epoch acks carry. Before the follower runs. */
+  public void restartEpoch(long epoch) {
+    this.restartEpoch = epoch;
   }
 
   /** True once the whole topic has been read and stale objects pruned. */
@@ -189,7 +196,7 @@ public final class ConfigFollower implements Runnable, AutoCloseable {
     ResourceRef ref = fd.getDestination();
     ConfigAck ack = ConfigAck.newBuilder().setDestination(ref).setEpoch(fd.getEpoch())
         .setPolicyGeneration(fd.getPolicyGeneration()).setOutcome(outcome).setMessage(message)
-        .setTime(clock.instant()).build();
+        .setTime(clock.instant()).setRestartEpoch(restartEpoch).build();
     producer.send(new ProducerRecord<>(eventsTopic.name(),
         EventKeys.ack(cluster, ref.getKind(), ref.getNamespace(), ref.getName()), ack));
   }

@@ -86,6 +86,8 @@ public final class ClusterPublisher implements AutoCloseable {
   private volatile boolean running = true;
   private volatile boolean synced;
   private volatile boolean kafkaHealthy = true;
+  private volatile long restartEpoch = -1;
+  private volatile Runnable onAnnounced;
 
   public ClusterPublisher(KubernetesClient client, Producer<String, SpecificRecord> producer,
       Settings settings, Clock clock) {
@@ -265,9 +267,30 @@ public final class ClusterPublisher implements AutoCloseable {
     ClusterHeartbeat hb = ClusterHeartbeat.newBuilder().setAgentVersion(settings.agentVersion())
         .setRegion(settings.region()).setZones(settings.zones()).setLabels(settings.labels())
         .setMeshKind(settings.meshKind()).setTime(clock.instant()).setStartedAt(startedAt)
-        .build();
+        .setRestartEpoch(restartEpoch).build();
     producer.send(new ProducerRecord<>(settings.eventsTopic(),
-        EventKeys.heartbeat(settings.cluster()), hb), (md, e) -> kafkaHealthy = e == null);
+        EventKeys.heartbeat(settings.cluster()), hb), (md, e) -> {
+          kafkaHealthy = e == null;
+          Runnable announce = onAnnounced;
+          if (e == null && announce != null && running) {
+            // Off the producer's I/O thread: recording the announcement is an API call (the
+            // store does it once; a failed attempt is retried after the next heartbeat).
+            try {
+              timers.execute(announce);
+            } catch (java.util.concurrent.RejectedExecutionException closing) {
+              // closing: this start's epoch stays unannounced, and the next start reuses it
+            }
+          }
+        });
+  }
+
+  /**
+   * The restart epoch heartbeats carry, and what to run once the first heartbeat carrying it
+   * reached Kafka (the epoch is then announced). Before {@link #start}.
+   */
+  public void restartEpoch(long epoch, Runnable onAnnounced) {
+    this.restartEpoch = epoch;
+    this.onAnnounced = onAnnounced;
   }
 
   static ServiceSnapshot snapshot(io.fabric8.kubernetes.api.model.Service s) {

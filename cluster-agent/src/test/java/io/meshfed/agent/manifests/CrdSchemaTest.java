@@ -8,6 +8,9 @@ import io.meshfed.agent.schema.Crds;
 import io.meshfed.agent.schema.StructuralValidator;
 import io.meshfed.avro.ClusterApplyStatus;
 import io.meshfed.avro.ClusterObjectRef;
+import io.meshfed.avro.Condition;
+import io.meshfed.avro.ConditionStatus;
+import io.meshfed.avro.MeshApprovalStatus;
 import io.meshfed.avro.PolicyStatus;
 import io.meshfed.avro.ResourceKind;
 import io.meshfed.avro.ResourceRef;
@@ -80,6 +83,16 @@ class CrdSchemaTest {
       "0.5h", "30000ms");
   private static final List<String> BAD_DURATIONS = List.of("", "1.5", "s", "10 s", "1,5s",
       "-1s", "1\\.5s", "1d", "10sec");
+  // metav1.Condition's patterns, as the API server has them.
+  private static final List<String> GOOD_CONDITION_TYPES = List.of("Valid", "Accepted",
+      "Applied", "Conflict", "meshfed.io/Applied");
+  private static final List<String> BAD_CONDITION_TYPES = List.of("", "-Valid", "Valid.",
+      "a b", "/Valid");
+  private static final List<String> GOOD_REASONS = List.of("Valid", "ValidationFailed",
+      "HostnameConflict", "NoConflict", "AcceptedWithWarnings", "ApplyFailed", "Pending", "a_b",
+      "a:b");
+  private static final List<String> BAD_REASONS = List.of("", "1Valid", "Not valid", "Valid,",
+      "Valid.");
   private static final List<String> GOOD_PROTOCOLS = List.of("HTTP", "http", "Grpc", "HTTP2",
       "TLS", "mongo");
   private static final List<String> BAD_PROTOCOLS = List.of("", "UDP", "HTTPX", "xHTTP",
@@ -88,14 +101,21 @@ class CrdSchemaTest {
   @Test
   void everyPatternIsValidRe2AndSortsValuesAsMeshfedDoes() {
     Map<String, String> patterns = patterns();
-    // Two hostname fields, two protocols, three durations: a new pattern needs cases here.
-    assertThat(patterns).hasSize(7);
+    // Two hostname fields, two protocols, three durations, and per kind the conditions' type
+    // and reason, overall and per cluster: a new pattern needs cases here.
+    assertThat(patterns).hasSize(7 + 4 * 4);
     List<String> problems = new ArrayList<>();
     patterns.forEach((path, source) -> {
       Pattern p = StructuralValidator.compile(source);
       List<String> good;
       List<String> bad;
-      if (path.endsWith(".hostname") || path.endsWith(".hosts[]")) {
+      if (path.endsWith("conditions[].type")) {
+        good = GOOD_CONDITION_TYPES;
+        bad = BAD_CONDITION_TYPES;
+      } else if (path.endsWith("conditions[].reason")) {
+        good = GOOD_REASONS;
+        bad = BAD_REASONS;
+      } else if (path.endsWith(".hostname") || path.endsWith(".hosts[]")) {
         good = GOOD_HOSTS;
         bad = BAD_HOSTS;
       } else if (path.endsWith(".protocol")) {
@@ -179,6 +199,8 @@ class CrdSchemaTest {
         .setClusters(List.of(
             ClusterApplyStatus.newBuilder().setCluster("mgmt-cluster")
                 .setState(ResourceState.ACCEPTED).setAppliedGeneration(3).setAppliedEpoch(7)
+                .setLatestEpoch(7).setConditions(List.of(condition("Applied",
+                    ConditionStatus.True, "Applied")))
                 .build(),
             ClusterApplyStatus.newBuilder().setCluster("remote-cluster")
                 .setState(ResourceState.FAILED).setMessage("ServiceEntry exists").build()))
@@ -188,9 +210,31 @@ class CrdSchemaTest {
         .setAppliedDestinationPolicies(List.of(
             new ResourceRef(ResourceKind.FailoverPolicy, "global", "local-first"),
             new ResourceRef(ResourceKind.OutlierDetectionPolicy, "global", "reviews-outlier")))
+        .setConditions(List.of(condition("Valid", ConditionStatus.True, "Valid"),
+            condition("Accepted", ConditionStatus.True, "AcceptedWithWarnings"),
+            condition("Applied", ConditionStatus.False, "ApplyFailed"),
+            condition("Conflict", ConditionStatus.False, "NoConflict")))
+        .setMeshes(List.of(MeshApprovalStatus.newBuilder().setMesh("istiod-istio-system-mgmt")
+            .setState(ResourceState.FAILED).setErrors(List.of("remote-cluster: ServiceEntry"
+                + " exists")).build()))
         .setTime(Instant.parse("2026-11-22T10:00:00Z")).build();
     Map<String, Object> status = StatusDocument.of(full);
-    assertThat(status).containsKeys("appliedDestinationPolicies", "numAppliedDestinationPolicies");
+    assertThat(status).containsKeys("appliedDestinationPolicies", "numAppliedDestinationPolicies",
+        "conditions");
+    Map<String, Object> failoverService = StatusDocument.of(PolicyStatus.newBuilder(full)
+        .setResource(new ResourceRef(ResourceKind.FailoverService, "ns", "fs")).build());
+    assertThat(failoverService).containsKeys("meshes", "conditions");
+    List<String> fsErrors = new ArrayList<>();
+    validator.validate(statusSchemaOf("FailoverService"), Crds.asMap(Map.of("s",
+        failoverService)).get("s"), "status", fsErrors);
+    assertThat(fsErrors).isEmpty();
+    // A reason the API server's metav1.Condition pattern refuses fails here, not in a cluster.
+    List<String> badReason = new ArrayList<>();
+    validator.validate(statusSchemaOf("FailoverService"), Crds.asMap(Map.of("s",
+        StatusDocument.of(PolicyStatus.newBuilder(full).setConditions(List.of(
+            condition("Valid", ConditionStatus.True, "not a reason"))).build()))).get("s"),
+        "status", badReason);
+    assertThat(badReason).isNotEmpty();
     for (Map<String, Object> crd : crds.all()) {
       @SuppressWarnings("unchecked")
       var spec = (Map<String, Object>) crd.get("spec");
@@ -212,6 +256,12 @@ class CrdSchemaTest {
           "status", errors);
       assertThat(errors).as(state.name()).isEmpty();
     }
+  }
+
+  private static Condition condition(String type, ConditionStatus status, String reason) {
+    return Condition.newBuilder().setType(type).setStatus(status).setReason(reason)
+        .setMessage("m").setObservedGeneration(3)
+        .setLastTransitionTime(Instant.parse("2026-11-22T10:00:00.123Z")).build();
   }
 
   @SuppressWarnings("unchecked")

@@ -17,22 +17,41 @@ import java.util.List;
  * @param selectedBackingServices the backing services in use
  * @param appliedPolicies the FailoverPolicy and OutlierDetectionPolicy that apply to a
  *     destination (Gloo Mesh's appliedDestinationPolicies); empty for a policy
+ * @param conditions Kubernetes-style conditions: Valid and Accepted on every resource, Applied
+ *     and Conflict on destinations
+ * @param meshes of a FailoverService, Service Mesh Hub's per-mesh ApprovalStatus; else empty
  */
 public record ResourceStatus(ResourceId id, long observedGeneration, ResourceState state,
     List<String> validationErrors, List<String> warnings, List<ClusterStatus> clusters,
-    List<ServiceRef> selectedBackingServices, List<ResourceId> appliedPolicies) {
+    List<ServiceRef> selectedBackingServices, List<ResourceId> appliedPolicies,
+    List<Condition> conditions, List<MeshStatus> meshes) {
 
-  /** A status that names no applied policies. */
+  /** A status that names no applied policies, conditions or meshes. */
   public ResourceStatus(ResourceId id, long observedGeneration, ResourceState state,
       List<String> validationErrors, List<String> warnings, List<ClusterStatus> clusters,
       List<ServiceRef> selectedBackingServices) {
     this(id, observedGeneration, state, validationErrors, warnings, clusters,
-        selectedBackingServices, List.of());
+        selectedBackingServices, List.of(), List.of(), List.of());
   }
 
-  /** Per-cluster result. */
+  /**
+   * Per-cluster result.
+   *
+   * @param latestEpoch the epoch of the latest decision for this cluster, or -1 (none yet)
+   * @param conditions the cluster's {@code Applied} condition
+   */
   public record ClusterStatus(String cluster, long appliedGeneration, long appliedEpoch,
-      ResourceState state, String message) {}
+      ResourceState state, String message, long latestEpoch, List<Condition> conditions) {
+
+    public ClusterStatus(String cluster, long appliedGeneration, long appliedEpoch,
+        ResourceState state, String message) {
+      this(cluster, appliedGeneration, appliedEpoch, state, message, -1, List.of());
+    }
+
+    public ClusterStatus {
+      conditions = List.copyOf(conditions);
+    }
+  }
 
   public ResourceStatus {
     validationErrors = List.copyOf(validationErrors);
@@ -40,9 +59,16 @@ public record ResourceStatus(ResourceId id, long observedGeneration, ResourceSta
     clusters = List.copyOf(clusters);
     selectedBackingServices = List.copyOf(selectedBackingServices);
     appliedPolicies = List.copyOf(appliedPolicies);
+    conditions = List.copyOf(conditions);
+    meshes = List.copyOf(meshes);
   }
 
   public int numSelectedBackingServices() {
     return selectedBackingServices.size();
+  }
+
+  /** The condition of this type, or null. */
+  public Condition condition(String type) {
+    return conditions.stream().filter(c -> c.type().equals(type)).findFirst().orElse(null);
   }
 }

@@ -28,7 +28,12 @@ import io.meshfed.rules.split.LoadSplit;
 import io.meshfed.rules.split.SplitPolicy;
 import io.meshfed.rules.split.TierHealth;
 import io.meshfed.rules.status.ClusterAck;
+import io.meshfed.rules.status.Condition;
+import io.meshfed.rules.status.MeshStatus;
 import io.meshfed.rules.status.ResourceState;
+import io.meshfed.rules.status.ResourceStatus;
+import io.meshfed.rules.status.RestartEpochs;
+import io.meshfed.rules.status.StatusInputs;
 import io.meshfed.rules.status.StatusRules;
 import io.meshfed.rules.tiers.TierPlanner;
 import io.meshfed.rules.validation.Findings;
@@ -257,5 +262,152 @@ class SeedFidelityRulesTest {
             + " mesh (agent label meshfed.io/mesh=typo-mesh), so no cluster sees the"
             + " FailoverService through it");
     assertThat(Validator.resolveMeshes(reviewsFailover(), Set.of())).isEqualTo(Findings.NONE);
+  }
+
+  // --- MCS/Kubernetes-style conditions; PENDING judged on the latest decision epoch ---
+
+  private static final java.util.regex.Pattern CONDITION_REASON =
+      java.util.regex.Pattern.compile("^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$");
+
+  private static StatusInputs inputs(Map<String, ClusterAck> acks, Map<String, Long> epochs) {
+    return new StatusInputs(List.of("mgmt-cluster", "remote-cluster"), acks, epochs,
+        Map.of("mgmt-cluster", "mesh-a", "remote-cluster", "mesh-b"),
+        List.of("mesh-a", "mesh-b"), List.of(), List.of());
+  }
+
+  private static ClusterAck ack(String cluster, long generation, long epoch, boolean applied) {
+    return new ClusterAck(cluster, generation, epoch, applied, applied ? null : "webhook denied");
+  }
+
+  @Test
+  void aClusterThatHasNotAppliedTheLatestFailoverIsPendingNotAccepted() {
+    var meta = failoverService(reviewsFailover()).meta();
+    var acks = Map.of("mgmt-cluster", ack("mgmt-cluster", 1, 4, true),
+        "remote-cluster", ack("remote-cluster", 1, 5, true));
+    // The generation is applied everywhere, but mgmt-cluster's latest decision is epoch 6.
+    var behind = StatusRules.forDestination(meta, Findings.NONE, List.of(),
+        inputs(acks, Map.of("mgmt-cluster", 6L, "remote-cluster", 5L)));
+    assertThat(behind.state()).isEqualTo(ResourceState.PENDING);
+    assertThat(behind.clusters()).extracting(c -> c.state() + "/" + c.latestEpoch())
+        .containsExactly("PENDING/6", "ACCEPTED/5");
+    assertThat(behind.condition(Condition.APPLIED)).satisfies(c -> {
+      assertThat(c.status()).isEqualTo(Condition.Status.False);
+      assertThat(c.reason()).isEqualTo("Pending");
+      assertThat(c.message()).contains("1 of 2").contains("mgmt-cluster");
+    });
+    assertThat(behind.clusters().get(0).conditions()).singleElement()
+        .satisfies(c -> assertThat(c.message())
+            .isEqualTo("applied epoch 4, latest decision is epoch 6"));
+    // Its ack for epoch 6 arrives: ACCEPTED, Applied True everywhere.
+    var caughtUp = StatusRules.forDestination(meta, Findings.NONE, List.of(),
+        inputs(Map.of("mgmt-cluster", ack("mgmt-cluster", 1, 6, true),
+            "remote-cluster", ack("remote-cluster", 1, 5, true)),
+            Map.of("mgmt-cluster", 6L, "remote-cluster", 5L)));
+    assertThat(caughtUp.state()).isEqualTo(ResourceState.ACCEPTED);
+    assertThat(caughtUp.conditions()).extracting(c -> c.type() + "=" + c.status())
+        .containsExactly("Valid=True", "Accepted=True", "Applied=True", "Conflict=False");
+    // A failure to apply an old epoch says nothing about the latest: still pending.
+    var oldNack = StatusRules.forDestination(meta, Findings.NONE, List.of(),
+        inputs(Map.of("mgmt-cluster", ack("mgmt-cluster", 1, 5, false),
+            "remote-cluster", ack("remote-cluster", 1, 5, true)),
+            Map.of("mgmt-cluster", 6L, "remote-cluster", 5L)));
+    assertThat(oldNack.state()).isEqualTo(ResourceState.PENDING);
+  }
+
+  @Test
+  void conditionsOfAnInvalidAConflictingAndAFailedDestination() {
+    var meta = failoverService(reviewsFailover()).meta();
+    var invalid = StatusRules.forDestination(meta, Findings.error("spec.port is required"),
+        List.of(), inputs(Map.of(), Map.of()));
+    assertThat(invalid.conditions()).extracting(c -> c.type() + "=" + c.status() + "/"
+        + c.reason()).containsExactly("Valid=False/ValidationFailed", "Accepted=False/Invalid",
+        "Applied=False/Invalid", "Conflict=False/NoConflict");
+    assertThat(invalid.condition(Condition.VALID).message()).isEqualTo("spec.port is required");
+
+    String lost = "spec.hostname \"reviews.global\" is claimed by older global/reviews";
+    var conflicting = StatusRules.forDestination(meta, Findings.error(lost), List.of(),
+        new StatusInputs(List.of(), Map.of(), Map.of(), Map.of(), List.of(), List.of(lost),
+            List.of()));
+    assertThat(conflicting.state()).isEqualTo(ResourceState.INVALID);
+    assertThat(conflicting.conditions()).extracting(c -> c.type() + "=" + c.status() + "/"
+        + c.reason()).containsExactly("Valid=True/Valid", "Accepted=False/HostnameConflict",
+        "Applied=False/HostnameConflict", "Conflict=True/HostnameConflict");
+    assertThat(conflicting.condition(Condition.CONFLICT).message()).isEqualTo(lost);
+
+    var failed = StatusRules.forDestination(meta, Findings.warning("default outlier detection"),
+        List.of(), inputs(Map.of("mgmt-cluster", ack("mgmt-cluster", 1, 2, false),
+            "remote-cluster", ack("remote-cluster", 1, 2, true)), Map.of()));
+    assertThat(failed.state()).isEqualTo(ResourceState.FAILED);
+    assertThat(failed.condition(Condition.ACCEPTED).reason()).isEqualTo("AcceptedWithWarnings");
+    assertThat(failed.condition(Condition.APPLIED).message()).isEqualTo("failed in mgmt-cluster");
+    assertThat(failed.clusters().get(0).conditions()).singleElement().satisfies(c ->
+        assertThat(c.reason() + ": " + c.message()).isEqualTo("ApplyFailed: epoch 2: webhook"
+            + " denied"));
+
+    var policy = StatusRules.forPolicy(meta(Kind.OutlierDetectionPolicy, "g", "od", T0),
+        Findings.NONE);
+    assertThat(policy.conditions()).extracting(c -> c.type() + "=" + c.status())
+        .containsExactly("Valid=True", "Accepted=True");
+
+    // Every reason matches the API server's metav1.Condition pattern, every condition carries
+    // the generation, and a huge message is bounded.
+    for (ResourceStatus status : List.of(invalid, conflicting, failed, policy)) {
+      for (Condition c : status.conditions()) {
+        assertThat(c.reason()).matches(CONDITION_REASON);
+        assertThat(c.observedGeneration()).isEqualTo(1);
+      }
+    }
+    assertThat(new Condition("Valid", Condition.Status.False, "ValidationFailed",
+        "x".repeat(5000), 1).message()).hasSize(Condition.MAX_MESSAGE);
+  }
+
+  // --- Status per mesh (Service Mesh Hub ApprovalStatus) ---
+
+  @Test
+  void eachListedMeshRollsUpItsClusters() {
+    var meta = failoverService(reviewsFailover()).meta();
+    var inputs = new StatusInputs(List.of("mgmt-cluster", "remote-cluster", "edge-cluster"),
+        Map.of("mgmt-cluster", ack("mgmt-cluster", 1, 3, true),
+            "remote-cluster", ack("remote-cluster", 1, 3, false)),
+        Map.of(), Map.of("mgmt-cluster", "mesh-a", "remote-cluster", "mesh-b",
+            "edge-cluster", "mesh-b"), List.of("mesh-a", "mesh-b", "mesh-c"), List.of(),
+        List.of());
+    var status = StatusRules.forDestination(meta, Findings.NONE, List.of(), inputs);
+    assertThat(status.meshes()).containsExactly(
+        new MeshStatus("mesh-a", 0, ResourceState.ACCEPTED, List.of()),
+        new MeshStatus("mesh-b", 0, ResourceState.FAILED,
+            List.of("remote-cluster: webhook denied")),
+        new MeshStatus("mesh-c", 0, ResourceState.PENDING,
+            List.of("no cluster reports mesh mesh-c")));
+    // No meshes listed: the meshes of the target clusters; a VirtualDestination has none.
+    var unlisted = StatusRules.forDestination(meta, Findings.NONE, List.of(), new StatusInputs(
+        List.of("mgmt-cluster"), Map.of("mgmt-cluster", ack("mgmt-cluster", 1, 3, true)),
+        Map.of(), Map.of("mgmt-cluster", "mesh-a"), List.of(), List.of(), List.of()));
+    assertThat(unlisted.meshes()).extracting(MeshStatus::mesh).containsExactly("mesh-a");
+    var vd = StatusRules.forDestination(meta, Findings.NONE, List.of(), new StatusInputs(
+        List.of("mgmt-cluster"), Map.of(), Map.of(), Map.of("mgmt-cluster", "mesh-a"), null,
+        List.of(), List.of()));
+    assertThat(vd.meshes()).isEmpty();
+  }
+
+  // --- Agent restart epochs (Istio proxy agent) ---
+
+  @Test
+  void restartEpochsStartAtZeroGoUpByOneAndAFailedStartReusesItsEpoch() {
+    assertThat(RestartEpochs.next(RestartEpochs.UNKNOWN, false)).isZero();
+    assertThat(RestartEpochs.next(0, true)).isEqualTo(1);
+    // The seed's "epoch 0 followed by a failed epoch 1 start; then epoch 1 again".
+    assertThat(RestartEpochs.next(1, false)).isEqualTo(1);
+    assertThat(RestartEpochs.next(1, true)).isEqualTo(2);
+  }
+
+  @Test
+  void anAckFromAnOlderRestartEpochThanOneSeenIsStale() {
+    assertThat(RestartEpochs.isStale(1, 2)).isTrue();
+    assertThat(RestartEpochs.isStale(2, 2, 1)).isFalse();
+    assertThat(RestartEpochs.isStale(1, RestartEpochs.UNKNOWN, 2)).as("an earlier ack's").isTrue();
+    assertThat(RestartEpochs.isStale(RestartEpochs.UNKNOWN, 5)).as("unreported fences nothing")
+        .isFalse();
+    assertThat(RestartEpochs.isStale(3)).isFalse();
   }
 }

@@ -1,9 +1,12 @@
 package io.meshfed.schema;
 
 import io.meshfed.avro.ClusterApplyStatus;
+import io.meshfed.avro.Condition;
+import io.meshfed.avro.MeshApprovalStatus;
 import io.meshfed.avro.PolicyStatus;
 import io.meshfed.avro.ResourceKind;
 import io.meshfed.avro.ResourceRef;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -13,7 +16,8 @@ import java.util.TreeMap;
 /**
  * A resource's status as people read it — in the resource's status subresource and in the
  * query API alike (Service Mesh Hub's shape: observedGeneration, state, validationErrors,
- * per-cluster results, plus warnings and the selected backing services).
+ * per-mesh ApprovalStatus, plus per-cluster results, warnings, the selected backing services
+ * and Kubernetes-style conditions).
  */
 public final class StatusDocument {
 
@@ -38,6 +42,10 @@ public final class StatusDocument {
       if (c.getMessage() != null) {
         entry.put("message", c.getMessage());
       }
+      if (c.getLatestEpoch() >= 0) {
+        entry.put("latestEpoch", c.getLatestEpoch());
+      }
+      entry.put("conditions", conditions(c.getConditions()));
       clusters.put(c.getCluster(), entry);
     }
     out.put("clusters", clusters);
@@ -55,6 +63,39 @@ public final class StatusDocument {
       applied.forEach((kind, refs) -> counts.put(kind, refs.size()));
       out.put("appliedDestinationPolicies", applied);
       out.put("numAppliedDestinationPolicies", counts);
+    }
+    if (s.getResource().getKind() == ResourceKind.FailoverService) {
+      // Service Mesh Hub's shape: mesh -> ApprovalStatus.
+      Map<String, Object> meshes = new LinkedHashMap<>();
+      for (MeshApprovalStatus m : s.getMeshes()) {
+        Map<String, Object> entry = new LinkedHashMap<>();
+        entry.put("acceptanceOrder", m.getAcceptanceOrder());
+        entry.put("state", m.getState().name());
+        entry.put("errors", List.copyOf(m.getErrors()));
+        meshes.put(m.getMesh(), entry);
+      }
+      out.put("meshes", meshes);
+    }
+    out.put("conditions", conditions(s.getConditions()));
+    return out;
+  }
+
+  /**
+   * metav1.Condition's shape; times in RFC 3339 to the second, as the API server writes
+   * metav1.Time.
+   */
+  private static List<Map<String, Object>> conditions(List<Condition> conditions) {
+    List<Map<String, Object>> out = new ArrayList<>();
+    for (Condition c : conditions) {
+      Map<String, Object> entry = new LinkedHashMap<>();
+      entry.put("type", c.getType());
+      entry.put("status", c.getStatus().name());
+      entry.put("observedGeneration", c.getObservedGeneration());
+      entry.put("lastTransitionTime",
+          c.getLastTransitionTime().truncatedTo(ChronoUnit.SECONDS).toString());
+      entry.put("reason", c.getReason());
+      entry.put("message", c.getMessage());
+      out.add(entry);
     }
     return out;
   }

@@ -2,6 +2,8 @@ package io.meshfed.topology.decide;
 
 import io.meshfed.avro.ClusterApplyStatus;
 import io.meshfed.avro.ClusterObjectRef;
+import io.meshfed.avro.Condition;
+import io.meshfed.avro.ConditionStatus;
 import io.meshfed.avro.DestinationPort;
 import io.meshfed.avro.DestinationTier;
 import io.meshfed.avro.EndpointSnapshot;
@@ -9,6 +11,7 @@ import io.meshfed.avro.FailoverDecision;
 import io.meshfed.avro.FailoverPolicySpec;
 import io.meshfed.avro.FailoverServiceSpec;
 import io.meshfed.avro.FederatedDestination;
+import io.meshfed.avro.MeshApprovalStatus;
 import io.meshfed.avro.ObjectSelector;
 import io.meshfed.avro.OutlierDetection;
 import io.meshfed.avro.OutlierDetectionPolicySpec;
@@ -224,13 +227,55 @@ public final class AvroMapping {
             .setCluster(c.cluster()).setAppliedGeneration(c.appliedGeneration())
             .setAppliedEpoch(c.appliedEpoch())
             .setState(io.meshfed.avro.ResourceState.valueOf(c.state().name()))
-            .setMessage(c.message()).build()).toList())
+            .setMessage(c.message()).setLatestEpoch(c.latestEpoch())
+            .setConditions(conditions(c.conditions(), time)).build()).toList())
         .setNumSelectedBackingServices(s.numSelectedBackingServices())
         .setSelectedBackingServices(s.selectedBackingServices().stream()
             .map(AvroMapping::clusterObjectRef).toList())
         .setAppliedDestinationPolicies(s.appliedPolicies().stream().map(AvroMapping::ref)
             .toList())
+        .setConditions(conditions(s.conditions(), time))
+        .setMeshes(s.meshes().stream().map(m -> MeshApprovalStatus.newBuilder()
+            .setMesh(m.mesh()).setAcceptanceOrder(m.acceptanceOrder())
+            .setState(io.meshfed.avro.ResourceState.valueOf(m.state().name()))
+            .setErrors(m.errors()).build()).toList())
         .setTime(time)
         .build();
+  }
+
+  /** Conditions stamped with {@code time}; {@link #keepTransitionTimes} corrects the stamp. */
+  private static List<Condition> conditions(List<io.meshfed.rules.status.Condition> conditions,
+      Instant time) {
+    return conditions.stream().map(c -> Condition.newBuilder().setType(c.type())
+        .setStatus(ConditionStatus.valueOf(c.status().name())).setReason(c.reason())
+        .setMessage(c.message()).setObservedGeneration(c.observedGeneration())
+        .setLastTransitionTime(time).build()).toList();
+  }
+
+  /**
+   * Kubernetes' rule for {@code lastTransitionTime}: it moves only when a condition's status
+   * changes. Each condition of {@code next} whose type had the same status in {@code last}
+   * (overall, or in the same cluster) takes {@code last}'s time.
+   */
+  public static void keepTransitionTimes(PolicyStatus last, PolicyStatus next) {
+    keep(last.getConditions(), next.getConditions());
+    Map<String, ClusterApplyStatus> before = new LinkedHashMap<>();
+    last.getClusters().forEach(c -> before.put(c.getCluster(), c));
+    for (ClusterApplyStatus c : next.getClusters()) {
+      ClusterApplyStatus b = before.get(c.getCluster());
+      if (b != null) {
+        keep(b.getConditions(), c.getConditions());
+      }
+    }
+  }
+
+  private static void keep(List<Condition> last, List<Condition> next) {
+    for (Condition n : next) {
+      for (Condition l : last) {
+        if (l.getType().equals(n.getType()) && l.getStatus() == n.getStatus()) {
+          n.setLastTransitionTime(l.getLastTransitionTime());
+        }
+      }
+    }
   }
 }

@@ -53,7 +53,8 @@ final class ClusterView {
     }
     KnownCluster next = new KnownCluster(cluster, heartbeat.getAgentVersion(),
         heartbeat.getRegion(), heartbeat.getZones(), heartbeat.getLabels(),
-        heartbeat.getMeshKind().name(), heartbeat.getTime(), now, heartbeat.getStartedAt());
+        heartbeat.getMeshKind().name(), heartbeat.getTime(), now, heartbeat.getStartedAt(),
+        heartbeat.getRestartEpoch());
     store.put(cluster, next);
     known.put(cluster, next);
     boolean wasStale = previous == null
@@ -94,6 +95,12 @@ final class ClusterView {
     boolean changed = stale != null && !stale.equals(staleNow);
     stale = staleNow;
     return changed;
+  }
+
+  /** The cluster agent's restart epoch from its last heartbeat, or -1 (unknown). */
+  long restartEpoch(String cluster) {
+    KnownCluster c = known.get(cluster);
+    return c == null ? -1 : c.restartEpoch();
   }
 
   /** Every known cluster as the rules see it, by name (sorted). */

@@ -148,8 +148,9 @@ public final class DecideProcessor
         mark(destination, Cause.MEMBER);
       }
     } else if (value instanceof AckFrom ack) {
-      ledger.onAck(record.key(), ack);
-      mark(record.key(), Cause.ACK);
+      if (ledger.onAck(record.key(), ack, clusters.restartEpoch(ack.getCluster()))) {
+        mark(record.key(), Cause.ACK);
+      }
     } else {
       throw new IllegalArgumentException("decide stage cannot handle "
           + (value == null ? "a tombstone" : value.getSchema().getFullName()));

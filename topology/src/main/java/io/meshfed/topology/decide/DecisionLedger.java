@@ -11,6 +11,7 @@ import io.meshfed.rules.decision.DecisionState;
 import io.meshfed.rules.model.ResourceId;
 import io.meshfed.rules.status.ClusterAck;
 import io.meshfed.rules.status.ResourceStatus;
+import io.meshfed.rules.status.RestartEpochs;
 import io.meshfed.topology.RoutingKeys;
 import io.meshfed.topology.decide.Evaluation.Decided;
 import io.meshfed.topology.decide.Evaluation.Outcome;
@@ -109,9 +110,20 @@ final class DecisionLedger {
     });
   }
 
-  void onAck(String destination, AckFrom ack) {
+  /**
+   * Records an ack, unless it is fenced: it comes from an agent restart epoch older than the
+   * cluster's ({@code clusterRestartEpoch}, from its heartbeats) or than the stored ack's — an
+   * agent since replaced. False when fenced.
+   */
+  boolean onAck(String destination, AckFrom ack, long clusterRestartEpoch) {
+    ClusterAck stored = acks(destination).get(ack.getCluster());
+    if (RestartEpochs.isStale(ack.getAck().getRestartEpoch(), clusterRestartEpoch,
+        stored == null ? RestartEpochs.UNKNOWN : stored.restartEpoch())) {
+      return false;
+    }
     acks.put(RoutingKeys.join(destination, ack.getCluster()), ack.getAck());
     acks(destination).put(ack.getCluster(), clusterAck(ack.getCluster(), ack.getAck()));
+    return true;
   }
 
   /** Wake-up times by destination (read-only). */
@@ -172,6 +184,9 @@ final class DecisionLedger {
     publishedView.put(key, published);
     PolicyStatus next = AvroMapping.status(status, uid, now);
     PolicyStatus last = statusView.computeIfAbsent(key, statuses::get);
+    if (last != null) {
+      AvroMapping.keepTransitionTimes(last, next);
+    }
     if (last != null && sameButTime(last, next)) {
       return;
     }
@@ -234,6 +249,7 @@ final class DecisionLedger {
 
   private static ClusterAck clusterAck(String cluster, ConfigAck a) {
     return new ClusterAck(cluster, a.getPolicyGeneration(), a.getEpoch(),
-        a.getOutcome() == io.meshfed.avro.AckResult.APPLIED, a.getMessage());
+        a.getOutcome() == io.meshfed.avro.AckResult.APPLIED, a.getMessage(),
+        a.getRestartEpoch());
   }
 }

@@ -27,6 +27,7 @@ import io.meshfed.rules.model.Service;
 import io.meshfed.rules.model.ServiceRef;
 import io.meshfed.rules.split.SplitPolicy;
 import io.meshfed.rules.status.ResourceStatus;
+import io.meshfed.rules.status.StatusInputs;
 import io.meshfed.rules.status.StatusRules;
 import io.meshfed.rules.tiers.Tier;
 import io.meshfed.rules.tiers.TierPlanner;
@@ -97,9 +98,8 @@ final class DestinationEvaluator {
     PolicyEvent event = dest.event();
     Resource.Destination resource = dest.resource();
     Findings findings = dest.specFindings();
-    if (findings.isValid()) {
-      findings = findings.plus(catalog.hostnameConflicts(resource));
-    }
+    Findings conflicts = findings.isValid() ? catalog.hostnameConflicts(resource) : Findings.NONE;
+    findings = findings.plus(conflicts);
 
     MemberTable.Members read = members.read(destination);
     List<Service> services = read.services().entrySet().stream()
@@ -208,8 +208,25 @@ final class DestinationEvaluator {
     wake = earliest(wake, read.nextOutlierChange(now));
 
     List<ServiceRef> selected = membership.members().stream().map(Member::ref).toList();
+    // Status inputs: each target's latest decision epoch (a cluster that has not applied the
+    // latest failover is not ACCEPTED), the clusters' meshes, the lost hostname claims.
+    Map<String, Long> latestEpochs = new HashMap<>();
+    previous.forEach((client, state) -> latestEpochs.put(client, state.epoch()));
+    for (Evaluation.Outcome o : outcomes) {
+      if (o instanceof Decided d) {
+        latestEpochs.put(d.client(), d.result().state().epoch());
+      }
+    }
+    Map<String, String> meshOf = new HashMap<>();
+    known.values().forEach(c -> {
+      if (c.mesh() != null) {
+        meshOf.put(c.name(), c.mesh());
+      }
+    });
     ResourceStatus status = StatusRules.forDestination(resource.meta(), findings, selected,
-        targets, ledger.acks(destination), appliedPolicies);
+        new StatusInputs(targets, ledger.acks(destination), latestEpochs, meshOf,
+            resource instanceof Resource.FailoverService fs ? meshNames(fs) : null,
+            conflicts.errors(), appliedPolicies));
     return new Evaluation(destination, outcomes, epoch, wake,
         new StatusUpdate(dest.control().getSourceCluster(), status, event.getUid()));
   }
@@ -255,6 +272,10 @@ final class DestinationEvaluator {
       }
     }
     return missing;
+  }
+
+  private static List<String> meshNames(Resource.FailoverService fs) {
+    return fs.spec().meshes().stream().filter(java.util.Objects::nonNull).toList();
   }
 
   static Instant earliest(Instant a, Instant b) {

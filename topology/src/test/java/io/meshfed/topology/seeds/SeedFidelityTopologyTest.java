@@ -280,4 +280,158 @@ class SeedFidelityTopologyTest extends DriverTestBase {
     assertThat(config(REMOTE, FS_CONFIG_KEY)).isNotNull();
     assertThat(status(FS_STATUS_KEY).getWarnings()).noneMatch(w -> w.startsWith("spec.meshes"));
   }
+
+  // --- Conditions, PENDING on the latest decision epoch, status per mesh ---
+
+  private static String conditions(List<io.meshfed.avro.Condition> conditions) {
+    return String.join(", ", conditions.stream().map(c -> c.getType() + "=" + c.getStatus()
+        + "/" + c.getReason()).toList());
+  }
+
+  private static io.meshfed.avro.Condition condition(PolicyStatus status, String type) {
+    return status.getConditions().stream().filter(c -> c.getType().equals(type)).findFirst()
+        .orElseThrow();
+  }
+
+  private long epochOf(String client) {
+    return config(client, FS_CONFIG_KEY).getEpoch();
+  }
+
+  @Test
+  void aClusterThatHasNotAppliedTheLatestFailoverKeepsTheStatusPending() {
+    t.world();
+    t.send(MGMT, Bookinfo.ack(MGMT, epochOf(MGMT)));
+    t.send(REMOTE, Bookinfo.ack(REMOTE, epochOf(REMOTE)));
+    PolicyStatus accepted = status(FS_STATUS_KEY);
+    assertThat(accepted.getState()).isEqualTo(ResourceState.ACCEPTED);
+    assertThat(conditions(accepted.getConditions())).isEqualTo("Valid=True/Valid,"
+        + " Accepted=True/Accepted, Applied=True/Applied, Conflict=False/NoConflict");
+    assertThat(accepted.getClusters()).allSatisfy(c -> {
+      assertThat(c.getLatestEpoch()).isEqualTo(c.getAppliedEpoch());
+      assertThat(conditions(c.getConditions())).isEqualTo("Applied=True/Applied");
+    });
+
+    // reviews-v1 and v2 break: both clusters fail over at new epochs they have not applied yet.
+    t.tick(Duration.ofSeconds(3));
+    t.send(MGMT, Bookinfo.reviewsEndpoints(MGMT, false));
+    PolicyStatus failingOver = status(FS_STATUS_KEY);
+    assertThat(failingOver.getObservedGeneration()).as("same generation").isEqualTo(1);
+    assertThat(failingOver.getState()).isEqualTo(ResourceState.PENDING);
+    assertThat(failingOver.getClusters()).allSatisfy(c -> {
+      assertThat(c.getState()).isEqualTo(ResourceState.PENDING);
+      assertThat(c.getLatestEpoch()).isGreaterThan(c.getAppliedEpoch());
+    });
+    assertThat(condition(failingOver, "Applied").getReason()).isEqualTo("Pending");
+    assertThat(condition(failingOver, "Applied").getMessage()).startsWith("0 of 2 target"
+        + " clusters applied the latest config");
+    // lastTransitionTime moves only with a condition's status.
+    assertThat(condition(failingOver, "Valid").getLastTransitionTime())
+        .isEqualTo(condition(accepted, "Valid").getLastTransitionTime());
+    assertThat(condition(failingOver, "Applied").getLastTransitionTime())
+        .isAfter(condition(accepted, "Applied").getLastTransitionTime());
+
+    t.send(MGMT, Bookinfo.ack(MGMT, epochOf(MGMT)));
+    assertThat(status(FS_STATUS_KEY).getState()).as("remote-cluster still behind")
+        .isEqualTo(ResourceState.PENDING);
+    t.send(REMOTE, Bookinfo.ack(REMOTE, epochOf(REMOTE)));
+    assertThat(status(FS_STATUS_KEY).getState()).isEqualTo(ResourceState.ACCEPTED);
+  }
+
+  @Test
+  void aFailoverServicesStatusHasOneApprovalStatusPerListedMesh() {
+    t.send(MGMT, heartbeatInMesh(MGMT, "mesh-mgmt"), Bookinfo.reviewsService(MGMT),
+        Bookinfo.reviewsEndpoints(MGMT, true));
+    t.send(REMOTE, heartbeatInMesh(REMOTE, "mesh-remote"), Bookinfo.reviewsService(REMOTE),
+        Bookinfo.reviewsEndpoints(REMOTE, true));
+    t.send(MGMT, Bookinfo.outlierPolicy(),
+        reviewsFailoverInMeshes(1, List.of("mesh-mgmt", "mesh-remote", "mesh-later")));
+    t.send(MGMT, Bookinfo.ack(MGMT, epochOf(MGMT)));
+    t.send(REMOTE, KeyValue.pair(Bookinfo.ack(REMOTE, 0).key, io.meshfed.avro.ConfigAck
+        .newBuilder((io.meshfed.avro.ConfigAck) Bookinfo.ack(REMOTE, epochOf(REMOTE)).value)
+        .setOutcome(io.meshfed.avro.AckResult.FAILED).setMessage("webhook denied").build()));
+    assertThat(status(FS_STATUS_KEY).getMeshes()).extracting(m -> m.getMesh() + " "
+        + m.getState() + " " + m.getAcceptanceOrder() + " " + m.getErrors()).containsExactly(
+            "mesh-later PENDING 0 [no cluster reports mesh mesh-later]",
+            "mesh-mgmt ACCEPTED 0 []",
+            "mesh-remote FAILED 0 [remote-cluster: webhook denied]");
+    assertThat(conditions(status(FS_STATUS_KEY).getConditions()))
+        .contains("Applied=False/ApplyFailed");
+  }
+
+  @Test
+  void aDestinationThatLostItsHostnameReportsAConflict() {
+    t.world();
+    KeyValue<String, SpecificRecord> twin = Bookinfo.failoverService(
+        "reviews-failover.bookinfo.global", 1);
+    PolicyEvent event = (PolicyEvent) twin.value;
+    t.send(MGMT, KeyValue.pair(EventKeys.policy(MGMT, ResourceKind.FailoverService,
+        "service-mesh-hub", "reviews-twin"), PolicyEvent.newBuilder(event).setName("reviews-twin")
+        .setUid("uid-twin").setCreationTimestamp(event.getCreationTimestamp().plusSeconds(60))
+        .build()));
+    PolicyStatus twinStatus = status("PolicyStatus/FailoverService/service-mesh-hub/reviews-twin");
+    assertThat(twinStatus.getState()).isEqualTo(ResourceState.INVALID);
+    assertThat(conditions(twinStatus.getConditions())).isEqualTo("Valid=True/Valid,"
+        + " Accepted=False/HostnameConflict, Applied=False/HostnameConflict,"
+        + " Conflict=True/HostnameConflict");
+    assertThat(conditions(status(FS_STATUS_KEY).getConditions()))
+        .contains("Conflict=False/NoConflict");
+  }
+
+  // --- Agent restart epochs: a replaced agent's acks are fenced ---
+
+  private KeyValue<String, SpecificRecord> heartbeatAtEpoch(String cluster, long restartEpoch) {
+    KeyValue<String, SpecificRecord> plain = Bookinfo.heartbeat(cluster, t.now());
+    return KeyValue.pair(plain.key, ClusterHeartbeat.newBuilder((ClusterHeartbeat) plain.value)
+        .setRestartEpoch(restartEpoch).build());
+  }
+
+  private KeyValue<String, SpecificRecord> ackAtEpoch(String cluster, long epoch,
+      long restartEpoch, io.meshfed.avro.AckResult outcome) {
+    KeyValue<String, SpecificRecord> plain = Bookinfo.ack(cluster, epoch);
+    return KeyValue.pair(plain.key, io.meshfed.avro.ConfigAck.newBuilder(
+        (io.meshfed.avro.ConfigAck) plain.value).setRestartEpoch(restartEpoch)
+        .setOutcome(outcome).setMessage(outcome == io.meshfed.avro.AckResult.FAILED
+            ? "applied by a replaced agent" : null).build());
+  }
+
+  @Test
+  void anAckFromAReplacedAgentRestartEpochIsFenced() {
+    t.world();
+    t.send(MGMT, heartbeatAtEpoch(MGMT, 2));
+    assertThat(t.driver().<String, io.meshfed.topology.state.KnownCluster>getKeyValueStore(
+        io.meshfed.topology.state.Stores.CLUSTERS).get(MGMT).restartEpoch()).isEqualTo(2);
+    t.send(REMOTE, ackAtEpoch(REMOTE, epochOf(REMOTE), 0, io.meshfed.avro.AckResult.APPLIED));
+    assertThat(t.driver().<String, io.meshfed.avro.ConfigAck>getKeyValueStore(
+        io.meshfed.topology.state.Stores.ACKS).all()).toIterable()
+        .extracting(kv -> kv.value.getRestartEpoch()).containsExactly(0L);
+    // mgmt-cluster's agent is at restart epoch 2; an epoch-1 agent's ack is stale.
+    t.send(MGMT, ackAtEpoch(MGMT, epochOf(MGMT), 1, io.meshfed.avro.AckResult.APPLIED));
+    assertThat(status(FS_STATUS_KEY).getClusters()).filteredOn(c -> c.getCluster().equals(MGMT))
+        .singleElement().satisfies(c -> assertThat(c.getState())
+            .isEqualTo(ResourceState.PENDING));
+    t.send(MGMT, ackAtEpoch(MGMT, epochOf(MGMT), 2, io.meshfed.avro.AckResult.APPLIED));
+    assertThat(status(FS_STATUS_KEY).getState()).isEqualTo(ResourceState.ACCEPTED);
+    // A late failure from the replaced agent changes nothing.
+    t.send(MGMT, ackAtEpoch(MGMT, epochOf(MGMT), 1, io.meshfed.avro.AckResult.FAILED));
+    assertThat(status(FS_STATUS_KEY).getState()).isEqualTo(ResourceState.ACCEPTED);
+    // Before its heartbeat is seen, a newer agent's ack fences the older one's all the same.
+    t.send(REMOTE, ackAtEpoch(REMOTE, epochOf(REMOTE), 4, io.meshfed.avro.AckResult.APPLIED));
+    t.send(REMOTE, ackAtEpoch(REMOTE, epochOf(REMOTE), 3, io.meshfed.avro.AckResult.FAILED));
+    assertThat(status(FS_STATUS_KEY).getState()).isEqualTo(ResourceState.ACCEPTED);
+  }
+
+  @Test
+  void clusterStateWrittenBeforeRestartEpochsReadsAsNotReported() {
+    var serde = new io.meshfed.topology.state.JsonSerde<>(
+        io.meshfed.topology.state.KnownCluster.class);
+    var cluster = new io.meshfed.topology.state.KnownCluster(MGMT, "test", "us-east-1",
+        List.of("us-east-1a"), Map.of(), "ISTIO", t.now(), t.now(), t.now(), 3);
+    assertThat(serde.deserializer().deserialize("t", serde.serializer().serialize("t", cluster)))
+        .isEqualTo(cluster);
+    String before = new String(serde.serializer().serialize("t", cluster),
+        java.nio.charset.StandardCharsets.UTF_8).replace(",\"restartEpoch\":3", "");
+    assertThat(before).doesNotContain("restartEpoch");
+    assertThat(serde.deserializer().deserialize("t",
+        before.getBytes(java.nio.charset.StandardCharsets.UTF_8)).restartEpoch()).isEqualTo(-1);
+  }
 }
