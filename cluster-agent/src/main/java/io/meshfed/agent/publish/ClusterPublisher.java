@@ -71,7 +71,7 @@ public final class ClusterPublisher implements AutoCloseable {
   private final Clock clock;
   private final Instant startedAt;
   private final WorkQueue<String> queue = new WorkQueue<>();
-  /** The last value Kafka acknowledged per event key (empty: a tombstone), and when. */
+  /** The last value sent per event key (empty: a tombstone), and when; removed if it failed. */
   private final Map<String, Sent> lastSent = new java.util.concurrent.ConcurrentHashMap<>();
   private static final Duration RESEND_UNCHANGED_AFTER = Duration.ofDays(1);
 
@@ -310,17 +310,22 @@ public final class ClusterPublisher implements AutoCloseable {
     Instant now = clock.instant();
     if (last != null && last.value().equals(sent)
         && now.isBefore(last.at().plus(RESEND_UNCHANGED_AFTER))) {
-      // The informers' periodic resync re-enqueues every object; a value Kafka acknowledged
+      // The informers' periodic resync re-enqueues every object; a value sent (and not failed)
       // recently is not sent again, so a resync of an unchanged cluster costs the topology
       // nothing. Once a day it is, so the events topic (retained 7 days) always holds every
       // object's latest state for a topology that rebuilds from it.
       return;
     }
+    // Recorded when sent, not when acknowledged: the same value published again before the
+    // first send's acknowledgement (an update enqueued while its key was being published) is
+    // then not sent twice. A failed send takes its record back, so the retry sends it.
+    Sent sending = new Sent(sent, now);
+    lastSent.put(eventKey, sending);
     producer.send(new ProducerRecord<>(settings.eventsTopic(), eventKey, value), (md, e) -> {
       if (e == null) {
         kafkaHealthy = true;
-        lastSent.put(eventKey, new Sent(sent, now));
       } else {
+        lastSent.remove(eventKey, sending);
         kafkaHealthy = false;
         LOG.warn("cluster {}: could not publish {} ({}); will retry", settings.cluster(),
             eventKey, e.toString());
