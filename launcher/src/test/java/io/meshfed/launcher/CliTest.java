@@ -180,7 +180,9 @@ class CliTest {
     assertThat(applied.exit()).as(applied.err()).isZero();
     assertThat(applied.out()).contains("ExternalService/bookinfo/ratings-vms applied");
     String destination = "VirtualDestination/global/ratings-vd";
-    await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+    // Generous: on a loaded machine the topology may still be rebalancing (503) at first.
+    await().atMost(Duration.ofSeconds(240)).pollInterval(Duration.ofSeconds(1))
+        .untilAsserted(() -> {
       CliRun described = meshfed("describe", "virtualdestination", "global/ratings-vd",
           "--server", stack.queryUrl());
       assertThat(described.exit()).as(described.err()).isZero();
@@ -189,7 +191,7 @@ class CliTest {
     });
 
     remote.endpoints("bookinfo", "ratings", 9080, false, "10.1.0.31");
-    await().atMost(Duration.ofSeconds(60)).ignoreExceptions().untilAsserted(() -> assertThat(
+    await().atMost(Duration.ofSeconds(120)).ignoreExceptions().untilAsserted(() -> assertThat(
         decisions(destination)).anySatisfy(d -> {
           assertThat(d.path("clientCluster").asText()).isEqualTo("remote-cluster");
           assertThat(d.path("reasonCode").asText()).isEqualTo("TIER_UNHEALTHY");
