@@ -168,7 +168,8 @@ class CliTest {
    * Members outside Kubernetes through the agent and the topology: {@code examples/external}'s
    * ExternalService (two VMs) is applied to mgmt-cluster like any resource, its agent
    * publishes it, the VirtualDestination selects it next to remote-cluster's Kubernetes
-   * ratings; when that fails, remote-cluster's traffic moves to the VMs.
+   * ratings, and the example's FailoverPolicy orders remote-cluster first; when its ratings
+   * fails, the traffic moves to the VMs.
    */
   @Test
   void anExternalServiceResourceIsAMemberAndTakesTrafficWhenKubernetesFails() {

@@ -160,8 +160,9 @@ class CrdSchemaTest {
         }
       }
     }
-    // The walkthrough's three, and examples/external's ExternalService and VirtualDestination.
-    assertThat(checked).isEqualTo(5);
+    // The walkthrough's three, and examples/external's ExternalService, VirtualDestination
+    // and FailoverPolicy.
+    assertThat(checked).isEqualTo(6);
   }
 
   @Test
