@@ -259,8 +259,8 @@ public final class Main implements Runnable {
    */
   abstract static class ResourceFileCommand implements Callable<Integer> {
     @Option(names = "-f", required = true, description = "YAML file of resources: meshfed's"
-        + " (FailoverService, VirtualDestination, FailoverPolicy, OutlierDetectionPolicy) and"
-        + " Namespace, Service, EndpointSlice, Pod")
+        + " (FailoverService, VirtualDestination, FailoverPolicy, OutlierDetectionPolicy,"
+        + " ExternalService, ExternalWorkload) and Namespace, Service, EndpointSlice, Pod")
     Path file;
 
     @Option(names = "--cluster", required = true, description = "a simulated cluster of the"

@@ -11,6 +11,7 @@ import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.meshfed.agent.publish.ClusterPublisher;
+import io.meshfed.agent.publish.ExternalMembers;
 import io.meshfed.agent.publish.PolicyMapping;
 import io.meshfed.avro.ResourceKind;
 import java.io.IOException;
@@ -63,7 +64,8 @@ final class ResourceFile {
       Stream.of(ResourceKind.FailoverService, ResourceKind.VirtualDestination,
           ResourceKind.FailoverPolicy, ResourceKind.OutlierDetectionPolicy)
           .map(k -> new Type(ClusterPublisher.crd(k), k)),
-      SimulatedCluster.CORE_KINDS.stream().map(c -> new Type(c, null))).toList();
+      Stream.concat(SimulatedCluster.MEMBER_KINDS.stream(),
+          SimulatedCluster.CORE_KINDS.stream()).map(c -> new Type(c, null))).toList();
 
   /** One resource of a file; {@code document} counts from 1. */
   record Resource(int document, Type type, GenericKubernetesResource object) {
@@ -239,6 +241,15 @@ final class ResourceFile {
       List<String> problems = PolicyMapping.numberProblems(type.meshfedKind(), object);
       if (!problems.isEmpty()) {
         throw new BadFile(where + ": " + kind + " " + name + ": " + String.join("; ", problems));
+      }
+    }
+    if (type.context().getGroup().equals("meshfed.io") && type.meshfedKind() == null) {
+      // The agent would not publish it (no topology validation reports on a member), so the
+      // file is refused here with what the agent would have logged.
+      List<String> problems = ExternalMembers.problems(object);
+      if (!problems.isEmpty()) {
+        throw new BadFile(where + ": " + kind + " " + name + ": " + String.join("; ",
+            problems.subList(0, Math.min(5, problems.size()))));
       }
     }
     return new Resource(document, type, object);

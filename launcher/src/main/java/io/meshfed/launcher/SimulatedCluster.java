@@ -47,6 +47,11 @@ public final class SimulatedCluster implements AutoCloseable {
       kind("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices", true),
       kind("", "v1", "Pod", "pods", true));
 
+  /** Members outside Kubernetes (ExternalService, ExternalWorkload), which agents publish. */
+  static final List<ResourceDefinitionContext> MEMBER_KINDS = java.util.Arrays.stream(
+      io.meshfed.agent.publish.ExternalMembers.Kind.values())
+      .map(io.meshfed.agent.publish.ExternalMembers.Kind::context).toList();
+
   /**
    * The kinds a snapshot keeps: what users and the demo create (workloads and meshfed
    * resources) and what the agents apply. CRDs are not in it; they are installed at start.
@@ -54,6 +59,7 @@ public final class SimulatedCluster implements AutoCloseable {
   static final List<ResourceDefinitionContext> SNAPSHOT_KINDS = java.util.stream.Stream.of(
       CORE_KINDS.stream(),
       ClusterPublisher.PLURALS.keySet().stream().sorted().map(ClusterPublisher::crd),
+      MEMBER_KINDS.stream(),
       java.util.stream.Stream.of(kind("networking.istio.io", "v1", "ServiceEntry",
           "serviceentries", true), kind("networking.istio.io", "v1", "DestinationRule",
           "destinationrules", true),

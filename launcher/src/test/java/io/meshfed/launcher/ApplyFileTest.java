@@ -95,7 +95,14 @@ class ApplyFileTest {
         Arguments.of("unknown-kind.yaml", bytes("apiVersion: apps/v1\nkind: Deployment\n"
             + "metadata: {name: a}\n"), "unknown-kind.yaml: document 1 (line 1): kind Deployment"
             + " is not one apply and delete know (FailoverService, VirtualDestination,"
-            + " FailoverPolicy, OutlierDetectionPolicy, Namespace, Service, EndpointSlice, Pod)"),
+            + " FailoverPolicy, OutlierDetectionPolicy, ExternalService, ExternalWorkload,"
+            + " Namespace, Service, EndpointSlice, Pod)"),
+        Arguments.of("vm-without-endpoints.yaml", bytes("apiVersion: meshfed.io/v1alpha1\n"
+            + "kind: ExternalService\nmetadata: {name: vms, namespace: bookinfo}\n"
+            + "spec: {ports: [{name: http, number: 99999}], endpoints: []}\n"),
+            "vm-without-endpoints.yaml: document 1 (line 1): ExternalService vms:"
+            + " spec.ports[0].number: 99999 is not a port number (1 to 65535);"
+            + " spec.endpoints: at least one endpoint is required"),
         Arguments.of("wrong-api-version.yaml", bytes(GOOD.replace("meshfed.io/v1alpha1", "v1")),
             "FailoverService is apiVersion meshfed.io/v1alpha1, not v1"),
         Arguments.of("list.yaml", bytes("- a\n- b\n"), "list.yaml: document 1 (line 1) is a list,"

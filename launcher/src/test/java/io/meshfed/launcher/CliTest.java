@@ -175,6 +175,42 @@ class CliTest {
         }));
   }
 
+  /**
+   * Members outside Kubernetes through the agent and the topology: {@code examples/external}'s
+   * ExternalService (two VMs) is applied to mgmt-cluster like any resource, its agent
+   * publishes it, the VirtualDestination selects it next to remote-cluster's Kubernetes
+   * ratings, and the example's FailoverPolicy orders remote-cluster first; when its ratings
+   * fails, the traffic moves to the VMs.
+   */
+  @Test
+  void anExternalServiceResourceIsAMemberAndTakesTrafficWhenKubernetesFails() {
+    var remote = stack.cluster("remote-cluster");
+    remote.service("bookinfo", "ratings", java.util.Map.of("app", "ratings"), 9080);
+    remote.endpoints("bookinfo", "ratings", 9080, true, "10.1.0.31");
+    CliRun applied = meshfed("apply", "-f", Path.of("..", "examples", "external",
+        "ratings-vms.yaml").toString(), "--cluster", "mgmt-cluster", "--dir", dir.toString());
+    assertThat(applied.exit()).as(applied.err()).isZero();
+    assertThat(applied.out()).contains("ExternalService/bookinfo/ratings-vms applied");
+    String destination = "VirtualDestination/global/ratings-vd";
+    // Generous: on a loaded machine the topology may still be rebalancing (503) at first.
+    await().atMost(Duration.ofSeconds(240)).pollInterval(Duration.ofSeconds(1))
+        .untilAsserted(() -> {
+      CliRun described = meshfed("describe", "virtualdestination", "global/ratings-vd",
+          "--server", stack.queryUrl());
+      assertThat(described.exit()).as(described.err()).isZero();
+      assertThat(described.out()).contains("ratings-vms")
+          .contains("10.10.0.7:9080").contains("10.10.0.8:9080").contains("10.1.0.31:9080");
+    });
+
+    remote.endpoints("bookinfo", "ratings", 9080, false, "10.1.0.31");
+    await().atMost(Duration.ofSeconds(120)).ignoreExceptions().untilAsserted(() -> assertThat(
+        decisions(destination)).anySatisfy(d -> {
+          assertThat(d.path("clientCluster").asText()).isEqualTo("remote-cluster");
+          assertThat(d.path("reasonCode").asText()).isEqualTo("TIER_UNHEALTHY");
+          assertThat(d.path("reason").asText()).contains("mgmt-cluster/bookinfo/ratings-vms");
+        }));
+  }
+
   /** The destination's latest decisions, from the query API (stdout here carries logs too). */
   private static List<com.fasterxml.jackson.databind.JsonNode> decisions(String destination)
       throws Exception {

@@ -39,8 +39,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Watches the cluster and publishes what it has to the cluster's events topic: Services,
- * endpoints (all EndpointSlices of a service merged), heartbeats, and — when this cluster is a
- * policy source — the meshfed custom resources.
+ * endpoints (all EndpointSlices of a service merged), members outside Kubernetes
+ * (ExternalService / ExternalWorkload resources, {@link ExternalMembers}), heartbeats, and —
+ * when this cluster is a policy source — the meshfed custom resources.
  *
  * <p>Informer handlers only enqueue keys into a coalescing {@link WorkQueue}; one worker reads
  * the informer caches and publishes the latest state of each key, so a burst of changes to one
@@ -70,7 +71,7 @@ public final class ClusterPublisher implements AutoCloseable {
   private final Clock clock;
   private final Instant startedAt;
   private final WorkQueue<String> queue = new WorkQueue<>();
-  /** The last value Kafka acknowledged per event key (empty: a tombstone), and when. */
+  /** The last value sent per event key (empty: a tombstone), and when; removed if it failed. */
   private final Map<String, Sent> lastSent = new java.util.concurrent.ConcurrentHashMap<>();
   private static final Duration RESEND_UNCHANGED_AFTER = Duration.ofDays(1);
 
@@ -83,6 +84,12 @@ public final class ClusterPublisher implements AutoCloseable {
   private SharedIndexInformer<EndpointSlice> slices;
   private final Map<ResourceKind, SharedIndexInformer<GenericKubernetesResource>> policies =
       new EnumMap<>(ResourceKind.class);
+  /** ExternalService / ExternalWorkload informers, in order of precedence for one name. */
+  private final Map<ExternalMembers.Kind, SharedIndexInformer<GenericKubernetesResource>>
+      members = new EnumMap<>(ExternalMembers.Kind.class);
+  /** Member resources last found unpublishable, so each problem is logged once. */
+  private final Map<String, List<String>> memberProblems =
+      new java.util.concurrent.ConcurrentHashMap<>();
   private volatile boolean running = true;
   private volatile boolean synced;
   private volatile boolean kafkaHealthy = true;
@@ -116,6 +123,26 @@ public final class ClusterPublisher implements AutoCloseable {
                 + r.getMetadata().getNamespace() + "/" + r.getMetadata().getName()));
       }
     }
+    // Members outside Kubernetes are published by the cluster they are declared in, whether
+    // or not it is a policy source: they are members, like Services. Their informers do not
+    // gate the first publish (see work()): a cluster whose install predates these CRDs answers
+    // 404, which the informer logs and retries, and its Services must still be published.
+    for (ExternalMembers.Kind kind : ExternalMembers.Kind.values()) {
+      SharedIndexInformer<GenericKubernetesResource> informer = client
+          .genericKubernetesResources(kind.context()).inAnyNamespace()
+          .runnableInformer(resync());
+      informer.addEventHandler(handler(r -> "Endpoints/" + r.getMetadata().getNamespace() + "/"
+          + r.getMetadata().getName()));
+      informer.addEventHandler(handler(r -> "Service/" + r.getMetadata().getNamespace() + "/"
+          + r.getMetadata().getName()));
+      informer.exceptionHandler((started, t) -> {
+        LOG.warn("cluster {}: cannot watch {} ({}); retrying. Is the {} CRD installed?",
+            settings.cluster(), kind.kind(), t.toString(), kind.kind());
+        return true;
+      });
+      members.put(kind, informer);
+    }
+    members.values().forEach(SharedIndexInformer::start);
     worker.start();
     timers.scheduleAtFixedRate(this::heartbeat, 0, settings.heartbeatInterval().toMillis(),
         TimeUnit.MILLISECONDS);
@@ -146,6 +173,11 @@ public final class ClusterPublisher implements AutoCloseable {
   /** True once every informer has synced and the first publishes can go out. */
   public boolean isSynced() {
     return synced;
+  }
+
+  /** True once the ExternalService and ExternalWorkload informers have synced too. */
+  public boolean membersSynced() {
+    return members.values().stream().allMatch(SharedIndexInformer::hasSynced);
   }
 
   /** False while sends to Kafka fail; the agent's readiness reports it. */
@@ -216,11 +248,18 @@ public final class ClusterPublisher implements AutoCloseable {
     String[] parts = key.split("/");
     String c = settings.cluster();
     switch (parts[0]) {
-      case "Service" -> send(key, EventKeys.service(c, parts[1], parts[2]),
-          Optional.ofNullable(services.getStore().getByKey(parts[1] + "/" + parts[2]))
-              .map(ClusterPublisher::snapshot).orElse(null));
-      case "Endpoints" -> send(key, EventKeys.endpoints(c, parts[1], parts[2]),
-          endpoints(parts[1], parts[2]));
+      case "Service" -> {
+        var service = services.getStore().getByKey(parts[1] + "/" + parts[2]);
+        send(key, EventKeys.service(c, parts[1], parts[2]), service != null ? snapshot(service)
+            : member(parts[1], parts[2]).map(m -> (SpecificRecord) ExternalMembers.service(
+                m.kind(), m.resource())).orElse(null));
+      }
+      case "Endpoints" -> {
+        Optional<Member> member = services.getStore().getByKey(parts[1] + "/" + parts[2])
+            != null ? Optional.empty() : member(parts[1], parts[2]);
+        send(key, EventKeys.endpoints(c, parts[1], parts[2]), member.isPresent()
+            ? ExternalMembers.endpoints(member.get().resource()) : endpoints(parts[1], parts[2]));
+      }
       case "Policy" -> {
         ResourceKind kind = ResourceKind.valueOf(parts[1]);
         GenericKubernetesResource r = policies.get(kind).getStore()
@@ -232,23 +271,63 @@ public final class ClusterPublisher implements AutoCloseable {
     }
   }
 
+  private record Member(ExternalMembers.Kind kind, GenericKubernetesResource resource) {}
+
+  /**
+   * The publishable member resource named {@code namespace/name}: an ExternalService before an
+   * ExternalWorkload of the same name. A Kubernetes Service of that name takes precedence over
+   * both (the callers check it first): the events topic has one key per cluster, namespace and
+   * name, and the cluster's own Service is what its users already route to. The one that is
+   * shadowed or cannot be read is logged once, naming why.
+   */
+  private Optional<Member> member(String namespace, String name) {
+    String id = namespace + "/" + name;
+    Member found = null;
+    for (ExternalMembers.Kind kind : ExternalMembers.Kind.values()) {
+      GenericKubernetesResource r = members.get(kind).getStore().getByKey(id);
+      if (r == null) {
+        continue;
+      }
+      String at = kind.kind() + " " + id;
+      List<String> problems = new ArrayList<>(ExternalMembers.problems(r));
+      if (problems.isEmpty() && services.getStore().getByKey(id) != null) {
+        problems.add("a Service of the same name is published instead");
+      } else if (problems.isEmpty() && found != null) {
+        problems.add("an " + found.kind().kind() + " of the same name is published instead");
+      }
+      if (problems.isEmpty()) {
+        found = new Member(kind, r);
+        memberProblems.remove(at);
+      } else if (!problems.equals(memberProblems.put(at, problems))) {
+        LOG.warn("cluster {}: {} is not published: {}", settings.cluster(), at,
+            String.join("; ", problems.subList(0, Math.min(5, problems.size()))));
+      }
+    }
+    return Optional.ofNullable(found);
+  }
+
   private void send(String workKey, String eventKey, SpecificRecord value) {
     Optional<SpecificRecord> sent = Optional.ofNullable(value);
     Sent last = lastSent.get(eventKey);
     Instant now = clock.instant();
     if (last != null && last.value().equals(sent)
         && now.isBefore(last.at().plus(RESEND_UNCHANGED_AFTER))) {
-      // The informers' periodic resync re-enqueues every object; a value Kafka acknowledged
+      // The informers' periodic resync re-enqueues every object; a value sent (and not failed)
       // recently is not sent again, so a resync of an unchanged cluster costs the topology
       // nothing. Once a day it is, so the events topic (retained 7 days) always holds every
       // object's latest state for a topology that rebuilds from it.
       return;
     }
+    // Recorded when sent, not when acknowledged: the same value published again before the
+    // first send's acknowledgement (an update enqueued while its key was being published) is
+    // then not sent twice. A failed send takes its record back, so the retry sends it.
+    Sent sending = new Sent(sent, now);
+    lastSent.put(eventKey, sending);
     producer.send(new ProducerRecord<>(settings.eventsTopic(), eventKey, value), (md, e) -> {
       if (e == null) {
         kafkaHealthy = true;
-        lastSent.put(eventKey, new Sent(sent, now));
       } else {
+        lastSent.remove(eventKey, sending);
         kafkaHealthy = false;
         LOG.warn("cluster {}: could not publish {} ({}); will retry", settings.cluster(),
             eventKey, e.toString());
@@ -352,6 +431,7 @@ public final class ClusterPublisher implements AutoCloseable {
     queue.shutDown();
     timers.shutdownNow();
     informers.forEach(SharedIndexInformer::stop);
+    members.values().forEach(SharedIndexInformer::stop);
     try {
       worker.join(5_000);
     } catch (InterruptedException e) {

@@ -3,7 +3,9 @@ package io.meshfed.agent.manifests;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.re2j.Pattern;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.meshfed.agent.MeshfedResources;
+import io.meshfed.agent.publish.ExternalMembers;
 import io.meshfed.agent.schema.Crds;
 import io.meshfed.agent.schema.StructuralValidator;
 import io.meshfed.avro.ClusterApplyStatus;
@@ -101,9 +103,10 @@ class CrdSchemaTest {
   @Test
   void everyPatternIsValidRe2AndSortsValuesAsMeshfedDoes() {
     Map<String, String> patterns = patterns();
-    // Two hostname fields, two protocols, three durations, and per kind the conditions' type
-    // and reason, overall and per cluster: a new pattern needs cases here.
-    assertThat(patterns).hasSize(7 + 4 * 4);
+    // Two hostname fields, four protocols (two of them the external members' ports), three
+    // durations, and per kind the conditions' type and reason, overall and per cluster: a new
+    // pattern needs cases here.
+    assertThat(patterns).hasSize(9 + 4 * 4);
     List<String> problems = new ArrayList<>();
     patterns.forEach((path, source) -> {
       Pattern p = StructuralValidator.compile(source);
@@ -177,7 +180,9 @@ class CrdSchemaTest {
         }
       }
     }
-    assertThat(checked).isEqualTo(3);
+    // The walkthrough's three, and examples/external's ExternalService, VirtualDestination
+    // and FailoverPolicy.
+    assertThat(checked).isEqualTo(6);
   }
 
   @Test
@@ -188,7 +193,45 @@ class CrdSchemaTest {
         StructuralValidator.NO_CEL)).isEmpty();
   }
 
-  /** A status with every field StatusDocument can write set, for every kind. */
+  /**
+   * The member kinds' schemas take what {@link ExternalMembers} publishes and refuse at
+   * admission what it would refuse to publish, so the API server and the agent agree.
+   */
+  @Test
+  void externalMembersAreValidatedAsTheAgentReadsThem() {
+    for (ExternalMembers.Kind kind : ExternalMembers.Kind.values()) {
+      GenericKubernetesResource good = MeshfedResources.resource(kind.kind(), "bookinfo",
+          "ratings-vms", Map.of("ports", List.of(Map.of("name", "http", "number", 9080,
+              "protocol", "http", "targetPort", 8080)), "endpoints", List.of(
+                  Map.of("address", "10.10.0.7", "zone", "dc-1a"),
+                  Map.of("address", "vm-8.dc.example.com"))));
+      assertThat(crds.validate(Crds.asMap(good), StructuralValidator.NO_CEL)).isEmpty();
+      assertThat(ExternalMembers.problems(good)).isEmpty();
+
+      Map<String, Map<String, Object>> bad = Map.of(
+          "no endpoints", Map.of("ports", List.of(Map.of("name", "http", "number", 9080)),
+              "endpoints", List.of()),
+          "port 70000", Map.of("ports", List.of(Map.of("name", "http", "number", 70000)),
+              "endpoints", List.of(Map.of("address", "10.10.0.7"))),
+          "port without name", Map.of("ports", List.of(Map.of("number", 9080)),
+              "endpoints", List.of(Map.of("address", "10.10.0.7"))),
+          "protocol UDP", Map.of("ports", List.of(Map.of("name", "dns", "number", 53,
+              "protocol", "UDP")), "endpoints", List.of(Map.of("address", "10.10.0.7"))),
+          "no ports", Map.of("endpoints", List.of(Map.of("address", "10.10.0.7"))),
+          "endpoint without address", Map.of("ports", List.of(Map.of("name", "http",
+              "number", 9080)), "endpoints", List.of(Map.of("zone", "dc-1a"))));
+      bad.forEach((what, spec) -> {
+        GenericKubernetesResource r = MeshfedResources.resource(kind.kind(), "bookinfo",
+            "ratings-vms", spec);
+        assertThat(crds.validate(Crds.asMap(r), StructuralValidator.NO_CEL))
+            .as(kind + " " + what + ": the API server refuses it").isNotEmpty();
+        assertThat(ExternalMembers.problems(r)).as(kind + " " + what + ": the agent too")
+            .isNotEmpty();
+      });
+    }
+  }
+
+  /** A status with every field StatusDocument can write set, for every policy kind. */
   @Test
   void everyStatusTheAgentWritesIsDeclaredInEverySchema() {
     PolicyStatus full = PolicyStatus.newBuilder()
@@ -239,6 +282,13 @@ class CrdSchemaTest {
       @SuppressWarnings("unchecked")
       var spec = (Map<String, Object>) crd.get("spec");
       String kind = (String) ((Map<?, ?>) spec.get("names")).get("kind");
+      if (java.util.Arrays.stream(ExternalMembers.Kind.values())
+          .anyMatch(k -> k.kind().equals(kind))) {
+        // Members are not policies: nothing writes a status to them, and they declare none.
+        assertThat(((Map<?, ?>) crds.schema("meshfed.io/v1alpha1", kind).get("properties"))
+            .containsKey("status")).as(kind).isFalse();
+        continue;
+      }
       @SuppressWarnings("unchecked")
       var statusSchema = (Map<String, Object>) ((Map<String, Object>) crds.schema(
           "meshfed.io/v1alpha1", kind).get("properties")).get("status");

@@ -112,6 +112,8 @@ class KustomizeRenderTest {
         "CustomResourceDefinition/virtualdestinations.meshfed.io",
         "CustomResourceDefinition/failoverpolicies.meshfed.io",
         "CustomResourceDefinition/outlierdetectionpolicies.meshfed.io",
+        "CustomResourceDefinition/externalservices.meshfed.io",
+        "CustomResourceDefinition/externalworkloads.meshfed.io",
         "ServiceAccount/meshfed-agent", "ClusterRole/meshfed-agent-read",
         "ClusterRoleBinding/meshfed-agent-read", "Role/meshfed-agent-apply",
         "RoleBinding/meshfed-agent-apply", "ConfigMap/meshfed-agent",

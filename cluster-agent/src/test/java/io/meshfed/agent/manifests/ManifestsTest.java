@@ -37,20 +37,31 @@ class ManifestsTest {
   }
 
   @Test
-  void theFourCrdsHaveStatusPrinterColumnsAndInstall() throws IOException {
+  void theFourPolicyCrdsHaveStatusTheTwoMemberCrdsNoneAndAllInstall() throws IOException {
     List<CustomResourceDefinition> crds = load("crds.yaml").stream()
         .map(CustomResourceDefinition.class::cast).toList();
     assertThat(crds).extracting(c -> c.getSpec().getNames().getKind()).containsExactly(
-        "FailoverService", "VirtualDestination", "FailoverPolicy", "OutlierDetectionPolicy");
+        "FailoverService", "VirtualDestination", "FailoverPolicy", "OutlierDetectionPolicy",
+        "ExternalService", "ExternalWorkload");
     for (CustomResourceDefinition crd : crds) {
       var version = crd.getSpec().getVersions().get(0);
       assertThat(crd.getSpec().getGroup()).isEqualTo("meshfed.io");
       assertThat(version.getName()).isEqualTo("v1alpha1");
-      assertThat(version.getSubresources().getStatus()).isNotNull();
-      assertThat(version.getAdditionalPrinterColumns()).extracting(c -> c.getName())
-          .contains("STATE", "AGE");
-      assertThat(version.getSchema().getOpenAPIV3Schema().getProperties()).containsKeys("spec",
-          "status");
+      boolean member = crd.getSpec().getNames().getKind().startsWith("External");
+      if (member) {
+        // Members have no status: nothing writes one (the VirtualDestination reports).
+        assertThat(version.getSubresources()).isNull();
+        assertThat(version.getAdditionalPrinterColumns()).extracting(c -> c.getName())
+            .containsExactly("ADDRESSES", "AGE");
+        assertThat(version.getSchema().getOpenAPIV3Schema().getProperties())
+            .containsOnlyKeys("spec");
+      } else {
+        assertThat(version.getSubresources().getStatus()).isNotNull();
+        assertThat(version.getAdditionalPrinterColumns()).extracting(c -> c.getName())
+            .contains("STATE", "AGE");
+        assertThat(version.getSchema().getOpenAPIV3Schema().getProperties())
+            .containsKeys("spec", "status");
+      }
       client.apiextensions().v1().customResourceDefinitions().resource(crd).create();
     }
     var fs = crds.get(0).getSpec().getVersions().get(0).getSchema().getOpenAPIV3Schema()
@@ -60,7 +71,7 @@ class ManifestsTest {
         .isEqualTo(65535.0);
     assertThat(fs.getProperties().get("hostname").getMaxLength()).isEqualTo(255L);
     assertThat(client.apiextensions().v1().customResourceDefinitions().list().getItems())
-        .hasSize(4);
+        .hasSize(6);
   }
 
   @Test

@@ -16,6 +16,7 @@ import io.meshfed.agent.MeshfedResources;
 import io.meshfed.avro.ClusterHeartbeat;
 import io.meshfed.avro.EndpointSnapshot;
 import io.meshfed.avro.FailoverServiceSpec;
+import io.meshfed.avro.MemberKind;
 import io.meshfed.avro.MeshKind;
 import io.meshfed.avro.PolicyEvent;
 import io.meshfed.avro.ResourceKind;
@@ -177,6 +178,70 @@ class PublishIntegrationTest {
       assertThat(((ServiceSnapshot) latest.get(serviceKey)).getLabels())
           .containsEntry("version", "v2");
     });
+  }
+
+  /**
+   * Members outside Kubernetes: an ExternalService and an ExternalWorkload are published as
+   * ServiceSnapshots of their kind with their endpoints (targetPort, zones, all ready); one
+   * that cannot be read is not published; deleting one publishes tombstones.
+   */
+  @Test
+  void externalServicesAndWorkloadsArePublishedAsMembersOfTheirKind() {
+    var services = client.genericKubernetesResources(
+        ExternalMembers.Kind.EXTERNAL_SERVICE.context()).inNamespace("vms");
+    var workloads = client.genericKubernetesResources(
+        ExternalMembers.Kind.EXTERNAL_WORKLOAD.context()).inNamespace("vms");
+    GenericKubernetesResource db = MeshfedResources.resource("ExternalService", "vms",
+        "ratings-db", Map.of("ports", List.of(Map.of("name", "http", "number", 9080,
+            "protocol", "HTTP", "targetPort", 8080)), "endpoints", List.of(
+                Map.of("address", "10.10.0.8", "zone", "dc-1b"),
+                Map.of("address", "10.10.0.7", "zone", "dc-1a"))));
+    db.getMetadata().setLabels(Map.of("app", "ratings"));
+    services.resource(db).create();
+    workloads.resource(MeshfedResources.resource("ExternalWorkload", "vms", "ratings-vm",
+        Map.of("ports", List.of(Map.of("name", "tcp", "number", 5432)),
+            "endpoints", List.of(Map.of("address", "vm-1.dc.example.com"))))).create();
+    // No endpoints: not published (the API server's schema would have refused it).
+    workloads.resource(MeshfedResources.resource("ExternalWorkload", "vms", "broken",
+        Map.of("ports", List.of(Map.of("name", "tcp", "number", 5432)),
+            "endpoints", List.of()))).create();
+
+    String dbService = EventKeys.service(CLUSTER, "vms", "ratings-db");
+    String dbEndpoints = EventKeys.endpoints(CLUSTER, "vms", "ratings-db");
+    String vmService = EventKeys.service(CLUSTER, "vms", "ratings-vm");
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+      poll();
+      assertThat(latest.get(dbService)).isInstanceOf(ServiceSnapshot.class);
+      assertThat(latest.get(dbEndpoints)).isInstanceOf(EndpointSnapshot.class);
+      assertThat(latest.get(vmService)).isInstanceOf(ServiceSnapshot.class);
+    });
+    ServiceSnapshot service = (ServiceSnapshot) latest.get(dbService);
+    assertThat(service.getKind()).isEqualTo(MemberKind.EXTERNAL_SERVICE);
+    assertThat(service.getLabels()).containsEntry("app", "ratings");
+    assertThat(service.getPorts()).singleElement().satisfies(p -> {
+      assertThat(p.getName()).isEqualTo("http");
+      assertThat(p.getNumber()).isEqualTo(9080);
+      assertThat(p.getAppProtocol()).isEqualTo("http");
+    });
+    EndpointSnapshot endpoints = (EndpointSnapshot) latest.get(dbEndpoints);
+    assertThat(endpoints.getPorts()).singleElement()
+        .satisfies(p -> assertThat(p.getPort()).isEqualTo(8080));
+    assertThat(endpoints.getEndpoints()).extracting(e -> e.getAddresses().get(0) + " "
+        + e.getZone() + " ready=" + e.getReady()).containsExactly(
+            "10.10.0.7 dc-1a ready=true", "10.10.0.8 dc-1b ready=true");
+    assertThat(((ServiceSnapshot) latest.get(vmService)).getKind())
+        .isEqualTo(MemberKind.EXTERNAL_WORKLOAD);
+    // Nothing but a tombstone (which removes whatever an earlier, valid version published).
+    assertThat(latest.get(EventKeys.service(CLUSTER, "vms", "broken"))).isNull();
+
+    services.withName("ratings-db").delete();
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+      poll();
+      assertThat(latest.get(dbService)).as("tombstone").isNull();
+      assertThat(latest.get(dbEndpoints)).as("tombstone").isNull();
+    });
+    // Nothing but a tombstone (which removes whatever an earlier, valid version published).
+    assertThat(latest.get(EventKeys.service(CLUSTER, "vms", "broken"))).isNull();
   }
 
   @Test

@@ -281,6 +281,14 @@ public record TopologyConfig(
         policySourceClusters, ttl, damping, punctuate, applicationServer, kafkaClient);
   }
 
+  /** As this config, with {@code n} partitions of the topology's own repartition topics. */
+  public TopologyConfig withPartitions(int n) {
+    return new TopologyConfig(bootstrapServers, registry, applicationId, stateDir, exactlyOnce,
+        commitInterval, producerLinger, cacheMaxBytes, standbyReplicas, threads, n,
+        policySourceClusters, heartbeatTtl, minHealthyDuration, punctuateInterval,
+        applicationServer, kafkaClient);
+  }
+
   public TopologyConfig withApplicationServer(String hostPort) {
     return new TopologyConfig(bootstrapServers, registry, applicationId, stateDir, exactlyOnce,
         commitInterval, producerLinger, cacheMaxBytes, standbyReplicas, threads, partitions,
