@@ -45,9 +45,14 @@ class PlaygroundTest {
 
   /** The commands of the README's playground section, in order. */
   static List<Step> steps() throws IOException {
+    return steps(BEGIN, END);
+  }
+
+  /** The commands between two markers of the README, with the lines shown under each. */
+  static List<Step> steps(String beginMarker, String endMarker) throws IOException {
     String readme = Files.readString(README);
-    int begin = readme.indexOf(BEGIN);
-    int end = readme.indexOf(END);
+    int begin = readme.indexOf(beginMarker);
+    int end = readme.indexOf(endMarker);
     assertThat(begin).as("README has the playground markers").isPositive().isLessThan(end);
     List<Step> steps = new ArrayList<>();
     boolean inBlock = false;
@@ -164,6 +169,10 @@ class PlaygroundTest {
             .isEqualTo(step.expected());
       }
     }
+    // The README's what-if and dashboard sections, on the stack the playground leaves up.
+    // The dashboard first: it waits for the playground's failback, which the replay then has.
+    RehearseAndSee.dashboard(workDir, this::run);
+    RehearseAndSee.whatIf(workDir, this::run);
   }
 
   /** The end of the stack's log, for a failure message. */
