@@ -59,8 +59,10 @@ final class Timeline {
     boolean placement = before == -2;
     active = after;
     if (!counted) {
+      // A failback before the window is not judged: the made side is read from the window
+      // on, and both sides must count alike.
       arrivedAt = time;
-      arrivedByFailback = !placement && isFailback(before, after);
+      arrivedByFailback = false;
       arrivalIndex = -1;
       return;
     }
