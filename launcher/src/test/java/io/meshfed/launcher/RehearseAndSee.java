@@ -99,6 +99,16 @@ final class RehearseAndSee {
       assertThat(url.exit()).as(url.err()).isZero();
       assertThat(url.out().strip())
           .matches("http://127\\.0\\.0\\.1:\\d+/dashboard/#token=\\S+");
+      // Same auth as the REST API: the page is public (it holds no data), its feed is not.
+      String base = url.out().strip().substring(0, url.out().strip().indexOf("/dashboard/"));
+      var http = java.net.http.HttpClient.newHttpClient();
+      var page = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base
+          + "/dashboard/")).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+      assertThat(page.statusCode()).isEqualTo(200);
+      assertThat(page.body()).contains("<script src=\"dashboard.js\">");
+      var feed = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base
+          + "/v1/live")).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+      assertThat(feed.statusCode()).as(feed.body()).isEqualTo(401);
       Path chromium = Path.of(System.getenv().getOrDefault("MESHFED_CHROMIUM",
           "/usr/bin/chromium"));
       if (!Files.isExecutable(chromium)) {
