@@ -105,7 +105,7 @@ final class RehearseAndSee {
       var page = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base
           + "/dashboard/")).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
       assertThat(page.statusCode()).isEqualTo(200);
-      assertThat(page.body()).contains("<script src=\"dashboard.js\">");
+      assertThat(page.body()).contains("<script src=\"/dashboard/dashboard.js\">");
       var feed = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base
           + "/v1/live")).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
       assertThat(feed.statusCode()).as(feed.body()).isEqualTo(401);

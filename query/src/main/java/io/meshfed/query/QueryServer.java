@@ -146,8 +146,9 @@ public final class QueryServer implements AutoCloseable {
     app.get("/v1/internal/statuses", ctx -> ctx.json(localStatuses()));
     app.post("/v1/whatif", this::whatIf);
     app.sse("/v1/live", live::accept);
-    app.get("/dashboard", ctx -> ctx.redirect("/dashboard/"));
-    app.get("/dashboard/", ctx -> dashboardFile(ctx, "index.html"));
+    // Javalin ignores trailing slashes: this route is /dashboard/ too (the page's links are
+    // absolute, so both work).
+    app.get("/dashboard", ctx -> dashboardFile(ctx, "index.html"));
     app.get("/dashboard/{file}", ctx -> dashboardFile(ctx, ctx.pathParam("file")));
   }
 
