@@ -110,8 +110,9 @@ public final class AccessPlan {
             PatternType.LITERAL), EnumSet.of(AclOperation.READ, AclOperation.DESCRIBE)),
         new Grant(principal, new ResourcePattern(ResourceType.TRANSACTIONAL_ID, applicationId,
             PatternType.PREFIXED), EnumSet.of(AclOperation.WRITE, AclOperation.DESCRIBE)),
+        // READ: the what-if replay (POST /v1/whatif) reads the decisions made, without a group.
         new Grant(principal, topic(MeshfedTopics.FAILOVER_EVENTS),
-            EnumSet.of(AclOperation.WRITE, AclOperation.DESCRIBE)),
+            EnumSet.of(AclOperation.READ, AclOperation.WRITE, AclOperation.DESCRIBE)),
         new Grant(principal, topic(MeshfedTopics.DEAD_LETTER),
             EnumSet.of(AclOperation.WRITE, AclOperation.DESCRIBE)));
   }

@@ -57,7 +57,7 @@ class AccessPlanTest {
             "User:meshfed-topology | GROUP:LITERAL:meshfed-topology", "DESCRIBE,READ",
             "User:meshfed-topology | TRANSACTIONAL_ID:PREFIXED:meshfed-topology",
             "DESCRIBE,WRITE",
-            "User:meshfed-topology | TOPIC:LITERAL:meshfed.failover-events", "DESCRIBE,WRITE",
+            "User:meshfed-topology | TOPIC:LITERAL:meshfed.failover-events", "DESCRIBE,READ,WRITE",
             "User:meshfed-topology | TOPIC:LITERAL:meshfed.dead-letter", "DESCRIBE,WRITE")));
   }
 

@@ -286,7 +286,7 @@ public final class EmbeddedStack implements AutoCloseable {
       // Secured: tokens from QUERY_TOKENS_FILE. Open: anyone on 127.0.0.1 is admin.
       query = new io.meshfed.query.QueryServer(topology, new org.apache.kafka.streams.state
           .HostInfo(hostPort[0], Integer.parseInt(hostPort[1])), config.heartbeatTtl(),
-          queryAccess).start();
+          queryAccess).withWhatIf(new io.meshfed.whatif.WhatIf(config)).start();
       running.add(query);
     }
     if (settings.grpcPort() >= 0) {

@@ -24,7 +24,8 @@ import picocli.CommandLine.Parameters;
     subcommands = {Main.DemoCommand.class, Main.UpCommand.class, Main.ApplyCommand.class,
         Main.DeleteCommand.class, GetCommand.class, DescribeCommand.class,
         WatchCommand.class, Main.TopologyCommand.class, Main.AgentCommand.class,
-        ScenarioCommand.class, AdminCommand.class, BenchCommand.class, ChaosCommand.class})
+        ScenarioCommand.class, AdminCommand.class, BenchCommand.class, ChaosCommand.class,
+        WhatIfCommand.class, DashboardCommand.class})
 public final class Main implements Runnable {
 
   @Override
@@ -485,7 +486,7 @@ public final class Main implements Runnable {
         running.add(new io.meshfed.query.QueryServer(streams,
             new org.apache.kafka.streams.state.HostInfo(hostPort[0],
                 Integer.parseInt(hostPort[1])), httpBindAddress, settings.heartbeatTtl(),
-            access).start());
+            access).withWhatIf(new io.meshfed.whatif.WhatIf(settings)).start());
       }
       if (grpcPort >= 0) {
         var api = io.meshfed.destination.DestinationServer.start(

@@ -61,6 +61,55 @@ final class QueryClient {
     }
   }
 
+  /**
+   * POSTs {@code body} and returns the answer's text: 400 is the caller's mistake (exit 2),
+   * every other failure maps as for {@link #get}. {@code timeout} bounds the whole request.
+   */
+  String post(String path, String contentType, String body, String accept, Duration timeout)
+      throws Failed, InterruptedException {
+    HttpResponse<String> response;
+    try {
+      HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(server.address() + path))
+          .timeout(timeout).header("Content-Type", contentType).header("Accept", accept)
+          .POST(HttpRequest.BodyPublishers.ofString(body));
+      if (token != null) {
+        request.header("Authorization", "Bearer " + token);
+      }
+      response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    } catch (IOException | IllegalArgumentException e) {
+      throw new Failed(3, "cannot reach the query API at " + server + ": " + Causes.of(e));
+    }
+    if (response.statusCode() == 400) {
+      throw new Failed(2, errorOf(response.body()));
+    }
+    if (response.statusCode() == 404) {
+      throw new Failed(1, "not found: " + errorOf(response.body()));
+    }
+    if (response.statusCode() == 401 || response.statusCode() == 403) {
+      throw new Failed(3, "the query API at " + server + " refused the request ("
+          + response.statusCode() + ")" + (token == null ? "; it wants a token: set $"
+              + StackOptions.QueryOptions.TOKEN_ENV : ""));
+    }
+    if (response.statusCode() != 200) {
+      throw new Failed(3, "the query API at " + server + " answered " + response.statusCode()
+          + ": " + Causes.bounded(errorOf(response.body())));
+    }
+    return response.body();
+  }
+
+  /** The {@code error} of a JSON error body, else the body. */
+  private static String errorOf(String body) {
+    try {
+      JsonNode node = JSON.readTree(body);
+      if (node != null && node.hasNonNull("error")) {
+        return node.get("error").asText();
+      }
+    } catch (IOException notJson) {
+      // said as it came
+    }
+    return body;
+  }
+
   JsonNode get(String path) throws Failed, InterruptedException {
     HttpResponse<String> response;
     try {

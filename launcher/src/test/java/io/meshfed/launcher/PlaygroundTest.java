@@ -45,9 +45,14 @@ class PlaygroundTest {
 
   /** The commands of the README's playground section, in order. */
   static List<Step> steps() throws IOException {
+    return steps(BEGIN, END);
+  }
+
+  /** The commands between two markers of the README, with the lines shown under each. */
+  static List<Step> steps(String beginMarker, String endMarker) throws IOException {
     String readme = Files.readString(README);
-    int begin = readme.indexOf(BEGIN);
-    int end = readme.indexOf(END);
+    int begin = readme.indexOf(beginMarker);
+    int end = readme.indexOf(endMarker);
     assertThat(begin).as("README has the playground markers").isPositive().isLessThan(end);
     List<Step> steps = new ArrayList<>();
     boolean inBlock = false;
@@ -138,7 +143,13 @@ class PlaygroundTest {
         .contains(log.toString());
     assertThat(Files.readString(log)).contains(" WARN ").contains("o.a.k.");
     assertSecured();
+    RehearseAndSee.Dashboard dashboard = null;
     for (Step step : steps.subList(1, steps.size())) {
+      // The README's dashboard is opened before the playground's failover and must show it.
+      boolean failover = step.args().equals(RehearseAndSee.FAILOVER);
+      if (failover) {
+        dashboard = RehearseAndSee.Dashboard.open(workDir, this::run);
+      }
       if (step.args().get(0).equals("get")) {
         // Decisions are made asynchronously: the table is awaited, as a person re-runs get.
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1))
@@ -163,7 +174,12 @@ class PlaygroundTest {
         assertThat(result.out().lines().toList()).as(step.line())
             .isEqualTo(step.expected());
       }
+      if (failover && dashboard != null) {
+        dashboard.showsTheFailover(workDir);
+      }
     }
+    // The README's what-if section replays what the playground did, on its stack.
+    RehearseAndSee.whatIf(workDir, this::run);
   }
 
   /** The end of the stack's log, for a failure message. */

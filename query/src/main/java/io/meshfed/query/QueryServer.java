@@ -63,6 +63,16 @@ public final class QueryServer implements AutoCloseable {
   private final Javalin app;
   private final String bindAddress;
   private final QueryAccess access;
+  private final LiveFeed live;
+  /** Set by {@link #withWhatIf}; without it {@code POST /v1/whatif} answers 404. */
+  private volatile io.meshfed.whatif.WhatIf whatIf;
+  /** One replay at a time per instance: each reads every events topic and runs a topology. */
+  private final java.util.concurrent.Semaphore replaying = new java.util.concurrent.Semaphore(1);
+  /** The dashboard's files, served as they are (no build step; see query/DESIGN.md). */
+  private static final Map<String, String> DASHBOARD_FILES = Map.of(
+      "index.html", "text/html; charset=utf-8",
+      "dashboard.js", "text/javascript; charset=utf-8",
+      "dashboard.css", "text/css; charset=utf-8");
 
   /** Where the server listens unless told otherwise. */
   public static final String LOOPBACK = "127.0.0.1";
@@ -91,6 +101,8 @@ public final class QueryServer implements AutoCloseable {
     this.router = new StoreRouter(streams, self);
     this.heartbeatTtl = heartbeatTtl;
     this.streamsMetrics = new KafkaStreamsMetrics(streams);
+    this.live = new LiveFeed("http://" + (bindAddress.equals("0.0.0.0") || bindAddress.equals("::")
+        ? LOOPBACK : bindAddress) + ":" + self.port());
     streamsMetrics.bindTo(metrics);
     io.micrometer.core.instrument.FunctionCounter.builder("meshfed.poison.records.skipped",
         PoisonRecords.class, ignored -> PoisonRecords.skippedTotal())
@@ -134,12 +146,92 @@ public final class QueryServer implements AutoCloseable {
     app.get("/v1/clusters", this::clusters);
     app.get("/v1/clusters/{name}", this::cluster);
     app.get("/v1/internal/statuses", ctx -> ctx.json(localStatuses()));
+    app.post("/v1/whatif", this::whatIf);
+    app.sse("/v1/live", live::accept);
+    // Javalin ignores trailing slashes: this route is /dashboard/ too (the page's links are
+    // absolute, so both work).
+    app.get("/dashboard", ctx -> dashboardFile(ctx, "index.html"));
+    app.get("/dashboard/{file}", ctx -> dashboardFile(ctx, ctx.pathParam("file")));
+  }
+
+  /**
+   * Turns on {@code POST /v1/whatif}: replays with this topology's config (its broker, its
+   * registry, its timers). Call before {@link #start}.
+   */
+  public QueryServer withWhatIf(io.meshfed.whatif.WhatIf whatIf) {
+    this.whatIf = whatIf;
+    return this;
+  }
+
+  private static void dashboardFile(Context ctx, String file) throws IOException {
+    String type = DASHBOARD_FILES.get(file);
+    if (type == null) {
+      throw QueryException.notFound("no dashboard file " + file);
+    }
+    try (InputStream in = QueryServer.class.getResourceAsStream("/dashboard/" + file)) {
+      ctx.contentType(type).header("Cache-Control", "no-cache").result(in.readAllBytes());
+    }
+  }
+
+  /**
+   * {@code POST /v1/whatif?from=..&to=..&flapWindow=..}, body: the proposed resources (YAML).
+   * JSON back, or the table when the caller accepts text/plain.
+   */
+  private void whatIf(Context ctx) throws Exception {
+    io.meshfed.whatif.WhatIf engine = whatIf;
+    if (engine == null) {
+      throw QueryException.notFound("what-if replay is not enabled on this instance");
+    }
+    Instant now = Instant.now();
+    io.meshfed.whatif.WhatIf.Request request;
+    try {
+      String body = ctx.body();
+      Instant from = io.meshfed.whatif.WhatIf.parseTime(required(ctx, "from"), now);
+      String to = ctx.queryParam("to");
+      String window = ctx.queryParam("flapWindow");
+      request = new io.meshfed.whatif.WhatIf.Request(
+          io.meshfed.whatif.ProposedPolicies.parse(body), from,
+          to == null ? now : io.meshfed.whatif.WhatIf.parseTime(to, now),
+          window == null ? Duration.ofMinutes(5)
+              : Duration.between(io.meshfed.whatif.WhatIf.parseTime(window, now), now));
+    } catch (IllegalArgumentException e) {
+      throw QueryException.badRequest(e.getMessage());
+    }
+    if (!replaying.tryAcquire()) {
+      throw new QueryException(429, "a what-if replay is already running on this instance;"
+          + " try again when it has finished", 10);
+    }
+    io.meshfed.whatif.Report report;
+    try {
+      report = engine.run(request);
+    } finally {
+      replaying.release();
+    }
+    String accept = ctx.header("Accept");
+    if (accept != null && accept.contains("text/plain")) {
+      ctx.contentType("text/plain; charset=utf-8").result(report.table());
+    } else {
+      ctx.json(report.toJson());
+    }
+  }
+
+  private static String required(Context ctx, String name) {
+    String value = ctx.queryParam(name);
+    if (value == null) {
+      throw QueryException.badRequest("query parameter " + name + " is required");
+    }
+    return value;
   }
 
   /** Probes pass; {@code /metrics} needs ADMIN; every query needs READ. */
   private void authorize(Context ctx) {
     String path = ctx.path();
     if (path.equals("/healthz") || path.equals("/readyz")) {
+      return;
+    }
+    // The dashboard's page and scripts hold no data: the page asks for a token and sends it
+    // with every call it makes (to /v1/live and /v1/whatif), which are checked as any other.
+    if (path.equals("/dashboard") || path.startsWith("/dashboard/")) {
       return;
     }
     QueryAccess.Role needed = path.equals("/metrics") ? QueryAccess.Role.ADMIN
@@ -403,6 +495,7 @@ public final class QueryServer implements AutoCloseable {
 
   @Override
   public void close() {
+    live.close();
     app.stop();
     streamsMetrics.close();
     metrics.close();

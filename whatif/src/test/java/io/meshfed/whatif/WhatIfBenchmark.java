@@ -1,0 +1,170 @@
+package io.meshfed.whatif;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.meshfed.avro.ClusterHeartbeat;
+import io.meshfed.avro.Endpoint;
+import io.meshfed.avro.EndpointPort;
+import io.meshfed.avro.EndpointSnapshot;
+import io.meshfed.avro.MeshKind;
+import io.meshfed.avro.ServicePort;
+import io.meshfed.avro.ServiceSnapshot;
+import io.meshfed.registry.RegistryConfig;
+import io.meshfed.testing.KafkaStack;
+import io.meshfed.topics.EventKeys;
+import io.meshfed.topics.MeshfedTopics;
+import io.meshfed.topology.Bookinfo;
+import io.meshfed.topology.config.TopologyConfig;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * What-if at fleet scale, outside the suite:
+ * {@code -Dmeshfed.whatif.bench=HOURS,CLUSTERS} (README: What-if replay). Generates HOURS of
+ * CLUSTERS clusters' events as agents write them — a heartbeat every 5 s each, the reviews
+ * Service and its two endpoints in every cluster, the VirtualDestination and local-first
+ * FailoverPolicy from mgmt-cluster, and every 10 minutes one cluster's endpoints unready for
+ * 2 minutes — onto a real broker, then replays them all with the 60 s damping proposal and
+ * prints the time the replay took.
+ */
+@EnabledIfSystemProperty(named = "meshfed.whatif.bench", matches = "\\d+,\\d+")
+class WhatIfBenchmark {
+
+  @RegisterExtension
+  static final KafkaStack STACK = KafkaStack.withRegistry();
+
+  @Test
+  void replaysAFleetsDay() throws Exception {
+    String[] size = System.getProperty("meshfed.whatif.bench").split(",");
+    int hours = Integer.parseInt(size[0]);
+    int clusters = Integer.parseInt(size[1]);
+    List<String> names = new ArrayList<>();
+    names.add(Bookinfo.MGMT); // the policy source
+    for (int i = 1; i < clusters; i++) {
+      names.add(String.format("c%03d", i));
+    }
+    List<NewTopic> topics = new ArrayList<>();
+    for (String name : names) {
+      topics.add(new NewTopic("meshfed.cluster." + name + ".events", 1, (short) 1)
+          .configs(Map.of("retention.ms", "-1")));
+    }
+    STACK.kafka().createTopics(topics);
+    TopologyConfig live = TopologyConfig.defaults(STACK.bootstrapServers(),
+            RegistryConfig.of(STACK.registryUrl()).withAutoRegister(true), Set.of(Bookinfo.MGMT))
+        .withTimers(Duration.ofSeconds(30), Duration.ofSeconds(5), Duration.ofSeconds(1));
+    MeshfedTopics meshfed = new MeshfedTopics(new io.meshfed.registry.SchemaRegistryClient(
+        live.registry()));
+    var events = meshfed.clusterEvents();
+    Instant start = Instant.now().minus(Duration.ofHours(hours)).truncatedTo(ChronoUnit.HOURS);
+    Properties p = new Properties();
+    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, STACK.bootstrapServers());
+    p.put(ProducerConfig.LINGER_MS_CONFIG, 50);
+    p.put(ProducerConfig.BATCH_SIZE_CONFIG, 512 * 1024);
+    p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+    long produced = 0;
+    long generating = System.nanoTime();
+    try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(p, new StringSerializer(),
+        new ByteArraySerializer())) {
+      for (int c = 0; c < names.size(); c++) {
+        String name = names.get(c);
+        send(producer, events, name, start, EventKeys.service(name, "bookinfo", "reviews"),
+            service(name));
+        send(producer, events, name, start, EventKeys.endpoints(name, "bookinfo", "reviews"),
+            endpoints(name, c, true));
+        produced += 2;
+      }
+      var policy = Bookinfo.localFirstPolicy();
+      var vd = Bookinfo.reviewsVirtualDestination();
+      send(producer, events, Bookinfo.MGMT, start, policy.key, policy.value);
+      send(producer, events, Bookinfo.MGMT, start, vd.key, vd.value);
+      produced += 2;
+      long seconds = hours * 3600L;
+      for (long s = 0; s < seconds; s++) {
+        Instant now = start.plusSeconds(s);
+        if (s % 5 == 0) {
+          for (int c = 0; c < names.size(); c++) {
+            // Agents' heartbeats spread over the period, not all in one millisecond.
+            Instant at = now.plusMillis(c * 5000L / names.size());
+            send(producer, events, names.get(c), at, EventKeys.heartbeat(names.get(c)),
+                heartbeat(names.get(c), at));
+            produced++;
+          }
+        }
+        if (s % 600 == 0 || s % 600 == 120) {
+          int c = (int) (s / 600 % names.size());
+          send(producer, events, names.get(c), now.plusMillis(1),
+              EventKeys.endpoints(names.get(c), "bookinfo", "reviews"),
+              endpoints(names.get(c), c, s % 600 == 120));
+          produced++;
+        }
+      }
+      producer.flush();
+    }
+    double generated = (System.nanoTime() - generating) / 1e9;
+    Path proposal = Path.of("..", "examples", "whatif", "damping-60s.yaml");
+    long replaying = System.nanoTime();
+    Report report = new WhatIf(live).run(new WhatIf.Request(
+        ProposedPolicies.parse(Files.readString(proposal)), start.plus(Duration.ofMinutes(5)),
+        start.plus(Duration.ofHours(hours)), Duration.ofMinutes(5)));
+    double replayed = (System.nanoTime() - replaying) / 1e9;
+    String table = report.table();
+    System.out.println(String.join("\n", table.lines().limit(20).toList()));
+    System.out.printf("what-if bench: %d h of %d clusters, %,d records generated in %.1f s;"
+        + " replayed %,d records in %.1f s (%,.0f records/s), max heap %d MB%n", hours,
+        clusters, produced, generated, report.replayedRecords, replayed,
+        report.replayedRecords / replayed, Runtime.getRuntime().maxMemory() >> 20);
+    // Every record replayed once; the proposal took the live policy's place, one for one.
+    assertThat(report.replayedRecords).isEqualTo(produced);
+  }
+
+  private static void send(KafkaProducer<String, byte[]> producer,
+      io.meshfed.topics.ClusterTopic<String, SpecificRecord> events, String cluster,
+      Instant at, String key, SpecificRecord value) {
+    String topic = events.forCluster(cluster).name();
+    producer.send(new ProducerRecord<>(topic, null, at.toEpochMilli(), key,
+        events.valueSerde().serializer().serialize(topic, value)));
+  }
+
+  private static ClusterHeartbeat heartbeat(String cluster, Instant at) {
+    return ClusterHeartbeat.newBuilder().setAgentVersion("bench").setRegion("r-" + cluster)
+        .setZones(List.of("r-" + cluster + "a")).setMeshKind(MeshKind.ISTIO).setTime(at)
+        .setStartedAt(Bookinfo.CREATED).build();
+  }
+
+  private static ServiceSnapshot service(String cluster) {
+    return ServiceSnapshot.newBuilder().setNamespace("bookinfo").setName("reviews")
+        .setUid("uid-reviews-" + cluster).setCreationTimestamp(Bookinfo.CREATED)
+        .setLabels(Map.of("app", "reviews"))
+        .setPorts(List.of(new ServicePort("http", 9080, "TCP", null))).build();
+  }
+
+  private static EndpointSnapshot endpoints(String cluster, int index, boolean ready) {
+    List<Endpoint> endpoints = new ArrayList<>();
+    for (int i = 1; i <= 2; i++) {
+      endpoints.add(Endpoint.newBuilder()
+          .setAddresses(List.of("10." + (index / 250) + "." + (index % 250) + "." + i))
+          .setReady(ready).setServing(ready).setTargetName("reviews-" + i).build());
+    }
+    return EndpointSnapshot.newBuilder().setNamespace("bookinfo").setServiceName("reviews")
+        .setPorts(List.of(new EndpointPort("http", 9080, "TCP", null)))
+        .setEndpoints(endpoints).build();
+  }
+}
