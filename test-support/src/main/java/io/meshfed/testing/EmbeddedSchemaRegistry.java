@@ -146,6 +146,11 @@ public final class EmbeddedSchemaRegistry implements AutoCloseable {
   }
 
 
+  /** Whether the registry's process is running (it may not be ready yet). */
+  public boolean isAlive() {
+    return process.isAlive();
+  }
+
   /** The process id of the registry JVM. */
   public long pid() {
     return process.pid();

@@ -5,8 +5,9 @@ import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
- * JUnit 5 extension: a real broker, and optionally a real schema registry, started once per
- * test class and stopped after it, whatever the tests did.
+ * JUnit 5 extension: a real broker started once per test class and stopped after it, whatever
+ * the tests did, and optionally a real schema registry: the test JVM's shared one
+ * ({@link SharedSchemaRegistry}), which outlives the class.
  *
  * <pre>{@code
  * @RegisterExtension static final KafkaStack STACK = KafkaStack.withRegistry();
@@ -42,27 +43,22 @@ public final class KafkaStack implements BeforeAllCallback, AfterAllCallback {
 
   @Override
   public void beforeAll(ExtensionContext context) {
-    // The registry is a child process that takes seconds to boot: launch it, start the
-    // in-process broker meanwhile, then wait for both.
+    // The registry is a child process that takes seconds to boot: launch it (unless an earlier
+    // class did), start the in-process broker meanwhile, then wait for both.
     if (withRegistry) {
-      registry = EmbeddedSchemaRegistry.launch(null);
+      SharedSchemaRegistry.launch();
     }
     kafka = EmbeddedKafka.start(null, 0, security);
-    if (registry != null) {
-      registry.awaitReady();
+    if (withRegistry) {
+      registry = SharedSchemaRegistry.get();
     }
   }
 
   @Override
   public void afterAll(ExtensionContext context) {
-    try {
-      if (kafka != null) {
-        kafka.close();
-      }
-    } finally {
-      if (registry != null) {
-        registry.close();
-      }
+    // The shared registry stays up for the next class; the JVM's exit stops it.
+    if (kafka != null) {
+      kafka.close();
     }
   }
 

@@ -1,37 +1,26 @@
 package io.meshfed.topology;
 
 import io.meshfed.testing.EmbeddedSchemaRegistry;
-import org.junit.jupiter.api.AfterAll;
+import io.meshfed.testing.SharedSchemaRegistry;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 
 /**
- * Lifecycle of the TopologyTestDriver tests: one real registry per test class, a fresh
- * topology (fresh state) per test.
+ * Lifecycle of the TopologyTestDriver tests: a real registry (the test JVM's shared one), a
+ * fresh topology (fresh state) per test.
  */
 public abstract class DriverTestBase {
 
-  private static EmbeddedSchemaRegistry registry;
   protected TopologyHarness t;
 
-  @BeforeAll
-  static void startRegistry() {
-    registry = EmbeddedSchemaRegistry.start();
-  }
-
-  @AfterAll
-  static void stopRegistry() {
-    registry.close();
-  }
-
-  /** The class's registry, for a test that builds a harness of its own. */
+  /** The registry, for a test that builds a harness of its own. */
   protected static String registryUrl() {
-    return registry.confluentApiUrl();
+    return SharedSchemaRegistry.get().confluentApiUrl();
   }
 
   @BeforeEach
   void startTopology() throws Exception {
+    EmbeddedSchemaRegistry registry = SharedSchemaRegistry.get();
     t = new TopologyHarness(registry.confluentApiUrl());
   }
 

@@ -48,7 +48,8 @@ class KafkaAwayTest {
 
   @Test
   void appliedConfigStaysAndReadinessReportsDegraded() throws Exception {
-    try (EmbeddedSchemaRegistry registry = EmbeddedSchemaRegistry.start()) {
+    { // Only Kafka goes away: the registry is the test JVM's shared one, left running.
+      EmbeddedSchemaRegistry registry = io.meshfed.testing.SharedSchemaRegistry.get();
       EmbeddedKafka kafka = EmbeddedKafka.start();
       boolean kafkaClosed = false;
       try {

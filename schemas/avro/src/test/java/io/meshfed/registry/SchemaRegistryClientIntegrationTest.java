@@ -10,7 +10,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.avro.Schema;
 import org.apache.avro.SchemaBuilder;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -30,13 +29,9 @@ class SchemaRegistryClientIntegrationTest {
 
   @BeforeAll
   static void start() {
-    server = EmbeddedSchemaRegistry.start();
+    // The test JVM's shared registry: the subjects here (widgets-*) are this class's own.
+    server = io.meshfed.testing.SharedSchemaRegistry.get();
     client = new SchemaRegistryClient(RegistryConfig.of(server.confluentApiUrl()));
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
   }
 
   @Test

@@ -74,7 +74,6 @@ import net.jqwik.api.Provide;
 import net.jqwik.api.RandomDistribution;
 import net.jqwik.api.statistics.Statistics;
 import net.jqwik.api.Tuple;
-import net.jqwik.api.lifecycle.AfterContainer;
 import net.jqwik.api.lifecycle.BeforeContainer;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.streams.KeyValue;
@@ -129,14 +128,7 @@ class TopologyPropertyTest {
 
   @BeforeContainer
   static void startRegistry() {
-    registry = EmbeddedSchemaRegistry.start();
-  }
-
-  @AfterContainer
-  static void stopRegistry() {
-    if (registry != null) {
-      registry.close();
-    }
+    registry = io.meshfed.testing.SharedSchemaRegistry.get(); // the JVM's; not closed here
   }
 
   // ---- the world --------------------------------------------------------------------------------

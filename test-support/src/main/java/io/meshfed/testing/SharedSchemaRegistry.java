@@ -1,0 +1,44 @@
+package io.meshfed.testing;
+
+/**
+ * One {@link EmbeddedSchemaRegistry} (in-memory storage) for the whole test JVM, started on
+ * first use and stopped when the JVM exits (by the shutdown hook every registry registers).
+ *
+ * <p>Why: a registry is a child JVM that takes seconds of CPU to start; with one per test
+ * class, starting registries was a large share of the suite's time (a module's test classes
+ * run in one surefire JVM). Sharing keeps the tests apart: every schema meshfed registers is
+ * the same in every test (the subject is the record's full name), so one test's registrations
+ * are the ids another would get; tests that need a registry of their own (one they stop,
+ * restart or fill with incompatible versions) still start one with
+ * {@link EmbeddedSchemaRegistry#start()}.
+ *
+ * <p>Callers must not close it.
+ */
+public final class SharedSchemaRegistry {
+
+  private static EmbeddedSchemaRegistry registry;
+  private static boolean ready;
+
+  private SharedSchemaRegistry() {}
+
+  /**
+   * Launches the shared registry if it is not running yet, without waiting for it; call
+   * {@link #get()} to wait. Lets a caller start other things (a broker) meanwhile.
+   */
+  public static synchronized void launch() {
+    if (registry == null || !registry.isAlive()) {
+      registry = EmbeddedSchemaRegistry.launch(null);
+      ready = false;
+    }
+  }
+
+  /** The shared registry, ready to answer (started now if it is not running). */
+  public static synchronized EmbeddedSchemaRegistry get() {
+    launch();
+    if (!ready) {
+      registry.awaitReady();
+      ready = true;
+    }
+    return registry;
+  }
+}
