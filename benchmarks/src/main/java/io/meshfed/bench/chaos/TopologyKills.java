@@ -119,7 +119,7 @@ final class TopologyKills {
     Path dir = env.work.resolve("topology-" + index);
     Files.createDirectories(dir);
     Properties props = new Properties();
-    props.setProperty("meshfed.bootstrap.servers", env.bootstrap());
+    props.setProperty("meshfed.bootstrap.servers", env.topologyBootstrap);
     props.setProperty("meshfed.registry.url", env.registry.confluentApiUrl());
     props.setProperty("meshfed.registry.auto.register", "true");
     props.setProperty("meshfed.application.id", "chaos-topology");
