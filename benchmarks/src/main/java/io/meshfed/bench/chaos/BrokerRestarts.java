@@ -36,7 +36,7 @@ final class BrokerRestarts {
     FaultResult r = new FaultResult("broker-restart");
     try (BrokerProcess broker = new BrokerProcess(
         Files.createTempDirectory(base.work, "broker-restart"), 0, 0)) {
-      broker.start(Duration.ofMinutes(5));
+      broker.start(Duration.ofMinutes(10));
       try (Env env = Env.over(base, broker.internal(), broker.agent(), broker.topology())) {
         run(r, env, broker);
       }
@@ -93,7 +93,7 @@ final class BrokerRestarts {
             new java.util.concurrent.atomic.AtomicInteger();
         CompletableFuture<Void> flip = CompletableFuture.runAsync(
             () -> resent.set(env.flipResending(flipTo, 10)));
-        broker.start(Duration.ofMinutes(5));
+        broker.start(Duration.ofMinutes(10));
         double down = (System.nanoTime() - stoppedAt) / 1e9;
         flip.get(10, TimeUnit.MINUTES);
         resends += resent.get();

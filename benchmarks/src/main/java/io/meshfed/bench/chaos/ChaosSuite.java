@@ -121,7 +121,17 @@ public final class ChaosSuite {
       only = quick ? QUICK_CLASSES : CLASSES;
     }
     ChaosSuite suite = new ChaosSuite(sizes, out, only);
-    boolean passed = suite.run();
+    boolean passed;
+    try {
+      passed = suite.run();
+    } catch (Exception | Error e) {
+      // A harness failure (a broker process that would not start) ends the run with its
+      // cause; without the exit, a thread a class left behind kept the JVM alive.
+      e.printStackTrace();
+      System.out.println("meshfed chaos: the run stopped: " + e);
+      System.exit(1);
+      return;
+    }
     System.out.println("meshfed chaos: " + (passed ? "every fault class held"
         : "a fault class failed; see " + out.resolve("faults.md")));
     System.exit(passed ? 0 : 1);
@@ -139,13 +149,22 @@ public final class ChaosSuite {
         }
         env.freshClusters();
         long t0 = System.nanoTime();
-        FaultResult result = switch (name) {
-          case "bad-input" -> new BadInput(env, sizes).run();
-          case "topology-kill" -> new TopologyKills(env, sizes).run();
-          case "broker-restart" -> new BrokerRestarts(env, sizes).run();
-          case "network" -> new NetworkFaults(env, sizes).run();
-          default -> throw new IllegalArgumentException(name);
-        };
+        FaultResult result;
+        try {
+          result = switch (name) {
+            case "bad-input" -> new BadInput(env, sizes).run();
+            case "topology-kill" -> new TopologyKills(env, sizes).run();
+            case "broker-restart" -> new BrokerRestarts(env, sizes).run();
+            case "network" -> new NetworkFaults(env, sizes).run();
+            default -> throw new IllegalArgumentException(name);
+          };
+        } catch (Exception e) {
+          // A class the harness could not finish fails, says why, and the next one runs.
+          result = new FaultResult(name);
+          result.injected = "stopped";
+          result.findings.add("The class stopped: " + e + (e.getCause() == null ? ""
+              : " (cause: " + e.getCause() + ")") + ".");
+        }
         result.seconds = (System.nanoTime() - t0) / 1e9;
         results.add(result);
         System.out.println(line(result));

@@ -56,7 +56,7 @@ final class NetworkFaults {
             "network"), agentPath.port(), topologyPath.port())) {
       agentPath.forwardTo(broker.agentPort);
       topologyPath.forwardTo(broker.topologyPort);
-      broker.start(Duration.ofMinutes(5));
+      broker.start(Duration.ofMinutes(10));
       try (Env env = Env.over(base, broker.internal(), "127.0.0.1:" + agentPath.port(),
           "127.0.0.1:" + topologyPath.port())) {
         env.heartbeatsDirect();

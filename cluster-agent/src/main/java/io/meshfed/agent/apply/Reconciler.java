@@ -312,7 +312,10 @@ public final class Reconciler {
   private static boolean retryable(Exception e) {
     if (e instanceof KubernetesClientException k) {
       int code = k.getCode();
-      return code == 409 || code == 429 || code >= 500 || code == 0;
+      // Below 1: no HTTP answer at all — a request timeout (a hanging API server), a refused
+      // or reset connection; fabric8 reports these as -1 (0 was checked before, and a hanging
+      // server was never retried).
+      return code == 409 || code == 429 || code >= 500 || code <= 0;
     }
     return false;
   }

@@ -135,8 +135,9 @@ class ApiFaultStormTest {
     // Converged: exactly the last epoch's objects, nothing of an earlier one.
     List<GenericKubernetesResource> owned = reconciler.allOwned();
     assertThat(owned).hasSize(applier.desired(last).size());
+    String lastHost = last.getHosts().get(0);
     assertThat(owned).allSatisfy(r -> assertThat(String.valueOf(
-        r.getAdditionalProperties().get("spec"))).contains(last.getHosts().get(0)));
+        r.getAdditionalProperties().get("spec"))).contains(lastHost));
     assertThat(reconciler.reconcile(last.getDestination(), applier.desired(last)).writes())
         .as("nothing left to write").isZero();
     // A 429's Retry-After is waited out, never less.

@@ -198,11 +198,13 @@ class KafkaAwayTest {
     }
   }
 
+  /** Sends until it is acknowledged: on a busy machine the registry's answer can time out. */
   private static void send(String bootstrap, SchemaRegistryClient schemas, String key,
-      FederatedDestination fd) throws Exception {
+      FederatedDestination fd) {
     try (var producer = new KafkaProducer<>(Map.<String, Object>of("bootstrap.servers",
         bootstrap), new StringSerializer(), AvroSerde.anyRecord(schemas).serializer())) {
-      producer.send(new ProducerRecord<>("meshfed.cluster.c2.config", key, fd)).get();
+      await().atMost(Duration.ofMinutes(3)).ignoreExceptions().until(() -> producer.send(
+          new ProducerRecord<>("meshfed.cluster.c2.config", key, fd)).get() != null);
     }
   }
 
