@@ -102,9 +102,10 @@ class GeneratedBadFilesTest {
       breaker("no-name", r -> bytes(good(r).replaceFirst("name: [a-z-]+", "name: ''"))),
       breaker("huge-name", r -> bytes(good(r).replaceFirst("name: [a-z-]+", "name: "
           + "N".repeat(254 + big(r))))),
-      breaker("bad-name", r -> bytes(good(r).replaceFirst("name: [a-z-]+", "name: \""
-          + List.of("Upper", "under_score", "-lead", "trail-", "sp ace", "new\\nline",
-              "../../etc", "\\u0000nul").get(r.nextInt(8)) + "\""))),
+      breaker("bad-name", r -> bytes(good(r).replaceFirst("name: [a-z-]+",
+          java.util.regex.Matcher.quoteReplacement("name: \"" + List.of("Upper",
+              "under_score", "-lead", "trail-", "sp ace", "new\\nline", "../../etc",
+              "\\u0000nul").get(r.nextInt(8)) + "\"")))),
       breaker("bad-namespace", r -> bytes(good(r).replaceFirst("namespace: [a-z-]+",
           "namespace: \"" + "Ns_".repeat(1 + big(r)) + "\""))),
       breaker("scalar-document", r -> bytes("'" + "s".repeat(big(r)) + "'\n")),
@@ -120,8 +121,8 @@ class GeneratedBadFilesTest {
           + "abc".repeat(1 + big(r)) + "\""))),
       breaker("port-overflow", r -> bytes(FAILOVER.replace("number: 9080", "number: "
           + "9".repeat(20 + big(r))))),
-      breaker("port-negative", r -> bytes(VIRTUAL.replace("number: 9080", "number: -"
-          + (1 + r.nextInt(1_000_000))))),
+      breaker("port-not-scalar", r -> bytes(VIRTUAL.replace("number: 9080", "number: "
+          + List.of("{}", "[9080]", "{a: 1}").get(r.nextInt(3))))),
       breaker("port-fraction", r -> bytes(FAILOVER.replace("number: 9080", "number: "
           + r.nextInt(1000) + "." + (1 + r.nextInt(9))))),
       breaker("weights-bad", r -> {

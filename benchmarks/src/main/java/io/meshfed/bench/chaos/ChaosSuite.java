@@ -290,7 +290,7 @@ public final class ChaosSuite {
      * The heartbeats' producer: the agent's path, except on an Env whose agent path a class
      * partitions on purpose (see {@link NetworkFaults}), where they take the direct one.
      */
-    private KafkaProducer<String, SpecificRecord> heartbeats;
+    private volatile KafkaProducer<String, SpecificRecord> heartbeats;
     private final ScheduledExecutorService pump =
         Executors.newSingleThreadScheduledExecutor(r -> {
           Thread t = new Thread(r, "chaos-heartbeats");
