@@ -96,10 +96,11 @@ class ApiFaultStormTest {
     server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
         storm, false);
     server.init();
-    // The agent's backoff is the only retry; a request that gets no answer ends after 150 ms
-    // (fifty of them cost 7.5 s of the build; an answer that is merely slow is retried too).
+    // The agent's backoff is the only retry; a request that gets no answer ends after 500 ms
+    // (fifty of them cost 25 s of the build). 150 ms was too short for a loaded machine: slow
+    // answers timed out too, ten times in a row.
     client = server.createClient(b -> b.editOrNewConfig().withRequestRetryBackoffLimit(0)
-        .withRequestTimeout(150).endConfig());
+        .withRequestTimeout(500).endConfig());
   }
 
   @AfterEach
@@ -122,9 +123,13 @@ class ApiFaultStormTest {
       try {
         reconciler.reconcile(last.getDestination(), applier.desired(last));
       } catch (Exception e) {
-        // Ten faults in a row on one write: the follower acks FAILED and tries again.
+        // Ten faults in a row on one write: the follower acks FAILED and tries again (every
+        // 30 s; here at once), until it lands.
         failedEpochs++;
-        reconciler.reconcile(last.getDestination(), applier.desired(last));
+        FederatedDestination again = last;
+        org.awaitility.Awaitility.await().atMost(Duration.ofMinutes(2)).ignoreExceptions()
+            .until(() -> reconciler.reconcile(again.getDestination(),
+                applier.desired(again)) != null);
       }
     }
     storm.on = false;
