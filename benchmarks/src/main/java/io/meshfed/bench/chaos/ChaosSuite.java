@@ -478,6 +478,23 @@ public final class ChaosSuite {
       return diff.toString();
     }
 
+    /**
+     * The decisions the initial world took: at least one per client, whether or not they
+     * arrived yet; more when the topology decided on part of the world first (under load, with
+     * several instances, a FailoverService can be evaluated before every member's endpoints
+     * are in: tier 0 unhealthy, then TIER_RECOVERED — right for the inputs it had). Counted once
+     * the oracle is reached, so they are not taken for decisions the flips do not explain.
+     */
+    static int initialDecisions(FaultResult r, Observer observer, boolean reachedOracle) {
+      int seen = awaitDecisions(observer, 2, Duration.ofSeconds(30));
+      if (reachedOracle && seen > 2) {
+        r.findings.add("The initial world took " + seen + " decisions (decided on part of its"
+            + " inputs first).");
+        return seen;
+      }
+      return 2;
+    }
+
     /** Waits (bounded) until {@code count} decisions were seen; the number seen. */
     static int awaitDecisions(Observer observer, int count, Duration timeout) {
       try {

@@ -75,12 +75,12 @@ final class NetworkFaults {
       await().atMost(Duration.ofSeconds(120))
           .until(() -> streams.state() == KafkaStreams.State.RUNNING);
       env.world();
-      if (!env.awaitOracle(observer, true, Duration.ofSeconds(120))) {
+      boolean reached = env.awaitOracle(observer, true, Duration.ofSeconds(120));
+      if (!reached) {
         r.findings.add("The initial world never reached the oracle: "
             + Env.oracleDiff(observer, true));
       }
-      int[] expected = {2};
-      Env.awaitDecisions(observer, expected[0], Duration.ofSeconds(30));
+      int[] expected = {Env.initialDecisions(r, observer, reached)};
       boolean[] ready = {true};
       double maxRecovery = 0;
       List<String> notes = new ArrayList<>();
