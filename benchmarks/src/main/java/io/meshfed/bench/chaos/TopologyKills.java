@@ -45,7 +45,8 @@ final class TopologyKills {
       env.world();
       // The kills start once the instances decide: three JVM starts and a rebalance took over
       // 240 s on a machine at load ~100 (2 cores).
-      boolean reached = env.awaitOracle(observer, true, Duration.ofSeconds(sizes.quick() ? 240 : 600));
+      boolean reached = env.awaitOracle(observer, true,
+          Duration.ofSeconds(sizes.quick() ? 240 : 600));
       if (!reached) {
         r.findings.add("The initial world never reached the oracle: "
             + Env.oracleDiff(observer, true));
