@@ -14,11 +14,12 @@ import picocli.CommandLine.Option;
  * a typo start nothing) and hands them over.
  */
 @Command(name = "chaos", description = "Run the fault suite: bad input, kill -9 of topology"
-    + " instances, each judged by the rules' oracle (a real broker and registry on this"
+    + " instances, broker restarts, network faults, each judged by the rules' oracle (a real broker and registry on this"
     + " machine; writes faults.md and faults.json).")
 final class ChaosCommand implements Callable<Integer> {
 
-  static final List<String> CLASSES = List.of("bad-input", "topology-kill");
+  static final List<String> CLASSES = List.of("bad-input", "topology-kill", "broker-restart",
+      "network");
 
   @Option(names = "--quick", description = "small sizes (what mvn verify runs)")
   boolean quick;
@@ -43,6 +44,14 @@ final class ChaosCommand implements Callable<Integer> {
       + " 2 with --quick)")
   Integer instances;
 
+  @Option(names = "--broker-restarts", paramLabel = "N", description = "restarts of the broker"
+      + " process, clean and kill -9 alternately (default 10)")
+  Integer brokerRestarts;
+
+  @Option(names = "--partitions", split = ",", paramLabel = "SECONDS", description = "agent"
+      + " partitions to inject, in seconds (default 30,300)")
+  List<Integer> partitions;
+
   /** picocli lists the classes in the help from this. */
   static final class Classes extends ArrayList<String> {
     Classes() {
@@ -55,9 +64,11 @@ final class ChaosCommand implements Callable<Integer> {
     List<String> unknown = only == null ? List.of()
         : only.stream().filter(s -> !CLASSES.contains(s)).toList();
     if ((badRecords != null && badRecords < 1) || (kills != null && kills < 1)
+        || (brokerRestarts != null && brokerRestarts < 1)
+        || (partitions != null && partitions.stream().anyMatch(p -> p < 1 || p > 3600))
         || (instances != null && (instances < 2 || instances > 5))) {
-      System.err.println("meshfed chaos: --bad-records and --kills want at least 1,"
-          + " --instances 2 to 5");
+      System.err.println("meshfed chaos: --bad-records, --kills and --broker-restarts want at"
+          + " least 1, --instances 2 to 5, --partitions 1 to 3600 seconds each");
       return 2;
     }
     if (!unknown.isEmpty()) {
@@ -86,8 +97,13 @@ final class ChaosCommand implements Callable<Integer> {
     }
     for (var size : java.util.Map.of("--bad-records", java.util.Optional.ofNullable(badRecords),
         "--kills", java.util.Optional.ofNullable(kills), "--instances",
-        java.util.Optional.ofNullable(instances)).entrySet()) {
+        java.util.Optional.ofNullable(instances), "--broker-restarts",
+        java.util.Optional.ofNullable(brokerRestarts)).entrySet()) {
       size.getValue().ifPresent(n -> command.addAll(List.of(size.getKey(), n.toString())));
+    }
+    if (partitions != null) {
+      command.addAll(List.of("--partitions", String.join(",",
+          partitions.stream().map(String::valueOf).toList())));
     }
     if (only != null) {
       command.addAll(List.of("--only", String.join(",", only)));

@@ -201,18 +201,18 @@ final class ResourceFile {
       throws BadFile {
     String where = file + ": document " + document + " (line " + line + ")";
     if (!node.isObject()) {
-      throw new BadFile(where + " is " + (node.isArray() ? "a list" : "'" + node.asText()
-          + "'") + ", not a resource (a mapping with apiVersion, kind and metadata)");
+      throw new BadFile(where + " is " + (node.isArray() ? "a list" : "'"
+          + abbreviate(node.asText()) + "'") + ", not a resource (a mapping with apiVersion, kind and metadata)");
     }
     String kind = requiredText(where, node, "kind");
     String apiVersion = requiredText(where, node, "apiVersion");
     Type type = TYPES.stream().filter(t -> t.kind().equals(kind)).findFirst()
-        .orElseThrow(() -> new BadFile(where + ": kind " + kind + " is not one apply and delete"
+        .orElseThrow(() -> new BadFile(where + ": kind " + abbreviate(kind) + " is not one apply and delete"
             + " know (" + TYPES.stream().map(Type::kind).collect(Collectors.joining(", "))
             + ")"));
     if (!type.apiVersion().equals(apiVersion)) {
       throw new BadFile(where + ": " + kind + " is apiVersion " + type.apiVersion() + ", not "
-          + apiVersion);
+          + abbreviate(apiVersion));
     }
     JsonNode metadata = node.path("metadata");
     if (!metadata.isObject()) {
@@ -220,13 +220,14 @@ final class ResourceFile {
     }
     String name = requiredText(where + ": " + kind, metadata, "name", "metadata.name");
     if (!NAME.matcher(name).matches() || name.length() > 253) {
-      throw new BadFile(where + ": metadata.name '" + name + "' is not a valid name (lowercase"
+      throw new BadFile(where + ": metadata.name '" + abbreviate(name) + "' is not a valid name (lowercase"
           + " letters, digits, '-' and '.', starting and ending with a letter or digit)");
     }
     JsonNode namespace = metadata.path("namespace");
     if (!namespace.isMissingNode() && !namespace.isNull()
         && !(namespace.isTextual() && NAME.matcher(namespace.asText()).matches())) {
-      throw new BadFile(where + ": metadata.namespace '" + namespace.asText() + "' is not a"
+      throw new BadFile(where + ": metadata.namespace '" + abbreviate(namespace.asText())
+          + "' is not a"
           + " valid namespace name");
     }
     GenericKubernetesResource object;
@@ -240,7 +241,10 @@ final class ResourceFile {
     if (type.meshfedKind() != null) {
       List<String> problems = PolicyMapping.numberProblems(type.meshfedKind(), object);
       if (!problems.isEmpty()) {
-        throw new BadFile(where + ": " + kind + " " + name + ": " + String.join("; ", problems));
+        // The first three, and how many more: a list of 10,000 bad weights stays one line.
+        throw new BadFile(where + ": " + kind + " " + name + ": "
+            + String.join("; ", problems.subList(0, Math.min(3, problems.size())))
+            + (problems.size() > 3 ? "; and " + (problems.size() - 3) + " more" : ""));
       }
     }
     if (type.context().getGroup().equals("meshfed.io") && type.meshfedKind() == null) {
@@ -255,6 +259,26 @@ final class ResourceFile {
     return new Resource(document, type, object);
   }
 
+  /** Longest excerpt of a value an error quotes: the sentence stays one readable line. */
+  static final int QUOTE_LIMIT = 80;
+
+  /**
+   * A value as an error quotes it: at most {@link #QUOTE_LIMIT} characters, line breaks and
+   * other control characters escaped, so that a 3 MB name or a multi-line value cannot turn
+   * the one-sentence error into a wall of text.
+   */
+  static String abbreviate(String value) {
+    StringBuilder out = new StringBuilder();
+    value.codePoints().limit(QUOTE_LIMIT).forEach(c -> {
+      if (Character.isISOControl(c) || c == 0x2028 || c == 0x2029 || c == 0x202e) {
+        out.append(String.format(Locale.ROOT, "\\u%04x", c));
+      } else {
+        out.appendCodePoint(c);
+      }
+    });
+    return value.codePointCount(0, value.length()) > QUOTE_LIMIT ? out + "…" : out.toString();
+  }
+
   private static String requiredText(String where, JsonNode node, String field) throws BadFile {
     return requiredText(where, node, field, field);
   }
@@ -266,7 +290,8 @@ final class ResourceFile {
       throw new BadFile(where + " has no " + path);
     }
     if (!value.isTextual()) {
-      throw new BadFile(where + ": " + path + " is " + value + ", not a string");
+      throw new BadFile(where + ": " + path + " is " + abbreviate(value.toString())
+          + ", not a string");
     }
     return value.asText();
   }

@@ -62,12 +62,15 @@ class HelpTest {
   @Test
   void chaosHelpStartsNothingAndABadClassOrSizeIsAUsageError() {
     CliRun help = meshfed("chaos", "--help");
-    assertThat(help.out()).contains("--quick").contains("topology-kill").contains("--kills");
+    assertThat(help.out()).contains("--quick").contains("topology-kill").contains("--kills")
+        .contains("broker-restart").contains("network").contains("--partitions");
     CliRun typo = meshfed("chaos", "--only", "bad-inptu");
     assertThat(typo.exit()).isEqualTo(2);
     assertThat(typo.err()).contains("unknown fault class(es) [bad-inptu]");
     assertThat(meshfed("chaos", "--instances", "1").exit()).isEqualTo(2);
     assertThat(meshfed("chaos", "--kills", "x").exit()).isEqualTo(2);
+    assertThat(meshfed("chaos", "--partitions", "30,0").exit()).isEqualTo(2);
+    assertThat(meshfed("chaos", "--broker-restarts", "0").exit()).isEqualTo(2);
   }
 
   @Test

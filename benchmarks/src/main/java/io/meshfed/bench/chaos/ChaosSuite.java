@@ -44,14 +44,19 @@ import org.apache.kafka.streams.KeyValue;
  */
 public final class ChaosSuite {
 
-  static final List<String> CLASSES = List.of("bad-input", "topology-kill");
+  static final List<String> CLASSES = List.of("bad-input", "topology-kill", "broker-restart",
+      "network");
+
+  /** What the build's quick mode runs: the classes cheap enough for its budget. */
+  static final List<String> QUICK_CLASSES = List.of("bad-input", "topology-kill");
 
   /** How much of each fault to inject. */
   public record Sizes(boolean quick, int badRecords, int flipsDuringBadInput,
-      int topologyInstances, int kills, int flipsBetweenKills) {
+      int topologyInstances, int kills, int flipsBetweenKills, int brokerRestarts,
+      List<Integer> partitionSeconds) {
 
     public static Sizes full() {
-      return new Sizes(false, 100_000, 200, 3, 20, 5);
+      return new Sizes(false, 100_000, 200, 3, 20, 5, 10, List.of(30, 300));
     }
 
     /**
@@ -60,7 +65,7 @@ public final class ChaosSuite {
      * session timeout and a JVM start.
      */
     public static Sizes quickRun() {
-      return new Sizes(true, 1_000, 6, 2, 1, 2);
+      return new Sizes(true, 1_000, 6, 2, 1, 2, 2, List.of(30));
     }
   }
 
@@ -78,16 +83,21 @@ public final class ChaosSuite {
   public static void main(String[] args) throws Exception {
     boolean quick = false;
     Path out = null;
-    List<String> only = CLASSES;
+    List<String> only = null;
     Integer badRecords = null;
     Integer kills = null;
     Integer instances = null;
+    Integer brokerRestarts = null;
+    List<Integer> partitions = null;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--quick" -> quick = true;
         case "--bad-records" -> badRecords = Integer.parseInt(args[++i]);
         case "--kills" -> kills = Integer.parseInt(args[++i]);
         case "--instances" -> instances = Integer.parseInt(args[++i]);
+        case "--broker-restarts" -> brokerRestarts = Integer.parseInt(args[++i]);
+        case "--partitions" -> partitions = java.util.Arrays.stream(args[++i].split(","))
+            .map(Integer::parseInt).toList();
         case "--out" -> out = Path.of(args[++i]);
         case "--only" -> only = List.of(args[++i].split(","));
         default -> {
@@ -104,9 +114,24 @@ public final class ChaosSuite {
     // A reduced run (a busy machine, a deadline) says so in faults.md: the sizes are printed.
     Sizes sizes = new Sizes(base.quick(), badRecords != null ? badRecords : base.badRecords(),
         base.flipsDuringBadInput(), instances != null ? instances : base.topologyInstances(),
-        kills != null ? kills : base.kills(), base.flipsBetweenKills());
+        kills != null ? kills : base.kills(), base.flipsBetweenKills(),
+        brokerRestarts != null ? brokerRestarts : base.brokerRestarts(),
+        partitions != null ? partitions : base.partitionSeconds());
+    if (only == null) {
+      only = quick ? QUICK_CLASSES : CLASSES;
+    }
     ChaosSuite suite = new ChaosSuite(sizes, out, only);
-    boolean passed = suite.run();
+    boolean passed;
+    try {
+      passed = suite.run();
+    } catch (Exception | Error e) {
+      // A harness failure (a broker process that would not start) ends the run with its
+      // cause; without the exit, a thread a class left behind kept the JVM alive.
+      e.printStackTrace();
+      System.out.println("meshfed chaos: the run stopped: " + e);
+      System.exit(1);
+      return;
+    }
     System.out.println("meshfed chaos: " + (passed ? "every fault class held"
         : "a fault class failed; see " + out.resolve("faults.md")));
     System.exit(passed ? 0 : 1);
@@ -124,17 +149,33 @@ public final class ChaosSuite {
         }
         env.freshClusters();
         long t0 = System.nanoTime();
-        FaultResult result = switch (name) {
-          case "bad-input" -> new BadInput(env, sizes).run();
-          case "topology-kill" -> new TopologyKills(env, sizes).run();
-          default -> throw new IllegalArgumentException(name);
-        };
+        FaultResult result;
+        try {
+          result = switch (name) {
+            case "bad-input" -> new BadInput(env, sizes).run();
+            case "topology-kill" -> new TopologyKills(env, sizes).run();
+            case "broker-restart" -> new BrokerRestarts(env, sizes).run();
+            case "network" -> new NetworkFaults(env, sizes).run();
+            default -> throw new IllegalArgumentException(name);
+          };
+        } catch (Exception e) {
+          // A class the harness could not finish fails, says why, and the next one runs.
+          result = new FaultResult(name);
+          result.injected = "stopped";
+          result.findings.add("The class stopped: " + e + (e.getCause() == null ? ""
+              : " (cause: " + e.getCause() + ")") + ".");
+        }
         result.seconds = (System.nanoTime() - t0) / 1e9;
         results.add(result);
         System.out.println(line(result));
       }
     } finally {
-      io.meshfed.testing.Directories.deleteRecursively(work);
+      // -Dmeshfed.chaos.keep=true keeps the brokers' and topologies' logs for a post-mortem.
+      if (Boolean.getBoolean("meshfed.chaos.keep")) {
+        System.out.println("meshfed chaos: work directory kept at " + work);
+      } else {
+        io.meshfed.testing.Directories.deleteRecursively(work);
+      }
     }
     write(started);
     return results.stream().allMatch(FaultResult::passed);
@@ -233,10 +274,23 @@ public final class ChaosSuite {
   static final class Env implements AutoCloseable {
     final Path work;
     final EmbeddedSchemaRegistry registry;
+    /** The in-process broker; null on an Env over a broker process (see {@link #over}). */
     final EmbeddedKafka kafka;
+    /** Where the admin, the observer and the dead-letter reader connect: never faulted. */
+    private final String direct;
+    /** Where the agent's producer connects: a faulted path when a class puts a proxy there. */
+    final String agentBootstrap;
+    /** Where the topology connects: a faulted path when a class puts a proxy there. */
+    final String topologyBootstrap;
+    private final boolean ownsRegistryAndBroker;
     final RegistryConfig registryConfig;
     final SchemaRegistryClient registryClient;
     final KafkaProducer<String, SpecificRecord> agent;
+    /**
+     * The heartbeats' producer: the agent's path, except on an Env whose agent path a class
+     * partitions on purpose (see {@link NetworkFaults}), where they take the direct one.
+     */
+    private volatile KafkaProducer<String, SpecificRecord> heartbeats;
     private final ScheduledExecutorService pump =
         Executors.newSingleThreadScheduledExecutor(r -> {
           Thread t = new Thread(r, "chaos-heartbeats");
@@ -246,23 +300,46 @@ public final class ChaosSuite {
     private volatile boolean heartbeating;
 
     Env(Path work) throws IOException {
+      this(work, EmbeddedSchemaRegistry.launch(work.resolve("registry")),
+          EmbeddedKafka.start(work.resolve("kafka")), null, null, null);
+    }
+
+    /**
+     * The same registry over another broker (a broker process a class restarts, or one behind
+     * proxies): {@code direct} for the admin and the observer, the other two for the agent and
+     * the topology. Closing it leaves the registry and the broker to their owners.
+     */
+    static Env over(Env base, String direct, String agentBootstrap, String topologyBootstrap)
+        throws IOException {
+      return new Env(base.work, base.registry, null, direct, agentBootstrap, topologyBootstrap);
+    }
+
+    private Env(Path work, EmbeddedSchemaRegistry registry, EmbeddedKafka kafka, String direct,
+        String agentBootstrap, String topologyBootstrap) throws IOException {
       this.work = work;
-      registry = EmbeddedSchemaRegistry.launch(work.resolve("registry"));
-      kafka = EmbeddedKafka.start(work.resolve("kafka"));
+      this.registry = registry;
+      this.kafka = kafka;
+      this.ownsRegistryAndBroker = kafka != null;
+      this.direct = kafka != null ? kafka.bootstrapServers() : direct;
+      this.agentBootstrap = kafka != null ? kafka.bootstrapServers() : agentBootstrap;
+      this.topologyBootstrap = kafka != null ? kafka.bootstrapServers() : topologyBootstrap;
       registry.awaitReady();
       registryConfig = RegistryConfig.of(registry.confluentApiUrl()).withAutoRegister(true);
       registryClient = new SchemaRegistryClient(registryConfig);
       agent = new KafkaProducer<>(Map.<String, Object>of(
-          ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
+          ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, this.agentBootstrap,
           ProducerConfig.LINGER_MS_CONFIG, 0, ProducerConfig.ACKS_CONFIG, "all"),
           new StringSerializer(), AvroSerde.anyRecord(registryClient).serializer());
+      heartbeats = agent;
       // Heartbeats every second from both clusters, as their agents send them, while a class
       // runs; a topology that is down or behind must not turn its own gap into staleness.
       pump.scheduleAtFixedRate(() -> {
         if (heartbeating) {
           try {
-            send(Bookinfo.MGMT, Bookinfo.heartbeat(Bookinfo.MGMT, Instant.now()));
-            send(Bookinfo.REMOTE, Bookinfo.heartbeat(Bookinfo.REMOTE, Instant.now()));
+            Bookinfo.publish(heartbeats, Bookinfo.MGMT,
+                Bookinfo.heartbeat(Bookinfo.MGMT, Instant.now()));
+            Bookinfo.publish(heartbeats, Bookinfo.REMOTE,
+                Bookinfo.heartbeat(Bookinfo.REMOTE, Instant.now()));
           } catch (Exception e) {
             // A heartbeat lost to a broker fault is what a real agent would see too.
           }
@@ -271,11 +348,24 @@ public final class ChaosSuite {
     }
 
     String bootstrap() {
-      return kafka.bootstrapServers();
+      return direct;
+    }
+
+    /** Heartbeats from now on over the direct listener, off the agent's (faulted) path. */
+    void heartbeatsDirect() {
+      heartbeats = new KafkaProducer<>(Map.<String, Object>of(
+          ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, direct,
+          ProducerConfig.LINGER_MS_CONFIG, 0, ProducerConfig.ACKS_CONFIG, "all"),
+          new StringSerializer(), AvroSerde.anyRecord(registryClient).serializer());
+    }
+
+    org.apache.kafka.clients.admin.Admin admin() {
+      return org.apache.kafka.clients.admin.Admin.create(Map.<String, Object>of(
+          org.apache.kafka.clients.admin.AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, direct));
     }
 
     TopologyConfig topologyConfig(String applicationId, Path stateDir) {
-      return TopologyConfig.defaults(kafka.bootstrapServers(), registryConfig,
+      return TopologyConfig.defaults(topologyBootstrap, registryConfig,
               Set.of(Bookinfo.MGMT))
           .withApplicationId(applicationId).withStateDir(stateDir)
           .withTimers(Duration.ofSeconds(30), Duration.ZERO, Duration.ofMillis(200));
@@ -303,6 +393,25 @@ public final class ChaosSuite {
     }
 
     /**
+     * A flip sent the way an agent must send across an outage: a send the producer gave up on
+     * (no metadata within max.block.ms, or the delivery timeout) is sent again, up to
+     * {@code attempts} times; returns how many resends it took.
+     */
+    int flipResending(boolean mgmtReady, int attempts) {
+      for (int attempt = 0; ; attempt++) {
+        try {
+          flip(mgmtReady);
+          return attempt;
+        } catch (Exception e) {
+          if (attempt + 1 >= attempts) {
+            throw new IllegalStateException("a flip was not delivered in " + attempts
+                + " attempts", e);
+          }
+        }
+      }
+    }
+
+    /**
      * Each class starts on empty cluster topics: the topology reads them from the beginning,
      * and one class's history (100,000 bad records, or flips) must not be the next one's input.
      */
@@ -313,7 +422,7 @@ public final class ChaosSuite {
         topics.add("meshfed.cluster." + cluster + ".events");
         topics.add("meshfed.cluster." + cluster + ".config");
       }
-      try (var admin = kafka.admin()) {
+      try (var admin = admin()) {
         Set<String> existing = admin.listTopics().names().get();
         List<String> delete = topics.stream().filter(existing::contains).toList();
         if (!delete.isEmpty()) {
@@ -322,7 +431,7 @@ public final class ChaosSuite {
               .until(() -> admin.listTopics().names().get().stream().noneMatch(delete::contains));
         }
         for (String cluster : List.of(Bookinfo.MGMT, Bookinfo.REMOTE)) {
-          TopicProvisioner.addCluster(kafka.bootstrapServers(), cluster, (short) 1);
+          TopicProvisioner.addCluster(direct, cluster, (short) 1);
         }
         await().atMost(Duration.ofSeconds(120))
             .until(() -> admin.listTopics().names().get().containsAll(topics));
@@ -367,6 +476,23 @@ public final class ChaosSuite {
         }
       }
       return diff.toString();
+    }
+
+    /**
+     * The decisions the initial world took: at least one per client, whether or not they
+     * arrived yet; more when the topology decided on part of the world first (under load, with
+     * several instances, a FailoverService can be evaluated before every member's endpoints
+     * are in: tier 0 unhealthy, then TIER_RECOVERED — right for the inputs it had). Counted once
+     * the oracle is reached, so they are not taken for decisions the flips do not explain.
+     */
+    static int initialDecisions(FaultResult r, Observer observer, boolean reachedOracle) {
+      int seen = awaitDecisions(observer, 2, Duration.ofSeconds(30));
+      if (reachedOracle && seen > 2) {
+        r.findings.add("The initial world took " + seen + " decisions (decided on part of its"
+            + " inputs first).");
+        return seen;
+      }
+      return 2;
     }
 
     /** Waits (bounded) until {@code count} decisions were seen; the number seen. */
@@ -417,8 +543,13 @@ public final class ChaosSuite {
     public void close() {
       pump.shutdownNow();
       agent.close(Duration.ofSeconds(5));
-      kafka.close();
-      registry.close();
+      if (heartbeats != agent) {
+        heartbeats.close(Duration.ofSeconds(5));
+      }
+      if (ownsRegistryAndBroker) {
+        kafka.close();
+        registry.close();
+      }
     }
   }
 }

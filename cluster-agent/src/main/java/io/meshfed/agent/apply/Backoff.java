@@ -6,7 +6,7 @@ import java.util.function.Predicate;
 
 /**
  * Retry with exponential backoff, as Istio's pilot agent does: 200 ms, doubling, 10 tries by
- * default. The sleeper is injectable so tests run without waiting.
+ * default; never sooner than the server's Retry-After (see {@link #retryAfter}). The sleeper is injectable so tests run without waiting.
  */
 public record Backoff(Duration initial, int maxTries, Sleeper sleeper) {
 
@@ -19,6 +19,30 @@ public record Backoff(Duration initial, int maxTries, Sleeper sleeper) {
   public static final Backoff ISTIO_AGENT =
       new Backoff(Duration.ofMillis(200), 10, d -> Thread.sleep(d.toMillis()));
 
+  /** The longest wait a server's Retry-After may ask for; beyond it, the backoff's own. */
+  static final Duration MAX_RETRY_AFTER = Duration.ofSeconds(60);
+
+  /**
+   * What the API server asked for: a 429 (or 503) carries {@code details.retryAfterSeconds}
+   * in its Status, mirroring its Retry-After header. Retrying sooner only earns another 429
+   * (API priority and fairness sheds exactly the clients that do), so the backoff waits at
+   * least that long, capped at {@link #MAX_RETRY_AFTER}. Zero when the error says nothing.
+   */
+  static Duration retryAfter(Exception e) {
+    if (e instanceof io.fabric8.kubernetes.client.KubernetesClientException k
+        && k.getStatus() != null && k.getStatus().getDetails() != null
+        && k.getStatus().getDetails().getRetryAfterSeconds() != null
+        && k.getStatus().getDetails().getRetryAfterSeconds() > 0) {
+      Duration asked = Duration.ofSeconds(k.getStatus().getDetails().getRetryAfterSeconds());
+      return asked.compareTo(MAX_RETRY_AFTER) > 0 ? MAX_RETRY_AFTER : asked;
+    }
+    return Duration.ZERO;
+  }
+
+  private static Duration max(Duration a, Duration b) {
+    return a.compareTo(b) >= 0 ? a : b;
+  }
+
   /** Runs {@code call}, retrying failures {@code retryable} accepts; rethrows the last one. */
   public <T> T run(Callable<T> call, Predicate<Exception> retryable) throws Exception {
     Duration wait = initial;
@@ -29,7 +53,7 @@ public record Backoff(Duration initial, int maxTries, Sleeper sleeper) {
         if (attempt >= maxTries || !retryable.test(e)) {
           throw e;
         }
-        sleeper.sleep(wait);
+        sleeper.sleep(max(wait, retryAfter(e)));
         wait = wait.multipliedBy(2);
       }
     }

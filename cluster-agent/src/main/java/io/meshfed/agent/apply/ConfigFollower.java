@@ -90,11 +90,10 @@ public final class ConfigFollower implements Runnable, AutoCloseable {
 
   @Override
   public void run() {
-    List<TopicPartition> partitions = consumer.partitionsFor(configTopic.name()).stream()
-        .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
-    consumer.assign(partitions);
-    consumer.seekToBeginning(partitions);
-    Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+    Map<TopicPartition, Long> end = assignWhenReachable();
+    if (end == null) {
+      return; // closed before Kafka was reachable
+    }
     Set<String> touched = new HashSet<>();
     while (running) {
       try {
@@ -141,6 +140,56 @@ public final class ConfigFollower implements Runnable, AutoCloseable {
       } catch (RuntimeException e) {
         LOG.warn("cluster {}: config loop error, applied config kept: {}", cluster, e.toString());
       }
+    }
+  }
+
+  /**
+   * Assigns the config topic's partitions from the start and returns their end offsets, trying
+   * again (1 s doubling to 30 s) for as long as Kafka cannot tell them: an agent started while
+   * Kafka is unreachable must not lose its follower thread (it would never follow the config
+   * once Kafka is back), and a topic that shows no partitions must not count as an empty
+   * config (caught up on nothing, the agent would prune every object it applied). Meanwhile
+   * nothing is touched: the objects applied before the restart stay as they are — they are
+   * the last-known-good config, kept by the API server — and readiness says not caught up.
+   * Null when closed first.
+   */
+  private Map<TopicPartition, Long> assignWhenReachable() {
+    Duration delay = Duration.ofSeconds(1);
+    for (int attempt = 1; running; attempt++) {
+      try {
+        List<TopicPartition> partitions = consumer.partitionsFor(configTopic.name()).stream()
+            .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+        if (!partitions.isEmpty()) {
+          consumer.assign(partitions);
+          consumer.seekToBeginning(partitions);
+          return consumer.endOffsets(partitions);
+        }
+        unreachable(attempt, "no partitions of " + configTopic.name() + " visible");
+      } catch (org.apache.kafka.common.errors.WakeupException stopping) {
+        return null;
+      } catch (RuntimeException e) {
+        unreachable(attempt, e.toString());
+      }
+      synchronized (this) {
+        try {
+          // A wait that close() ends at once (notifyAll), not a sleep.
+          wait(delay.toMillis());
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return null;
+        }
+      }
+      delay = delay.multipliedBy(2).compareTo(Duration.ofSeconds(30)) > 0
+          ? Duration.ofSeconds(30) : delay.multipliedBy(2);
+    }
+    return null;
+  }
+
+  private void unreachable(int attempt, String why) {
+    // One line on the first failure and then every tenth: an outage of hours stays readable.
+    if (attempt == 1 || attempt % 10 == 0) {
+      LOG.warn("cluster {}: config topic not readable yet (attempt {}), applied config kept: {}",
+          cluster, attempt, why.length() > 300 ? why.substring(0, 300) + "…" : why);
     }
   }
 
@@ -210,5 +259,8 @@ public final class ConfigFollower implements Runnable, AutoCloseable {
   public void close() {
     running = false;
     consumer.wakeup();
+    synchronized (this) {
+      notifyAll();
+    }
   }
 }

@@ -158,9 +158,16 @@ public final class Reconciler {
               + Ownership.MANAGED_BY_VALUE + " label); it is left alone");
         }
         if (foreign == null) {
-          backoff.run(() -> ops.resource(want).create(), Reconciler::retryable);
-          created++;
-          continue;
+          foreign = create(ops, want);
+          if (foreign == null) {
+            created++;
+            continue;
+          }
+          if (!Ownership.isOwned(foreign.getMetadata().getLabels())) {
+            throw new ConflictException(kind.kind() + " " + namespace + "/" + name
+                + " was created meanwhile by someone else (no " + Ownership.MANAGED_BY_LABEL
+                + "=" + Ownership.MANAGED_BY_VALUE + " label); it is left alone");
+          }
         }
         have = foreign;
       }
@@ -273,10 +280,42 @@ public final class Reconciler {
     }
   }
 
+  /**
+   * Creates {@code want}; null when created, or the object that is already there (409
+   * AlreadyExists). A create is not retried on 409: the object exists — often because an
+   * earlier try of this very create was done by the server although its answer never came (a
+   * timeout) — and no retry can change that; it is read and updated instead.
+   */
+  private GenericKubernetesResource create(
+      io.fabric8.kubernetes.client.dsl.NonNamespaceOperation<GenericKubernetesResource,
+          io.fabric8.kubernetes.api.model.GenericKubernetesResourceList,
+          io.fabric8.kubernetes.client.dsl.Resource<GenericKubernetesResource>> ops,
+      GenericKubernetesResource want) throws Exception {
+    String name = want.getMetadata().getName();
+    try {
+      backoff.run(() -> ops.resource(want).create(),
+          e -> retryable(e) && ((KubernetesClientException) e).getCode() != 409);
+      return null;
+    } catch (KubernetesClientException e) {
+      if (e.getCode() != 409) {
+        throw e;
+      }
+      GenericKubernetesResource there =
+          backoff.run(() -> ops.withName(name).get(), Reconciler::retryable);
+      if (there == null) {
+        throw e; // gone again in between: the next reconcile creates it
+      }
+      return there;
+    }
+  }
+
   private static boolean retryable(Exception e) {
     if (e instanceof KubernetesClientException k) {
       int code = k.getCode();
-      return code == 409 || code == 429 || code >= 500 || code == 0;
+      // Below 1: no HTTP answer at all — a request timeout (a hanging API server), a refused
+      // or reset connection; fabric8 reports these as -1 (0 was checked before, and a hanging
+      // server was never retried).
+      return code == 409 || code == 429 || code >= 500 || code <= 0;
     }
     return false;
   }

@@ -249,20 +249,30 @@ public final class PolicyMapping {
     if (value == null) {
       return null;
     }
+    String text = value.toString().trim();
+    // A value's excerpt, never all of it: a 3 MB "number" must not become a 3 MB message (nor
+    // a 3 MB BigDecimal, whose parsing is quadratic); no long in range needs 40 characters.
+    String shown = text.length() > 40 ? text.substring(0, 40) + "… (" + text.length()
+        + " characters)" : text;
+    if (text.length() > 40) {
+      problems.add(field + ": \"" + shown + "\" is not an integer in range (" + min + " to "
+          + max + ")");
+      return null;
+    }
     java.math.BigDecimal exact;
     try {
-      exact = new java.math.BigDecimal(value.toString().trim());
+      exact = new java.math.BigDecimal(text);
     } catch (NumberFormatException e) {
-      problems.add(field + ": \"" + value + "\" is not an integer");
+      problems.add(field + ": \"" + shown + "\" is not an integer");
       return null;
     }
     if (exact.stripTrailingZeros().scale() > 0) {
-      problems.add(field + ": " + value + " is not an integer");
+      problems.add(field + ": " + shown + " is not an integer");
       return null;
     }
     if (exact.compareTo(java.math.BigDecimal.valueOf(min)) < 0
         || exact.compareTo(java.math.BigDecimal.valueOf(max)) > 0) {
-      problems.add(field + ": " + value + " is out of range (" + min + " to " + max + ")");
+      problems.add(field + ": " + shown + " is out of range (" + min + " to " + max + ")");
       return null;
     }
     return exact.longValueExact();
