@@ -56,8 +56,7 @@ import org.junit.jupiter.api.Test;
  */
 // Every test's topology reads the shared events topics from the beginning, so the order is
 // fixed: the refused-write test first (its small max.request.size would refuse the others' large
-// records too), the floods last (so that the others do not each wade through them first): the
-// 20,000-record flood before the 60,000-record backlog, so that only one test reads both.
+// records too), the floods last (so that the others do not each wade through them first).
 @org.junit.jupiter.api.TestMethodOrder(org.junit.jupiter.api.MethodOrderer.OrderAnnotation.class)
 class PoisonRecordIntegrationTest extends BrokerTestBase {
 
@@ -202,7 +201,7 @@ class PoisonRecordIntegrationTest extends BrokerTestBase {
    * time and no cluster is declared stale.
    */
   @Test
-  @org.junit.jupiter.api.Order(Integer.MAX_VALUE - 1)
+  @org.junit.jupiter.api.Order(Integer.MAX_VALUE)
   void aFloodOfBadRecordsChangesNoDecision() throws Exception {
     KafkaStreams streams = start(config("it-poison-flood", DAMPING));
     OutputCollector out = collect();
@@ -253,7 +252,7 @@ class PoisonRecordIntegrationTest extends BrokerTestBase {
    * still no cluster is declared stale (their topics hold unread records, see EventsLag).
    */
   @Test
-  @org.junit.jupiter.api.Order(Integer.MAX_VALUE)
+  @org.junit.jupiter.api.Order(Integer.MAX_VALUE - 1)
   void aBacklogLongerThanTheTtlIsNotTakenForSilence() throws Exception {
     KafkaStreams streams = start(config("it-poison-backlog", DAMPING)
         .withTimers(Duration.ofSeconds(3), DAMPING, Duration.ofMillis(200)));
