@@ -180,9 +180,9 @@ class CrdSchemaTest {
         }
       }
     }
-    // The walkthrough's three, and examples/external's ExternalService, VirtualDestination
-    // and FailoverPolicy.
-    assertThat(checked).isEqualTo(6);
+    // The walkthrough's three, examples/external's ExternalService, VirtualDestination and
+    // FailoverPolicy, and the two proposals in examples/whatif.
+    assertThat(checked).isEqualTo(8);
   }
 
   @Test
