@@ -128,8 +128,10 @@ final class RehearseAndSee {
         try (BufferedReader in = new BufferedReader(new InputStreamReader(
             node.getInputStream(), StandardCharsets.UTF_8))) {
           in.lines().forEach(lines::add);
-        } catch (IOException ended) {
-          // the process ended; what it said is in lines
+        } catch (IOException | java.io.UncheckedIOException ended) {
+          // the process ended (or was destroyed after the check: lines() then reports the
+          // closed stream unchecked, and Awaitility would rethrow it in a later wait); what it
+          // said is in lines
         }
         lines.add("EOF");
       }, "dashboard-check-output");
