@@ -108,16 +108,7 @@ final class BrokerRestarts {
       r.injected = clean + " clean + " + hard + " hard (kill -9) restarts of a broker process, "
           + ((expected - 2) / 2) + " flips";
       boolean finalReady = ready;
-      Env.awaitDecisions(observer, expected, Duration.ofSeconds(180));
-      r.finalEqualsOracle = env.awaitOracle(observer, finalReady, Duration.ofSeconds(60));
-      if (!r.finalEqualsOracle) {
-        r.findings.add("Final state is not the oracle's: "
-            + Env.oracleDiff(observer, finalReady));
-      }
-      // Quiet for a moment, so that a late extra decision is counted too.
-      org.awaitility.Awaitility.await().during(Duration.ofSeconds(3))
-          .atMost(Duration.ofSeconds(60)).until(() -> Env.matchesOracle(observer, finalReady));
-      Env.judgeLog(r, observer, expected);
+      env.conclude(r, observer, finalReady, expected);
       r.maxRecoverySeconds = maxRecovery;
       r.findings.add("Broker down (stop to answering again), seconds: " + downtimes
           + ". Seconds from each stop to the flip sent meanwhile being decided: " + recoveries

@@ -452,6 +452,22 @@ public final class ChaosSuite {
       }
     }
 
+    /**
+     * How a fault run ends: waits for the {@code expected} decisions and for the oracle's final
+     * state (a finding when it is not reached), stays quiet for a moment so that a late extra
+     * decision is counted too, then judges the decision log.
+     */
+    void conclude(FaultResult r, Observer observer, boolean finalReady, int expected) {
+      awaitDecisions(observer, expected, Duration.ofSeconds(180));
+      r.finalEqualsOracle = awaitOracle(observer, finalReady, Duration.ofSeconds(60));
+      if (!r.finalEqualsOracle) {
+        r.findings.add("Final state is not the oracle's: " + oracleDiff(observer, finalReady));
+      }
+      await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(60))
+          .until(() -> matchesOracle(observer, finalReady));
+      judgeLog(r, observer, expected);
+    }
+
     static boolean matchesOracle(Observer observer, boolean mgmtReady) {
       for (String client : List.of(Bookinfo.MGMT, Bookinfo.REMOTE)) {
         var actual = observer.latest.get(client);

@@ -83,15 +83,7 @@ final class TopologyKills {
       r.injected = sizes.kills() + " kill -9 of " + n + " topology JVMs, "
           + ((expected - 2) / 2) + " flips";
       boolean finalReady = ready;
-      Env.awaitDecisions(observer, expected, Duration.ofSeconds(180));
-      r.finalEqualsOracle = env.awaitOracle(observer, finalReady, Duration.ofSeconds(60));
-      if (!r.finalEqualsOracle) {
-        r.findings.add("Final state is not the oracle's: "
-            + Env.oracleDiff(observer, finalReady));
-      }
-      org.awaitility.Awaitility.await().during(Duration.ofSeconds(3))
-          .atMost(Duration.ofSeconds(60)).until(() -> Env.matchesOracle(observer, finalReady));
-      Env.judgeLog(r, observer, expected);
+      env.conclude(r, observer, finalReady, expected);
       r.maxRecoverySeconds = maxRecovery;
       r.findings.add("Seconds from each kill to the next flip's decisions being visible: "
           + recoveries + ".");
