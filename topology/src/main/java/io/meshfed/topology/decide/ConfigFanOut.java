@@ -29,6 +29,17 @@ final class ConfigFanOut {
   }
 
   FederatedDestination federatedDestination(DesiredConfig config, Instant time) {
+    // Usually the clients' configs hold the same tiers instance (WeightsMemo): then the small
+    // fields decide, without hashing every endpoint.
+    for (Known k : known) {
+      if (k.key.tiers() == config.tiers() && k.key.activeTier() == config.activeTier()
+          && k.key.generation() == config.generation()
+          && k.key.destination().equals(config.destination())
+          && k.key.hosts().equals(config.hosts()) && k.key.ports().equals(config.ports())
+          && java.util.Objects.equals(k.key.outlier(), config.outlier())) {
+        return AvroMapping.federatedDestination(config, k.shared, time);
+      }
+    }
     DesiredConfig key = ClientDecision.shared(config);
     int hash = key.hashCode();
     for (Known k : known) {
