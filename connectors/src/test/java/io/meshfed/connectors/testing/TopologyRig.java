@@ -79,11 +79,7 @@ public final class TopologyRig implements AutoCloseable {
             Set.of(Bookinfo.MGMT))
         .withApplicationId(name)
         .withStateDir(stateDir)
-        .withTimers(Duration.ofSeconds(30), damping, Duration.ofMillis(200))
-        // One partition per internal topic, as 'meshfed up' makes a new stack's topology: the
-        // rig runs one instance, so more buy nothing here but tasks, stores and changelogs to
-        // create and commit (the connectors, not the partitioning, are under test).
-        .withPartitions(1);
+        .withTimers(Duration.ofSeconds(30), damping, Duration.ofMillis(200));
     topology = TopologyMain.start(config, new Properties());
     await().atMost(Duration.ofSeconds(180))
         .until(() -> topology.state() == KafkaStreams.State.RUNNING);
