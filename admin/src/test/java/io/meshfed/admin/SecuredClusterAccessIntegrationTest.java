@@ -233,7 +233,11 @@ class SecuredClusterAccessIntegrationTest {
     TopologyConfig config = TopologyConfig.defaults(STACK.bootstrapServers(), registry.config(),
             Set.of(MGMT))
         .withApplicationId(APPLICATION_ID)
-        .withStateDir(Files.createTempDirectory("meshfed-secured-it"));
+        .withStateDir(Files.createTempDirectory("meshfed-secured-it"))
+        // One partition per internal topic, as 'meshfed up' runs it: the grants are per topic
+        // prefix, group and transactional id, none per partition; one instance gains nothing
+        // from more but tasks.
+        .withPartitions(1);
     // TopologyMain.start would first provision the shared topics with an unauthenticated admin
     // client; add-cluster created them, so the topology and its backlog monitor are started as
     // TopologyMain starts them without that step, with the topology's credentials.

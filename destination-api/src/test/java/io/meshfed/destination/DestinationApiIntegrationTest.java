@@ -80,7 +80,10 @@ class DestinationApiIntegrationTest {
             Set.of(MGMT))
         .withApplicationId("destination-api-it")
         .withStateDir(Files.createTempDirectory("meshfed-destination-api"))
-        .withTimers(Duration.ofSeconds(60), Duration.ofSeconds(1), Duration.ofMillis(100)));
+        .withTimers(Duration.ofSeconds(60), Duration.ofSeconds(1), Duration.ofMillis(100))
+        // One partition per internal topic, as 'meshfed up' runs a new stack's topology: the
+        // API reads the config topics, and one instance gains nothing from more but tasks.
+        .withPartitions(1));
     agent = new KafkaProducer<>(Map.of("bootstrap.servers", STACK.bootstrapServers()),
         new StringSerializer(), AvroSerde.anyRecord(new SchemaRegistryClient(registry))
             .serializer());

@@ -35,8 +35,20 @@ final class BenchEnvironment implements AutoCloseable {
   private final AvroSerde<SpecificRecord> serde;
   /** False for a {@link #secured()} environment: its registry is the parent's. */
   private final boolean ownsRegistry;
+  /**
+   * Partitions of the topologies' own repartition topics, or 0 for meshfed's default. The quick
+   * run sets a few: every task opens its stores, changelogs and (exactly-once) transactions at
+   * each start and rebalance, and the quick run starts a dozen topologies to check the harness,
+   * not the figures.
+   */
+  private final int partitions;
 
   BenchEnvironment() throws IOException {
+    this(0);
+  }
+
+  BenchEnvironment(int partitions) throws IOException {
+    this.partitions = partitions;
     work = Files.createTempDirectory("meshfed-bench");
     registry = EmbeddedSchemaRegistry.launch(work.resolve("registry"));
     kafka = EmbeddedKafka.start(work.resolve("kafka"));
@@ -53,6 +65,7 @@ final class BenchEnvironment implements AutoCloseable {
     this.registryConfig = parent.registryConfig;
     this.serde = parent.serde;
     this.ownsRegistry = false;
+    this.partitions = parent.partitions;
   }
 
   /**
@@ -151,7 +164,8 @@ final class BenchEnvironment implements AutoCloseable {
   /**
    * The topology's configuration for a run: meshfed's defaults (exactly-once unless told
    * otherwise, 20 ms commits), the fleet's first cluster as policy source, no failback damping
-   * so every flip back is a decision, and a state directory of its own.
+   * so every flip back is a decision, and a state directory of its own (and, in the quick run,
+   * fewer repartition partitions: see {@link #partitions}).
    */
   TopologyConfig topologyConfig(String applicationId, Fleet fleet, boolean exactlyOnce,
       Path stateDir) {
@@ -167,6 +181,9 @@ final class BenchEnvironment implements AutoCloseable {
         .withStateDir(stateDir)
         .withExactlyOnce(exactlyOnce)
         .withTimers(Duration.ofSeconds(60), Duration.ZERO, Duration.ofMillis(200));
+    if (partitions > 0) {
+      config = config.withPartitions(partitions);
+    }
     if (!isSecured()) {
       return config;
     }
