@@ -25,6 +25,7 @@ import io.meshfed.topology.state.KnownCluster;
 import io.meshfed.topology.state.Stores;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
+import java.util.function.Function;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.Serde;
@@ -39,6 +40,7 @@ import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.kstream.Repartitioned;
 import org.apache.kafka.streams.processor.RecordContext;
 import org.apache.kafka.streams.processor.TopicNameExtractor;
+import org.apache.kafka.streams.state.KeyValueBytesStoreSupplier;
 import org.apache.kafka.streams.state.StoreBuilder;
 
 /**
@@ -62,7 +64,28 @@ public final class MeshfedTopology {
 
   private MeshfedTopology() {}
 
+  /**
+   * Where the state stores keep their state. The live topology's are {@link #PERSISTENT}
+   * (RocksDB, restored from changelogs); {@link #IN_MEMORY} is for a run that starts empty and
+   * is thrown away — the what-if replay, where RocksDB's writes on every commit of a
+   * TopologyTestDriver were most of the time (whatif/DESIGN.md, "Speed").
+   */
+  public enum StoreKind {
+    PERSISTENT, IN_MEMORY;
+
+    KeyValueBytesStoreSupplier supplier(String name) {
+      return this == PERSISTENT
+          ? org.apache.kafka.streams.state.Stores.persistentKeyValueStore(name)
+          : org.apache.kafka.streams.state.Stores.inMemoryKeyValueStore(name);
+    }
+  }
+
   public static Topology build(TopologyConfig config, SchemaRegistryClient registry) {
+    return build(config, registry, StoreKind.PERSISTENT);
+  }
+
+  public static Topology build(TopologyConfig config, SchemaRegistryClient registry,
+      StoreKind storeKind) {
     MeshfedTopics topics = new MeshfedTopics(registry);
     // Every value the topology writes — repartitions, outputs, stores — is size-checked before
     // anything is sent (see SizeLimitedSerde).
@@ -79,8 +102,9 @@ public final class MeshfedTopology {
     // once for both (EncodeOnce).
     Serde<io.meshfed.avro.FailoverDecision> decisions =
         EncodeOnce.of(SizeLimitedSerde.of(topics.failoverEvents().valueSerde()));
-    for (StoreBuilder<?> store : stores(avro, byServiceValues, decisions, strings)) {
-      builder.addStateStore(store);
+    for (Function<StoreKind, StoreBuilder<?>> store : stores(avro, byServiceValues, decisions,
+        strings)) {
+      builder.addStateStore(store.apply(storeKind));
     }
 
     KStream<String, SpecificRecord> ingested = builder
@@ -165,7 +189,8 @@ public final class MeshfedTopology {
     }
   }
 
-  private static java.util.List<StoreBuilder<?>> stores(Serde<SpecificRecord> avro,
+  private static java.util.List<Function<StoreKind, StoreBuilder<?>>> stores(
+      Serde<SpecificRecord> avro,
       Serde<SpecificRecord> agentBytes, Serde<io.meshfed.avro.FailoverDecision> decisions,
       Serde<String> strings) {
     @SuppressWarnings({"unchecked", "rawtypes"})
@@ -207,8 +232,10 @@ public final class MeshfedTopology {
         store(Stores.WAKEUPS, strings, Serdes.Long()));
   }
 
-  private static <V> StoreBuilder<?> store(String name, Serde<String> keys, Serde<V> values) {
-    return org.apache.kafka.streams.state.Stores.keyValueStoreBuilder(
-        org.apache.kafka.streams.state.Stores.persistentKeyValueStore(name), keys, values);
+  /** A store of the given name and serdes, of whichever kind the topology is built with. */
+  private static <V> Function<StoreKind, StoreBuilder<?>> store(String name, Serde<String> keys,
+      Serde<V> values) {
+    return kind -> org.apache.kafka.streams.state.Stores.keyValueStoreBuilder(
+        kind.supplier(name), keys, values);
   }
 }
