@@ -40,7 +40,6 @@ import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.kstream.Repartitioned;
 import org.apache.kafka.streams.processor.RecordContext;
 import org.apache.kafka.streams.processor.TopicNameExtractor;
-import org.apache.kafka.streams.state.KeyValueBytesStoreSupplier;
 import org.apache.kafka.streams.state.StoreBuilder;
 
 /**
@@ -66,17 +65,22 @@ public final class MeshfedTopology {
 
   /**
    * Where the state stores keep their state. The live topology's are {@link #PERSISTENT}
-   * (RocksDB, restored from changelogs); {@link #IN_MEMORY} is for a run that starts empty and
-   * is thrown away — the what-if replay, where RocksDB's writes on every commit of a
-   * TopologyTestDriver were most of the time (whatif/DESIGN.md, "Speed").
+   * (RocksDB, logged to changelogs and restored from them). {@link #IN_MEMORY} stores are in
+   * the heap and not logged, for a run that starts empty and whose state is thrown away at the
+   * end — the what-if replay, where RocksDB's writes and the changelog offsets' bookkeeping on
+   * every commit of a TopologyTestDriver were most of the time (whatif/DESIGN.md, "Speed").
    */
   public enum StoreKind {
     PERSISTENT, IN_MEMORY;
 
-    KeyValueBytesStoreSupplier supplier(String name) {
-      return this == PERSISTENT
-          ? org.apache.kafka.streams.state.Stores.persistentKeyValueStore(name)
-          : org.apache.kafka.streams.state.Stores.inMemoryKeyValueStore(name);
+    <V> StoreBuilder<?> builder(String name, Serde<String> keys, Serde<V> values) {
+      if (this == PERSISTENT) {
+        return org.apache.kafka.streams.state.Stores.keyValueStoreBuilder(
+            org.apache.kafka.streams.state.Stores.persistentKeyValueStore(name), keys, values);
+      }
+      return org.apache.kafka.streams.state.Stores.keyValueStoreBuilder(
+          org.apache.kafka.streams.state.Stores.inMemoryKeyValueStore(name), keys, values)
+          .withLoggingDisabled();
     }
   }
 
@@ -235,7 +239,6 @@ public final class MeshfedTopology {
   /** A store of the given name and serdes, of whichever kind the topology is built with. */
   private static <V> Function<StoreKind, StoreBuilder<?>> store(String name, Serde<String> keys,
       Serde<V> values) {
-    return kind -> org.apache.kafka.streams.state.Stores.keyValueStoreBuilder(
-        kind.supplier(name), keys, values);
+    return kind -> kind.builder(name, keys, values);
   }
 }
