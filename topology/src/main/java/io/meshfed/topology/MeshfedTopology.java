@@ -26,6 +26,7 @@ import io.meshfed.topology.state.KnownCluster;
 import io.meshfed.topology.state.Stores;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
+import java.util.function.Function;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.Serde;
@@ -63,7 +64,33 @@ public final class MeshfedTopology {
 
   private MeshfedTopology() {}
 
+  /**
+   * Where the state stores keep their state. The live topology's are {@link #PERSISTENT}
+   * (RocksDB, logged to changelogs and restored from them). {@link #IN_MEMORY} stores are in
+   * the heap and not logged, for a run that starts empty and whose state is thrown away at the
+   * end — the what-if replay, where RocksDB's writes and the changelog offsets' bookkeeping on
+   * every commit of a TopologyTestDriver were most of the time (whatif/DESIGN.md, "Speed").
+   */
+  public enum StoreKind {
+    PERSISTENT, IN_MEMORY;
+
+    <V> StoreBuilder<?> builder(String name, Serde<String> keys, Serde<V> values) {
+      if (this == PERSISTENT) {
+        return org.apache.kafka.streams.state.Stores.keyValueStoreBuilder(
+            org.apache.kafka.streams.state.Stores.persistentKeyValueStore(name), keys, values);
+      }
+      return org.apache.kafka.streams.state.Stores.keyValueStoreBuilder(
+          org.apache.kafka.streams.state.Stores.inMemoryKeyValueStore(name), keys, values)
+          .withLoggingDisabled();
+    }
+  }
+
   public static Topology build(TopologyConfig config, SchemaRegistryClient registry) {
+    return build(config, registry, StoreKind.PERSISTENT);
+  }
+
+  public static Topology build(TopologyConfig config, SchemaRegistryClient registry,
+      StoreKind storeKind) {
     MeshfedTopics topics = new MeshfedTopics(registry);
     // Every value the topology writes — repartitions, outputs, stores — is size-checked before
     // anything is sent (see SizeLimitedSerde).
@@ -81,9 +108,11 @@ public final class MeshfedTopology {
     Serde<io.meshfed.avro.FailoverDecision> decisions =
         EncodeOnce.of(SizeLimitedSerde.of(topics.failoverEvents().valueSerde()));
     // The config topics' records of one evaluation share their tiers: encoded once (FanOutSerde).
-    Serde<SpecificRecord> configs = SizeLimitedSerde.of(FanOutSerde.of(AvroSerde.anyRecord(registry)));
-    for (StoreBuilder<?> store : stores(avro, byServiceValues, decisions, strings)) {
-      builder.addStateStore(store);
+    Serde<SpecificRecord> configs =
+        SizeLimitedSerde.of(FanOutSerde.of(AvroSerde.anyRecord(registry)));
+    for (Function<StoreKind, StoreBuilder<?>> store : stores(avro, byServiceValues, decisions,
+        strings)) {
+      builder.addStateStore(store.apply(storeKind));
     }
 
     KStream<String, SpecificRecord> ingested = builder
@@ -168,7 +197,8 @@ public final class MeshfedTopology {
     }
   }
 
-  private static java.util.List<StoreBuilder<?>> stores(Serde<SpecificRecord> avro,
+  private static java.util.List<Function<StoreKind, StoreBuilder<?>>> stores(
+      Serde<SpecificRecord> avro,
       Serde<SpecificRecord> agentBytes, Serde<io.meshfed.avro.FailoverDecision> decisions,
       Serde<String> strings) {
     @SuppressWarnings({"unchecked", "rawtypes"})
@@ -210,8 +240,9 @@ public final class MeshfedTopology {
         store(Stores.WAKEUPS, strings, Serdes.Long()));
   }
 
-  private static <V> StoreBuilder<?> store(String name, Serde<String> keys, Serde<V> values) {
-    return org.apache.kafka.streams.state.Stores.keyValueStoreBuilder(
-        org.apache.kafka.streams.state.Stores.persistentKeyValueStore(name), keys, values);
+  /** A store of the given name and serdes, of whichever kind the topology is built with. */
+  private static <V> Function<StoreKind, StoreBuilder<?>> store(String name, Serde<String> keys,
+      Serde<V> values) {
+    return kind -> kind.builder(name, keys, values);
   }
 }

@@ -34,7 +34,9 @@ public final class Report {
   private final Map<String, Timeline> made = new TreeMap<>();
   private final Map<String, Timeline> wouldMake = new TreeMap<>();
   private boolean pairsTruncated;
+  /** Records read and replayed, counting the routine heartbeats left out (RoutineHeartbeats). */
   long replayedRecords;
+  long heartbeatsLeftOut;
   long replayMillis;
 
   Report(Instant from, Instant to, Duration flapWindow, List<String> proposed) {
@@ -97,6 +99,7 @@ public final class Report {
     out.put("proposed", proposed);
     out.put("flapWindowSeconds", flapWindow.toMillis() / 1000.0);
     out.put("replayedRecords", replayedRecords);
+    out.put("routineHeartbeatsLeftOut", heartbeatsLeftOut);
     out.put("replaySeconds", replayMillis / 1000.0);
     List<Map<String, Object>> items = new ArrayList<>();
     long madeFlaps = 0;
@@ -153,8 +156,9 @@ public final class Report {
     StringBuilder out = new StringBuilder();
     out.append("what-if ").append(TIME.format(from)).append(" .. ").append(TIME.format(to))
         .append(" UTC, proposed: ").append(String.join(", ", proposed))
-        .append(String.format(" (replayed %,d records in %.1f s; a flap is a failback undone"
-            + " within %s)%n%n", replayedRecords, replayMillis / 1000.0, human(flapWindow)));
+        .append(String.format(" (replayed %,d records, %,d of them routine heartbeats left out,"
+            + " in %.1f s; a flap is a failback undone within %s)%n%n", replayedRecords,
+            heartbeatsLeftOut, replayMillis / 1000.0, human(flapWindow)));
     List<String> pairs = pairs();
     if (pairs.isEmpty()) {
       return out.append("no decisions in this window, made or proposed\n").toString();

@@ -18,6 +18,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 import java.util.TreeSet;
@@ -195,26 +196,34 @@ public final class WhatIf {
     MergedEvents events = new MergedEvents(consumer, partitions, request.to().toEpochMilli());
     var serializer = topics.clusterEvents().valueSerde().serializer();
     Replay replay = new Replay(config, registry, topics, report);
-    try {
-      events.forEach(r -> {
-        if (!replay.started()) {
-          replay.start(Instant.ofEpochMilli(r.timestamp()));
-          String topic = topics.clusterEvents().forCluster(source).name();
-          for (PolicyEvent e : request.proposed()) {
-            if (!existing.contains(ProposedPolicies.ref(e))) {
-              replay.pipe(topic, EventKeys.policy(source, e.getKind(), e.getNamespace(),
-                  e.getName()), serializer.serialize(topic, e), r.timestamp());
-            }
+    java.util.function.Consumer<ConsumerRecord<String, byte[]>> toReplay = r -> {
+      if (!replay.started()) {
+        replay.start(Instant.ofEpochMilli(r.timestamp()));
+        String topic = topics.clusterEvents().forCluster(source).name();
+        for (PolicyEvent e : request.proposed()) {
+          if (!existing.contains(ProposedPolicies.ref(e))) {
+            replay.pipe(topic, EventKeys.policy(source, e.getKind(), e.getNamespace(),
+                e.getName()), serializer.serialize(topic, e), r.timestamp());
           }
         }
-        String ref = replacedRef(r, replacing.keySet());
-        if (ref == null) {
-          replay.pipe(r.topic(), r.key(), r.value(), r.timestamp());
-        } else if (injected.add(ref)) {
-          replay.pipe(r.topic(), r.key(), serializer.serialize(r.topic(), replacing.get(ref)),
-              r.timestamp());
-        }
-      });
+      }
+      String ref = replacedRef(r, replacing.keySet());
+      if (ref == null) {
+        replay.pipe(r.topic(), r.key(), r.value(), r.timestamp());
+      } else if (injected.add(ref)) {
+        replay.pipe(r.topic(), r.key(), serializer.serialize(r.topic(), replacing.get(ref)),
+            r.timestamp());
+      }
+    };
+    // Routine heartbeats are left out where that provably changes no decision (see there).
+    var deserializer = topics.clusterEvents().valueSerde().deserializer();
+    RoutineHeartbeats heartbeats = new RoutineHeartbeats(config.heartbeatTtl(), replay.step,
+        r -> heartbeat(r, topics, deserializer), toReplay);
+    try {
+      events.forEach(heartbeats::accept);
+      heartbeats.finish();
+      report.heartbeatsLeftOut = heartbeats.leftOut;
+      report.replayedRecords += heartbeats.leftOut;
       if (replay.started()) {
         replay.advanceTo(request.to());
         replay.drain();
@@ -222,6 +231,26 @@ public final class WhatIf {
     } finally {
       replay.close();
       deleteRecursively(state);
+    }
+  }
+
+  /**
+   * The record's heartbeat when ingest would take it as one (a heartbeat key naming the
+   * cluster of its topic, a ClusterHeartbeat value); else null.
+   */
+  private static io.meshfed.avro.ClusterHeartbeat heartbeat(ConsumerRecord<String, byte[]> r,
+      MeshfedTopics topics,
+      org.apache.kafka.common.serialization.Deserializer<? extends Object> deserializer) {
+    var key = EventKeys.parse(r.key());
+    if (key.isEmpty() || key.get().type() != EventKeys.Type.Heartbeat || r.value() == null
+        || !topics.clusterEvents().clusterOf(r.topic()).equals(Optional.of(key.get().cluster()))) {
+      return null;
+    }
+    try {
+      return deserializer.deserialize(r.topic(), r.value())
+          instanceof io.meshfed.avro.ClusterHeartbeat h ? h : null;
+    } catch (RuntimeException e) {
+      return null; // ingest dead-letters it; replayed as it is
     }
   }
 
@@ -284,7 +313,7 @@ public final class WhatIf {
     private final SchemaRegistryClient registry;
     private final MeshfedTopics topics;
     private final Report report;
-    private final Duration step;
+    final Duration step;
     private final Map<String, TestInputTopic<String, byte[]>> inputs = new HashMap<>();
     private TopologyTestDriver driver;
     private TestOutputTopic<String, FailoverDecision> decisions;
@@ -306,13 +335,19 @@ public final class WhatIf {
     }
 
     void start(Instant at) {
-      clock = at;
-      driver = new TopologyTestDriver(MeshfedTopology.build(config, registry),
-          StreamsSettings.from(config), at);
+      clock = onStep(at);
+      driver = new TopologyTestDriver(
+          MeshfedTopology.build(config, registry, MeshfedTopology.StoreKind.IN_MEMORY),
+          StreamsSettings.from(config), clock);
       decisions = driver.createOutputTopic(MeshfedTopics.FAILOVER_EVENTS,
           new StringDeserializer(), topics.failoverEvents().valueSerde().deserializer());
     }
 
+    /**
+     * Pipes a record at its timestamp, the wall clock moved to the last whole step at or before
+     * it: most records (a 100-cluster fleet's heartbeats are 20 a second) move no clock, and
+     * each clock move is a commit of the driver.
+     */
     void pipe(String topic, String key, byte[] value, long timestamp) {
       advanceTo(Instant.ofEpochMilli(timestamp));
       inputs.computeIfAbsent(topic, t -> driver.createInputTopic(t, new StringSerializer(),
@@ -324,15 +359,23 @@ public final class WhatIf {
     }
 
     /**
-     * Moves the wall clock to {@code target} in steps of the punctuation interval (at least a
-     * second), so timers fire in a silence as they would live, not once at its end.
+     * Moves the wall clock to the last whole step at or before {@code target}, a step at a
+     * time (the punctuation interval, at least a second), so timers fire in a silence as they
+     * would live, not once at its end. The clock is only ever on a step (a multiple of it since
+     * the epoch): a record is processed at its step's start, up to a step before its time.
      */
     void advanceTo(Instant target) {
-      while (clock.isBefore(target)) {
-        Instant next = clock.plus(step).isBefore(target) ? clock.plus(step) : target;
-        driver.advanceWallClockTime(Duration.between(clock, next));
-        clock = next;
+      Instant last = onStep(target);
+      while (clock.isBefore(last)) {
+        clock = clock.plus(step);
+        driver.advanceWallClockTime(step);
       }
+    }
+
+    /** The whole step at or before {@code t}. */
+    private Instant onStep(Instant t) {
+      long millis = step.toMillis();
+      return Instant.ofEpochMilli(Math.floorDiv(t.toEpochMilli(), millis) * millis);
     }
 
     /** Reads the decisions off the driver and drops every other output it holds. */

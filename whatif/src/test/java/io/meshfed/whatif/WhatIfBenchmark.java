@@ -21,6 +21,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -39,11 +40,13 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /**
  * What-if at fleet scale, outside the suite:
  * {@code -Dmeshfed.whatif.bench=HOURS,CLUSTERS} (README: What-if replay). Generates HOURS of
- * CLUSTERS clusters' events as agents write them — a heartbeat every 5 s each, the reviews
- * Service and its two endpoints in every cluster, the VirtualDestination and local-first
- * FailoverPolicy from mgmt-cluster, and every 10 minutes one cluster's endpoints unready for
- * 2 minutes — onto a real broker, then replays them all with the 60 s damping proposal and
- * prints the time the replay took.
+ * CLUSTERS clusters' events as agents write them — a heartbeat every 5 s each (the agent's
+ * default), the reviews Service and its two endpoints in every cluster, the VirtualDestination
+ * and local-first FailoverPolicy from mgmt-cluster, every 10 minutes one cluster's endpoints
+ * unready for 2 minutes (288 flips a day), and each cluster's daily resend of its unchanged
+ * objects (the agent's resync, spread over the day) — onto a real broker, then replays them all
+ * with the 60 s damping proposal, prints the time the replay took and writes it to
+ * {@code bench/results/whatif.json} (with the rate's extrapolation to a day of 100 clusters).
  */
 @EnabledIfSystemProperty(named = "meshfed.whatif.bench", matches = "\\d+,\\d+")
 class WhatIfBenchmark {
@@ -80,6 +83,8 @@ class WhatIfBenchmark {
     p.put(ProducerConfig.BATCH_SIZE_CONFIG, 512 * 1024);
     p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
     long produced = 0;
+    long resent = 0;
+    long flips = 0;
     long generating = System.nanoTime();
     try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(p, new StringSerializer(),
         new ByteArraySerializer())) {
@@ -108,12 +113,27 @@ class WhatIfBenchmark {
             produced++;
           }
         }
+        // The agent resends every unchanged object once a day; cluster c's turn is c/N of
+        // the way through the day.
+        long ofDay = s % 86_400;
+        for (int c = (int) (ofDay * names.size() / 86_400); c < names.size()
+            && (long) c * 86_400 / names.size() == ofDay; c++) {
+          String name = names.get(c);
+          send(producer, events, name, now.plusMillis(2),
+              EventKeys.service(name, "bookinfo", "reviews"), service(name));
+          send(producer, events, name, now.plusMillis(2),
+              EventKeys.endpoints(name, "bookinfo", "reviews"), endpoints(name, c, !down(s, c,
+                  names.size())));
+          produced += 2;
+          resent += 2;
+        }
         if (s % 600 == 0 || s % 600 == 120) {
           int c = (int) (s / 600 % names.size());
           send(producer, events, names.get(c), now.plusMillis(1),
               EventKeys.endpoints(names.get(c), "bookinfo", "reviews"),
               endpoints(names.get(c), c, s % 600 == 120));
           produced++;
+          flips++;
         }
       }
       producer.flush();
@@ -127,12 +147,53 @@ class WhatIfBenchmark {
     double replayed = (System.nanoTime() - replaying) / 1e9;
     String table = report.table();
     System.out.println(String.join("\n", table.lines().limit(20).toList()));
+    double rate = report.replayedRecords / replayed;
+    // A day of 100 clusters as generated here: 100 heartbeats every 5 s, 288 flips, the
+    // first snapshots and the daily resend (2 objects a cluster each), the two resources.
+    long dayOf100 = 100L * 86_400 / 5 + 288 + 2 * 100 + 2 * 100 + 2;
     System.out.printf("what-if bench: %d h of %d clusters, %,d records generated in %.1f s;"
         + " replayed %,d records in %.1f s (%,.0f records/s), max heap %d MB%n", hours,
-        clusters, produced, generated, report.replayedRecords, replayed,
-        report.replayedRecords / replayed, Runtime.getRuntime().maxMemory() >> 20);
+        clusters, produced, generated, report.replayedRecords, replayed, rate,
+        Runtime.getRuntime().maxMemory() >> 20);
+    Map<String, Object> result = new LinkedHashMap<>();
+    result.put("command", "mvn -pl whatif -am -Dtest=WhatIfBenchmark"
+        + " -Dmeshfed.whatif.bench=" + hours + "," + clusters + " verify");
+    result.put("run", Instant.now().toString());
+    result.put("machine", Map.of("cores", Runtime.getRuntime().availableProcessors(),
+        "maxHeapMb", Runtime.getRuntime().maxMemory() >> 20,
+        "java", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"),
+        "loadAverageAtEnd", java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+            .getSystemLoadAverage()));
+    result.put("hours", hours);
+    result.put("clusters", clusters);
+    result.put("records", produced);
+    result.put("heartbeats", produced - flips - resent - 2L * clusters - 2);
+    result.put("endpointFlips", flips);
+    result.put("resentObjects", resent);
+    result.put("generateSeconds", round(generated));
+    result.put("replayedRecords", report.replayedRecords);
+    result.put("replaySeconds", round(replayed));
+    result.put("recordsPerSecond", Math.round(rate));
+    result.put("flaps", report.toJson().get("totals"));
+    result.put("routineHeartbeatsLeftOut", report.heartbeatsLeftOut);
+    result.put("dayOf100ClustersRecords", dayOf100);
+    result.put("dayOf100ClustersReplaySecondsAtThisRate", Math.round(dayOf100 / rate));
+    Path out = Path.of("..", "bench", "results", "whatif.json");
+    Files.createDirectories(out.getParent());
+    Files.writeString(out, new com.fasterxml.jackson.databind.ObjectMapper()
+        .writerWithDefaultPrettyPrinter().writeValueAsString(result) + "\n");
+    System.out.println("what-if bench: written to " + out.toAbsolutePath().normalize());
     // Every record replayed once; the proposal took the live policy's place, one for one.
     assertThat(report.replayedRecords).isEqualTo(produced);
+  }
+
+  /** Whether cluster c's endpoints are down at second s (the 2 minutes after each 10th). */
+  private static boolean down(long s, int c, int clusters) {
+    return s % 600 < 120 && (int) (s / 600 % clusters) == c;
+  }
+
+  private static double round(double seconds) {
+    return Math.round(seconds * 10) / 10.0;
   }
 
   private static void send(KafkaProducer<String, byte[]> producer,
