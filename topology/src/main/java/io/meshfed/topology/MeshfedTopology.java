@@ -129,7 +129,8 @@ public final class MeshfedTopology {
         .process(counting(guard(() -> new DecideProcessor(config)), config.exactlyOnce()), Named.as("decide"),
             Stores.DESTINATIONS, Stores.POLICIES, Stores.CLUSTERS, Stores.MEMBER_SERVICES,
             Stores.MEMBER_ENDPOINTS, Stores.OUTLIERS, Stores.DECISIONS, Stores.DECISION_CONFIGS,
-            Stores.EPOCHS, Stores.DECISION_LOG, Stores.ACKS, Stores.STATUSES, Stores.WAKEUPS);
+            Stores.EPOCHS, Stores.DECISION_LOG, Stores.ACKS, Stores.STATUSES, Stores.WAKEUPS,
+            Stores.HANDOVERS);
 
     outputs.filter((k, v) -> v instanceof io.meshfed.avro.FailoverDecision,
             Named.as("decisions-only"))
@@ -204,7 +205,8 @@ public final class MeshfedTopology {
         store(Stores.DECISION_LOG, strings, SizeLimitedSerde.of(DecisionChunk.serde(decisions))),
         store(Stores.ACKS, strings, configAcks),
         store(Stores.STATUSES, strings, policyStatuses),
-        store(Stores.WAKEUPS, strings, Serdes.Long()));
+        store(Stores.WAKEUPS, strings, Serdes.Long()),
+        store(Stores.HANDOVERS, strings, Serdes.Long()));
   }
 
   private static <V> StoreBuilder<?> store(String name, Serde<String> keys, Serde<V> values) {
