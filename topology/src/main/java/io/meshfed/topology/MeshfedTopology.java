@@ -20,6 +20,7 @@ import io.meshfed.topology.select.SelectProcessor;
 import io.meshfed.topology.state.ClientDecisions;
 import io.meshfed.topology.state.DecisionChunk;
 import io.meshfed.topology.state.EncodeOnce;
+import io.meshfed.topology.state.FanOutSerde;
 import io.meshfed.topology.state.JsonSerde;
 import io.meshfed.topology.state.KnownCluster;
 import io.meshfed.topology.state.Stores;
@@ -79,6 +80,8 @@ public final class MeshfedTopology {
     // once for both (EncodeOnce).
     Serde<io.meshfed.avro.FailoverDecision> decisions =
         EncodeOnce.of(SizeLimitedSerde.of(topics.failoverEvents().valueSerde()));
+    // The config topics' records of one evaluation share their tiers: encoded once (FanOutSerde).
+    Serde<SpecificRecord> configs = SizeLimitedSerde.of(FanOutSerde.of(AvroSerde.anyRecord(registry)));
     for (StoreBuilder<?> store : stores(avro, byServiceValues, decisions, strings)) {
       builder.addStateStore(store);
     }
@@ -140,7 +143,7 @@ public final class MeshfedTopology {
     outputs.filter((k, v) -> !(v instanceof io.meshfed.avro.FailoverDecision),
             Named.as("config-only"))
         .to(new ConfigTopicByHeader(topics),
-            Produced.with(strings, avro).withName("cluster-config"));
+            Produced.with(strings, configs).withName("cluster-config"));
     routes.get("route-rejected")
         .to(new ConfigTopicByHeader(topics),
             Produced.with(strings, avro).withName("rejected-policy-status"));

@@ -36,6 +36,15 @@ public final class Decider {
   private Decider() {}
 
   public static DecideResult decide(DecisionState previous, DecisionInputs inputs, Instant now) {
+    return decide(previous, inputs, now, new WeightsMemo());
+  }
+
+  /**
+   * {@link #decide(DecisionState, DecisionInputs, Instant)} with the endpoint weights taken from
+   * {@code weights}, shared by the clients of one evaluation (the same answer, computed once).
+   */
+  public static DecideResult decide(DecisionState previous, DecisionInputs inputs, Instant now,
+      WeightsMemo weights) {
     List<TierHealth> raw = inputs.tiers().stream().map(TierInput::health).toList();
     boolean damping = previous != null && !previous.split().panic()
         && !inputs.minHealthyDuration().isZero();
@@ -48,7 +57,7 @@ public final class Decider {
     long epoch = Math.max(previous == null ? 0 : previous.epoch(),
         inputs.lastDestinationEpoch()) + 1;
     DesiredConfig config = new DesiredConfig(inputs.destination(), inputs.clientCluster(),
-        inputs.hosts(), inputs.ports(), EndpointWeights.assign(inputs.tiers(), split),
+        inputs.hosts(), inputs.ports(), weights.assign(inputs.tiers(), split),
         split.activeTier(), inputs.outlier(), epoch, inputs.generation());
     long flaps = (previous == null ? 0 : previous.flaps()) + damped.newFlaps;
 

@@ -5,6 +5,7 @@ import io.meshfed.rules.health.OutlierSettings;
 import io.meshfed.rules.model.ResourceId;
 import io.meshfed.rules.model.ServiceRef;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * What one client cluster should apply for one destination: the domain form of the
@@ -62,6 +63,13 @@ public record DesiredConfig(ResourceId destination, String clientCluster, List<S
     public WeightedEndpoint {
       ports = ports == null ? List.of() : List.copyOf(ports);
     }
+
+    /** Equal in all but the health label: what a data plane applies is the same. */
+    boolean sameRoutingAs(WeightedEndpoint o) {
+      return this == o || (port == o.port && weight == o.weight && Objects.equals(address, o.address)
+          && Objects.equals(service, o.service) && Objects.equals(zone, o.zone)
+          && Objects.equals(region, o.region) && ports.equals(o.ports));
+    }
   }
 
   public DesiredConfig {
@@ -76,15 +84,39 @@ public record DesiredConfig(ResourceId destination, String clientCluster, List<S
    * endpoint of an idle tier recovering, or a failback still being damped) is not a decision.
    */
   public boolean sameContentAs(DesiredConfig other) {
-    return other != null && routing().equals(other.routing());
-  }
-
-  private DesiredConfig routing() {
-    List<Tier> bare = tiers.stream().map(t -> new Tier(t.index(), t.loadPercent(), t.members(),
-        t.endpoints().stream().map(e -> new WeightedEndpoint(e.address(), e.port(), e.weight(),
-            e.service(), e.zone(), e.region(), null, e.ports())).toList())).toList();
-    return new DesiredConfig(destination, clientCluster, hosts, ports, bare, activeTier, outlier,
-        0, generation);
+    // Field by field rather than comparing copies without health: this runs once per client
+    // of every evaluation, over every endpoint, and the clients of one evaluation share their
+    // tiers instance (WeightsMemo), which makes the usual case one identity check.
+    if (other == null || activeTier != other.activeTier || generation != other.generation
+        || !Objects.equals(destination, other.destination)
+        || !Objects.equals(clientCluster, other.clientCluster) || !hosts.equals(other.hosts)
+        || !ports.equals(other.ports) || !Objects.equals(outlier, other.outlier)) {
+      return false;
+    }
+    if (tiers == other.tiers) {
+      return true;
+    }
+    if (tiers.size() != other.tiers.size()) {
+      return false;
+    }
+    for (int i = 0; i < tiers.size(); i++) {
+      Tier a = tiers.get(i);
+      Tier b = other.tiers.get(i);
+      if (a == b) {
+        continue;
+      }
+      if (a.index() != b.index() || a.loadPercent() != b.loadPercent()
+          || !a.members().equals(b.members())
+          || a.endpoints().size() != b.endpoints().size()) {
+        return false;
+      }
+      for (int e = 0; e < a.endpoints().size(); e++) {
+        if (!a.endpoints().get(e).sameRoutingAs(b.endpoints().get(e))) {
+          return false;
+        }
+      }
+    }
+    return true;
   }
 
   public DesiredConfig withEpoch(long newEpoch) {

@@ -171,13 +171,20 @@ public final class AvroMapping {
   }
 
   public static FederatedDestination federatedDestination(DesiredConfig c, Instant time) {
-    return FederatedDestination.newBuilder()
-        .setDestination(ref(c.destination()))
-        .setClientCluster(c.clientCluster())
-        .setHosts(c.hosts())
-        .setPorts(c.ports().stream().map(p -> new DestinationPort(p.number(), p.protocol(),
-            p.targetPort())).toList())
-        .setTiers(c.tiers().stream().map(t -> new DestinationTier(t.index(), t.loadPercent(),
+    return federatedDestination(c, shared(c), time);
+  }
+
+  /**
+   * The parts of a config that do not depend on the client cluster, epoch or time, in Avro
+   * form: what {@link ConfigFanOut} builds once per distinct config of an evaluation.
+   */
+  record SharedConfig(List<String> hosts, List<DestinationPort> ports,
+      List<DestinationTier> tiers, int activeTier, OutlierDetection outlier) {}
+
+  static SharedConfig shared(DesiredConfig c) {
+    return new SharedConfig(List.copyOf(c.hosts()), c.ports().stream()
+        .map(p -> new DestinationPort(p.number(), p.protocol(), p.targetPort())).toList(),
+        c.tiers().stream().map(t -> new DestinationTier(t.index(), t.loadPercent(),
             t.members().stream().map(AvroMapping::clusterObjectRef).toList(),
             t.endpoints().stream().map(e -> WeightedEndpoint.newBuilder()
                 .setAddress(e.address()).setPort(e.port()).setWeight(e.weight())
@@ -186,13 +193,26 @@ public final class AvroMapping {
                 .setHealth(io.meshfed.avro.EndpointHealth.valueOf(e.health().name()))
                 .setPorts(e.ports()).build())
                 .toList()))
-            .toList())
-        .setActiveTier(c.activeTier())
-        .setOutlierDetection(outlier(c.outlier()))
-        .setEpoch(c.epoch())
-        .setPolicyGeneration(c.generation())
-        .setTime(time)
-        .build();
+            .toList(),
+        c.activeTier(), outlier(c.outlier()));
+  }
+
+  /** {@code c}'s record with {@code shared} (built from a config equal to {@code c}'s but for
+   *  client, epoch and time) as its client-independent part, the same instances. */
+  static FederatedDestination federatedDestination(DesiredConfig c, SharedConfig shared,
+      Instant time) {
+    FederatedDestination d = new FederatedDestination();
+    d.setDestination(ref(c.destination()));
+    d.setClientCluster(c.clientCluster());
+    d.setHosts(shared.hosts());
+    d.setPorts(shared.ports());
+    d.setTiers(shared.tiers());
+    d.setActiveTier(shared.activeTier());
+    d.setOutlierDetection(shared.outlier());
+    d.setEpoch(c.epoch());
+    d.setPolicyGeneration(c.generation());
+    d.setTime(time);
+    return d;
   }
 
   public static TrafficSplit split(Split split) {

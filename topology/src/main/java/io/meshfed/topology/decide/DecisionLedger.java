@@ -55,6 +55,7 @@ final class DecisionLedger {
   private final List<FailoverDecision> made = new ArrayList<>();
   private final KeyValueStore<String, ConfigAck> acks;
   private final KeyValueStore<String, PolicyStatus> statuses;
+  private final ConfigFanOut fanOut = new ConfigFanOut();
   private final KeyValueStore<String, Long> wakeups;
   private final Outputs out;
 
@@ -134,6 +135,7 @@ final class DecisionLedger {
   /** Writes and sends what an evaluation decided. */
   void apply(Evaluation evaluation, Instant now) {
     made.clear(); // left over only if the last evaluation failed half-way
+    fanOut.reset();
     String destination = evaluation.destination();
     Map<String, DecisionState> changed = new HashMap<>();
     List<String> retired = new ArrayList<>();
@@ -147,7 +149,7 @@ final class DecisionLedger {
         }
         d.result().decision().ifPresent(decided -> {
           out.config(d.client(), RoutingKeys.configKey(AvroMapping.ref(decided.destination())),
-              AvroMapping.federatedDestination(decided.config(), now), now);
+              fanOut.federatedDestination(decided.config(), now), now);
           FailoverDecision decision = AvroMapping.decision(decided);
           if (!d.reasonSuffix().isEmpty()) {
             decision.setReason(decision.getReason() + d.reasonSuffix());

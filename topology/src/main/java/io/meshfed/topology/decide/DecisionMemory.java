@@ -6,10 +6,13 @@ import io.meshfed.topology.RoutingKeys;
 import io.meshfed.topology.state.ClientDecision;
 import io.meshfed.topology.state.ClientDecisions;
 import io.meshfed.topology.state.Stores;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -102,12 +105,14 @@ final class DecisionMemory {
 
     Map<String, Content> contentOf = new HashMap<>();
     Set<Content> inUse = new LinkedHashSet<>();
+    // The changed clients of one evaluation mostly hold the same tiers instance (WeightsMemo):
+    // one Content for them, hashed once, instead of hashing every endpoint per client.
+    Map<List<DesiredConfig.Tier>, List<Content>> byTiers = new IdentityHashMap<>();
     for (var e : new TreeMap<>(d.states).entrySet()) {
       Integer slot = d.slotOf.get(e.getKey());
       boolean same = !changed.containsKey(e.getKey()) && slot != null
           && d.slots.containsKey(slot);
-      Content content = same ? d.slots.get(slot)
-          : Content.of(ClientDecision.shared(e.getValue().config()));
+      Content content = same ? d.slots.get(slot) : shared(e.getValue().config(), byTiers);
       contentOf.put(e.getKey(), content);
       inUse.add(content);
     }
@@ -163,6 +168,24 @@ final class DecisionMemory {
     } else {
       clients.put(destination, new ClientDecisions(d.stored));
     }
+  }
+
+  /** The shared content of {@code config}: one already made for the same tiers, or a new one. */
+  private static Content shared(DesiredConfig config,
+      Map<List<DesiredConfig.Tier>, List<Content>> byTiers) {
+    List<Content> sameTiers = byTiers.computeIfAbsent(config.tiers(), t -> new ArrayList<>(1));
+    for (Content c : sameTiers) {
+      DesiredConfig k = c.config();
+      if (k.activeTier() == config.activeTier() && k.generation() == config.generation()
+          && k.destination().equals(config.destination()) && k.hosts().equals(config.hosts())
+          && k.ports().equals(config.ports())
+          && java.util.Objects.equals(k.outlier(), config.outlier())) {
+        return c;
+      }
+    }
+    Content made = Content.of(ClientDecision.shared(config));
+    sameTiers.add(made);
+    return made;
   }
 
   /** Drops the view of a destination that is gone (its entries are removed one by one). */

@@ -11,6 +11,7 @@ import io.meshfed.rules.decision.DesiredConfig;
 import io.meshfed.rules.decision.EndpointInput;
 import io.meshfed.rules.decision.MemberInput;
 import io.meshfed.rules.decision.TierInput;
+import io.meshfed.rules.decision.WeightsMemo;
 import io.meshfed.rules.health.HealthRules;
 import io.meshfed.rules.health.OutlierPolicies;
 import io.meshfed.rules.membership.DestinationPorts;
@@ -180,6 +181,8 @@ final class DestinationEvaluator {
         : List.of();
     // A member's endpoints do not depend on the client: mapped once per evaluation.
     Map<ServiceRef, List<EndpointInput>> endpointInputs = new HashMap<>();
+    Map<List<Tier>, List<TierInput>> tierInputsByPlan = new HashMap<>();
+    WeightsMemo weights = new WeightsMemo();
     Handovers.Round handover = handovers.begin(destination, previous, ledger.acks(destination),
         now);
     for (String client : targets) {
@@ -191,19 +194,25 @@ final class DestinationEvaluator {
       List<Tier> tiers = resource instanceof Resource.FailoverService fs
           ? TierPlanner.forFailoverService(fs.spec(), membership.members())
           : TierPlanner.forVirtualDestination(membership.members(), failoverPolicy, client, known);
-      List<TierInput> tierInputs = new ArrayList<>(tiers.size());
-      for (Tier tier : tiers) {
-        List<MemberInput> memberInputs = new ArrayList<>(tier.members().size());
-        for (Tier.WeightedMember wm : tier.members()) {
-          ServiceRef ref = wm.member().ref();
-          memberInputs.add(new MemberInput(ref, wm.weight(), endpointInputs.computeIfAbsent(ref,
-              r -> endpointInputs(wm.member(), read, known, now))));
+      // Clients with the same tier plan (all of a FailoverService's; a VirtualDestination's
+      // clients of one locality) get the same tier inputs instance, so their endpoint weights
+      // are computed once per split (WeightsMemo) and their configs share one tiers instance.
+      List<TierInput> tierInputs = tierInputsByPlan.computeIfAbsent(tiers, plan -> {
+        List<TierInput> built = new ArrayList<>(plan.size());
+        for (Tier tier : plan) {
+          List<MemberInput> memberInputs = new ArrayList<>(tier.members().size());
+          for (Tier.WeightedMember wm : tier.members()) {
+            ServiceRef ref = wm.member().ref();
+            memberInputs.add(new MemberInput(ref, wm.weight(), endpointInputs.computeIfAbsent(
+                ref, r -> endpointInputs(wm.member(), read, known, now))));
+          }
+          built.add(new TierInput(tier.index(), memberInputs));
         }
-        tierInputs.add(new TierInput(tier.index(), memberInputs));
-      }
+        return List.copyOf(built);
+      });
       DecisionInputs inputs = new DecisionInputs(resource.id(), event.getGeneration(), client,
           resource.hostnames(), ports, outlier.settings(), tierInputs, split, minHealthy, epoch);
-      DecideResult result = handover.plan(last, Decider.decide(last, inputs, now));
+      DecideResult result = handover.plan(last, Decider.decide(last, inputs, now, weights));
       if (result.decision().isPresent()) {
         epoch = result.decision().get().epoch();
       }
