@@ -36,7 +36,8 @@ import org.apache.kafka.common.serialization.Serializer;
 public final class AvroSerde<T extends SpecificRecord> implements Serde<T> {
 
   private static final byte MAGIC = 0;
-  private static final int HEADER = 5;
+  /** Bytes before the Avro body: the magic byte and the schema id. */
+  public static final int HEADER = 5;
 
   private final Class<T> type;
   private final SchemaRegistryClient registry;

@@ -2,6 +2,7 @@ package io.meshfed.topology.state;
 
 import io.meshfed.avro.FederatedDestination;
 import io.meshfed.avro.ResourceRef;
+import io.meshfed.serde.AvroSerde;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -27,9 +28,9 @@ import org.apache.kafka.common.serialization.Serializer;
  *
  * <p>Avro's binary encoding of a record is its fields' encodings one after another, so a
  * record is {@code header | destination | clientCluster | shared | epoch | policyGeneration |
- * time}. The first record of a shared part is encoded whole by the inner serde (its header is
- * the registry's wire format); the shared bytes are cut out of it, found by encoding the small
- * fields around them. Later records copy header and shared bytes and encode only the small
+ * time}. The first record of a shared part is encoded whole by the inner serde (the registry's
+ * wire format: {@link AvroSerde#HEADER} bytes, then the body); the shared bytes are cut out of
+ * it, found by encoding the small fields around them. Later records copy header and shared bytes and encode only the small
  * fields. {@code FanOutSerdeTest} checks the result equals the inner serde's, byte for byte.
  *
  * <p>Sound because the shared values are not changed once built (immutable lists, and an
@@ -46,8 +47,6 @@ public final class FanOutSerde implements Serde<SpecificRecord> {
 
   private static final SpecificDatumWriter<ResourceRef> REF_WRITER =
       new SpecificDatumWriter<>(ResourceRef.class);
-  private static final SpecificDatumWriter<FederatedDestination> WRITER =
-      new SpecificDatumWriter<>(FederatedDestination.class);
 
   private final Serde<SpecificRecord> inner;
   private final ThreadLocal<Memo> memo = ThreadLocal.withInitial(Memo::new);
@@ -56,6 +55,8 @@ public final class FanOutSerde implements Serde<SpecificRecord> {
     this.inner = inner;
   }
 
+  /** {@code inner} writes the registry's wire format ({@link AvroSerde}: a header of
+   *  {@link AvroSerde#HEADER} bytes, then the Avro body). */
   public static FanOutSerde of(Serde<SpecificRecord> inner) {
     return new FanOutSerde(inner);
   }
@@ -134,7 +135,7 @@ public final class FanOutSerde implements Serde<SpecificRecord> {
       Shared known = m.find(d);
       if (known == null) {
         byte[] bytes = whole.serialize(topic, value);
-        int header = bytes.length - bodyLength(m, d, bytes);
+        int header = AvroSerde.HEADER;
         byte[] head = m.head(d);
         byte[] tail = m.tail(d);
         int from = header + head.length;
@@ -158,22 +159,6 @@ public final class FanOutSerde implements Serde<SpecificRecord> {
       System.arraycopy(tail, 0, out, at, tail.length);
       return out;
     };
-  }
-
-  /**
-   * The length of the Avro body at the end of {@code bytes}: the registry's header is whatever
-   * precedes it (5 bytes in the wire format meshfed uses; not assumed here).
-   */
-  private static int bodyLength(Memo m, FederatedDestination d, byte[] bytes) {
-    m.buffer.reset();
-    m.encoder = EncoderFactory.get().directBinaryEncoder(m.buffer, m.encoder);
-    try {
-      WRITER.write(d, m.encoder);
-      m.encoder.flush();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return m.buffer.size();
   }
 
   @Override
