@@ -161,7 +161,8 @@ public final class MeshfedTopology {
         .process(counting(guard(() -> new DecideProcessor(config)), config.exactlyOnce()), Named.as("decide"),
             Stores.DESTINATIONS, Stores.POLICIES, Stores.CLUSTERS, Stores.MEMBER_SERVICES,
             Stores.MEMBER_ENDPOINTS, Stores.OUTLIERS, Stores.DECISIONS, Stores.DECISION_CONFIGS,
-            Stores.EPOCHS, Stores.DECISION_LOG, Stores.ACKS, Stores.STATUSES, Stores.WAKEUPS);
+            Stores.EPOCHS, Stores.DECISION_LOG, Stores.ACKS, Stores.STATUSES, Stores.WAKEUPS,
+            Stores.HANDOVERS);
 
     outputs.filter((k, v) -> v instanceof io.meshfed.avro.FailoverDecision,
             Named.as("decisions-only"))
@@ -237,7 +238,8 @@ public final class MeshfedTopology {
         store(Stores.DECISION_LOG, strings, SizeLimitedSerde.of(DecisionChunk.serde(decisions))),
         store(Stores.ACKS, strings, configAcks),
         store(Stores.STATUSES, strings, policyStatuses),
-        store(Stores.WAKEUPS, strings, Serdes.Long()));
+        store(Stores.WAKEUPS, strings, Serdes.Long()),
+        store(Stores.HANDOVERS, strings, Serdes.Long()));
   }
 
   /** A store of the given name and serdes, of whichever kind the topology is built with. */

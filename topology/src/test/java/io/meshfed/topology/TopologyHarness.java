@@ -47,6 +47,15 @@ public final class TopologyHarness implements AutoCloseable {
   /** @param streamsOverrides laid over the topology's own Streams settings */
   public TopologyHarness(String registryUrl, java.util.Properties streamsOverrides)
       throws Exception {
+    this(registryUrl, streamsOverrides, Duration.ZERO);
+  }
+
+  /**
+   * @param streamsOverrides laid over the topology's own Streams settings
+   * @param handoverWait make-before-break's bounded wait (zero: off, the default)
+   */
+  public TopologyHarness(String registryUrl, java.util.Properties streamsOverrides,
+      Duration handoverWait) throws Exception {
     SchemaRegistryClient registry =
         new SchemaRegistryClient(RegistryConfig.of(registryUrl).withAutoRegister(true));
     TopologyConfig config = TopologyConfig.defaults("unused:9092", registry.config(),
@@ -57,7 +66,8 @@ public final class TopologyHarness implements AutoCloseable {
         config.applicationId(), config.stateDir(), config.exactlyOnce(), config.commitInterval(),
         config.producerLinger(), config.cacheMaxBytes(), config.standbyReplicas(),
         config.threads(), 1, config.policySourceClusters(), config.heartbeatTtl(),
-        config.minHealthyDuration(), config.punctuateInterval(), null);
+        config.minHealthyDuration(), config.punctuateInterval(), null)
+        .withHandoverWait(handoverWait);
     topics = new MeshfedTopics(registry);
     applicationId = config.applicationId();
     java.util.Properties settings = StreamsSettings.from(config);

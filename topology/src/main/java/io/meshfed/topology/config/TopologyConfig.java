@@ -40,6 +40,8 @@ import java.util.function.Function;
  * @param kafkaClient Kafka client security settings ({@code meshfed.kafka.*}, prefix removed:
  *     {@code security.protocol}, {@code sasl.*}, {@code ssl.*}) for every client of the
  *     topology — Streams, its backlog monitor, the topic provisioner
+ * @param handoverWait make-before-break's bounded wait for the acks of a move's first phase
+ *     ({@code meshfed.handover.max.wait.ms}); zero (the default) sends every move at once
  */
 public record TopologyConfig(
     String bootstrapServers,
@@ -58,7 +60,8 @@ public record TopologyConfig(
     Duration minHealthyDuration,
     Duration punctuateInterval,
     String applicationServer,
-    Map<String, String> kafkaClient) {
+    Map<String, String> kafkaClient,
+    Duration handoverWait) {
 
   /** Kafka client settings through {@code meshfed.kafka.*}; see {@link #requireSecurity}. */
   public static final String KAFKA_PREFIX = "meshfed.kafka.";
@@ -66,6 +69,9 @@ public record TopologyConfig(
 
   public TopologyConfig {
     kafkaClient = Map.copyOf(kafkaClient);
+    handoverWait = handoverWait == null ? Duration.ZERO : handoverWait;
+    require(!handoverWait.isNegative(), "meshfed.handover.max.wait.ms", handoverWait.toMillis(),
+        "must be >= 0");
     requireSecurity(kafkaClient);
     policySourceClusters = Set.copyOf(policySourceClusters);
     policySourceClusters.forEach(ClusterTopic::requireValidCluster);
@@ -109,6 +115,18 @@ public record TopologyConfig(
   public Duration producerLinger() {
     return producerLinger != null ? producerLinger
         : exactlyOnce ? TRANSACTION_LINGER : HOP_LINGER;
+  }
+
+  /** Without make-before-break: every move is sent at once. */
+  public TopologyConfig(String bootstrapServers, RegistryConfig registry, String applicationId,
+      Path stateDir, boolean exactlyOnce, Duration commitInterval, Duration producerLinger,
+      long cacheMaxBytes, int standbyReplicas, int threads, int partitions,
+      Set<String> policySourceClusters, Duration heartbeatTtl, Duration minHealthyDuration,
+      Duration punctuateInterval, String applicationServer, Map<String, String> kafkaClient) {
+    this(bootstrapServers, registry, applicationId, stateDir, exactlyOnce, commitInterval,
+        producerLinger, cacheMaxBytes, standbyReplicas, threads, partitions, policySourceClusters,
+        heartbeatTtl, minHealthyDuration, punctuateInterval, applicationServer, kafkaClient,
+        Duration.ZERO);
   }
 
   /** Without Kafka client security settings: an open broker. */
@@ -188,7 +206,7 @@ public record TopologyConfig(
       "meshfed.standby.replicas", "meshfed.threads", "meshfed.partitions",
       "meshfed.policy.source.clusters", "meshfed.heartbeat.ttl.ms",
       "meshfed.min.healthy.duration.ms", "meshfed.punctuate.interval.ms",
-      "meshfed.application.server");
+      "meshfed.application.server", "meshfed.handover.max.wait.ms");
 
   public static TopologyConfig fromProperties(Properties props) {
     for (String key : props.stringPropertyNames()) {
@@ -233,7 +251,8 @@ public record TopologyConfig(
         millis(props, "meshfed.min.healthy.duration.ms", d.minHealthyDuration()),
         millis(props, "meshfed.punctuate.interval.ms", d.punctuateInterval()),
         props.getProperty("meshfed.application.server"),
-        kafkaSettings(props));
+        kafkaSettings(props),
+        millis(props, "meshfed.handover.max.wait.ms", Duration.ZERO));
   }
 
   private static Map<String, String> kafkaSettings(Properties props) {
@@ -251,34 +270,35 @@ public record TopologyConfig(
     return new TopologyConfig(bootstrapServers, registry, applicationId, stateDir, exactlyOnce,
         commitInterval, producerLinger, cacheMaxBytes, standbyReplicas, threads, partitions,
         policySourceClusters, heartbeatTtl, minHealthyDuration, punctuateInterval,
-        applicationServer, settings);
+        applicationServer, settings, handoverWait);
   }
 
   public TopologyConfig withApplicationId(String id) {
     return new TopologyConfig(bootstrapServers, registry, id, stateDir, exactlyOnce,
         commitInterval, producerLinger, cacheMaxBytes, standbyReplicas, threads, partitions,
         policySourceClusters, heartbeatTtl, minHealthyDuration, punctuateInterval,
-        applicationServer, kafkaClient);
+        applicationServer, kafkaClient, handoverWait);
   }
 
   public TopologyConfig withStateDir(Path dir) {
     return new TopologyConfig(bootstrapServers, registry, applicationId, dir, exactlyOnce,
         commitInterval, producerLinger, cacheMaxBytes, standbyReplicas, threads, partitions,
         policySourceClusters, heartbeatTtl, minHealthyDuration, punctuateInterval,
-        applicationServer, kafkaClient);
+        applicationServer, kafkaClient, handoverWait);
   }
 
   public TopologyConfig withExactlyOnce(boolean enabled) {
     return new TopologyConfig(bootstrapServers, registry, applicationId, stateDir, enabled,
         commitInterval, producerLinger, cacheMaxBytes, standbyReplicas, threads, partitions,
         policySourceClusters, heartbeatTtl, minHealthyDuration, punctuateInterval,
-        applicationServer, kafkaClient);
+        applicationServer, kafkaClient, handoverWait);
   }
 
   public TopologyConfig withTimers(Duration ttl, Duration damping, Duration punctuate) {
     return new TopologyConfig(bootstrapServers, registry, applicationId, stateDir, exactlyOnce,
         commitInterval, producerLinger, cacheMaxBytes, standbyReplicas, threads, partitions,
-        policySourceClusters, ttl, damping, punctuate, applicationServer, kafkaClient);
+        policySourceClusters, ttl, damping, punctuate, applicationServer, kafkaClient,
+        handoverWait);
   }
 
   /** As this config, with {@code n} partitions of the topology's own repartition topics. */
@@ -286,14 +306,22 @@ public record TopologyConfig(
     return new TopologyConfig(bootstrapServers, registry, applicationId, stateDir, exactlyOnce,
         commitInterval, producerLinger, cacheMaxBytes, standbyReplicas, threads, n,
         policySourceClusters, heartbeatTtl, minHealthyDuration, punctuateInterval,
-        applicationServer, kafkaClient);
+        applicationServer, kafkaClient, handoverWait);
   }
 
   public TopologyConfig withApplicationServer(String hostPort) {
     return new TopologyConfig(bootstrapServers, registry, applicationId, stateDir, exactlyOnce,
         commitInterval, producerLinger, cacheMaxBytes, standbyReplicas, threads, partitions,
         policySourceClusters, heartbeatTtl, minHealthyDuration, punctuateInterval, hostPort,
-        kafkaClient);
+        kafkaClient, handoverWait);
+  }
+
+  /** As this config, with make-before-break's bounded wait (zero: off). */
+  public TopologyConfig withHandoverWait(Duration wait) {
+    return new TopologyConfig(bootstrapServers, registry, applicationId, stateDir, exactlyOnce,
+        commitInterval, producerLinger, cacheMaxBytes, standbyReplicas, threads, partitions,
+        policySourceClusters, heartbeatTtl, minHealthyDuration, punctuateInterval,
+        applicationServer, kafkaClient, wait);
   }
 
   public boolean isPolicySource(String cluster) {

@@ -13,6 +13,7 @@ import io.meshfed.rules.status.StatusRules;
 import io.meshfed.rules.validation.Validator;
 import io.meshfed.topology.config.TopologyConfig;
 import io.meshfed.topology.decide.DecideMetrics.Cause;
+import io.meshfed.topology.decide.handover.Handovers;
 import io.meshfed.topology.lag.EventsLag;
 import io.meshfed.topology.state.Stores;
 import io.meshfed.topology.commit.CommitOnDrain;
@@ -71,6 +72,7 @@ public final class DecideProcessor
   private MemberTable members;
   private DecisionLedger ledger;
   private DestinationEvaluator evaluator;
+  private Handovers handovers;
   /** Destinations an input changed, evaluated once when the task's inputs are drained. */
   private final Set<String> dirty = new LinkedHashSet<>();
   /** Owned destinations the start-up sweep has not evaluated yet. */
@@ -109,8 +111,9 @@ public final class DecideProcessor
     members = new MemberTable(context.getStateStore(Stores.MEMBER_SERVICES),
         context.getStateStore(Stores.MEMBER_ENDPOINTS), context.getStateStore(Stores.OUTLIERS));
     ledger = new DecisionLedger(context, new Outputs(context));
+    handovers = new Handovers(config.handoverWait(), context.getStateStore(Stores.HANDOVERS));
     evaluator = new DestinationEvaluator(config, catalog, clusters, members, ledger,
-        cluster -> EventsLag.isBehind(context.applicationId(), cluster));
+        cluster -> EventsLag.isBehind(context.applicationId(), cluster), handovers);
     metrics = new DecideMetrics(context.metrics(), context.taskId().toString());
     sliceNanos = transactionTimeoutMs(context.appConfigs()) * 100_000L;
     int partition = context.taskId().partition();
@@ -271,6 +274,7 @@ public final class DecideProcessor
   private void evaluate(String destination, Instant now) {
     Evaluation evaluation = evaluator.evaluate(destination, now);
     ledger.apply(evaluation, now);
+    handovers.commit(destination);
     metrics.evaluated(evaluation.decisions());
   }
 

@@ -39,6 +39,7 @@ import io.meshfed.topology.decide.Evaluation.Decided;
 import io.meshfed.topology.decide.Evaluation.Outcome;
 import io.meshfed.topology.decide.Evaluation.Retired;
 import io.meshfed.topology.decide.Evaluation.StatusUpdate;
+import io.meshfed.topology.decide.handover.Handovers;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -73,9 +74,13 @@ final class DestinationEvaluator {
   private final DecisionLedger ledger;
   /** Whether a cluster's events topic still holds records the topology has not read. */
   private final Predicate<String> behind;
+  /** Make-before-break: a move to a new tier goes out in two phases (see Handover). */
+  private final Handovers handovers;
 
   DestinationEvaluator(TopologyConfig config, DestinationCatalog catalog, ClusterView clusters,
-      MemberTable members, DecisionLedger ledger, Predicate<String> behind) {
+      MemberTable members, DecisionLedger ledger, Predicate<String> behind,
+      Handovers handovers) {
+    this.handovers = handovers;
     this.config = config;
     this.catalog = catalog;
     this.clusters = clusters;
@@ -178,6 +183,8 @@ final class DestinationEvaluator {
     Map<ServiceRef, List<EndpointInput>> endpointInputs = new HashMap<>();
     Map<List<Tier>, List<TierInput>> tierInputsByPlan = new HashMap<>();
     WeightsMemo weights = new WeightsMemo();
+    Handovers.Round handover = handovers.begin(destination, previous, ledger.acks(destination),
+        now);
     for (String client : targets) {
       DecisionState last = previous.get(client);
       if (waiting && (last == null || last.config().generation() != event.getGeneration())) {
@@ -205,7 +212,7 @@ final class DestinationEvaluator {
       });
       DecisionInputs inputs = new DecisionInputs(resource.id(), event.getGeneration(), client,
           resource.hostnames(), ports, outlier.settings(), tierInputs, split, minHealthy, epoch);
-      DecideResult result = Decider.decide(last, inputs, now, weights);
+      DecideResult result = handover.plan(last, Decider.decide(last, inputs, now, weights));
       if (result.decision().isPresent()) {
         epoch = result.decision().get().epoch();
       }
@@ -215,6 +222,7 @@ final class DestinationEvaluator {
       }
     }
     wake = earliest(wake, read.nextOutlierChange(now));
+    wake = earliest(wake, handover.wakeAt());
 
     List<ServiceRef> selected = membership.members().stream().map(Member::ref).toList();
     // Status inputs: each target's latest decision epoch (a cluster that has not applied the

@@ -39,6 +39,8 @@ public final class Stores {
   public static final String ACKS = "decide-acks";
   public static final String STATUSES = "decide-statuses";
   public static final String WAKEUPS = "decide-wakeups";
+  /** When a destination's make-before-break wait ends (decide/handover/Handovers). */
+  public static final String HANDOVERS = "decide-handovers";
 
   private Stores() {}
 }

@@ -148,6 +148,11 @@ abstract class BrokerTestBase {
     });
   }
 
+  /** Closed after the test, before what was registered earlier. */
+  void closing(AutoCloseable resource) {
+    toClose.add(resource);
+  }
+
   OutputCollector collect() {
     OutputCollector collector = new OutputCollector(STACK.bootstrapServers(), registry,
         Pattern.compile("meshfed\\.cluster\\..*\\.config|meshfed\\.failover-events"));
