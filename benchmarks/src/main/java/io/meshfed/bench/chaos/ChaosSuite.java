@@ -314,6 +314,15 @@ public final class ChaosSuite {
       return new Env(base.work, base.registry, null, direct, agentBootstrap, topologyBootstrap);
     }
 
+    /**
+     * An Env over a broker someone else owns (a test's broker process) and a registry the
+     * caller keeps (the shared one): every client connects to {@code bootstrap}.
+     */
+    static Env onBroker(Path work, EmbeddedSchemaRegistry registry, String bootstrap)
+        throws IOException {
+      return new Env(work, registry, null, bootstrap, bootstrap, bootstrap);
+    }
+
     private Env(Path work, EmbeddedSchemaRegistry registry, EmbeddedKafka kafka, String direct,
         String agentBootstrap, String topologyBootstrap) throws IOException {
       this.work = work;
