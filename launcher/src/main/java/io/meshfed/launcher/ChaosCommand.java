@@ -52,6 +52,11 @@ final class ChaosCommand implements Callable<Integer> {
       + " partitions to inject, in seconds (default 30,300)")
   List<Integer> partitions;
 
+  @Option(names = "--broker-down", paramLabel = "SECONDS", description = "keep each stopped"
+      + " broker down at least this long (default 0; over 60 outlasts the producers'"
+      + " max.block.ms)")
+  Integer brokerDown;
+
   /** picocli lists the classes in the help from this. */
   static final class Classes extends ArrayList<String> {
     Classes() {
@@ -66,9 +71,11 @@ final class ChaosCommand implements Callable<Integer> {
     if ((badRecords != null && badRecords < 1) || (kills != null && kills < 1)
         || (brokerRestarts != null && brokerRestarts < 1)
         || (partitions != null && partitions.stream().anyMatch(p -> p < 1 || p > 3600))
-        || (instances != null && (instances < 2 || instances > 5))) {
+        || (instances != null && (instances < 2 || instances > 5))
+        || (brokerDown != null && (brokerDown < 0 || brokerDown > 3600))) {
       System.err.println("meshfed chaos: --bad-records, --kills and --broker-restarts want at"
-          + " least 1, --instances 2 to 5, --partitions 1 to 3600 seconds each");
+          + " least 1, --instances 2 to 5, --partitions 1 to 3600 seconds each, --broker-down"
+          + " 0 to 3600 seconds");
       return 2;
     }
     if (!unknown.isEmpty()) {
@@ -98,7 +105,8 @@ final class ChaosCommand implements Callable<Integer> {
     for (var size : java.util.Map.of("--bad-records", java.util.Optional.ofNullable(badRecords),
         "--kills", java.util.Optional.ofNullable(kills), "--instances",
         java.util.Optional.ofNullable(instances), "--broker-restarts",
-        java.util.Optional.ofNullable(brokerRestarts)).entrySet()) {
+        java.util.Optional.ofNullable(brokerRestarts), "--broker-down",
+        java.util.Optional.ofNullable(brokerDown)).entrySet()) {
       size.getValue().ifPresent(n -> command.addAll(List.of(size.getKey(), n.toString())));
     }
     if (partitions != null) {

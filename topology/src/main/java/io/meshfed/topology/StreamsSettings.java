@@ -3,6 +3,7 @@ package io.meshfed.topology;
 import io.meshfed.topics.MeshfedTopics;
 import io.meshfed.topology.commit.CommitOnDrain;
 import io.meshfed.topology.config.TopologyConfig;
+import io.meshfed.topology.faults.CommitRetryingClientSupplier;
 import io.meshfed.topology.faults.DeadLetterHandlers;
 import java.util.Properties;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -44,6 +45,10 @@ public final class StreamsSettings {
       // CONCURRENT_TRANSACTIONS and retried after retry.backoff.ms — 100 ms by default, a
       // hop's whole latency budget. Retry after 5 ms (exponential up to 1 s as before).
       p.put(StreamsConfig.producerPrefix(ProducerConfig.RETRY_BACKOFF_MS_CONFIG), 5);
+      // A commit that timed out while the broker was away is retried before anything else;
+      // Streams 4.3 would call sendOffsetsToTransaction or abort next, which the producer
+      // refuses, and the stream thread died (CommitRetryingProducer has the whole story).
+      p.put(StreamsConfig.DEFAULT_CLIENT_SUPPLIER_CONFIG, CommitRetryingClientSupplier.class);
     }
     p.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG),
         (int) config.producerLinger().toMillis());

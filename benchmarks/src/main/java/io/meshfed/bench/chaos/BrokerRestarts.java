@@ -93,6 +93,11 @@ final class BrokerRestarts {
             new java.util.concurrent.atomic.AtomicInteger();
         CompletableFuture<Void> flip = CompletableFuture.runAsync(
             () -> resent.set(env.flipResending(flipTo, 10)));
+        // Held down for at least --broker-down seconds: an outage longer than the producers'
+        // max.block.ms (60 s) is the one that timed a transactional commit out.
+        long holdUntil = stoppedAt + TimeUnit.SECONDS.toNanos(ChaosSuite.brokerDownSeconds());
+        org.awaitility.Awaitility.await().atMost(Duration.ofHours(1))
+            .pollInterval(Duration.ofMillis(200)).until(() -> System.nanoTime() >= holdUntil);
         broker.start(Duration.ofMinutes(10));
         double down = (System.nanoTime() - stoppedAt) / 1e9;
         flip.get(10, TimeUnit.MINUTES);

@@ -50,6 +50,16 @@ public final class ChaosSuite {
   /** What the build's quick mode runs: the classes cheap enough for its budget. */
   static final List<String> QUICK_CLASSES = List.of("bad-input", "topology-kill");
 
+  static final String BROKER_DOWN_PROPERTY = "meshfed.chaos.brokerDownSeconds";
+
+  /**
+   * The least time a broker-restart class keeps the broker down ({@code --broker-down S}, 0 by
+   * default: restarted at once); over 60 s it outlasts the producers' max.block.ms.
+   */
+  static long brokerDownSeconds() {
+    return Long.getLong(BROKER_DOWN_PROPERTY, 0);
+  }
+
   /** How much of each fault to inject. */
   public record Sizes(boolean quick, int badRecords, int flipsDuringBadInput,
       int topologyInstances, int kills, int flipsBetweenKills, int brokerRestarts,
@@ -98,6 +108,7 @@ public final class ChaosSuite {
         case "--broker-restarts" -> brokerRestarts = Integer.parseInt(args[++i]);
         case "--partitions" -> partitions = java.util.Arrays.stream(args[++i].split(","))
             .map(Integer::parseInt).toList();
+        case "--broker-down" -> System.setProperty(BROKER_DOWN_PROPERTY, args[++i]);
         case "--out" -> out = Path.of(args[++i]);
         case "--only" -> only = List.of(args[++i].split(","));
         default -> {
@@ -312,6 +323,15 @@ public final class ChaosSuite {
     static Env over(Env base, String direct, String agentBootstrap, String topologyBootstrap)
         throws IOException {
       return new Env(base.work, base.registry, null, direct, agentBootstrap, topologyBootstrap);
+    }
+
+    /**
+     * An Env over a broker someone else owns (a test's broker process) and a registry the
+     * caller keeps (the shared one): every client connects to {@code bootstrap}.
+     */
+    static Env onBroker(Path work, EmbeddedSchemaRegistry registry, String bootstrap)
+        throws IOException {
+      return new Env(work, registry, null, bootstrap, bootstrap, bootstrap);
     }
 
     private Env(Path work, EmbeddedSchemaRegistry registry, EmbeddedKafka kafka, String direct,
