@@ -88,6 +88,9 @@ public final class EmbeddedStack implements AutoCloseable {
   private final List<AutoCloseable> running = new ArrayList<>();
   private final Map<String, SimulatedCluster> clusters = new LinkedHashMap<>();
   private EmbeddedKafka kafka;
+  /** The simulated clusters while they start, until {@link #boot} takes them. */
+  private java.util.concurrent.CompletableFuture<Map<String, SimulatedCluster>>
+      clustersStarting;
   private EmbeddedSchemaRegistry registry;
   private KafkaStreams topology;
   private io.meshfed.query.QueryServer query;
@@ -159,6 +162,12 @@ public final class EmbeddedStack implements AutoCloseable {
     registry = EmbeddedSchemaRegistry.launch(settings.dir().resolve("registry"),
         settings.registryPort(), 0);
     running.add(registry);
+    // The simulated clusters need nothing else of the stack: they start (and restore their
+    // objects) on their own thread while the broker starts, which spends much of its time
+    // waiting (the metadata quorum, its registration). 7.7 s of a restart at load 28 was
+    // this, after the broker (issue #20).
+    clustersStarting = java.util.concurrent.CompletableFuture.supplyAsync(this::startClusters,
+        command -> new Thread(command, "stack-clusters-start").start());
     EmbeddedKafka.Security security = brokerSecurity();
     kafka = EmbeddedKafka.start(settings.dir().resolve("kafka"), settings.kafkaPort(), security);
     running.add(kafka);
@@ -218,12 +227,12 @@ public final class EmbeddedStack implements AutoCloseable {
     if (resuming) {
       removeStaleMembers(config.applicationId());
     }
-    for (String name : settings.clusters()) {
-      SimulatedCluster cluster = new SimulatedCluster(
-          settings.dir().resolve("clusters").resolve(name + ".yaml"));
-      running.add(cluster);
-      clusters.put(name, cluster);
-      Files.writeString(settings.dir().resolve(name + ".kubeconfig"), cluster.kubeconfig(name));
+    clusters.putAll(join(clustersStarting));
+    clustersStarting = null;
+    for (Map.Entry<String, SimulatedCluster> cluster : clusters.entrySet()) {
+      running.add(cluster.getValue());
+      Files.writeString(settings.dir().resolve(cluster.getKey() + ".kubeconfig"),
+          cluster.getValue().kubeconfig(cluster.getKey()));
     }
     log("simulated clusters");
     registry.awaitReady();
@@ -236,15 +245,28 @@ public final class EmbeddedStack implements AutoCloseable {
     // on a resume too (idempotent): a newer meshfed may bring a new subject.
     // A generous request timeout: the registry's first requests after it reports ready are
     // slow on a loaded 2-core machine (its JIT is cold), and one timing out stopped a start.
-    io.meshfed.schema.SchemaCatalog.registerAll(new io.meshfed.registry.SchemaRegistryClient(
-        RegistryConfig.of(registry.confluentApiUrl()).withRequestTimeout(Duration.ofSeconds(60))));
-    log("schemas registered");
-    // The agents need the broker and the registry only: they start alongside the topology and
-    // its servers rather than after them.
+    // A new stack registers before anything else writes, so every subject has its rule before
+    // its first schema. A resumed stack's subjects and rules exist already (a newer meshfed
+    // may add one): the topology starts meanwhile rather than after these ~30 requests to a
+    // cold registry (1.4 s at load 2, 11 s at load 20 on 2 cores; issue #20). The agents,
+    // which register nothing themselves, always wait for them.
+    java.util.concurrent.CompletableFuture<Void> schemas =
+        java.util.concurrent.CompletableFuture.runAsync(() -> {
+          io.meshfed.schema.SchemaCatalog.registerAll(new io.meshfed.registry.SchemaRegistryClient(
+              RegistryConfig.of(registry.confluentApiUrl())
+                  .withRequestTimeout(Duration.ofSeconds(60))));
+          log("schemas registered");
+        }, command -> new Thread(command, "stack-schemas").start());
+    if (!resuming) {
+      join(schemas);
+    }
+    // The agents need the broker, the registry and the schemas only: they start alongside the
+    // topology and its servers rather than after them.
     java.util.concurrent.CompletableFuture<List<ClusterAgent>> agents =
         new java.util.concurrent.CompletableFuture<>();
     new Thread(() -> {
       try {
+        join(schemas);
         agents.complete(startAgents(agentClient));
       } catch (Throwable t) {
         agents.completeExceptionally(t);
@@ -310,6 +332,24 @@ public final class EmbeddedStack implements AutoCloseable {
             + "query.tokens=" + QUERY_TOKENS_FILE + "\n"));
   }
 
+  /** One simulated cluster per name, restored from its snapshot; on a failure, none runs. */
+  private Map<String, SimulatedCluster> startClusters() {
+    Map<String, SimulatedCluster> started = new LinkedHashMap<>();
+    try {
+      for (String name : settings.clusters()) {
+        started.put(name, new SimulatedCluster(
+            settings.dir().resolve("clusters").resolve(name + ".yaml")));
+      }
+      return started;
+    } catch (IOException e) {
+      started.values().forEach(SimulatedCluster::close);
+      throw new java.io.UncheckedIOException(e);
+    } catch (RuntimeException | Error e) {
+      started.values().forEach(SimulatedCluster::close);
+      throw e;
+    }
+  }
+
   /** One agent per simulated cluster; on a failure, the ones started are closed. */
   private List<ClusterAgent> startAgents(Map<String, Map<String, String>> agentClient)
       throws Exception {
@@ -347,10 +387,10 @@ public final class EmbeddedStack implements AutoCloseable {
     }
   }
 
-  private static List<ClusterAgent> join(
-      java.util.concurrent.CompletableFuture<List<ClusterAgent>> agents) throws Exception {
+  private static <T> T join(java.util.concurrent.CompletableFuture<T> started)
+      throws Exception {
     try {
-      return agents.get();
+      return started.get();
     } catch (java.util.concurrent.ExecutionException e) {
       if (e.getCause() instanceof Exception cause) {
         throw cause;
@@ -680,6 +720,14 @@ public final class EmbeddedStack implements AutoCloseable {
 
   @Override
   public void close() {
+    if (clustersStarting != null) { // a start that failed before it took them
+      try {
+        join(clustersStarting).values().forEach(SimulatedCluster::close);
+      } catch (Exception failedToo) {
+        // nothing started, nothing to close
+      }
+      clustersStarting = null;
+    }
     List<AutoCloseable> reverse = new ArrayList<>(running);
     Collections.reverse(reverse);
     for (AutoCloseable c : reverse) {

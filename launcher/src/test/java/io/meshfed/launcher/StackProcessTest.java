@@ -167,7 +167,8 @@ class StackProcessTest {
 
   /**
    * {@code kill -9}, then {@code meshfed up} again on the same directory: the banner comes when
-   * the stores answer (the time is printed; issue #20's 30 s target is not held yet), and the restart itself decides nothing (the
+   * the stores answer (the time is printed; asserted within 60 s, issue #20's target is 30 s),
+   * and the restart itself decides nothing (the
    * simulated clusters come back as they were, so the agents publish no change).
    */
   @Test
@@ -210,6 +211,10 @@ class StackProcessTest {
     System.out.printf("meshfed up after kill -9: queryable in %.1f s%n%s%n", seconds,
         String.join("\n", again.banner().lines().filter(l -> l.contains("EmbeddedStack")
             || l.startsWith("meshfed is up")).toList()));
+    // The killed broker's registration did not hold the new one back for its 9 s session:
+    // the restart ended it (StaleSessionExpiry; a Kafka upgrade that moves the controller's
+    // internals logs a warning instead, and this fails).
+    assertThat(again.banner()).contains("ended the session of broker 0's previous incarnation");
     assertThat(again.banner()).contains("meshfed is up (resumed")
         .containsPattern("cluster mgmt-cluster .* \\(\\d+ objects restored, as saved at"
             + " \\d\\d:\\d\\d:\\d\\d\\)");
@@ -218,10 +223,11 @@ class StackProcessTest {
       assertThat(newestEpoch(decisions)).as("a decision after the restart:%n%s", decisions)
           .isEqualTo(before);
     });
-    // Issue #20's target is 30 s on 2 cores; clean-clone CI runs measured 29.3 and 37.3 s
-    // (README), so it is not held yet and is reported above, not asserted. Asserted: the bound
-    // a user can rely on today.
-    assertThat(seconds).as("seconds from restart to queryable").isLessThanOrEqualTo(90);
+    // Issue #20's target is 30 s on 2 cores. Clean-clone CI runs measured 29.3 and 37.3 s
+    // before the killed broker's session was ended at start and the simulated clusters and
+    // schemas moved off the critical path (README); the 30 s is not yet shown under the
+    // suite's load, so it is reported above, and asserted is the bound a user can rely on.
+    assertThat(seconds).as("seconds from restart to queryable").isLessThanOrEqualTo(60);
   }
 
   /** The newest decision's epoch for {@code destination}, as {@code meshfed get} shows it. */
