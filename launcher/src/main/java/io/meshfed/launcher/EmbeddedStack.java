@@ -94,6 +94,9 @@ public final class EmbeddedStack implements AutoCloseable {
   private io.meshfed.destination.DestinationServer destinationApi;
   /** The admin's Kafka client security settings; empty on an open stack. */
   private Map<String, Object> adminClient = Map.of();
+  /** Each cluster agent's Kafka client security settings; empty maps on an open stack. */
+  private final Map<String, Map<String, String>> agentClients = new LinkedHashMap<>();
+  private EmbeddedConnect connect;
   private io.meshfed.query.QueryAccess queryAccess =
       io.meshfed.query.QueryAccess.anonymous(io.meshfed.query.QueryAccess.Role.ADMIN);
 
@@ -214,6 +217,7 @@ public final class EmbeddedStack implements AutoCloseable {
       int port = settings.httpPort() == 0 ? freePort() : settings.httpPort();
       config = config.withApplicationServer("127.0.0.1:" + port);
     }
+    agentClients.putAll(agentClient);
     log("topics" + (security == null ? "" : ", credentials and ACLs"));
     if (resuming) {
       removeStaleMembers(config.applicationId());
@@ -434,6 +438,32 @@ public final class EmbeddedStack implements AutoCloseable {
     Map<String, Object> out = new java.util.HashMap<>(adminClient);
     out.put("bootstrap.servers", kafka.bootstrapServers());
     return out;
+  }
+
+  /**
+   * Cluster {@code name}'s agent's Kafka client security settings (its principal: Write on its
+   * cluster's events topic); empty when the stack is open. A connector speaking for that
+   * cluster writes as this principal.
+   */
+  public Map<String, String> agentSecurity(String name) {
+    return agentClients.getOrDefault(name, Map.of());
+  }
+
+  /**
+   * Starts the stack's Kafka Connect worker (a child JVM, {@link EmbeddedConnect}) with its REST
+   * API on 127.0.0.1:{@code port} (0 = a free one), or returns the running one. Only when asked:
+   * a plain stack does not pay its start. It runs as the admin; it stops first on close.
+   */
+  public synchronized EmbeddedConnect connect(int port) throws IOException {
+    if (connect == null) {
+      connect = EmbeddedConnect.start(settings.dir().resolve("connect"),
+          kafka.bootstrapServers(), adminClient, port, Duration.ofSeconds(180));
+      synchronized (running) {
+        running.add(connect);
+      }
+      log("Connect worker started");
+    }
+    return connect;
   }
 
   /** The admin's Kafka client security settings; empty when the stack is open. */
@@ -680,7 +710,10 @@ public final class EmbeddedStack implements AutoCloseable {
 
   @Override
   public void close() {
-    List<AutoCloseable> reverse = new ArrayList<>(running);
+    List<AutoCloseable> reverse;
+    synchronized (running) {
+      reverse = new ArrayList<>(running);
+    }
     Collections.reverse(reverse);
     for (AutoCloseable c : reverse) {
       try {
