@@ -61,6 +61,8 @@ public final class Demo {
   final Queue<FailoverDecision> decisions = new ConcurrentLinkedQueue<>();
   /** Keys published to mgmt-cluster's events topic (its agent's, a connector's), as read. */
   final Queue<String> published = new ConcurrentLinkedQueue<>();
+  /** The latest HealthSignal outcome per Health key on mgmt-cluster's events topic. */
+  final Map<String, String> health = new java.util.concurrent.ConcurrentHashMap<>();
 
   Demo(EmbeddedStack stack, PrintStream out, Duration damping) {
     this.stack = stack;
@@ -237,6 +239,7 @@ public final class Demo {
   private Thread watchDecisions() {
     SchemaRegistryClient registry = new SchemaRegistryClient(
         RegistryConfig.of(stack.registryUrl()));
+    var signals = AvroSerde.of(io.meshfed.avro.HealthSignal.class, registry).deserializer();
     Thread t = new Thread(() -> {
       // The stack's admin credentials when it is secured: the demo watches every topic.
       try (var consumer = new KafkaConsumer<>(withSecurity(Map.<String, Object>of(
@@ -258,7 +261,13 @@ public final class Demo {
         events.subscribe(List.of("meshfed.cluster." + MGMT + ".events"));
         while (watching) {
           consumer.poll(Duration.ofMillis(20)).forEach(r -> decisions.add(r.value()));
-          events.poll(Duration.ofMillis(20)).forEach(r -> published.add(r.key()));
+          events.poll(Duration.ofMillis(20)).forEach(r -> {
+            published.add(r.key());
+            if (r.key().contains("/Health/") && r.value() != null) {
+              health.put(r.key(), String.valueOf(signals.deserialize(r.topic(), r.value())
+                  .getOutcome()));
+            }
+          });
         }
       } catch (org.apache.kafka.common.errors.InterruptException stopping) {
         // demo finished

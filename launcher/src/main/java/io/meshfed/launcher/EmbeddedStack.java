@@ -97,6 +97,8 @@ public final class EmbeddedStack implements AutoCloseable {
   /** Each cluster agent's Kafka client security settings; empty maps on an open stack. */
   private final Map<String, Map<String, String>> agentClients = new LinkedHashMap<>();
   private EmbeddedConnect connect;
+  /** Set by {@link #close}, under {@code running}'s lock. */
+  private boolean closed;
   private io.meshfed.query.QueryAccess queryAccess =
       io.meshfed.query.QueryAccess.anonymous(io.meshfed.query.QueryAccess.Role.ADMIN);
 
@@ -456,11 +458,16 @@ public final class EmbeddedStack implements AutoCloseable {
    */
   public synchronized EmbeddedConnect connect(int port) throws IOException {
     if (connect == null) {
-      connect = EmbeddedConnect.start(settings.dir().resolve("connect"),
+      EmbeddedConnect started = EmbeddedConnect.start(settings.dir().resolve("connect"),
           kafka.bootstrapServers(), adminClient, port, Duration.ofSeconds(180));
       synchronized (running) {
-        running.add(connect);
+        if (closed) { // closed while the worker started: it must not outlive the stack
+          started.close();
+          throw new IllegalStateException("the stack stopped while its Connect worker started");
+        }
+        running.add(started);
       }
+      connect = started;
       log("Connect worker started");
     }
     return connect;
@@ -712,6 +719,7 @@ public final class EmbeddedStack implements AutoCloseable {
   public void close() {
     List<AutoCloseable> reverse;
     synchronized (running) {
+      closed = true;
       reverse = new ArrayList<>(running);
     }
     Collections.reverse(reverse);

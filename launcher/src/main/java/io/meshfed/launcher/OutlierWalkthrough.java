@@ -127,7 +127,8 @@ final class OutlierWalkthrough implements AutoCloseable {
     demo.out.println("  reviews v1 and v2 on " + Demo.MGMT + " answer 503 (their endpoints"
         + " stay ready)");
     ok = demo.await("decision: fail over (outlier detection ejected them)", t,
-        Duration.ofSeconds(60), () -> failover(demo).isPresent(), demo.decisions::toString);
+        Duration.ofSeconds(60), () -> failover(demo).isPresent(),
+        () -> "health " + demo.health + ", decisions " + demo.decisions);
     failover(demo).ifPresent(d -> demo.out.println("    reason: " + d.getReason()));
     ok = ok && demo.await("applied in " + Demo.MGMT + ": all traffic to " + Demo.REMOTE, t,
         Duration.ofSeconds(30), () -> Demo.routes(mgmt).equals(List.of("10.1.0.21=1000000000")),
@@ -149,7 +150,7 @@ final class OutlierWalkthrough implements AutoCloseable {
     // An error window evaluated after the ejection ended ejects again, for twice as long.
     Duration bound = EJECTION.multipliedBy(3).plus(demo.damping).plusSeconds(30);
     ok = demo.await("decision: fail back", t, bound, () -> failback(demo).isPresent(),
-        demo.decisions::toString);
+        () -> "health " + demo.health + ", decisions " + demo.decisions);
     failback(demo).ifPresent(d -> demo.out.println("    reason: " + d.getReason()));
     ok = ok && demo.await("applied in " + Demo.MGMT + ": traffic back on " + Demo.MGMT, t, bound,
         () -> Demo.routes(mgmt).equals(List.of("10.0.0.11=500000000", "10.0.0.12=500000000")),
@@ -204,16 +205,17 @@ final class OutlierWalkthrough implements AutoCloseable {
     return config;
   }
 
-  /** Stops the pods and Prometheus (the worker stops with the stack), however far they got. */
+  /**
+   * Stops the pods and Prometheus (the worker stops with the stack) without waiting for a start
+   * still under way: whatever it finishes starting after this is stopped at once.
+   */
   @Override
   public void close() {
-    Parts started;
-    try {
-      started = parts.get(300, java.util.concurrent.TimeUnit.SECONDS);
-    } catch (Exception notStarted) {
-      return; // what the start thread had started, it closed
-    }
-    started.prometheus().close();
-    started.pods().close();
+    parts.whenComplete((started, failed) -> {
+      if (started != null) {
+        started.prometheus().close();
+        started.pods().close();
+      }
+    });
   }
 }
