@@ -31,7 +31,12 @@ final class PrometheusChild implements AutoCloseable {
   /** A scrape target and the labels Kubernetes service discovery would give it. */
   record Target(String hostPort, Map<String, String> labels) {}
 
-  private static final String GUARD = "trap '' INT TERM HUP; \"$@\" & child=$!; "
+  /**
+   * Ignores the signals, but not for Prometheus: an ignored signal is inherited across exec, and
+   * a Prometheus that ignored SIGTERM would outlive the guard's {@code kill}.
+   */
+  private static final String GUARD = "trap '' INT TERM HUP; "
+      + "(trap - INT TERM HUP; exec \"$@\") & child=$!; "
       + "cat >/dev/null; kill $child 2>/dev/null; wait $child";
 
   private final Process guard;
