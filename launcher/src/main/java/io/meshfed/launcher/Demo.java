@@ -54,13 +54,15 @@ public final class Demo {
     }
   }
 
-  private final EmbeddedStack stack;
-  private final PrintStream out;
-  private final Duration damping;
+  final EmbeddedStack stack;
+  final PrintStream out;
+  final Duration damping;
   private final List<Step> steps = new ArrayList<>();
-  private final Queue<FailoverDecision> decisions = new ConcurrentLinkedQueue<>();
-  /** Keys the mgmt-cluster agent published, as they became readable. */
-  private final Queue<String> published = new ConcurrentLinkedQueue<>();
+  final Queue<FailoverDecision> decisions = new ConcurrentLinkedQueue<>();
+  /** Keys published to mgmt-cluster's events topic (its agent's, a connector's), as read. */
+  final Queue<String> published = new ConcurrentLinkedQueue<>();
+  /** The latest HealthSignal outcome per Health key on mgmt-cluster's events topic. */
+  final Map<String, String> health = new java.util.concurrent.ConcurrentHashMap<>();
 
   Demo(EmbeddedStack stack, PrintStream out, Duration damping) {
     this.stack = stack;
@@ -70,6 +72,17 @@ public final class Demo {
 
   /** Starts the stack in {@code settings.dir()}, runs the walkthrough, stops the stack. */
   public static Result run(EmbeddedStack.Settings settings, PrintStream out) throws Exception {
+    return run(settings, out, null);
+  }
+
+  /**
+   * As {@link #run(EmbeddedStack.Settings, PrintStream)}, then, with {@code outlier} (the
+   * {@code --outlier} options; null: none), the walkthrough again driven by request errors:
+   * {@link OutlierWalkthrough}. Its Connect worker and Prometheus start while the first part
+   * runs. Without a Prometheus binary that part is skipped, and the output says why.
+   */
+  public static Result run(EmbeddedStack.Settings settings, PrintStream out,
+      OutlierWalkthrough.Options outlier) throws Exception {
     long started = System.nanoTime();
     out.println("meshfed demo: starting Kafka, the schema registry, the topology and "
         + settings.clusters().size() + " simulated clusters in " + settings.dir());
@@ -79,93 +92,25 @@ public final class Demo {
       demo.record("stack up (broker, registry, topology, agents)", up, true,
           "bootstrap " + stack.bootstrapServers() + ", registry " + stack.registryUrl()
               + (stack.secured() ? ", Kafka secured: SASL SCRAM and ACLs" : ", open"));
-      return demo.walkthrough();
+      if (outlier == null) {
+        return demo.walkthrough(null);
+      }
+      if (PrometheusChild.binary() == null) {
+        out.println("meshfed demo: " + OutlierWalkthrough.NO_PROMETHEUS);
+        return demo.walkthrough(null);
+      }
+      try (OutlierWalkthrough second = OutlierWalkthrough.prepare(stack, settings.dir(),
+          outlier)) {
+        return demo.walkthrough(second);
+      }
     }
   }
 
-  Result walkthrough() throws Exception {
-    SimulatedCluster mgmt = stack.cluster(MGMT);
-    SimulatedCluster remote = stack.cluster(REMOTE);
+  Result walkthrough(OutlierWalkthrough outlier) throws Exception {
     Thread watcher = watchDecisions();
     try {
-      mgmt.service("bookinfo", "reviews", Map.of("app", "reviews"), 9080);
-      mgmt.endpoints("bookinfo", "reviews", 9080, true, "10.0.0.11", "10.0.0.12");
-      remote.service("bookinfo", "reviews", Map.of("app", "reviews"), 9080);
-      remote.endpoints("bookinfo", "reviews", 9080, true, "10.1.0.21");
-      out.println("  bookinfo reviews: v1 10.0.0.11 and v2 10.0.0.12 on " + MGMT
-          + ", v3 10.1.0.21 on " + REMOTE);
-      long t = System.nanoTime();
-      List<String> applied = new ArrayList<>();
-      for (String file : List.of("outlier-policy.yaml", "failover-service.yaml")) {
-        try (InputStream yaml = Demo.class.getResourceAsStream("/examples/walkthrough/" + file)) {
-          applied.addAll(EmbeddedStack.apply(mgmt, yaml));
-        }
-      }
-      out.println("  applied to " + MGMT + ": " + String.join(", ", applied));
-      if (!await("status ACCEPTED", t, Duration.ofSeconds(60),
-          () -> "ACCEPTED".equals(state(mgmt)), () -> "state " + state(mgmt))
-          || !await("traffic on " + MGMT + " (applied in both clusters)", t,
-              Duration.ofSeconds(30),
-              () -> routes(mgmt).equals(List.of("10.0.0.11=500000000", "10.0.0.12=500000000"))
-                  && remote.readyAddresses("meshfed").equals(List.of("10.0.0.11", "10.0.0.12")),
-              () -> MGMT + " " + routes(mgmt) + ", " + REMOTE + " "
-                  + remote.readyAddresses("meshfed"))) {
-        return new Result(steps);
-      }
-
-      // Before anything fails, no decision may have sent traffic anywhere but tier 0: a decision
-      // on a partial view (members still arriving) once failed over for 92 ms here.
-      List<FailoverDecision> before = new ArrayList<>(decisions);
-      if (!await("no decision moved traffic off tier 0 before the failure", System.nanoTime(),
-          Duration.ofSeconds(1),
-          () -> before.stream().allMatch(d -> d.getAfter().getActiveTier() == 0),
-          () -> before.stream().map(d -> d.getReasonCode() + " -> tier "
-              + d.getAfter().getActiveTier()).toList().toString())) {
-        return new Result(steps);
-      }
-      decisions.clear();
-      t = System.nanoTime();
-      mgmt.endpoints("bookinfo", "reviews", 9080, false, "10.0.0.11", "10.0.0.12");
-      out.println("  reviews v1 and v2 on " + MGMT + " become unready");
-      String endpointsKey = io.meshfed.topics.EventKeys.endpoints(MGMT, "bookinfo", "reviews");
-      published.clear();
-      boolean ok = await("published by the " + MGMT + " agent", t, Duration.ofSeconds(10),
-          () -> published.contains(endpointsKey), () -> published.toString());
-      ok = ok && await("decision: fail over", t, Duration.ofSeconds(10),
-          () -> decisions.stream().anyMatch(d -> d.getReasonCode() == ReasonCode.TIER_UNHEALTHY),
-          () -> decisions.toString());
-      decisions.stream().filter(d -> d.getReasonCode() == ReasonCode.TIER_UNHEALTHY).findFirst()
-          .ifPresent(d -> out.println("    reason: " + d.getReason() + " (decided "
-              + CLOCK.format(d.getTime()) + ")"));
-      ok = ok && await("applied in " + MGMT + ": all traffic to " + REMOTE, t,
-          Duration.ofSeconds(10), () -> routes(mgmt).equals(List.of("10.1.0.21=1000000000")),
-          () -> routes(mgmt).toString());
-      ok = ok && await("applied in " + REMOTE + ": all traffic to " + REMOTE, t,
-          Duration.ofSeconds(10),
-          () -> remote.readyAddresses("meshfed").equals(List.of("10.1.0.21")),
-          () -> remote.readyAddresses("meshfed").toString());
-      if (!ok) {
-        return new Result(steps);
-      }
-
-      decisions.clear();
-      t = System.nanoTime();
-      mgmt.endpoints("bookinfo", "reviews", 9080, true, "10.0.0.11", "10.0.0.12");
-      out.println("  reviews v1 and v2 restored; failback waits " + damping.toMillis()
-          + " ms of health (damping)");
-      Duration bound = damping.plusSeconds(10);
-      ok = await("decision: fail back", t, bound,
-          () -> decisions.stream().anyMatch(d -> d.getReasonCode() == ReasonCode.TIER_RECOVERED),
-          () -> decisions.toString());
-      decisions.stream().filter(d -> d.getReasonCode() == ReasonCode.TIER_RECOVERED).findFirst()
-          .ifPresent(d -> out.println("    reason: " + d.getReason()));
-      ok = ok && await("applied in " + MGMT + ": traffic back on " + MGMT, t, bound,
-          () -> routes(mgmt).equals(List.of("10.0.0.11=500000000", "10.0.0.12=500000000")),
-          () -> routes(mgmt).toString());
-      if (ok) {
-        await("applied in " + REMOTE + ": traffic back on " + MGMT, t, bound,
-            () -> remote.readyAddresses("meshfed").equals(List.of("10.0.0.11", "10.0.0.12")),
-            () -> remote.readyAddresses("meshfed").toString());
+      if (readinessWalkthrough() && outlier != null) {
+        outlier.run(this);
       }
       return new Result(steps);
     } finally {
@@ -174,8 +119,91 @@ public final class Demo {
     }
   }
 
+  /** The Service Mesh Hub walkthrough, failure by readiness; false when a step failed. */
+  private boolean readinessWalkthrough() throws Exception {
+    SimulatedCluster mgmt = stack.cluster(MGMT);
+    SimulatedCluster remote = stack.cluster(REMOTE);
+    mgmt.service("bookinfo", "reviews", Map.of("app", "reviews"), 9080);
+    mgmt.endpoints("bookinfo", "reviews", 9080, true, "10.0.0.11", "10.0.0.12");
+    remote.service("bookinfo", "reviews", Map.of("app", "reviews"), 9080);
+    remote.endpoints("bookinfo", "reviews", 9080, true, "10.1.0.21");
+    out.println("  bookinfo reviews: v1 10.0.0.11 and v2 10.0.0.12 on " + MGMT
+        + ", v3 10.1.0.21 on " + REMOTE);
+    long t = System.nanoTime();
+    List<String> applied = new ArrayList<>();
+    for (String file : List.of("outlier-policy.yaml", "failover-service.yaml")) {
+      try (InputStream yaml = Demo.class.getResourceAsStream("/examples/walkthrough/" + file)) {
+        applied.addAll(EmbeddedStack.apply(mgmt, yaml));
+      }
+    }
+    out.println("  applied to " + MGMT + ": " + String.join(", ", applied));
+    if (!await("status ACCEPTED", t, Duration.ofSeconds(60),
+        () -> "ACCEPTED".equals(state(mgmt)), () -> "state " + state(mgmt))
+        || !await("traffic on " + MGMT + " (applied in both clusters)", t,
+            Duration.ofSeconds(30),
+            () -> routes(mgmt).equals(List.of("10.0.0.11=500000000", "10.0.0.12=500000000"))
+                && remote.readyAddresses("meshfed").equals(List.of("10.0.0.11", "10.0.0.12")),
+            () -> MGMT + " " + routes(mgmt) + ", " + REMOTE + " "
+                + remote.readyAddresses("meshfed"))) {
+      return false;
+    }
+
+    // Before anything fails, no decision may have sent traffic anywhere but tier 0: a decision
+    // on a partial view (members still arriving) once failed over for 92 ms here.
+    List<FailoverDecision> before = new ArrayList<>(decisions);
+    if (!await("no decision moved traffic off tier 0 before the failure", System.nanoTime(),
+        Duration.ofSeconds(1),
+        () -> before.stream().allMatch(d -> d.getAfter().getActiveTier() == 0),
+        () -> before.stream().map(d -> d.getReasonCode() + " -> tier "
+            + d.getAfter().getActiveTier()).toList().toString())) {
+      return false;
+    }
+    decisions.clear();
+    t = System.nanoTime();
+    mgmt.endpoints("bookinfo", "reviews", 9080, false, "10.0.0.11", "10.0.0.12");
+    out.println("  reviews v1 and v2 on " + MGMT + " become unready");
+    String endpointsKey = io.meshfed.topics.EventKeys.endpoints(MGMT, "bookinfo", "reviews");
+    published.clear();
+    boolean ok = await("published by the " + MGMT + " agent", t, Duration.ofSeconds(10),
+        () -> published.contains(endpointsKey), () -> published.toString());
+    ok = ok && await("decision: fail over", t, Duration.ofSeconds(10),
+        () -> decisions.stream().anyMatch(d -> d.getReasonCode() == ReasonCode.TIER_UNHEALTHY),
+        () -> decisions.toString());
+    decisions.stream().filter(d -> d.getReasonCode() == ReasonCode.TIER_UNHEALTHY).findFirst()
+        .ifPresent(d -> out.println("    reason: " + d.getReason() + " (decided "
+            + CLOCK.format(d.getTime()) + ")"));
+    ok = ok && await("applied in " + MGMT + ": all traffic to " + REMOTE, t,
+        Duration.ofSeconds(10), () -> routes(mgmt).equals(List.of("10.1.0.21=1000000000")),
+        () -> routes(mgmt).toString());
+    ok = ok && await("applied in " + REMOTE + ": all traffic to " + REMOTE, t,
+        Duration.ofSeconds(10),
+        () -> remote.readyAddresses("meshfed").equals(List.of("10.1.0.21")),
+        () -> remote.readyAddresses("meshfed").toString());
+    if (!ok) {
+      return false;
+    }
+
+    decisions.clear();
+    t = System.nanoTime();
+    mgmt.endpoints("bookinfo", "reviews", 9080, true, "10.0.0.11", "10.0.0.12");
+    out.println("  reviews v1 and v2 restored; failback waits " + damping.toMillis()
+        + " ms of health (damping)");
+    Duration bound = damping.plusSeconds(10);
+    ok = await("decision: fail back", t, bound,
+        () -> decisions.stream().anyMatch(d -> d.getReasonCode() == ReasonCode.TIER_RECOVERED),
+        () -> decisions.toString());
+    decisions.stream().filter(d -> d.getReasonCode() == ReasonCode.TIER_RECOVERED).findFirst()
+        .ifPresent(d -> out.println("    reason: " + d.getReason()));
+    ok = ok && await("applied in " + MGMT + ": traffic back on " + MGMT, t, bound,
+        () -> routes(mgmt).equals(List.of("10.0.0.11=500000000", "10.0.0.12=500000000")),
+        () -> routes(mgmt).toString());
+    return ok && await("applied in " + REMOTE + ": traffic back on " + MGMT, t, bound,
+        () -> remote.readyAddresses("meshfed").equals(List.of("10.0.0.11", "10.0.0.12")),
+        () -> remote.readyAddresses("meshfed").toString());
+  }
+
   /** Polls {@code done} until it holds or the bound passes; records the step either way. */
-  private boolean await(String step, long since, Duration bound, Supplier<Boolean> done,
+  boolean await(String step, long since, Duration bound, Supplier<Boolean> done,
       Supplier<String> state) throws InterruptedException {
     long deadline = since + bound.toNanos();
     while (System.nanoTime() < deadline) {
@@ -193,7 +221,7 @@ public final class Demo {
     return false;
   }
 
-  private void record(String step, long millis, boolean ok, String detail) {
+  void record(String step, long millis, boolean ok, String detail) {
     Step s = new Step(step, Instant.now(), millis, ok, detail);
     steps.add(s);
     out.printf("%s  %-4s %-55s %6d ms%s%n", CLOCK.format(s.at()), ok ? "ok" : "FAIL", step,
@@ -211,6 +239,7 @@ public final class Demo {
   private Thread watchDecisions() {
     SchemaRegistryClient registry = new SchemaRegistryClient(
         RegistryConfig.of(stack.registryUrl()));
+    var signals = AvroSerde.of(io.meshfed.avro.HealthSignal.class, registry).deserializer();
     Thread t = new Thread(() -> {
       // The stack's admin credentials when it is secured: the demo watches every topic.
       try (var consumer = new KafkaConsumer<>(withSecurity(Map.<String, Object>of(
@@ -232,7 +261,13 @@ public final class Demo {
         events.subscribe(List.of("meshfed.cluster." + MGMT + ".events"));
         while (watching) {
           consumer.poll(Duration.ofMillis(20)).forEach(r -> decisions.add(r.value()));
-          events.poll(Duration.ofMillis(20)).forEach(r -> published.add(r.key()));
+          events.poll(Duration.ofMillis(20)).forEach(r -> {
+            published.add(r.key());
+            if (r.key().contains("/Health/") && r.value() != null) {
+              health.put(r.key(), String.valueOf(signals.deserialize(r.topic(), r.value())
+                  .getOutcome()));
+            }
+          });
         }
       } catch (org.apache.kafka.common.errors.InterruptException stopping) {
         // demo finished

@@ -97,6 +97,11 @@ public final class EmbeddedStack implements AutoCloseable {
   private io.meshfed.destination.DestinationServer destinationApi;
   /** The admin's Kafka client security settings; empty on an open stack. */
   private Map<String, Object> adminClient = Map.of();
+  /** Each cluster agent's Kafka client security settings; empty maps on an open stack. */
+  private final Map<String, Map<String, String>> agentClients = new LinkedHashMap<>();
+  private EmbeddedConnect connect;
+  /** Set by {@link #close}, under {@code running}'s lock. */
+  private boolean closed;
   private io.meshfed.query.QueryAccess queryAccess =
       io.meshfed.query.QueryAccess.anonymous(io.meshfed.query.QueryAccess.Role.ADMIN);
 
@@ -223,6 +228,7 @@ public final class EmbeddedStack implements AutoCloseable {
       int port = settings.httpPort() == 0 ? freePort() : settings.httpPort();
       config = config.withApplicationServer("127.0.0.1:" + port);
     }
+    agentClients.putAll(agentClient);
     log("topics" + (security == null ? "" : ", credentials and ACLs"));
     if (resuming) {
       removeStaleMembers(config.applicationId());
@@ -474,6 +480,37 @@ public final class EmbeddedStack implements AutoCloseable {
     Map<String, Object> out = new java.util.HashMap<>(adminClient);
     out.put("bootstrap.servers", kafka.bootstrapServers());
     return out;
+  }
+
+  /**
+   * Cluster {@code name}'s agent's Kafka client security settings (its principal: Write on its
+   * cluster's events topic); empty when the stack is open. A connector speaking for that
+   * cluster writes as this principal.
+   */
+  public Map<String, String> agentSecurity(String name) {
+    return agentClients.getOrDefault(name, Map.of());
+  }
+
+  /**
+   * Starts the stack's Kafka Connect worker (a child JVM, {@link EmbeddedConnect}) with its REST
+   * API on 127.0.0.1:{@code port} (0 = a free one), or returns the running one. Only when asked:
+   * a plain stack does not pay its start. It runs as the admin; it stops first on close.
+   */
+  public synchronized EmbeddedConnect connect(int port) throws IOException {
+    if (connect == null) {
+      EmbeddedConnect started = EmbeddedConnect.start(settings.dir().resolve("connect"),
+          kafka.bootstrapServers(), adminClient, port, Duration.ofSeconds(180));
+      synchronized (running) {
+        if (closed) { // closed while the worker started: it must not outlive the stack
+          started.close();
+          throw new IllegalStateException("the stack stopped while its Connect worker started");
+        }
+        running.add(started);
+      }
+      connect = started;
+      log("Connect worker started");
+    }
+    return connect;
   }
 
   /** The admin's Kafka client security settings; empty when the stack is open. */
@@ -728,7 +765,11 @@ public final class EmbeddedStack implements AutoCloseable {
       }
       clustersStarting = null;
     }
-    List<AutoCloseable> reverse = new ArrayList<>(running);
+    List<AutoCloseable> reverse;
+    synchronized (running) {
+      closed = true;
+      reverse = new ArrayList<>(running);
+    }
     Collections.reverse(reverse);
     for (AutoCloseable c : reverse) {
       try {

@@ -84,8 +84,22 @@ public final class Main implements Runnable {
         + " here too, not only to meshfed.log in the work directory")
     boolean verbose;
 
+    @Option(names = "--outlier", description = "then the walkthrough again, driven by request"
+        + " errors: reviews answer 503, Prometheus scrapes them, the request-health connector"
+        + " (in a Kafka Connect worker the stack starts) reports them, outlier detection"
+        + " ejects. Needs /usr/bin/prometheus or $PROMETHEUS_BIN (skipped without)")
+    boolean outlier;
+
+    @Option(names = "--connect-port", defaultValue = "0", description = "with --outlier: the"
+        + " Connect worker's REST port on 127.0.0.1 (default: a free one)")
+    int connectPort;
+
     @Override
     public Integer call() throws Exception {
+      if (connectPort < 0 || connectPort > 65535) {
+        System.err.println("meshfed demo: --connect-port " + connectPort + " is not a port");
+        return 2;
+      }
       if (dir != null && java.nio.file.Files.exists(dir.resolve("kafka"))) {
         // The walkthrough creates bookinfo from scratch; on a used stack it would collide.
         System.err.println("meshfed demo: " + dir + " holds a stack; the demo needs a new"
@@ -106,7 +120,8 @@ public final class Main implements Runnable {
       Path log = Logs.toFile(work, verbose);
       Demo.Result result = Demo.run(new EmbeddedStack.Settings(work,
           List.of(Demo.MGMT, Demo.REMOTE), damping, Duration.ofSeconds(10))
-          .withSecured(!insecure), System.out);
+          .withSecured(!insecure), System.out,
+          outlier ? new OutlierWalkthrough.Options(connectPort) : null);
       if (result.succeeded()) {
         System.out.println("meshfed demo: failover and failback converged in every cluster");
         return 0;

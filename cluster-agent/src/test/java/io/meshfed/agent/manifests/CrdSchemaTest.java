@@ -180,9 +180,10 @@ class CrdSchemaTest {
         }
       }
     }
-    // The walkthrough's three, examples/external's ExternalService, VirtualDestination and
-    // FailoverPolicy, and the two proposals in examples/whatif.
-    assertThat(checked).isEqualTo(8);
+    // The walkthrough's four (with demo --outlier's short-ejection policy), examples/external's
+    // ExternalService, VirtualDestination and FailoverPolicy, and the two proposals in
+    // examples/whatif.
+    assertThat(checked).isEqualTo(9);
   }
 
   @Test
