@@ -296,7 +296,7 @@ class ConfigApplyIntegrationTest {
     shifts.reapplyWith(follower::reapply);
 
     // No FailoverService config in this cluster yet: nothing shifted, and the status says why.
-    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+    await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
       assertThat(trafficPolicyStatus()).containsEntry("state", "WARNING");
       assertThat(trafficPolicyStatus().get("warnings").toString())
           .contains("no config for it reaches cluster " + cluster);
@@ -306,7 +306,7 @@ class ConfigApplyIntegrationTest {
     var producer = producer();
     FederatedDestination fd = Destinations.failedOver(7);
     publish(producer, key(fd.getDestination()), fd);
-    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+    await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
       assertThat(owned(ShiftingApplier.VIRTUAL_SERVICE)).singleElement().satisfies(vs -> {
         @SuppressWarnings("unchecked")
         var spec = (Map<String, Object>) vs.getAdditionalProperties().get("spec");
@@ -323,16 +323,16 @@ class ConfigApplyIntegrationTest {
 
     // The policy deleted: the VirtualService goes, the FailoverService's config stays.
     tps.withName("reviews-shift-failover").delete();
-    await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+    await().atMost(Duration.ofSeconds(60)).untilAsserted(() ->
         assertThat(owned(ShiftingApplier.VIRTUAL_SERVICE)).isEmpty());
     assertThat(owned(IstioApplier.SERVICE_ENTRY)).hasSize(1);
 
     // The FailoverService's config withdrawn: a re-created policy shifts nothing again.
     tps.resource(trafficPolicy(cluster)).create();
-    await().atMost(Duration.ofSeconds(30)).until(() ->
+    await().atMost(Duration.ofSeconds(60)).until(() ->
         owned(ShiftingApplier.VIRTUAL_SERVICE).size() == 1);
     publish(producer, key(fd.getDestination()), null);
-    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+    await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
       assertThat(owned(ShiftingApplier.VIRTUAL_SERVICE)).isEmpty();
       assertThat(trafficPolicyStatus()).containsEntry("state", "WARNING");
     });
