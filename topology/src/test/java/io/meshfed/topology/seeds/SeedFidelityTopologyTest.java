@@ -388,9 +388,11 @@ class SeedFidelityTopologyTest extends DriverTestBase {
 
   @Test
   void aFailoverServicesStatusHasOneApprovalStatusPerListedMesh() {
-    t.send(MGMT, heartbeatInMesh(MGMT, "mesh-mgmt"), Bookinfo.reviewsService(MGMT),
-        Bookinfo.reviewsEndpoints(MGMT, true));
-    t.send(REMOTE, heartbeatInMesh(REMOTE, "mesh-remote"), Bookinfo.reviewsService(REMOTE),
+    // Two listed meshes: the seed wants them grouped under a common VirtualMesh.
+    t.send(MGMT, heartbeatInVirtualMesh(MGMT, "mesh-mgmt", "bookinfo"),
+        Bookinfo.reviewsService(MGMT), Bookinfo.reviewsEndpoints(MGMT, true));
+    t.send(REMOTE, heartbeatInVirtualMesh(REMOTE, "mesh-remote", "bookinfo"),
+        Bookinfo.reviewsService(REMOTE),
         Bookinfo.reviewsEndpoints(REMOTE, true));
     t.send(MGMT, Bookinfo.outlierPolicy(),
         reviewsFailoverInMeshes(1, List.of("mesh-mgmt", "mesh-remote", "mesh-later")));
