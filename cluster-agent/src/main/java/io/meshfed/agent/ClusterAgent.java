@@ -8,7 +8,13 @@ import io.meshfed.agent.apply.ConfigFollower;
 import io.meshfed.agent.apply.IstioApplier;
 import io.meshfed.agent.apply.KubernetesApplier;
 import io.meshfed.agent.apply.Reconciler;
+import io.meshfed.agent.apply.ShiftingApplier;
 import io.meshfed.agent.apply.StatusWriter;
+import io.meshfed.agent.shift.TrafficPolicies;
+import io.meshfed.agent.shift.TrafficShiftController;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.meshfed.agent.config.AgentConfig;
 import io.meshfed.agent.lifecycle.RestartEpochStore;
 import io.meshfed.agent.publish.ClusterPublisher;
@@ -45,6 +51,10 @@ public final class ClusterAgent implements AutoCloseable {
   private final KafkaProducer<String, SpecificRecord> producer;
   private final HttpServer health;
   private final long restartEpoch;
+  private final TrafficShiftController shifts;
+  private final SharedIndexInformer<GenericKubernetesResource> trafficPolicies;
+  private static final org.slf4j.Logger LOG =
+      org.slf4j.LoggerFactory.getLogger(ClusterAgent.class);
 
   public ClusterAgent(AgentConfig config, KubernetesClient client) throws IOException {
     SchemaRegistryClient registry = new SchemaRegistryClient(config.registry());
@@ -70,8 +80,12 @@ public final class ClusterAgent implements AutoCloseable {
         ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
         ConsumerConfig.CLIENT_ID_CONFIG, "meshfed-agent-config-" + config.cluster())),
         new StringDeserializer(), AvroSerde.anyRecord(registry).deserializer());
+    // TrafficPolicies act in the cluster they are applied in; only Istio can shift clients.
+    shifts = new TrafficShiftController(config.cluster(), config.applier() == MeshKind.ISTIO,
+        client);
     ConfigApplier applier = config.applier() == MeshKind.ISTIO
-        ? new IstioApplier(config.namespace()) : new KubernetesApplier(config.namespace());
+        ? new ShiftingApplier(new IstioApplier(config.namespace()), shifts, config.namespace())
+        : new KubernetesApplier(config.namespace());
     publisher = new ClusterPublisher(client, producer, new ClusterPublisher.Settings(
         config.cluster(), events.name(), config.policySource(), VERSION, config.region(),
         config.zones(), config.labels(), config.applier(), config.heartbeatInterval(),
@@ -84,6 +98,30 @@ public final class ClusterAgent implements AutoCloseable {
     restartEpoch = epochs.begin();
     publisher.restartEpoch(restartEpoch, epochs::announced);
     follower.restartEpoch(restartEpoch);
+    shifts.reapplyWith(follower::reapply);
+    trafficPolicies = client.genericKubernetesResources(TrafficPolicies.CRD).inAnyNamespace()
+        .runnableInformer(0);
+    trafficPolicies.addEventHandler(new ResourceEventHandler<GenericKubernetesResource>() {
+      @Override
+      public void onAdd(GenericKubernetesResource r) {
+        shifts.upsert(r);
+      }
+
+      @Override
+      public void onUpdate(GenericKubernetesResource before, GenericKubernetesResource after) {
+        shifts.upsert(after);
+      }
+
+      @Override
+      public void onDelete(GenericKubernetesResource r, boolean unknownFinalState) {
+        shifts.delete(r);
+      }
+    });
+    trafficPolicies.exceptionHandler((started, t) -> {
+      LOG.warn("cluster {}: TrafficPolicy informer error ({}), retrying: {}", config.cluster(),
+          started ? "watching" : "starting", t.toString());
+      return true;
+    });
     followerThread = new Thread(follower, "config-follower-" + config.cluster());
     health = HttpServer.create(config.healthAddress() == null
         ? new InetSocketAddress(config.healthPort())
@@ -106,6 +144,16 @@ public final class ClusterAgent implements AutoCloseable {
 
   public ClusterAgent start() {
     publisher.start();
+    // The TrafficPolicies first, best effort: the follower's first apply after reading the
+    // config topic then writes their VirtualServices instead of pruning and re-adding them.
+    try {
+      trafficPolicies.start().toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS);
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+      LOG.warn("TrafficPolicies not listed yet (is the CRD installed?); their shifts follow"
+          + " once they are: {}", e.toString());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
     followerThread.start();
     health.start();
     return this;
@@ -143,6 +191,8 @@ public final class ClusterAgent implements AutoCloseable {
   @Override
   public void close() throws InterruptedException {
     health.stop(0);
+    trafficPolicies.close();
+    shifts.close();
     publisher.close();
     follower.close();
     followerThread.join(10_000);

@@ -16,6 +16,9 @@ public interface ConfigApplier {
   /** Every object the destination needs in this cluster, each labelled with its ownership. */
   List<GenericKubernetesResource> desired(FederatedDestination destination);
 
+  /** The destination's config left this cluster (its objects are being pruned). */
+  default void withdrawn(io.meshfed.avro.ResourceRef destination) {}
+
   /**
    * A kind of object: API version, kind and plural. An {@code optional} kind is written only
    * where the cluster serves it (its CRD comes from another project, e.g. MCS's ServiceImport);

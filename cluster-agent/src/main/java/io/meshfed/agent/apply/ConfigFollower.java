@@ -60,6 +60,9 @@ public final class ConfigFollower implements Runnable, AutoCloseable {
   private java.time.Instant nextRetry;
   /** This start's restart epoch, carried in acks so the topology fences a replaced agent's. */
   private volatile long restartEpoch = -1;
+  /** Destination keys to apply again although their config did not change (see reapply). */
+  private final java.util.concurrent.ConcurrentLinkedQueue<String> reapply =
+      new java.util.concurrent.ConcurrentLinkedQueue<>();
   private volatile boolean running = true;
   private volatile boolean caughtUp;
 
@@ -81,6 +84,16 @@ public final class ConfigFollower implements Runnable, AutoCloseable {
   /** The restart epoch acks carry. Before the follower runs. */
   public void restartEpoch(long epoch) {
     this.restartEpoch = epoch;
+  }
+
+  /**
+   * Applies a destination's config again on the follower thread, from any thread: what the
+   * applier writes for it changed for a reason outside the config topic (a TrafficPolicy). No
+   * effect while its config is absent, and none needed before the topic is read (everything is
+   * applied then).
+   */
+  public void reapply(ResourceRef destination) {
+    reapply.add("FederatedDestination/" + Ownership.destinationKey(destination));
   }
 
   /** True once the whole topic has been read and stale objects pruned. */
@@ -128,6 +141,11 @@ public final class ConfigFollower implements Runnable, AutoCloseable {
           LOG.info("cluster {}: config rebuilt from {} ({} destinations)", cluster,
               configTopic.name(), desired.size());
         } else if (caughtUp) {
+          for (String key; (key = reapply.poll()) != null; ) {
+            if (desired.containsKey(key)) {
+              touched.add(key);
+            }
+          }
           touched.forEach(this::apply);
           touched.clear();
         }
@@ -196,6 +214,9 @@ public final class ConfigFollower implements Runnable, AutoCloseable {
   private void apply(String key) {
     FederatedDestination fd = desired.get(key);
     ResourceRef ref = fd != null ? fd.getDestination() : refFromKey(key);
+    if (fd == null) {
+      applier.withdrawn(ref);
+    }
     try {
       Reconciler.Result result = reconciler.reconcile(ref,
           fd == null ? List.of() : applier.desired(fd));

@@ -242,6 +242,102 @@ class ConfigApplyIntegrationTest {
     assertThat(writes).as("API writes after a restart with nothing changed").isEmpty();
   }
 
+  /** The guide's reviews-shift-failover, selecting reviews in {@code inCluster}. */
+  private static GenericKubernetesResource trafficPolicy(String inCluster) {
+    GenericKubernetesResource tp = new GenericKubernetesResource();
+    tp.setApiVersion("meshfed.io/v1alpha1");
+    tp.setKind("TrafficPolicy");
+    tp.setMetadata(new ObjectMetaBuilder().withName("reviews-shift-failover")
+        .withNamespace("bookinfo").build());
+    tp.setAdditionalProperty("spec", Map.of(
+        "destinationSelector", List.of(Map.of("kubeServiceRefs", Map.of("services", List.of(
+            Map.of("clusterName", inCluster, "name", "reviews", "namespace", "bookinfo"))))),
+        "trafficShift", Map.of("destinations", List.of(Map.of("failoverService",
+            Map.of("name", "reviews-failover", "namespace", "service-mesh-hub"))))));
+    return tp;
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> trafficPolicyStatus() {
+    var live = client.genericKubernetesResources(io.meshfed.agent.shift.TrafficPolicies.CRD)
+        .inNamespace("bookinfo").withName("reviews-shift-failover").get();
+    return live == null ? Map.of()
+        : (Map<String, Object>) live.getAdditionalProperties().getOrDefault("status", Map.of());
+  }
+
+  @Test
+  void aTrafficPolicyShiftsReviewsToTheFailoverServiceOnceItsConfigArrives() throws Exception {
+    var tps = client.genericKubernetesResources(io.meshfed.agent.shift.TrafficPolicies.CRD)
+        .inNamespace("bookinfo");
+    tps.resource(trafficPolicy(cluster)).create();
+    var shifts = new io.meshfed.agent.shift.TrafficShiftController(cluster, true, client);
+    toClose.add(shifts);
+    var informer = client.genericKubernetesResources(io.meshfed.agent.shift.TrafficPolicies.CRD)
+        .inAnyNamespace().inform(new io.fabric8.kubernetes.client.informers.ResourceEventHandler<
+            GenericKubernetesResource>() {
+          @Override
+          public void onAdd(GenericKubernetesResource r) {
+            shifts.upsert(r);
+          }
+
+          @Override
+          public void onUpdate(GenericKubernetesResource before, GenericKubernetesResource after) {
+            shifts.upsert(after);
+          }
+
+          @Override
+          public void onDelete(GenericKubernetesResource r, boolean unknown) {
+            shifts.delete(r);
+          }
+        });
+    toClose.add(informer::close);
+    ConfigFollower follower = follow(new ShiftingApplier(new IstioApplier(namespace), shifts,
+        namespace));
+    shifts.reapplyWith(follower::reapply);
+
+    // No FailoverService config in this cluster yet: nothing shifted, and the status says why.
+    await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+      assertThat(trafficPolicyStatus()).containsEntry("state", "WARNING");
+      assertThat(trafficPolicyStatus().get("warnings").toString())
+          .contains("no config for it reaches cluster " + cluster);
+    });
+    assertThat(owned(ShiftingApplier.VIRTUAL_SERVICE)).isEmpty();
+
+    var producer = producer();
+    FederatedDestination fd = Destinations.failedOver(7);
+    publish(producer, key(fd.getDestination()), fd);
+    await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+      assertThat(owned(ShiftingApplier.VIRTUAL_SERVICE)).singleElement().satisfies(vs -> {
+        @SuppressWarnings("unchecked")
+        var spec = (Map<String, Object>) vs.getAdditionalProperties().get("spec");
+        assertThat(spec.get("hosts")).isEqualTo(List.of("reviews.bookinfo.svc.cluster.local"));
+        assertThat(spec.get("http").toString()).contains("host=reviews-failover.bookinfo.global")
+            .contains("number=9080");
+        assertThat(io.meshfed.agent.schema.VirtualServiceRules.errors(spec)).isEmpty();
+      });
+      assertThat(trafficPolicyStatus()).containsEntry("state", "ACCEPTED");
+      assertThat(trafficPolicyStatus().get("trafficTargets")).isEqualTo(Map.of(
+          cluster + "/bookinfo/reviews", Map.of("state", "ACCEPTED",
+              "shiftedTo", "reviews-failover.bookinfo.global")));
+    });
+
+    // The policy deleted: the VirtualService goes, the FailoverService's config stays.
+    tps.withName("reviews-shift-failover").delete();
+    await().atMost(Duration.ofSeconds(60)).untilAsserted(() ->
+        assertThat(owned(ShiftingApplier.VIRTUAL_SERVICE)).isEmpty());
+    assertThat(owned(IstioApplier.SERVICE_ENTRY)).hasSize(1);
+
+    // The FailoverService's config withdrawn: a re-created policy shifts nothing again.
+    tps.resource(trafficPolicy(cluster)).create();
+    await().atMost(Duration.ofSeconds(60)).until(() ->
+        owned(ShiftingApplier.VIRTUAL_SERVICE).size() == 1);
+    publish(producer, key(fd.getDestination()), null);
+    await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+      assertThat(owned(ShiftingApplier.VIRTUAL_SERVICE)).isEmpty();
+      assertThat(trafficPolicyStatus()).containsEntry("state", "WARNING");
+    });
+  }
+
   private static List<RecordedRequest> drainRequests() throws InterruptedException {
     List<RecordedRequest> out = new ArrayList<>();
     RecordedRequest r;

@@ -181,9 +181,9 @@ class CrdSchemaTest {
       }
     }
     // The walkthrough's four (with demo --outlier's short-ejection policy), examples/external's
-    // ExternalService, VirtualDestination and FailoverPolicy, and the two proposals in
-    // examples/whatif.
-    assertThat(checked).isEqualTo(9);
+    // ExternalService, VirtualDestination and FailoverPolicy, the two proposals in
+    // examples/whatif and examples/traffic-shift's TrafficPolicy.
+    assertThat(checked).isEqualTo(10);
   }
 
   @Test
@@ -294,8 +294,9 @@ class CrdSchemaTest {
       var statusSchema = (Map<String, Object>) ((Map<String, Object>) crds.schema(
           "meshfed.io/v1alpha1", kind).get("properties")).get("status");
       List<String> errors = new ArrayList<>();
-      validator.validate(statusSchema, Crds.asMap(Map.of("s", status)).get("s"), "status",
-          errors);
+      // A TrafficPolicy's status is the agent's own (TrafficPolicyStatus), not a PolicyStatus.
+      validator.validate(statusSchema, Crds.asMap(Map.of("s", kind.equals("TrafficPolicy")
+          ? trafficPolicyStatus() : status)).get("s"), "status", errors);
       assertThat(errors).as(kind).isEmpty();
       assertThat(statusSchema).as(kind + ": no field may hide behind preserve-unknown-fields")
           .doesNotContainKey("x-kubernetes-preserve-unknown-fields");
@@ -307,6 +308,26 @@ class CrdSchemaTest {
           "status", errors);
       assertThat(errors).as(state.name()).isEmpty();
     }
+  }
+
+  /** A TrafficPolicy status with every field: one service shifted, one not. */
+  private static Map<String, Object> trafficPolicyStatus() {
+    var plan = io.meshfed.rules.shift.TrafficShifts.plan("mgmt-cluster", true, List.of(
+        new io.meshfed.rules.shift.TrafficPolicy("bookinfo", "reviews-shift-failover", 2,
+            Instant.parse("2026-11-22T10:00:00Z"), List.of(
+                new io.meshfed.rules.shift.TrafficPolicy.KubeServiceRef("reviews", "bookinfo",
+                    "mgmt-cluster"),
+                new io.meshfed.rules.shift.TrafficPolicy.KubeServiceRef("reviews", "bookinfo",
+                    "remote-cluster")),
+            List.of(new io.meshfed.rules.shift.TrafficPolicy.FailoverServiceRef(
+                "reviews-failover", "service-mesh-hub")))),
+        Map.of(new io.meshfed.rules.shift.TrafficPolicy.FailoverServiceRef("reviews-failover",
+            "service-mesh-hub"), new io.meshfed.rules.shift.ShiftTarget(
+                "reviews-failover.bookinfo.global", 9080, "HTTP")));
+    var status = io.meshfed.agent.shift.TrafficPolicyStatus.of(
+        plan.verdicts().get("bookinfo/reviews-shift-failover"));
+    assertThat(status.get("trafficTargets").toString()).contains("shiftedTo", "message");
+    return status;
   }
 
   private static Condition condition(String type, ConditionStatus status, String reason) {

@@ -114,6 +114,7 @@ class KustomizeRenderTest {
         "CustomResourceDefinition/outlierdetectionpolicies.meshfed.io",
         "CustomResourceDefinition/externalservices.meshfed.io",
         "CustomResourceDefinition/externalworkloads.meshfed.io",
+        "CustomResourceDefinition/trafficpolicies.meshfed.io",
         "ServiceAccount/meshfed-agent", "ClusterRole/meshfed-agent-read",
         "ClusterRoleBinding/meshfed-agent-read", "Role/meshfed-agent-apply",
         "RoleBinding/meshfed-agent-apply", "ConfigMap/meshfed-agent",

@@ -37,12 +37,12 @@ class ManifestsTest {
   }
 
   @Test
-  void theFourPolicyCrdsHaveStatusTheTwoMemberCrdsNoneAndAllInstall() throws IOException {
+  void thePolicyCrdsHaveStatusTheTwoMemberCrdsNoneAndAllInstall() throws IOException {
     List<CustomResourceDefinition> crds = load("crds.yaml").stream()
         .map(CustomResourceDefinition.class::cast).toList();
     assertThat(crds).extracting(c -> c.getSpec().getNames().getKind()).containsExactly(
         "FailoverService", "VirtualDestination", "FailoverPolicy", "OutlierDetectionPolicy",
-        "ExternalService", "ExternalWorkload");
+        "ExternalService", "ExternalWorkload", "TrafficPolicy");
     for (CustomResourceDefinition crd : crds) {
       var version = crd.getSpec().getVersions().get(0);
       assertThat(crd.getSpec().getGroup()).isEqualTo("meshfed.io");
@@ -71,7 +71,7 @@ class ManifestsTest {
         .isEqualTo(65535.0);
     assertThat(fs.getProperties().get("hostname").getMaxLength()).isEqualTo(255L);
     assertThat(client.apiextensions().v1().customResourceDefinitions().list().getItems())
-        .hasSize(6);
+        .hasSize(7);
   }
 
   @Test

@@ -23,6 +23,13 @@ public record ClusterInfo(String name, String region, Set<String> zones,
    */
   public static final String MESH_LABEL = "meshfed.io/mesh";
 
+  /**
+   * The cluster label naming the VirtualMesh its mesh is grouped under ({@link VirtualMesh}): a
+   * FailoverService may list several meshes, or have backing services in several, only when one
+   * VirtualMesh groups them all.
+   */
+  public static final String VIRTUAL_MESH_LABEL = "meshfed.io/virtual-mesh";
+
   public ClusterInfo {
     zones = Set.copyOf(zones);
     labels = Map.copyOf(labels);
@@ -31,6 +38,11 @@ public record ClusterInfo(String name, String region, Set<String> zones,
   /** The mesh this cluster reports it belongs to, or null. */
   public String mesh() {
     return labels.get(MESH_LABEL);
+  }
+
+  /** The VirtualMesh this cluster's mesh is grouped under, or null. */
+  public String virtualMesh() {
+    return labels.get(VIRTUAL_MESH_LABEL);
   }
 
   public static ClusterInfo of(String name, String region, String zone, Instant lastHeartbeat) {

@@ -279,6 +279,81 @@ public final class Validator {
     return out.build();
   }
 
+  /**
+   * Everything about a FailoverService's meshes that depends on what the clusters report: the
+   * WARNING of {@link #resolveMeshes(FailoverServiceSpec, Set)} for a listed mesh no cluster
+   * reports, and the seed's two VirtualMesh rules, INVALID as in Service Mesh Hub:
+   *
+   * <ul>
+   *   <li>several listed meshes must be grouped under a common VirtualMesh;
+   *   <li>the backing services must be in one mesh, or in meshes grouped under a common
+   *       VirtualMesh — together with the listed meshes, so clients of a listed mesh are never
+   *       sent to a mesh outside their VirtualMesh.
+   * </ul>
+   *
+   * A mesh is known by its clusters' {@link ClusterInfo#MESH_LABEL}, a VirtualMesh by their
+   * {@link ClusterInfo#VIRTUAL_MESH_LABEL}. Only reported meshes are judged: a cluster reporting
+   * no mesh is in none, and a listed mesh no cluster reports is already a WARNING (it cannot be
+   * in any VirtualMesh yet).
+   */
+  public static Findings resolveMeshGroups(FailoverServiceSpec spec,
+      java.util.Collection<ClusterInfo> clusters) {
+    Set<String> reported = new java.util.TreeSet<>();
+    Map<String, String> meshOf = new java.util.HashMap<>();
+    for (ClusterInfo cluster : clusters) {
+      if (cluster.mesh() != null) {
+        reported.add(cluster.mesh());
+        meshOf.put(cluster.name(), cluster.mesh());
+      }
+    }
+    Findings found = spec.meshes().isEmpty() ? Findings.NONE : resolveMeshes(spec, reported);
+    List<io.meshfed.rules.model.VirtualMesh> virtualMeshes =
+        io.meshfed.rules.model.VirtualMesh.fromClusters(clusters);
+    Set<String> listed = new java.util.TreeSet<>(spec.meshes());
+    listed.retainAll(reported);
+    Findings.Builder out = new Findings.Builder();
+    if (listed.size() > 1 && !groupedByOne(listed, virtualMeshes)) {
+      out.error("spec.meshes " + quoted(listed) + " are not grouped under a common VirtualMesh"
+          + " (cluster label " + ClusterInfo.VIRTUAL_MESH_LABEL + "); a FailoverService may list"
+          + " several meshes only when one VirtualMesh groups them");
+    }
+    Map<String, String> backingMeshes = new java.util.TreeMap<>();
+    for (BackingService backing : spec.backingServices()) {
+      String mesh = backing == null ? null : meshOf.get(backing.clusterName());
+      if (mesh != null) {
+        backingMeshes.putIfAbsent(mesh, backing.namespace() + "/" + backing.name() + " in "
+            + backing.clusterName());
+      }
+    }
+    Set<String> spanned = new java.util.TreeSet<>(backingMeshes.keySet());
+    spanned.addAll(listed);
+    if (spanned.size() > 1 && !backingMeshes.isEmpty()
+        && !groupedByOne(spanned, virtualMeshes)
+        && !(listed.containsAll(backingMeshes.keySet()) && listed.size() > 1)) {
+      StringBuilder which = new StringBuilder();
+      backingMeshes.forEach((mesh, service) -> which.append(which.length() == 0 ? "" : ", ")
+          .append(service).append(" (mesh ").append(abbreviate(mesh)).append(')'));
+      out.error("spec.backingServices span meshes " + quoted(spanned)
+          + (listed.isEmpty() ? "" : " with spec.meshes") + ": " + which + "; backing services"
+          + " must be in one mesh or in meshes grouped under a common VirtualMesh (cluster label "
+          + ClusterInfo.VIRTUAL_MESH_LABEL + ")");
+    }
+    return found.plus(out.build());
+  }
+
+  private static boolean groupedByOne(Set<String> meshes,
+      List<io.meshfed.rules.model.VirtualMesh> virtualMeshes) {
+    return virtualMeshes.stream().anyMatch(vm -> vm.groups(meshes));
+  }
+
+  private static String quoted(Set<String> values) {
+    StringBuilder out = new StringBuilder();
+    for (String value : values) {
+      out.append(out.length() == 0 ? "" : ", ").append('"').append(abbreviate(value)).append('"');
+    }
+    return out.toString();
+  }
+
   /** Whether {@code host} is a valid destination hostname (see {@link #hostname}). */
   public static boolean isValidHostname(String host) {
     Findings.Builder probe = new Findings.Builder();

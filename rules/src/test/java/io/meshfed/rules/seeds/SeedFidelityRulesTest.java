@@ -264,6 +264,83 @@ class SeedFidelityRulesTest {
     assertThat(Validator.resolveMeshes(reviewsFailover(), Set.of())).isEqualTo(Findings.NONE);
   }
 
+  // --- VirtualMesh: several meshes, and backing services across meshes ---
+
+  private static final String MGMT_MESH = "istiod-istio-system-mgmt-cluster";
+  private static final String REMOTE_MESH = "istiod-istio-system-remote-cluster";
+
+  private static ClusterInfo cluster(String name, String mesh, String virtualMesh) {
+    Map<String, String> labels = new java.util.HashMap<>();
+    labels.put(ClusterInfo.MESH_LABEL, mesh);
+    if (virtualMesh != null) {
+      labels.put(ClusterInfo.VIRTUAL_MESH_LABEL, virtualMesh);
+    }
+    return new ClusterInfo(name, "us-east-1", Set.of(), labels, T0);
+  }
+
+  @Test
+  void theVirtualMeshesAreTheMeshesTheirClustersReport() {
+    var vms = io.meshfed.rules.model.VirtualMesh.fromClusters(List.of(
+        cluster("mgmt-cluster", MGMT_MESH, "bookinfo-vm"),
+        cluster("remote-cluster", REMOTE_MESH, "bookinfo-vm"),
+        cluster("edge-cluster", "edge-mesh", null),
+        new ClusterInfo("bare", "us-east-1", Set.of(),
+            Map.of(ClusterInfo.VIRTUAL_MESH_LABEL, "meshless-vm"), T0)));
+    assertThat(vms).containsExactly(new io.meshfed.rules.model.VirtualMesh("bookinfo-vm",
+        Set.of(MGMT_MESH, REMOTE_MESH)));
+  }
+
+  @Test
+  void severalListedMeshesMustShareACommonVirtualMesh() {
+    var spec = withMeshesAndClusters(List.of(MGMT_MESH, REMOTE_MESH), List.of());
+    var apart = Validator.resolveMeshGroups(spec, List.of(cluster("mgmt-cluster", MGMT_MESH, null),
+        cluster("remote-cluster", REMOTE_MESH, "other-vm")));
+    assertThat(apart.errors()).containsExactly("spec.meshes \"" + MGMT_MESH + "\", \""
+        + REMOTE_MESH + "\" are not grouped under a common VirtualMesh (cluster label"
+        + " meshfed.io/virtual-mesh); a FailoverService may list several meshes only when one"
+        + " VirtualMesh groups them");
+    assertThat(Validator.resolveMeshGroups(spec, List.of(
+        cluster("mgmt-cluster", MGMT_MESH, "bookinfo-vm"),
+        cluster("remote-cluster", REMOTE_MESH, "bookinfo-vm")))).isEqualTo(Findings.NONE);
+  }
+
+  @Test
+  void backingServicesMustBeInOneMeshOrACommonVirtualMesh() {
+    // The guide's FailoverService: backed in both clusters, visible in the mgmt mesh only.
+    var guide = withMeshesAndClusters(List.of(MGMT_MESH), List.of());
+    var apart = Validator.resolveMeshGroups(guide, List.of(cluster("mgmt-cluster", MGMT_MESH, null),
+        cluster("remote-cluster", REMOTE_MESH, null)));
+    assertThat(apart.isValid()).isFalse();
+    assertThat(apart.errors()).singleElement().asString()
+        .startsWith("spec.backingServices span meshes \"" + MGMT_MESH + "\", \"" + REMOTE_MESH
+            + "\" with spec.meshes: bookinfo/reviews in mgmt-cluster (mesh " + MGMT_MESH + ")")
+        .contains("bookinfo/reviews in remote-cluster")
+        .endsWith("backing services must be in one mesh or in meshes grouped under a common"
+            + " VirtualMesh (cluster label meshfed.io/virtual-mesh)");
+    // Nothing listed: the backing services alone must still share a mesh or a VirtualMesh.
+    assertThat(Validator.resolveMeshGroups(reviewsFailover(), List.of(
+        cluster("mgmt-cluster", MGMT_MESH, null), cluster("remote-cluster", REMOTE_MESH, null)))
+        .isValid()).isFalse();
+    // Grouped under the guide's VirtualMesh: valid.
+    assertThat(Validator.resolveMeshGroups(guide, List.of(
+        cluster("mgmt-cluster", MGMT_MESH, "bookinfo-vm"),
+        cluster("remote-cluster", REMOTE_MESH, "bookinfo-vm")))).isEqualTo(Findings.NONE);
+    // One mesh for both clusters: valid without a VirtualMesh.
+    assertThat(Validator.resolveMeshGroups(guide, List.of(cluster("mgmt-cluster", MGMT_MESH, null),
+        cluster("remote-cluster", MGMT_MESH, null)))).isEqualTo(Findings.NONE);
+    // A backing cluster reporting no mesh is in none: nothing to judge.
+    assertThat(Validator.resolveMeshGroups(guide, List.of(cluster("mgmt-cluster", MGMT_MESH, null),
+        ClusterInfo.of("remote-cluster", "us-east-1", null, T0)))).isEqualTo(Findings.NONE);
+  }
+
+  @Test
+  void aListedMeshNoClusterReportsStaysAWarningNotAVirtualMeshError() {
+    var spec = withMeshesAndClusters(List.of(MGMT_MESH, "typo-mesh"), List.of());
+    var found = Validator.resolveMeshGroups(spec, List.of(cluster("mgmt-cluster", MGMT_MESH, null)));
+    assertThat(found.errors()).isEmpty();
+    assertThat(found.warnings()).singleElement().asString().startsWith("spec.meshes[1]");
+  }
+
   // --- MCS/Kubernetes-style conditions; PENDING judged on the latest decision epoch ---
 
   private static final java.util.regex.Pattern CONDITION_REASON =

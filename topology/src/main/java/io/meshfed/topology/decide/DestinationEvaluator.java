@@ -117,11 +117,7 @@ final class DestinationEvaluator {
       membership = Membership.select(fs.spec(), services);
       findings = findings.plus(
           Validator.resolveReferences(fs.spec(), read.services()::containsKey));
-      if (!fs.spec().meshes().isEmpty()) {
-        findings = findings.plus(Validator.resolveMeshes(fs.spec(), clusters.infos().values()
-            .stream().map(ClusterInfo::mesh).filter(java.util.Objects::nonNull)
-            .collect(java.util.stream.Collectors.toSet())));
-      }
+      findings = findings.plus(Validator.resolveMeshGroups(fs.spec(), clusters.infos().values()));
     } else {
       Resource.VirtualDestination vd = (Resource.VirtualDestination) resource;
       membership = Membership.select(vd.spec(), services);

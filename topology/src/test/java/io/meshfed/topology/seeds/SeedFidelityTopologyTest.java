@@ -243,6 +243,14 @@ class SeedFidelityTopologyTest extends DriverTestBase {
         .setLabels(Map.of("meshfed.io/mesh", mesh)).build());
   }
 
+  private KeyValue<String, SpecificRecord> heartbeatInVirtualMesh(String cluster, String mesh,
+      String virtualMesh) {
+    KeyValue<String, SpecificRecord> plain = Bookinfo.heartbeat(cluster, t.now());
+    return KeyValue.pair(plain.key, ClusterHeartbeat.newBuilder((ClusterHeartbeat) plain.value)
+        .setLabels(Map.of("meshfed.io/mesh", mesh, "meshfed.io/virtual-mesh", virtualMesh))
+        .build());
+  }
+
   private static KeyValue<String, SpecificRecord> reviewsFailoverInMeshes(long generation,
       List<String> meshes) {
     KeyValue<String, SpecificRecord> walkthrough = reviewsFailover(generation, null);
@@ -275,10 +283,51 @@ class SeedFidelityTopologyTest extends DriverTestBase {
         + " cluster reports this mesh (agent label meshfed.io/mesh=typo-mesh), so no cluster"
         + " sees the FailoverService through it");
 
-    // A cluster joining that mesh sees it.
-    t.send(REMOTE, heartbeatInMesh(REMOTE, "typo-mesh"));
+    // A cluster joining that mesh sees it (the backing services then span two meshes, so the
+    // seed wants them grouped under a common VirtualMesh).
+    t.send(MGMT, heartbeatInVirtualMesh(MGMT, "istiod-istio-system-mgmt-cluster", "bookinfo"));
+    t.send(REMOTE, heartbeatInVirtualMesh(REMOTE, "typo-mesh", "bookinfo"));
     assertThat(config(REMOTE, FS_CONFIG_KEY)).isNotNull();
     assertThat(status(FS_STATUS_KEY).getWarnings()).noneMatch(w -> w.startsWith("spec.meshes"));
+  }
+
+  @Test
+  void backingServicesAcrossMeshesNeedACommonVirtualMesh() {
+    String mgmtMesh = "istiod-istio-system-mgmt-cluster";
+    String remoteMesh = "istiod-istio-system-remote-cluster";
+    t.send(MGMT, heartbeatInMesh(MGMT, mgmtMesh), Bookinfo.reviewsService(MGMT),
+        Bookinfo.reviewsEndpoints(MGMT, true));
+    t.send(REMOTE, heartbeatInMesh(REMOTE, remoteMesh), Bookinfo.reviewsService(REMOTE),
+        Bookinfo.reviewsEndpoints(REMOTE, true));
+    // The guide's FailoverService: visible in the mgmt mesh, backed in both meshes.
+    t.send(MGMT, Bookinfo.outlierPolicy(), reviewsFailoverInMeshes(1, List.of(mgmtMesh)));
+    PolicyStatus apart = status(FS_STATUS_KEY);
+    assertThat(apart.getState()).isEqualTo(ResourceState.INVALID);
+    assertThat(apart.getValidationErrors()).singleElement().asString()
+        .startsWith("spec.backingServices span meshes \"" + mgmtMesh + "\", \"" + remoteMesh
+            + "\" with spec.meshes")
+        .endsWith("must be in one mesh or in meshes grouped under a common VirtualMesh (cluster"
+            + " label meshfed.io/virtual-mesh)");
+    assertThat(t.latestConfig(MGMT).get(FS_CONFIG_KEY)).as("INVALID: not published").isNull();
+
+    // The guide's VirtualMesh groups both meshes: valid, and published to the mgmt mesh only.
+    t.send(MGMT, heartbeatInVirtualMesh(MGMT, mgmtMesh, "bookinfo-vm"));
+    t.send(REMOTE, heartbeatInVirtualMesh(REMOTE, remoteMesh, "bookinfo-vm"));
+    assertThat(status(FS_STATUS_KEY).getState()).isNotEqualTo(ResourceState.INVALID);
+    assertThat(status(FS_STATUS_KEY).getValidationErrors()).isEmpty();
+    assertThat(config(MGMT, FS_CONFIG_KEY)).isNotNull();
+    assertThat(t.latestConfig(REMOTE)).doesNotContainKey(FS_CONFIG_KEY);
+
+    // Listing both meshes is valid too while one VirtualMesh groups them ...
+    t.send(MGMT, reviewsFailoverInMeshes(2, List.of(mgmtMesh, remoteMesh)));
+    assertThat(config(REMOTE, FS_CONFIG_KEY)).isNotNull();
+    // ... and INVALID once the remote cluster's mesh leaves it.
+    t.send(REMOTE, heartbeatInVirtualMesh(REMOTE, remoteMesh, "other-vm"));
+    assertThat(status(FS_STATUS_KEY).getValidationErrors()).contains("spec.meshes \"" + mgmtMesh
+        + "\", \"" + remoteMesh + "\" are not grouped under a common VirtualMesh (cluster label"
+        + " meshfed.io/virtual-mesh); a FailoverService may list several meshes only when one"
+        + " VirtualMesh groups them");
+    assertThat(t.latestConfig(REMOTE)).containsEntry(FS_CONFIG_KEY, null);
   }
 
   // --- Conditions, PENDING on the latest decision epoch, status per mesh ---
@@ -339,9 +388,11 @@ class SeedFidelityTopologyTest extends DriverTestBase {
 
   @Test
   void aFailoverServicesStatusHasOneApprovalStatusPerListedMesh() {
-    t.send(MGMT, heartbeatInMesh(MGMT, "mesh-mgmt"), Bookinfo.reviewsService(MGMT),
-        Bookinfo.reviewsEndpoints(MGMT, true));
-    t.send(REMOTE, heartbeatInMesh(REMOTE, "mesh-remote"), Bookinfo.reviewsService(REMOTE),
+    // Two listed meshes: the seed wants them grouped under a common VirtualMesh.
+    t.send(MGMT, heartbeatInVirtualMesh(MGMT, "mesh-mgmt", "bookinfo"),
+        Bookinfo.reviewsService(MGMT), Bookinfo.reviewsEndpoints(MGMT, true));
+    t.send(REMOTE, heartbeatInVirtualMesh(REMOTE, "mesh-remote", "bookinfo"),
+        Bookinfo.reviewsService(REMOTE),
         Bookinfo.reviewsEndpoints(REMOTE, true));
     t.send(MGMT, Bookinfo.outlierPolicy(),
         reviewsFailoverInMeshes(1, List.of("mesh-mgmt", "mesh-remote", "mesh-later")));
