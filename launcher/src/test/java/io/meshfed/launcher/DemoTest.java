@@ -109,17 +109,7 @@ class DemoTest {
 
   /** {@code meshfed ARGS} in a JVM of its own, as ./meshfed runs it. */
   private static CliRun meshfed(List<String> args) throws Exception {
-    List<String> command = new ArrayList<>(List.of(
-        ProcessHandle.current().info().command().orElse("java"), "-Xmx768m", "-cp",
-        System.getProperty("java.class.path"),
-        // What ./meshfed logs with, not the tests' logback-test.xml on this classpath.
-        "-Dlogback.configurationFile=logback.xml"));
-    String apicurio = System.getProperty("meshfed.apicurio.home");
-    if (apicurio != null) {
-      command.add("-Dmeshfed.apicurio.home=" + apicurio);
-    }
-    command.add(Main.class.getName());
-    command.addAll(args);
+    List<String> command = MeshfedJvm.command("768m", args);
     Process p = new ProcessBuilder(command).start();
     try {
       p.getOutputStream().close();

@@ -82,18 +82,7 @@ class PlaygroundTest {
   }
 
   private List<String> java(List<String> args) {
-    List<String> command = new ArrayList<>(List.of(
-        ProcessHandle.current().info().command().orElse("java"), "-Xmx512m", "-cp",
-        System.getProperty("java.class.path"),
-        // What ./meshfed logs with, not the tests' logback-test.xml on this classpath.
-        "-Dlogback.configurationFile=logback.xml"));
-    String apicurio = System.getProperty("meshfed.apicurio.home");
-    if (apicurio != null) {
-      command.add("-Dmeshfed.apicurio.home=" + apicurio);
-    }
-    command.add(Main.class.getName());
-    command.addAll(args);
-    return command;
+    return MeshfedJvm.command("512m", args);
   }
 
   private ProcessBuilder meshfed(List<String> args) {
