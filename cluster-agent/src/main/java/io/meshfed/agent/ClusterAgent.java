@@ -13,7 +13,6 @@ import io.meshfed.agent.apply.StatusWriter;
 import io.meshfed.agent.shift.TrafficPolicies;
 import io.meshfed.agent.shift.TrafficShiftController;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
-import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.meshfed.agent.config.AgentConfig;
 import io.meshfed.agent.lifecycle.RestartEpochStore;
@@ -101,22 +100,7 @@ public final class ClusterAgent implements AutoCloseable {
     shifts.reapplyWith(follower::reapply);
     trafficPolicies = client.genericKubernetesResources(TrafficPolicies.CRD).inAnyNamespace()
         .runnableInformer(0);
-    trafficPolicies.addEventHandler(new ResourceEventHandler<GenericKubernetesResource>() {
-      @Override
-      public void onAdd(GenericKubernetesResource r) {
-        shifts.upsert(r);
-      }
-
-      @Override
-      public void onUpdate(GenericKubernetesResource before, GenericKubernetesResource after) {
-        shifts.upsert(after);
-      }
-
-      @Override
-      public void onDelete(GenericKubernetesResource r, boolean unknownFinalState) {
-        shifts.delete(r);
-      }
-    });
+    trafficPolicies.addEventHandler(shifts.informerHandler());
     trafficPolicies.exceptionHandler((started, t) -> {
       LOG.warn("cluster {}: TrafficPolicy informer error ({}), retrying: {}", config.cluster(),
           started ? "watching" : "starting", t.toString());

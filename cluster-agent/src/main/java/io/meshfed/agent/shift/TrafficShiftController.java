@@ -2,6 +2,7 @@ package io.meshfed.agent.shift;
 
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.meshfed.agent.apply.TrafficShiftSource;
 import io.meshfed.avro.FederatedDestination;
 import io.meshfed.avro.ResourceKind;
@@ -56,6 +57,26 @@ public final class TrafficShiftController implements TrafficShiftSource, AutoClo
   /** Where a FailoverService whose shifts changed is applied again (the config follower). */
   public void reapplyWith(Consumer<ResourceRef> reapply) {
     this.reapply = reapply;
+  }
+
+  /** An informer's handler that feeds this controller every TrafficPolicy add, change and delete. */
+  public ResourceEventHandler<GenericKubernetesResource> informerHandler() {
+    return new ResourceEventHandler<>() {
+      @Override
+      public void onAdd(GenericKubernetesResource r) {
+        upsert(r);
+      }
+
+      @Override
+      public void onUpdate(GenericKubernetesResource before, GenericKubernetesResource after) {
+        upsert(after);
+      }
+
+      @Override
+      public void onDelete(GenericKubernetesResource r, boolean unknownFinalState) {
+        delete(r);
+      }
+    };
   }
 
   /** A TrafficPolicy was added or changed. */

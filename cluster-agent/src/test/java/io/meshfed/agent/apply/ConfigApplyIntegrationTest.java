@@ -273,23 +273,7 @@ class ConfigApplyIntegrationTest {
     var shifts = new io.meshfed.agent.shift.TrafficShiftController(cluster, true, client);
     toClose.add(shifts);
     var informer = client.genericKubernetesResources(io.meshfed.agent.shift.TrafficPolicies.CRD)
-        .inAnyNamespace().inform(new io.fabric8.kubernetes.client.informers.ResourceEventHandler<
-            GenericKubernetesResource>() {
-          @Override
-          public void onAdd(GenericKubernetesResource r) {
-            shifts.upsert(r);
-          }
-
-          @Override
-          public void onUpdate(GenericKubernetesResource before, GenericKubernetesResource after) {
-            shifts.upsert(after);
-          }
-
-          @Override
-          public void onDelete(GenericKubernetesResource r, boolean unknown) {
-            shifts.delete(r);
-          }
-        });
+        .inAnyNamespace().inform(shifts.informerHandler());
     toClose.add(informer::close);
     ConfigFollower follower = follow(new ShiftingApplier(new IstioApplier(namespace), shifts,
         namespace));
