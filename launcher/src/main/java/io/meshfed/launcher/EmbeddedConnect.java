@@ -1,5 +1,6 @@
 package io.meshfed.launcher;
 
+import io.meshfed.testing.FreePorts;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.meshfed.testing.ExitWithParent;
@@ -68,7 +69,7 @@ public final class EmbeddedConnect implements AutoCloseable {
   public static EmbeddedConnect start(Path dir, String bootstrapServers,
       Map<String, ?> clientSecurity, int port, Duration within) throws IOException {
     Files.createDirectories(dir);
-    int restPort = port == 0 ? freePort() : port;
+    int restPort = port == 0 ? FreePorts.one() : port;
     Map<String, String> props = new LinkedHashMap<>();
     props.put("bootstrap.servers", bootstrapServers);
     props.put("group.id", GROUP);
@@ -245,12 +246,6 @@ public final class EmbeddedConnect implements AutoCloseable {
     return response.body().isEmpty() ? JSON.createObjectNode() : JSON.readTree(response.body());
   }
 
-  private static int freePort() throws IOException {
-    try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1,
-        java.net.InetAddress.getLoopbackAddress())) {
-      return socket.getLocalPort();
-    }
-  }
 
   /** Closes the worker's stdin (it stops gracefully, as on its parent's end) and waits. */
   @Override

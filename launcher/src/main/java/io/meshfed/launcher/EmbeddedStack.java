@@ -1,5 +1,6 @@
 package io.meshfed.launcher;
 
+import io.meshfed.testing.FreePorts;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.meshfed.agent.ClusterAgent;
 import io.meshfed.agent.config.AgentConfig;
@@ -225,7 +226,7 @@ public final class EmbeddedStack implements AutoCloseable {
       queryAccess = io.meshfed.query.QueryAccess.load(queryTokens());
     }
     if (settings.httpPort() >= 0) {
-      int port = settings.httpPort() == 0 ? freePort() : settings.httpPort();
+      int port = settings.httpPort() == 0 ? FreePorts.one() : settings.httpPort();
       config = config.withApplicationServer("127.0.0.1:" + port);
     }
     agentClients.putAll(agentClient);
@@ -661,11 +662,6 @@ public final class EmbeddedStack implements AutoCloseable {
     return settings.dir().resolve(cluster + ".kubeconfig");
   }
 
-  private static int freePort() throws IOException {
-    try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
-      return socket.getLocalPort();
-    }
-  }
 
   public String registryUrl() {
     return registry.confluentApiUrl();

@@ -1,5 +1,6 @@
 package io.meshfed.query;
 
+import io.meshfed.testing.FreePorts;
 import static io.meshfed.topology.Bookinfo.MGMT;
 import static io.meshfed.topology.Bookinfo.REMOTE;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -18,7 +19,6 @@ import io.meshfed.topology.admin.TopicProvisioner;
 import io.meshfed.topology.config.TopologyConfig;
 import io.meshfed.topology.decide.DestinationPartitioner;
 import io.meshfed.topology.state.Stores;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -73,7 +73,7 @@ class QueryApiIntegrationTest {
     TopicProvisioner.addCluster(STACK.bootstrapServers(), MGMT, (short) 1);
     TopicProvisioner.addCluster(STACK.bootstrapServers(), REMOTE, (short) 1);
     for (int i = 0; i < 2; i++) {
-      int port = freePort();
+      int port = FreePorts.one();
       TopologyConfig config = TopologyConfig.defaults(STACK.bootstrapServers(),
               RegistryConfig.of(STACK.registryUrl()).withAutoRegister(true), Set.of(MGMT))
           .withApplicationId("query-it")
@@ -275,9 +275,4 @@ class QueryApiIntegrationTest {
         sorted.get((int) (sorted.size() * 0.99) - 1) / 1000.0);
   }
 
-  private static int freePort() throws Exception {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
-  }
 }

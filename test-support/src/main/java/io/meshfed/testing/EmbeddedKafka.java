@@ -14,8 +14,6 @@ import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.errors.TopicExistsException;
 import java.io.OutputStream;
 import java.io.PrintStream;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.HashMap;
 import kafka.server.KafkaConfig;
@@ -156,8 +154,9 @@ public final class EmbeddedKafka implements AutoCloseable {
       // A free port is probed, then bound by the broker: another process may take it in
       // between, rarely; then the start is tried again on new ports.
       for (int attempt = 1; ; attempt++) {
-        int brokerPort = port > 0 ? port : freePort();
-        int controllerPort = freePort();
+        int[] free = port > 0 ? FreePorts.distinct(1, port) : FreePorts.distinct(2);
+        int brokerPort = port > 0 ? port : free[1];
+        int controllerPort = free[0];
         KafkaRaftServer server = new KafkaRaftServer(new KafkaConfig(
             config(dir, brokerPort, controllerPort, security), false), Time.SYSTEM);
         // A resumed broker may have been killed: its registration would hold the new one
@@ -281,11 +280,6 @@ public final class EmbeddedKafka implements AutoCloseable {
     return false;
   }
 
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return socket.getLocalPort();
-    }
-  }
 
   /** Marks a data directory that was formatted; holds the cluster id to resume with. */
   public static final String CLUSTER_ID_FILE = "meshfed-cluster.id";

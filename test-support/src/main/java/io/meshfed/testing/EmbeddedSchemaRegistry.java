@@ -2,7 +2,6 @@ package io.meshfed.testing;
 
 import java.io.IOException;
 import java.io.OutputStream;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -89,10 +88,11 @@ public final class EmbeddedSchemaRegistry implements AutoCloseable {
             + " (looked at MESHFED_REGISTRY_JAVA_HOME, JAVA_HOME and /usr/lib/jvm). Install one,"
             + " e.g. 'apt-get install temurin-21-jdk' or any JDK 21+, or point"
             + " MESHFED_REGISTRY_JAVA_HOME at it."));
-    int httpPort = port == 0 ? freePort() : port;
+    int[] free = FreePorts.distinct(2, port, managementPort);
+    int httpPort = port == 0 ? free[0] : port;
     // Apicurio 3.3.3 builds its management interface in and ignores enabled=false; left alone it
     // listens on port 9000 of every interface, so a second registry on the machine cannot start.
-    int management = managementPort == 0 ? freePort() : managementPort;
+    int management = managementPort == 0 ? free[1] : managementPort;
     try {
       Path logDir = dataDir != null ? dataDir : Files.createTempDirectory("meshfed-registry");
       Files.createDirectories(logDir);
@@ -261,11 +261,4 @@ public final class EmbeddedSchemaRegistry implements AutoCloseable {
     return home;
   }
 
-  private static int freePort() {
-    try (ServerSocket socket = new ServerSocket(0, 0, java.net.InetAddress.getLoopbackAddress())) {
-      return socket.getLocalPort();
-    } catch (IOException e) {
-      throw new IllegalStateException("no free port on 127.0.0.1", e);
-    }
-  }
 }

@@ -1,13 +1,12 @@
 package io.meshfed.bench.chaos;
 
+import io.meshfed.testing.FreePorts;
 import static org.awaitility.Awaitility.await;
 
 import io.meshfed.testing.ExitWithParent;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -56,10 +55,11 @@ final class BrokerProcess implements AutoCloseable {
     this.log = dir.resolve("broker.log");
     Files.createDirectories(dir);
     this.agentJar = ExitWithParent.agentJar(dir);
-    internalPort = freePort();
-    agentPort = freePort();
-    topologyPort = freePort();
-    controllerPort = freePort();
+    int[] ports = FreePorts.distinct(4);
+    internalPort = ports[0];
+    agentPort = ports[1];
+    topologyPort = ports[2];
+    controllerPort = ports[3];
     writeProperties(agentAdvertised > 0 ? agentAdvertised : agentPort,
         topologyAdvertised > 0 ? topologyAdvertised : topologyPort);
     new Formatter()
@@ -183,9 +183,4 @@ final class BrokerProcess implements AutoCloseable {
     stop(false, Duration.ZERO);
   }
 
-  static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return socket.getLocalPort();
-    }
-  }
 }

@@ -1,8 +1,8 @@
 package io.meshfed.connectors.testing;
 
+import io.meshfed.testing.FreePorts;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -71,7 +71,7 @@ public final class PrometheusProcess implements AutoCloseable {
             .append(v).append("'\n"));
       }
       Files.writeString(dir.resolve("prometheus.yml"), config);
-      int port = freePort();
+      int port = FreePorts.one();
       Process process = new ProcessBuilder(binary.toString(),
           "--config.file=" + dir.resolve("prometheus.yml"),
           "--storage.tsdb.path=" + dir.resolve("data"),
@@ -121,11 +121,6 @@ public final class PrometheusProcess implements AutoCloseable {
     }
   }
 
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    }
-  }
 
   @Override
   public void close() {
