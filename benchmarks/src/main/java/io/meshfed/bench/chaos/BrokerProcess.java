@@ -4,6 +4,7 @@ import io.meshfed.testing.FreePorts;
 import static org.awaitility.Awaitility.await;
 
 import io.meshfed.testing.ExitWithParent;
+import io.meshfed.testing.TcpProxy;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;

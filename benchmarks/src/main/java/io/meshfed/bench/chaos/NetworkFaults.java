@@ -3,6 +3,7 @@ package io.meshfed.bench.chaos;
 import static org.awaitility.Awaitility.await;
 
 import io.meshfed.bench.chaos.ChaosSuite.Env;
+import io.meshfed.testing.TcpProxy;
 import io.meshfed.topology.TopologyMain;
 import java.nio.file.Files;
 import java.time.Duration;
@@ -128,7 +129,7 @@ final class NetworkFaults {
       notes.add(String.format(Locale.ROOT, "%d ms latency each way between topology and"
           + " broker: slowest flip decided in %.1f s", LATENCY.toMillis(), worst));
 
-      long resetsBefore = topologyPath.reset.get();
+      long resetsBefore = topologyPath.resets();
       topologyPath.drop(LOSS);
       worst = flips(env, observer, ready, expected, FLIPS_PER_PHASE);
       topologyPath.heal();
@@ -136,7 +137,7 @@ final class NetworkFaults {
       injected.add(String.format(Locale.ROOT, "%.0f %% topology loss", LOSS * 100));
       notes.add(String.format(Locale.ROOT, "%.0f %% of chunks between topology and broker"
           + " reset their connection (%d resets): slowest flip decided in %.1f s", LOSS * 100,
-          topologyPath.reset.get() - resetsBefore, worst));
+          topologyPath.resets() - resetsBefore, worst));
 
       r.injectedCount = injected.size();
       r.injected = String.join(", ", injected) + "; " + ((expected[0] - 2) / 2) + " flips";

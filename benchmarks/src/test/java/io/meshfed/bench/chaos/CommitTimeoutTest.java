@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import io.meshfed.testing.TcpProxy;
 import io.meshfed.topology.faults.CommitRetryingProducer;
 import java.nio.file.Path;
 import java.time.Duration;

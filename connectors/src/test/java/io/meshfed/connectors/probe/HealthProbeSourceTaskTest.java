@@ -9,11 +9,10 @@ import io.meshfed.avro.HealthOutcome;
 import io.meshfed.avro.HealthSignal;
 import io.meshfed.avro.ServiceSnapshot;
 import io.meshfed.connectors.testing.CommittedOffsetContext;
-import io.meshfed.connectors.testing.FakeSchemaRegistry;
 import io.meshfed.connectors.testing.LoopbackHttpServer;
-import io.meshfed.registry.RegistryConfig;
-import io.meshfed.registry.SchemaRegistryClient;
-import io.meshfed.serde.AvroSerde;
+import io.meshfed.connectors.testing.RealRegistry;
+import io.meshfed.connectors.testing.RegistryPath;
+import io.meshfed.connectors.testing.RegistryPath.Fault;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
@@ -31,7 +30,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** Probes of real loopback servers: healthy, failing, hanging, wrong body, nothing listening. */
+/**
+ * Probes of real loopback servers (healthy, failing, hanging, wrong body, nothing listening),
+ * written with the real registry; its outages through a {@link RegistryPath}.
+ */
 class HealthProbeSourceTaskTest {
 
   final AtomicBoolean vmOneFailing = new AtomicBoolean();
@@ -41,7 +43,7 @@ class HealthProbeSourceTaskTest {
   LoopbackHttpServer wrongBody;
   ServerSocket tcpListening;
   int closedPort;
-  FakeSchemaRegistry registry;
+  RealRegistry registry;
   HealthProbeSourceTask task;
   private final CountDownLatch hangUntilTheEnd = new CountDownLatch(1);
 
@@ -59,7 +61,7 @@ class HealthProbeSourceTaskTest {
     try (ServerSocket socket = new ServerSocket(0)) {
       closedPort = socket.getLocalPort();
     }
-    registry = new FakeSchemaRegistry();
+    registry = new RealRegistry();
   }
 
   @AfterEach
@@ -72,7 +74,6 @@ class HealthProbeSourceTaskTest {
       server.close();
     }
     tcpListening.close();
-    registry.close();
   }
 
   Map<String, String> config(String protocol, String... targets) {
@@ -86,7 +87,7 @@ class HealthProbeSourceTaskTest {
     props.put("probe.jitter.ms", "50");
     props.put("probe.timeout.ms", "500");
     props.put("retry.backoff.ms", "100");
-    props.put("registry.url", registry.url());
+    props.put("registry.url", RealRegistry.url());
     props.put("registry.auto.register", "true");
     return props;
   }
@@ -100,11 +101,10 @@ class HealthProbeSourceTaskTest {
     for (int i = 0; i < 20 && records == null; i++) {
       records = task.poll();
     }
-    SchemaRegistryClient client = new SchemaRegistryClient(RegistryConfig.of(registry.url()));
     Map<String, HealthOutcome> outcomes = new LinkedHashMap<>();
     for (SourceRecord record : records) {
-      HealthSignal signal = AvroSerde.of(HealthSignal.class, client)
-          .deserialize(record.topic(), (byte[]) record.value());
+      HealthSignal signal = (HealthSignal) registry.decode(record.topic(),
+          (byte[]) record.value());
       assertThat(record.topic()).isEqualTo("meshfed.cluster.mgmt-cluster.events");
       assertThat(new String((byte[]) record.key(), StandardCharsets.UTF_8)).isEqualTo(
           "mgmt-cluster/Health/bookinfo/" + signal.getService() + "/127.0.0.1:"
@@ -146,14 +146,18 @@ class HealthProbeSourceTaskTest {
 
   @Test
   void aRegistryOutageWritesNothingAndTheNextRoundIsWrittenWhenItIsBack() throws Exception {
-    registry.setDown(true);
-    task = new HealthProbeSourceTask();
-    task.start(config("HTTP", target("vm-one", vmOne.port())));
-    assertThatThrownBy(task::poll).isInstanceOf(RetriableException.class)
-        .hasMessageContaining("not written, no health signals")
-        .satisfies(e -> assertThat(e.getMessage()).hasSizeLessThan(450));
-    registry.setDown(false);
-    assertThat(round()).containsExactly(Map.entry("vm-one", HealthOutcome.SUCCESS));
+    try (RegistryPath path = new RegistryPath()) {
+      path.fail(Fault.DOWN);
+      Map<String, String> props = config("HTTP", target("vm-one", vmOne.port()));
+      props.put("registry.url", path.url());
+      task = new HealthProbeSourceTask();
+      task.start(props);
+      assertThatThrownBy(task::poll).isInstanceOf(RetriableException.class)
+          .hasMessageContaining("not written, no health signals")
+          .satisfies(e -> assertThat(e.getMessage()).hasSizeLessThan(450));
+      path.restore();
+      assertThat(round()).containsExactly(Map.entry("vm-one", HealthOutcome.SUCCESS));
+    }
   }
 
   @Test
@@ -168,16 +172,20 @@ class HealthProbeSourceTaskTest {
 
   @Test
   void aRegistryOutageLongerThanFailAfterFailsTheTaskWithTheReason() throws Exception {
-    registry.setDown(true);
-    Map<String, String> props = config("HTTP", target("vm-one", vmOne.port()));
-    props.put("fail.after.ms", "0");
-    task = new HealthProbeSourceTask();
-    task.start(props);
-    // Not retriable: the worker marks the task FAILED and the status API's trace says why.
-    assertThatThrownBy(task::poll).isInstanceOf(ConnectException.class)
-        .isNotInstanceOf(RetriableException.class)
-        .hasMessageContaining("fail.after.ms").hasMessageContaining("no health signals")
-        .satisfies(e -> assertThat(e.getMessage()).hasSizeLessThan(600));
+    try (RegistryPath path = new RegistryPath()) {
+      path.fail(Fault.DOWN);
+      Map<String, String> props = config("HTTP", target("vm-one", vmOne.port()));
+      props.put("registry.url", path.url());
+      props.put("fail.after.ms", "0");
+      task = new HealthProbeSourceTask();
+      task.start(props);
+      // Not retriable: the worker marks the task FAILED and the status API's trace says why.
+      assertThatThrownBy(task::poll).isInstanceOf(ConnectException.class)
+          .isNotInstanceOf(RetriableException.class)
+          .hasMessageContaining("fail.after.ms").hasMessageContaining("no health signals")
+          .hasMessageContaining(path.url())
+          .satisfies(e -> assertThat(e.getMessage()).hasSizeLessThan(600));
+    }
   }
 
   @Test
@@ -254,13 +262,11 @@ class HealthProbeSourceTaskTest {
 
   /** Key to decoded value (null for a tombstone), in record order. */
   Map<String, Object> decodeAll(List<SourceRecord> records) {
-    AvroSerde<org.apache.avro.specific.SpecificRecord> serde = AvroSerde.anyRecord(
-        new SchemaRegistryClient(RegistryConfig.of(registry.url())));
     Map<String, Object> values = new LinkedHashMap<>();
     for (SourceRecord record : records) {
       assertThat(record.topic()).isEqualTo("meshfed.cluster.vm-datacenter.events");
       values.put(new String((byte[]) record.key(), StandardCharsets.UTF_8),
-          record.value() == null ? null : serde.deserialize(record.topic(),
+          record.value() == null ? null : registry.decode(record.topic(),
               (byte[]) record.value()));
     }
     return values;

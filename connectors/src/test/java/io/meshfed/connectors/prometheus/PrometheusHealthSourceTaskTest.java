@@ -6,11 +6,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.meshfed.avro.HealthOutcome;
 import io.meshfed.avro.HealthSignal;
 import io.meshfed.connectors.testing.CommittedOffsetContext;
-import io.meshfed.connectors.testing.FakeSchemaRegistry;
 import io.meshfed.connectors.testing.LoopbackHttpServer;
-import io.meshfed.registry.RegistryConfig;
-import io.meshfed.registry.SchemaRegistryClient;
-import io.meshfed.serde.AvroSerde;
+import io.meshfed.connectors.testing.RealRegistry;
+import io.meshfed.connectors.testing.RegistryPath;
+import io.meshfed.connectors.testing.RegistryPath.Fault;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
@@ -30,7 +29,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The task against loopback servers standing in for a faulty Prometheus and registry: every
+ * The task against a loopback server standing in for a faulty Prometheus, and against the real
+ * schema registry, reached directly or through a {@link RegistryPath} that breaks: every
  * failure emits nothing, says what failed in a bounded message, and the same window is emitted
  * once the dependency is back. (The normal path against a real Prometheus is
  * {@link RealPrometheusTest}.)
@@ -55,7 +55,7 @@ class PrometheusHealthSourceTaskTest {
   final AtomicReference<String> lastQueryTime = new AtomicReference<>();
   final MutableClock clock = new MutableClock(START);
   LoopbackHttpServer prometheus;
-  FakeSchemaRegistry registry;
+  RealRegistry registry;
   PrometheusHealthSourceTask task;
 
   @BeforeEach
@@ -79,7 +79,7 @@ class PrometheusHealthSourceTaskTest {
         case HANG -> hangUntilTheEnd.await(30, TimeUnit.SECONDS);
       }
     });
-    registry = new FakeSchemaRegistry();
+    registry = new RealRegistry();
   }
 
   @AfterEach
@@ -89,7 +89,6 @@ class PrometheusHealthSourceTaskTest {
       task.stop();
     }
     prometheus.close();
-    registry.close();
   }
 
   Map<String, String> config(String prometheusUrl) {
@@ -106,7 +105,7 @@ class PrometheusHealthSourceTaskTest {
     props.put("evaluation.delay.ms", "2000");
     props.put("retry.backoff.ms", "1000");
     props.put("fail.after.ms", "60000");
-    props.put("registry.url", registry.url());
+    props.put("registry.url", RealRegistry.url());
     props.put("registry.auto.register", "true");
     return props;
   }
@@ -206,18 +205,55 @@ class PrometheusHealthSourceTaskTest {
   }
 
   @Test
-  void registryOutageEmitsNothingAndTheWindowIsEmittedWhenItIsBack() throws Exception {
-    registry.setDown(true);
-    started(config(prometheus.url()));
+  void eachRegistryOutageEmitsNothingAndTheWindowIsEmittedWhenItIsBack() throws Exception {
+    try (RegistryPath path = new RegistryPath()) {
+      // The JDK client words a reset connection several ways; where it failed is what counts.
+      assertRegistryOutageThenRecovery(path, Fault.DOWN, "schema registry at " + path.url(),
+          "could not register schema");
+      assertRegistryOutageThenRecovery(path, Fault.UNANSWERED, "timed out");
+      assertRegistryOutageThenRecovery(path, Fault.BROKEN_PROXY, "HTTP 503",
+          "upstream connect error");
+    }
+  }
+
+  /** A new task each time: its registry client has cached no schema id yet. */
+  private void assertRegistryOutageThenRecovery(RegistryPath path, Fault fault,
+      String... expected) throws Exception {
+    clock.set(START);
+    Map<String, String> props = config(prometheus.url());
+    props.put("registry.url", path.url());
+    // What an unanswered request costs; as long as Prometheus' timeout here, for the same reason.
+    props.put("registry.request.timeout.ms", "2000");
+    path.fail(fault);
+    started(props);
     assertThatThrownBy(task::poll).isInstanceOf(RetriableException.class)
         .hasMessageContaining("no health signals for the window ending 2026-12-01T12:00:00Z")
         .hasMessageContaining("HealthSignal")
+        .hasMessageContainingAll(expected)
         .satisfies(e -> assertThat(e.getMessage()).hasSizeLessThan(450));
-    registry.setDown(false);
-    clock.set(START.plusSeconds(2));
-    List<SourceRecord> records = task.poll();
+    path.restore();
+    List<SourceRecord> records = pollOnceTheRegistryAnswers(START.plusSeconds(2));
     assertThat(records).hasSize(2);
     assertThat(decode(records.get(0)).getTime()).isEqualTo(Instant.parse("2026-12-01T12:00:00Z"));
+    task.stop();
+  }
+
+  /**
+   * The next window's records, retried as Connect would if the real registry, on a loaded
+   * machine, does not answer within the short timeout the partition case needs (at most five
+   * times, one backoff apart); any other failure is the test's.
+   */
+  private List<SourceRecord> pollOnceTheRegistryAnswers(Instant from) throws Exception {
+    RetriableException last = null;
+    for (int attempt = 0; attempt < 5; attempt++) {
+      clock.set(from.plusSeconds(attempt));
+      try {
+        return task.poll();
+      } catch (RetriableException e) {
+        last = e;
+      }
+    }
+    throw new AssertionError("the registry is back but no window was emitted", last);
   }
 
   @Test
@@ -247,10 +283,9 @@ class PrometheusHealthSourceTaskTest {
     assertThat(lastQueryTime.get()).isEqualTo("1796126380.000");
   }
 
+  /** Decoded with the real registry, whose id for HealthSignal the record must carry. */
   HealthSignal decode(SourceRecord record) {
-    SchemaRegistryClient client = new SchemaRegistryClient(RegistryConfig.of(registry.url()));
-    return AvroSerde.of(HealthSignal.class, client).deserialize(record.topic(),
-        (byte[]) record.value());
+    return (HealthSignal) registry.decode(record.topic(), (byte[]) record.value());
   }
 
   /** A clock the test moves. */

@@ -4,12 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.meshfed.avro.HealthOutcome;
 import io.meshfed.avro.HealthSignal;
-import io.meshfed.connectors.testing.FakeSchemaRegistry;
 import io.meshfed.connectors.testing.MeshWorkload;
 import io.meshfed.connectors.testing.PrometheusProcess;
-import io.meshfed.registry.RegistryConfig;
-import io.meshfed.registry.SchemaRegistryClient;
-import io.meshfed.serde.AvroSerde;
+import io.meshfed.connectors.testing.RealRegistry;
+import io.meshfed.testing.SharedSchemaRegistry;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
@@ -23,9 +21,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The normal path against a real Prometheus: it scrapes two reviews pods exposing Istio's
- * request counter, one answering 503s; the task's windows say ERROR for that one and SUCCESS
- * for the other, and follow when the failure moves.
+ * The normal path against a real Prometheus and the real registry: Prometheus scrapes two
+ * reviews pods exposing Istio's request counter, one answering 503s; the task's windows say
+ * ERROR for that one and SUCCESS for the other, and follow when the failure moves.
  */
 class RealPrometheusTest {
 
@@ -33,7 +31,6 @@ class RealPrometheusTest {
   static MeshWorkload.Pod reviewsV1;
   static MeshWorkload.Pod reviewsV2;
   static PrometheusProcess prometheus;
-  static FakeSchemaRegistry registry;
 
   @BeforeAll
   static void startPrometheus() {
@@ -44,8 +41,8 @@ class RealPrometheusTest {
     reviewsV1 = workload.addPod("mgmt-cluster", "bookinfo", "reviews", "reviews-v1", "10.0.0.7");
     reviewsV2 = workload.addPod("mgmt-cluster", "bookinfo", "reviews", "reviews-v2", "10.0.0.8");
     reviewsV1.setFailing(true);
+    SharedSchemaRegistry.launch(); // starts meanwhile, unless an earlier class started it
     prometheus = PrometheusProcess.start(workload.targets());
-    registry = new FakeSchemaRegistry();
   }
 
   @AfterAll
@@ -55,9 +52,6 @@ class RealPrometheusTest {
     }
     if (workload != null) {
       workload.close();
-    }
-    if (registry != null) {
-      registry.close();
     }
   }
 
@@ -71,7 +65,7 @@ class RealPrometheusTest {
     props.put("window.ms", "3000");
     props.put("evaluation.delay.ms", "1500");
     props.put("retry.backoff.ms", "200");
-    props.put("registry.url", registry.url());
+    props.put("registry.url", RealRegistry.url());
     props.put("registry.auto.register", "true");
     PrometheusHealthSourceTask task = new PrometheusHealthSourceTask();
     task.start(props);
@@ -92,8 +86,7 @@ class RealPrometheusTest {
   /** Polls windows until one reports exactly {@code expected}; fails after 60 s. */
   private Map<String, HealthOutcome> awaitWindow(PrometheusHealthSourceTask task,
       Map<String, HealthOutcome> expected) throws InterruptedException {
-    AvroSerde<HealthSignal> serde = AvroSerde.of(HealthSignal.class,
-        new SchemaRegistryClient(RegistryConfig.of(registry.url())));
+    RealRegistry registry = new RealRegistry();
     Instant deadline = Instant.now().plus(Duration.ofSeconds(60));
     List<Map<String, HealthOutcome>> seen = new java.util.ArrayList<>();
     while (Instant.now().isBefore(deadline)) {
@@ -109,7 +102,8 @@ class RealPrometheusTest {
       }
       Map<String, HealthOutcome> window = new TreeMap<>();
       for (SourceRecord record : records) {
-        HealthSignal signal = serde.deserialize(record.topic(), (byte[]) record.value());
+        HealthSignal signal = (HealthSignal) registry.decode(record.topic(),
+            (byte[]) record.value());
         assertThat(record.topic()).isEqualTo("meshfed.cluster.mgmt-cluster.events");
         assertThat(signal.getService()).isEqualTo("reviews");
         assertThat(signal.getPort()).isEqualTo(9080);

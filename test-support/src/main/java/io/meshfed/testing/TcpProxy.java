@@ -1,4 +1,4 @@
-package io.meshfed.bench.chaos;
+package io.meshfed.testing;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -18,9 +18,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * A loopback TCP proxy that the fault suite puts in front of a broker listener (the listener
- * advertises the proxy's port, so every connection of the clients behind it crosses it) and
- * that can fail the way a network does:
+ * A loopback TCP proxy that a test puts between a client and a real server — the fault suite in
+ * front of a broker listener (the listener advertises the proxy's port, so every connection of
+ * the clients behind it crosses it), the connector tests in front of the real schema registry —
+ * and that can fail the way a network or a stopped server does:
  *
  * <ul>
  *   <li>{@link #partition()}: nothing crosses any more, either way, and nothing is refused —
@@ -32,6 +33,10 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li>{@link #drop(double)}: each chunk resets its connection with that probability, the loss
  *       TCP cannot hide (a stream that loses bytes is a reset, not a gap).
  *   <li>{@link #cut()}: every connection reset now.
+ *   <li>{@link #refuse()}: the server is gone — every connection reset now, and every new one
+ *       reset as soon as it is accepted (what a client sees of a server whose process stopped
+ *       behind a port-forward or a load balancer; a true ECONNREFUSED would need the listening
+ *       port closed, and another process could take it before {@link #heal()} reopened it).
  * </ul>
  *
  * <p>Bounded: at most {@code maxConnections} at a time (more are closed at once), at most
@@ -39,10 +44,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * writer beyond that, as TCP's window would make it), and the delay is capped at a minute.
  * Listens on 127.0.0.1 only.
  */
-final class TcpProxy implements AutoCloseable {
+public final class TcpProxy implements AutoCloseable {
 
-  static final int MAX_IN_FLIGHT = 1 << 20;
-  static final Duration MAX_DELAY = Duration.ofMinutes(1);
+  public static final int MAX_IN_FLIGHT = 1 << 20;
+  public static final Duration MAX_DELAY = Duration.ofMinutes(1);
   private static final int CHUNK = 16 * 1024;
 
   private final ServerSocket server;
@@ -51,21 +56,22 @@ final class TcpProxy implements AutoCloseable {
   private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
   private final Thread acceptor;
   private volatile boolean partitioned;
+  private volatile boolean refusing;
   private volatile long delayNanos;
   private volatile double dropProbability;
   private volatile boolean closed;
-  final AtomicLong accepted = new AtomicLong();
-  final AtomicLong refused = new AtomicLong();
-  final AtomicLong reset = new AtomicLong();
-  final AtomicLong bytesForwarded = new AtomicLong();
-  final AtomicLong bytesLost = new AtomicLong();
+  private final AtomicLong accepted = new AtomicLong();
+  private final AtomicLong refused = new AtomicLong();
+  private final AtomicLong resets = new AtomicLong();
+  private final AtomicLong bytesForwarded = new AtomicLong();
+  private final AtomicLong bytesLost = new AtomicLong();
 
   /**
    * A proxy on a free port, forwarding to 127.0.0.1:{@code targetPort} (0: set later with
    * {@link #forwardTo(int)}, for a broker that must advertise the proxy's port before its own
    * ports exist).
    */
-  TcpProxy(int targetPort, int maxConnections) throws IOException {
+  public TcpProxy(int targetPort, int maxConnections) throws IOException {
     this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
     forwardTo(targetPort);
     this.maxConnections = maxConnections;
@@ -73,36 +79,42 @@ final class TcpProxy implements AutoCloseable {
     acceptor.start();
   }
 
-  void forwardTo(int targetPort) {
+  /** Where new connections go from now on (open ones stay where they are; {@link #cut()} them). */
+  public void forwardTo(int targetPort) {
     target = new InetSocketAddress(InetAddress.getLoopbackAddress(), targetPort);
   }
 
-  int port() {
+  /** The port clients connect to, on 127.0.0.1. */
+  public int port() {
     return server.getLocalPort();
   }
 
   /** A partition: from now on no byte crosses, either way, until {@link #heal()}. */
-  void partition() {
+  public void partition() {
     partitioned = true;
     connections.forEach(c -> c.holed = true);
   }
 
-  /** Ends a partition, a delay and a loss rate; connections that lost bytes are reset. */
-  void heal() {
+  /**
+   * Ends a partition, a refusal, a delay and a loss rate; connections that lost bytes are
+   * reset.
+   */
+  public void heal() {
     partitioned = false;
+    refusing = false;
     delayNanos = 0;
     dropProbability = 0;
     connections.stream().filter(c -> c.holed).forEach(Connection::reset);
   }
 
-  void delay(Duration delay) {
+  public void delay(Duration delay) {
     if (delay.isNegative() || delay.compareTo(MAX_DELAY) > 0) {
       throw new IllegalArgumentException("delay must be 0.." + MAX_DELAY + ", was " + delay);
     }
     delayNanos = delay.toNanos();
   }
 
-  void drop(double probability) {
+  public void drop(double probability) {
     if (!(probability >= 0 && probability <= 1)) {
       throw new IllegalArgumentException("drop probability must be 0..1, was " + probability);
     }
@@ -110,12 +122,45 @@ final class TcpProxy implements AutoCloseable {
   }
 
   /** Resets every open connection now (new ones are accepted as before). */
-  void cut() {
+  public void cut() {
     connections.forEach(Connection::reset);
   }
 
-  int openConnections() {
+  /**
+   * The server behind is gone until {@link #heal()}: open connections are reset now, new ones
+   * as soon as they are accepted.
+   */
+  public void refuse() {
+    refusing = true;
+    cut();
+  }
+
+  public int openConnections() {
     return connections.size();
+  }
+
+  /** Connections accepted and forwarded. */
+  public long accepted() {
+    return accepted.get();
+  }
+
+  /** Connections turned away: over {@code maxConnections}, or while refusing. */
+  public long refused() {
+    return refused.get();
+  }
+
+  /** Forwarded connections that ended with a reset (a fault's, or either side's). */
+  public long resets() {
+    return resets.get();
+  }
+
+  public long bytesForwarded() {
+    return bytesForwarded.get();
+  }
+
+  /** Bytes read and not delivered: lost in a partition or with a dropped chunk. */
+  public long bytesLost() {
+    return bytesLost.get();
   }
 
   private void accept() {
@@ -126,6 +171,11 @@ final class TcpProxy implements AutoCloseable {
       } catch (IOException e) {
         return; // closed
       }
+      if (refusing) {
+        refused.incrementAndGet();
+        resetQuietly(client);
+        continue;
+      }
       if (connections.size() >= maxConnections) {
         refused.incrementAndGet();
         closeQuietly(client);
@@ -134,6 +184,10 @@ final class TcpProxy implements AutoCloseable {
       accepted.incrementAndGet();
       Connection c = new Connection(client);
       connections.add(c);
+      if (refusing) {
+        c.reset(); // refuse() came between the check above and the add: it missed this one
+        continue;
+      }
       c.start();
     }
   }
@@ -170,17 +224,9 @@ final class TcpProxy implements AutoCloseable {
       }
       done = true;
       connections.remove(this);
-      reset.incrementAndGet();
-      for (Socket s : new Socket[] {client, upstream}) {
-        try {
-          if (!s.isClosed() && s.isConnected()) {
-            s.setSoLinger(true, 0);
-          }
-        } catch (IOException ignored) {
-          // closing anyway
-        }
-        closeQuietly(s);
-      }
+      resets.incrementAndGet();
+      resetQuietly(client);
+      resetQuietly(upstream);
     }
 
     /** Bytes from {@code in} to {@code out}: a reader thread and a writer thread. */
@@ -278,6 +324,18 @@ final class TcpProxy implements AutoCloseable {
     Thread t = new Thread(body, name);
     t.setDaemon(true);
     return t;
+  }
+
+  /** Closes with a reset (linger 0), as a broken connection ends. */
+  private static void resetQuietly(Socket s) {
+    try {
+      if (!s.isClosed() && s.isConnected()) {
+        s.setSoLinger(true, 0);
+      }
+    } catch (IOException ignored) {
+      // closing anyway
+    }
+    closeQuietly(s);
   }
 
   private static void closeQuietly(Socket s) {

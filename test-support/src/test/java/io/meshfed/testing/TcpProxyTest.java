@@ -1,4 +1,4 @@
-package io.meshfed.bench.chaos;
+package io.meshfed.testing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -15,7 +15,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** The fault suite's proxy against a real echo server on loopback: each fault and its bounds. */
+/** The proxy against a real echo server on loopback: each fault and its bounds. */
 class TcpProxyTest {
 
   private ServerSocket echo;
@@ -69,7 +69,7 @@ class TcpProxyTest {
       assertThat(roundTrip(s, "hello")).isEqualTo("hello");
       assertThat(roundTrip(s, "x".repeat(100_000))).isEqualTo("x".repeat(100_000));
       await().atMost(Duration.ofSeconds(20))
-          .until(() -> proxy.bytesForwarded.get() == 2 * 100_005);
+          .until(() -> proxy.bytesForwarded() == 2 * 100_005);
     }
   }
 
@@ -84,7 +84,7 @@ class TcpProxyTest {
       // Nothing comes back and nothing is refused: the client learns only by its timeout.
       assertThatThrownBy(() -> s.getInputStream().read()).isInstanceOf(
           SocketTimeoutException.class);
-      await().atMost(Duration.ofSeconds(20)).until(() -> proxy.bytesLost.get() == 4);
+      await().atMost(Duration.ofSeconds(20)).until(() -> proxy.bytesLost() == 4);
       proxy.heal();
       s.setSoTimeout(20_000);
       assertThatThrownBy(() -> {
@@ -144,13 +144,32 @@ class TcpProxyTest {
   }
 
   @Test
+  void refusingResetsOpenAndNewConnectionsUntilHealed() throws Exception {
+    try (TcpProxy proxy = new TcpProxy(echo.getLocalPort(), 4); Socket open = connect(proxy)) {
+      assertThat(roundTrip(open, "up")).isEqualTo("up");
+      proxy.refuse();
+      assertThatThrownBy(() -> roundTrip(open, "down")).isInstanceOf(IOException.class);
+      try (Socket refused = connect(proxy)) {
+        // Reset at once, before any byte, not a clean end of stream: the server is gone.
+        assertThatThrownBy(() -> refused.getInputStream().read())
+            .isInstanceOf(IOException.class);
+      }
+      assertThat(proxy.refused()).isEqualTo(1);
+      proxy.heal();
+      try (Socket again = connect(proxy)) {
+        assertThat(roundTrip(again, "back")).isEqualTo("back");
+      }
+    }
+  }
+
+  @Test
   void isBounded() throws Exception {
     try (TcpProxy proxy = new TcpProxy(echo.getLocalPort(), 1); Socket first = connect(proxy)) {
       assertThat(roundTrip(first, "one")).isEqualTo("one");
       try (Socket second = connect(proxy)) {
         assertThat(second.getInputStream().read()).isEqualTo(-1); // closed at once
       }
-      assertThat(proxy.refused.get()).isEqualTo(1);
+      assertThat(proxy.refused()).isEqualTo(1);
       assertThatThrownBy(() -> proxy.delay(Duration.ofMinutes(2)))
           .isInstanceOf(IllegalArgumentException.class);
       assertThatThrownBy(() -> proxy.drop(1.5)).isInstanceOf(IllegalArgumentException.class);
