@@ -1,5 +1,6 @@
 package io.meshfed.rules.status;
 
+import io.meshfed.rules.model.Kind;
 import io.meshfed.rules.model.Meta;
 import io.meshfed.rules.model.Resource;
 import io.meshfed.rules.model.ResourceId;
@@ -57,8 +58,16 @@ public record PolicyReach(List<ResourceId> listed, int total) {
     return List.of();
   }
 
-  /** Whether {@code policy}'s selectors match the destination (any selector suffices). */
+  /**
+   * Whether {@code policy} selects the destination: any of its selectors matches. A
+   * FailoverPolicy never selects a FailoverService, whose tiers are its own backingServices
+   * (the decisions do not consult FailoverPolicies for it), so it is not listed there.
+   */
   public static boolean selects(Resource policy, Meta destination) {
+    if (policy instanceof Resource.FailoverPolicy
+        && destination.id().kind() == Kind.FailoverService) {
+      return false;
+    }
     return selectors(policy).stream().anyMatch(s -> s.matches(destination));
   }
 

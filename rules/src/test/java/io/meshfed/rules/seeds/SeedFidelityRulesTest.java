@@ -15,6 +15,7 @@ import io.meshfed.rules.membership.Membership;
 import io.meshfed.rules.membership.MembershipResult;
 import io.meshfed.rules.model.ClusterInfo;
 import io.meshfed.rules.model.FailoverServiceSpec;
+import io.meshfed.rules.model.FailoverPolicySpec;
 import io.meshfed.rules.model.Kind;
 import io.meshfed.rules.model.Meta;
 import io.meshfed.rules.model.OutlierDetectionSpec;
@@ -514,6 +515,14 @@ class SeedFidelityRulesTest {
     assertThat(List.of(vd, fs, byName, other, sameNameOtherNamespace))
         .filteredOn(m -> PolicyReach.selects(policy, m)).extracting(Meta::id)
         .containsExactly(vd.id(), fs.id(), byName.id());
+
+    // A FailoverPolicy with the same selectors: never a FailoverService (its tiers are its
+    // backingServices; the decisions do not consult FailoverPolicies for it).
+    var failoverPolicy = new Resource.FailoverPolicy(
+        meta(Kind.FailoverPolicy, "g", "local-first", T0), new FailoverPolicySpec(
+            policy.spec().destinations(), null, null, null, null, null, null));
+    assertThat(List.of(vd, fs, byName, other)).filteredOn(m -> PolicyReach.selects(
+        failoverPolicy, m)).extracting(Meta::id).containsExactly(vd.id());
 
     PolicyReach reach = PolicyReach.of(List.of(vd.id(), byName.id(), fs.id()));
     ResourceStatus status = StatusRules.forPolicy(policy.meta(), Validator.validate(policy),
