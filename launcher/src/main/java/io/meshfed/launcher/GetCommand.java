@@ -14,18 +14,21 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * {@code meshfed get failoverservices|virtualdestinations|clusters [-n NS] [-o table|json]}:
+ * {@code meshfed get failoverservices|virtualdestinations|failoverpolicies|outlierdetectionpolicies
+ * |clusters [-n NS] [-o table|json]}:
  * kubectl-like tables from the query API. Exit codes: 0 ok, 1 not found, 2 usage, 3 the server
  * is unreachable.
  */
-@Command(name = "get", description = "List failoverservices, virtualdestinations, clusters, or"
-    + " the decisions of one destination.")
+@Command(name = "get", description = "List failoverservices, virtualdestinations,"
+    + " failoverpolicies, outlierdetectionpolicies, clusters, or the decisions of one"
+    + " destination.")
 public final class GetCommand implements Callable<Integer> {
 
   static final ObjectMapper JSON = QueryClient.JSON;
 
   @Parameters(index = "0",
-      description = "failoverservices | virtualdestinations | clusters | decisions")
+      description = "failoverservices | virtualdestinations | failoverpolicies |"
+          + " outlierdetectionpolicies | clusters | decisions")
   String what;
 
   @Option(names = "--destination", description = "with decisions: Kind/namespace/name")
@@ -51,6 +54,9 @@ public final class GetCommand implements Callable<Integer> {
     String path = switch (what) {
       case "failoverservices", "failoverservice", "fs" -> "/v1/failover-services";
       case "virtualdestinations", "virtualdestination", "vd" -> "/v1/virtual-destinations";
+      case "failoverpolicies", "failoverpolicy", "fp" -> "/v1/failover-policies";
+      case "outlierdetectionpolicies", "outlierdetectionpolicy", "odp" ->
+          "/v1/outlier-detection-policies";
       case "clusters", "cluster" -> "/v1/clusters";
       case "decisions", "decision" -> destination == null ? null
           : "/v1/decisions?destination=" + destination + "&limit=" + limit;
@@ -74,7 +80,8 @@ public final class GetCommand implements Callable<Integer> {
         out.println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(body));
       } else {
         out.print(path.startsWith("/v1/clusters") ? clusterTable(body)
-            : path.startsWith("/v1/decisions") ? decisionTable(body) : destinationTable(body));
+            : path.startsWith("/v1/decisions") ? decisionTable(body)
+            : path.contains("-policies") ? policyTable(body) : destinationTable(body));
       }
       return 0;
     } catch (QueryClient.Failed f) {
@@ -100,6 +107,32 @@ public final class GetCommand implements Callable<Integer> {
           item.path("hostnames").size() > 0 ? item.path("hostnames").get(0).asText() : "",
           item.path("port").asText(""), status.path("numSelectedBackingServices").asText("0"),
           age(item.path("created").asText(null)), message});
+    }
+    return render(rows);
+  }
+
+  /** How many selected destinations a policy row names before "+N more". */
+  static final int NAMED_IN_TABLE = 3;
+
+  /** Policies: state, how many destinations they select and the first few of them. */
+  static String policyTable(JsonNode body) {
+    List<String[]> rows = new ArrayList<>();
+    rows.add(new String[] {"NAMESPACE", "NAME", "STATE", "SELECTED", "AGE", "DESTINATIONS",
+        "MESSAGE"});
+    for (JsonNode item : body.path("items")) {
+      JsonNode status = item.path("status");
+      String message = status.path("validationErrors").size() > 0
+          ? status.path("validationErrors").get(0).asText()
+          : status.path("warnings").size() > 0 ? status.path("warnings").get(0).asText() : "";
+      List<String> named = new ArrayList<>();
+      status.path("selectedDestinations").forEach(d -> named.add(d.asText()));
+      int total = status.path("numSelectedDestinations").asInt(0);
+      String destinations = String.join(",", named.subList(0, Math.min(NAMED_IN_TABLE,
+          named.size()))) + (total > NAMED_IN_TABLE ? " +" + (total - NAMED_IN_TABLE) + " more"
+          : "");
+      rows.add(new String[] {item.path("namespace").asText(), item.path("name").asText(),
+          status.path("state").asText("PENDING"), Integer.toString(total),
+          age(item.path("created").asText(null)), destinations, message});
     }
     return render(rows);
   }

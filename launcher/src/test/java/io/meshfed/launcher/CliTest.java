@@ -96,6 +96,22 @@ class CliTest {
       assertThat(described.out().lines().filter(l -> l.matches("  \\S+  epoch \\d+ .*")))
           .isNotEmpty();
     });
+    // The OutlierDetectionPolicy's status names the destination it selects (issue #18): in the
+    // REST API and the CLI, and in the status the agent writes back to the resource.
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+      CliRun policies = meshfed("get", "outlierdetectionpolicies", "--server", stack.queryUrl());
+      assertThat(policies.exit()).as(policies.err()).isZero();
+      assertThat(policies.out()).startsWith("NAMESPACE").containsPattern("mgmt-reviews-outlier"
+          + "\\s+[A-Z]+\\s+1\\s+\\S+\\s+FailoverService/service-mesh-hub/reviews-failover");
+      var written = statusOf(io.meshfed.avro.ResourceKind.OutlierDetectionPolicy,
+          "mgmt-reviews-outlier");
+      assertThat(written).isNotNull();
+      assertThat(String.valueOf(written.get("selectedDestinations")))
+          .isEqualTo("[FailoverService/service-mesh-hub/reviews-failover]");
+      assertThat(String.valueOf(written.get("numSelectedDestinations"))).isEqualTo("1");
+    });
+    CliRun policyJson = meshfed("get", "odp", "-o", "json", "--server", stack.queryUrl());
+    assertThat(policyJson.out()).contains("\"numSelectedDestinations\" : 1");
     CliRun decisions = meshfed("get", "decisions", "--destination",
         "FailoverService/service-mesh-hub/reviews-failover", "--limit", "3", "--server",
         stack.queryUrl());
@@ -289,11 +305,16 @@ class CliTest {
     return status == null ? null : String.valueOf(status.get("state"));
   }
 
-  @SuppressWarnings("unchecked")
   private static java.util.Map<String, Object> statusOf(String name) {
+    return statusOf(io.meshfed.avro.ResourceKind.FailoverService, name);
+  }
+
+  @SuppressWarnings("unchecked")
+  private static java.util.Map<String, Object> statusOf(io.meshfed.avro.ResourceKind kind,
+      String name) {
     var fs = stack.cluster("mgmt-cluster").client().genericKubernetesResources(
-        io.meshfed.agent.publish.ClusterPublisher.crd(io.meshfed.avro.ResourceKind
-            .FailoverService)).inNamespace("service-mesh-hub").withName(name).get();
+        io.meshfed.agent.publish.ClusterPublisher.crd(kind)).inNamespace("service-mesh-hub")
+        .withName(name).get();
     Object status = fs == null ? null : fs.getAdditionalProperties().get("status");
     return (java.util.Map<String, Object>) status;
   }

@@ -141,6 +141,12 @@ public final class QueryServer implements AutoCloseable {
         ctx -> one(ctx, Kind.FailoverService));
     app.get("/v1/virtual-destinations/{namespace}/{name}",
         ctx -> one(ctx, Kind.VirtualDestination));
+    // Policies: their status names the destinations they select (issue #18).
+    app.get("/v1/failover-policies", ctx -> list(ctx, Kind.FailoverPolicy));
+    app.get("/v1/outlier-detection-policies", ctx -> list(ctx, Kind.OutlierDetectionPolicy));
+    app.get("/v1/failover-policies/{namespace}/{name}", ctx -> one(ctx, Kind.FailoverPolicy));
+    app.get("/v1/outlier-detection-policies/{namespace}/{name}",
+        ctx -> one(ctx, Kind.OutlierDetectionPolicy));
     app.get("/v1/destinations/{kind}/{namespace}/{name}/clients/{cluster}", this::client);
     app.get("/v1/decisions", this::decisions);
     app.get("/v1/clusters", this::clusters);
@@ -285,7 +291,13 @@ public final class QueryServer implements AutoCloseable {
   }
 
   private ReadOnlyKeyValueStore<String, ControlEvent> destinations() {
-    return streams.store(StoreQueryParameters.fromNameAndType(Stores.DESTINATIONS,
+    return specs(Kind.FailoverService);
+  }
+
+  /** The replicated store of a kind's specs: destinations or policies. */
+  private ReadOnlyKeyValueStore<String, ControlEvent> specs(Kind kind) {
+    return streams.store(StoreQueryParameters.fromNameAndType(
+        kind.isDestination() ? Stores.DESTINATIONS : Stores.POLICIES,
         QueryableStoreTypes.keyValueStore()));
   }
 
@@ -295,7 +307,7 @@ public final class QueryServer implements AutoCloseable {
     if (forward(ctx, where)) {
       return;
     }
-    ControlEvent control = destinations().get(key);
+    ControlEvent control = specs(kind).get(key);
     if (control == null) {
       throw QueryException.notFound(kind + " " + key.substring(key.indexOf('/') + 1)
           + " not found");
@@ -396,7 +408,7 @@ public final class QueryServer implements AutoCloseable {
     respond(ctx, found, false);
   }
 
-  /** Destinations of one kind with their statuses, gathered from every instance. */
+  /** Destinations or policies of one kind with their statuses, gathered from every instance. */
   private void list(Context ctx, Kind kind) throws Exception {
     Map<String, Object> statuses = new HashMap<>(localStatuses());
     for (HostInfo other : router.instances()) {
@@ -414,9 +426,9 @@ public final class QueryServer implements AutoCloseable {
       }
     }
     String namespace = ctx.queryParam("namespace");
-    // Destination specs are replicated to every partition: one entry per key is kept.
+    // Specs are replicated to every partition: one entry per key is kept.
     Map<String, Map<String, Object>> items = new java.util.TreeMap<>();
-    try (var all = destinations().all()) {
+    try (var all = specs(kind).all()) {
       all.forEachRemaining(kv -> {
         if (kv.key.startsWith(kind + "/") && (namespace == null
             || kv.key.startsWith(kind + "/" + namespace + "/"))) {

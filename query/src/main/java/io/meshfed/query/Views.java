@@ -19,6 +19,7 @@ final class Views {
 
   private Views() {}
 
+  /** A destination or a policy (kind, identity, spec summary) with its status. */
   static Map<String, Object> destination(ControlEvent control, PolicyStatus status) {
     PolicyEvent event = (PolicyEvent) control.getEvent();
     Map<String, Object> out = new LinkedHashMap<>();
@@ -35,6 +36,7 @@ final class Views {
       out.put("hostnames", List.copyOf(vd.getHosts()));
       out.put("port", vd.getPorts().isEmpty() ? null : vd.getPorts().get(0).getNumber());
     }
+    // A policy has neither; its status names the destinations it selects.
     out.put("status", status == null ? Map.of("state", "PENDING") : status(status));
     return out;
   }

@@ -301,6 +301,32 @@ class CrdSchemaTest {
       assertThat(statusSchema).as(kind + ": no field may hide behind preserve-unknown-fields")
           .doesNotContainKey("x-kubernetes-preserve-unknown-fields");
     }
+    // A policy's status names the destinations it selects (at most 100, and a count); both
+    // policy kinds declare them, with the list's bound.
+    List<ResourceRef> hundred = new ArrayList<>();
+    for (int i = 0; i < 100; i++) {
+      hundred.add(new ResourceRef(ResourceKind.VirtualDestination, "ns", "vd-" + i));
+    }
+    for (String kind : List.of("FailoverPolicy", "OutlierDetectionPolicy")) {
+      Map<String, Object> policy = StatusDocument.of(PolicyStatus.newBuilder(full)
+          .setResource(new ResourceRef(ResourceKind.valueOf(kind), "ns", "p"))
+          .setSelectedDestinations(hundred).setNumSelectedDestinations(250).build());
+      assertThat(policy).containsEntry("numSelectedDestinations", 250)
+          .doesNotContainKey("appliedDestinationPolicies");
+      assertThat((List<?>) policy.get("selectedDestinations")).hasSize(100)
+          .first().isEqualTo("VirtualDestination/ns/vd-0");
+      List<String> errors = new ArrayList<>();
+      validator.validate(statusSchemaOf(kind), Crds.asMap(Map.of("s", policy)).get("s"),
+          "status", errors);
+      assertThat(errors).as(kind).isEmpty();
+      List<String> tooMany = new ArrayList<>();
+      validator.validate(statusSchemaOf(kind), Crds.asMap(Map.of("s", StatusDocument.of(
+          PolicyStatus.newBuilder(full).setResource(new ResourceRef(ResourceKind.valueOf(kind),
+              "ns", "p")).setSelectedDestinations(java.util.stream.Stream.concat(
+                  hundred.stream(), hundred.stream().limit(1)).toList()).build()))).get("s"),
+          "status", tooMany);
+      assertThat(tooMany).as(kind + ": 101 names").isNotEmpty();
+    }
     for (ResourceState state : ResourceState.values()) {
       List<String> errors = new ArrayList<>();
       validator.validate(statusSchemaOf("FailoverService"), Crds.asMap(Map.of("s",

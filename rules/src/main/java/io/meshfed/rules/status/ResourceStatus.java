@@ -20,11 +20,22 @@ import java.util.List;
  * @param conditions Kubernetes-style conditions: Valid and Accepted on every resource, Applied
  *     and Conflict on destinations
  * @param meshes of a FailoverService, Service Mesh Hub's per-mesh ApprovalStatus; else empty
+ * @param reach of a policy, the destinations it selects (bounded, see {@link PolicyReach});
+ *     {@link PolicyReach#NONE} for a destination
  */
 public record ResourceStatus(ResourceId id, long observedGeneration, ResourceState state,
     List<String> validationErrors, List<String> warnings, List<ClusterStatus> clusters,
     List<ServiceRef> selectedBackingServices, List<ResourceId> appliedPolicies,
-    List<Condition> conditions, List<MeshStatus> meshes) {
+    List<Condition> conditions, List<MeshStatus> meshes, PolicyReach reach) {
+
+  /** A status without a policy's reach (a destination's). */
+  public ResourceStatus(ResourceId id, long observedGeneration, ResourceState state,
+      List<String> validationErrors, List<String> warnings, List<ClusterStatus> clusters,
+      List<ServiceRef> selectedBackingServices, List<ResourceId> appliedPolicies,
+      List<Condition> conditions, List<MeshStatus> meshes) {
+    this(id, observedGeneration, state, validationErrors, warnings, clusters,
+        selectedBackingServices, appliedPolicies, conditions, meshes, PolicyReach.NONE);
+  }
 
   /** A status that names no applied policies, conditions or meshes. */
   public ResourceStatus(ResourceId id, long observedGeneration, ResourceState state,
@@ -61,6 +72,7 @@ public record ResourceStatus(ResourceId id, long observedGeneration, ResourceSta
     appliedPolicies = List.copyOf(appliedPolicies);
     conditions = List.copyOf(conditions);
     meshes = List.copyOf(meshes);
+    reach = reach == null ? PolicyReach.NONE : reach;
   }
 
   public int numSelectedBackingServices() {

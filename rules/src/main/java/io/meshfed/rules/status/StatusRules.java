@@ -186,18 +186,27 @@ public final class StatusRules {
   }
 
   public static ResourceStatus forPolicy(Meta meta, Findings findings) {
+    return forPolicy(meta, findings, PolicyReach.NONE);
+  }
+
+  /**
+   * A policy's status listing the destinations it selects ({@code reach}). An INVALID policy
+   * applies to nothing, so it lists none whatever its selectors would match.
+   */
+  public static ResourceStatus forPolicy(Meta meta, Findings findings, PolicyReach reach) {
     ResourceState state = !findings.isValid() ? ResourceState.INVALID
         : findings.warnings().isEmpty() ? ResourceState.ACCEPTED : ResourceState.WARNING;
     Condition valid = valid(findings.errors(), meta.generation());
     Condition accepted = findings.isValid()
         ? new Condition(Condition.ACCEPTED, Status.True, findings.warnings().isEmpty()
             ? "Accepted" : "AcceptedWithWarnings", findings.warnings().isEmpty()
-            ? "the topology applies it to the destinations it selects"
+            ? "it selects " + reach.total() + " destinations (where several policies of a kind"
+                + " select one, the oldest applies)"
             : String.join("; ", findings.warnings()), meta.generation())
         : new Condition(Condition.ACCEPTED, Status.False, "Invalid",
             "not applied to any destination", meta.generation());
     return new ResourceStatus(meta.id(), meta.generation(), state, findings.errors(),
         findings.warnings(), List.of(), List.of(), List.of(), List.of(valid, accepted),
-        List.of());
+        List.of(), findings.isValid() ? reach : PolicyReach.NONE);
   }
 }

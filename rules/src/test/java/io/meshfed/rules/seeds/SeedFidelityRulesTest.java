@@ -15,7 +15,10 @@ import io.meshfed.rules.membership.Membership;
 import io.meshfed.rules.membership.MembershipResult;
 import io.meshfed.rules.model.ClusterInfo;
 import io.meshfed.rules.model.FailoverServiceSpec;
+import io.meshfed.rules.model.FailoverPolicySpec;
 import io.meshfed.rules.model.Kind;
+import io.meshfed.rules.model.Meta;
+import io.meshfed.rules.model.OutlierDetectionSpec;
 import io.meshfed.rules.model.PortMapping;
 import io.meshfed.rules.model.Resource;
 import io.meshfed.rules.model.ResourceId;
@@ -30,6 +33,7 @@ import io.meshfed.rules.split.TierHealth;
 import io.meshfed.rules.status.ClusterAck;
 import io.meshfed.rules.status.Condition;
 import io.meshfed.rules.status.MeshStatus;
+import io.meshfed.rules.status.PolicyReach;
 import io.meshfed.rules.status.ResourceState;
 import io.meshfed.rules.status.ResourceStatus;
 import io.meshfed.rules.status.RestartEpochs;
@@ -486,5 +490,69 @@ class SeedFidelityRulesTest {
     assertThat(RestartEpochs.isStale(RestartEpochs.UNKNOWN, 5)).as("unreported fences nothing")
         .isFalse();
     assertThat(RestartEpochs.isStale(3)).isFalse();
+  }
+
+  // --- An OutlierDetectionPolicy's status lists the destinations it selects ---
+
+  private static Meta labelled(Kind kind, String namespace, String name, String team) {
+    return new Meta(new ResourceId(kind, namespace, name), "uid-" + name, 1, T0,
+        Map.of("team", team));
+  }
+
+  @Test
+  void aPolicysStatusListsTheDestinationsItsSelectorsSelect() {
+    var policy = new Resource.OutlierDetectionPolicy(
+        meta(Kind.OutlierDetectionPolicy, "g", "reviews-outlier", T0),
+        new OutlierDetectionSpec(List.of(Selector.byLabels(Map.of("team", "reviews")),
+            new Selector(null, "ratings", "bookinfo", null)), 1, null, null, null));
+    Meta vd = labelled(Kind.VirtualDestination, "global", "reviews-vd", "reviews");
+    Meta fs = labelled(Kind.FailoverService, "service-mesh-hub", "reviews-failover", "reviews");
+    Meta byName = labelled(Kind.FailoverService, "bookinfo", "ratings", "ratings");
+    Meta other = labelled(Kind.FailoverService, "bookinfo", "details", "details");
+    Meta sameNameOtherNamespace = labelled(Kind.FailoverService, "other", "ratings", "ratings");
+
+    // The same selector match the decisions use: any selector, every set field.
+    assertThat(List.of(vd, fs, byName, other, sameNameOtherNamespace))
+        .filteredOn(m -> PolicyReach.selects(policy, m)).extracting(Meta::id)
+        .containsExactly(vd.id(), fs.id(), byName.id());
+
+    // A FailoverPolicy with the same selectors: never a FailoverService (its tiers are its
+    // backingServices; the decisions do not consult FailoverPolicies for it).
+    var failoverPolicy = new Resource.FailoverPolicy(
+        meta(Kind.FailoverPolicy, "g", "local-first", T0), new FailoverPolicySpec(
+            policy.spec().destinations(), null, null, null, null, null, null));
+    assertThat(List.of(vd, fs, byName, other)).filteredOn(m -> PolicyReach.selects(
+        failoverPolicy, m)).extracting(Meta::id).containsExactly(vd.id());
+
+    PolicyReach reach = PolicyReach.of(List.of(vd.id(), byName.id(), fs.id()));
+    ResourceStatus status = StatusRules.forPolicy(policy.meta(), Validator.validate(policy),
+        reach);
+    assertThat(status.state()).isEqualTo(ResourceState.ACCEPTED);
+    assertThat(status.reach().listed()).as("in id order, whatever the input order")
+        .containsExactly(byName.id(), fs.id(), vd.id());
+    assertThat(status.reach().total()).isEqualTo(3);
+    assertThat(status.condition(Condition.ACCEPTED).message()).startsWith("it selects 3 ");
+
+    // An INVALID policy applies to nothing, so it lists nothing.
+    ResourceStatus invalid = StatusRules.forPolicy(policy.meta(), Findings.error("bad"), reach);
+    assertThat(invalid.reach()).isEqualTo(PolicyReach.NONE);
+    // A destination's status has no reach.
+    assertThat(StatusRules.forDestination(vd, Findings.NONE, List.of(), List.of(), Map.of())
+        .reach()).isEqualTo(PolicyReach.NONE);
+  }
+
+  @Test
+  void aPolicysListIsBoundedAndCountsTheRest() {
+    List<ResourceId> many = new java.util.ArrayList<>();
+    for (int i = 0; i < 250; i++) {
+      many.add(new ResourceId(Kind.VirtualDestination, "ns", String.format("vd-%03d", 249 - i)));
+    }
+    PolicyReach reach = PolicyReach.of(many);
+    assertThat(reach.total()).isEqualTo(250);
+    assertThat(reach.listed()).hasSize(PolicyReach.LISTED_LIMIT);
+    assertThat(reach.listed().get(0).name()).isEqualTo("vd-000");
+    assertThat(reach.listed().get(PolicyReach.LISTED_LIMIT - 1).name()).isEqualTo("vd-099");
+    assertThat(reach.truncated()).isTrue();
+    assertThat(PolicyReach.of(many.subList(0, 3)).truncated()).isFalse();
   }
 }

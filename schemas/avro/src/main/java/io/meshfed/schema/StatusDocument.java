@@ -76,6 +76,13 @@ public final class StatusDocument {
       }
       out.put("meshes", meshes);
     }
+    if (!isDestination(s.getResource().getKind())) {
+      // A policy: the destinations it selects (Gloo Mesh's selected destinations), Kind/ns/name,
+      // at most 100 of them; the count covers all.
+      out.put("numSelectedDestinations", s.getNumSelectedDestinations());
+      out.put("selectedDestinations", s.getSelectedDestinations().stream()
+          .map(d -> d.getKind() + "/" + d.getNamespace() + "/" + d.getName()).toList());
+    }
     out.put("conditions", conditions(s.getConditions()));
     return out;
   }

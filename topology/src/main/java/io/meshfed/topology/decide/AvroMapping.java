@@ -259,6 +259,8 @@ public final class AvroMapping {
             .setMesh(m.mesh()).setAcceptanceOrder(m.acceptanceOrder())
             .setState(io.meshfed.avro.ResourceState.valueOf(m.state().name()))
             .setErrors(m.errors()).build()).toList())
+        .setSelectedDestinations(s.reach().listed().stream().map(AvroMapping::ref).toList())
+        .setNumSelectedDestinations(s.reach().total())
         .setTime(time)
         .build();
   }

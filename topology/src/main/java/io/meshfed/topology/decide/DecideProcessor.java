@@ -9,8 +9,6 @@ import io.meshfed.avro.internal.ControlEvent;
 import io.meshfed.avro.internal.MemberUpdate;
 import io.meshfed.rules.health.OutlierPolicies;
 import io.meshfed.rules.model.Resource;
-import io.meshfed.rules.status.StatusRules;
-import io.meshfed.rules.validation.Validator;
 import io.meshfed.topology.config.TopologyConfig;
 import io.meshfed.topology.decide.DecideMetrics.Cause;
 import io.meshfed.topology.decide.handover.Handovers;
@@ -73,6 +71,7 @@ public final class DecideProcessor
   private DecisionLedger ledger;
   private DestinationEvaluator evaluator;
   private Handovers handovers;
+  private PolicyStatusPublisher policyStatuses;
   /** Destinations an input changed, evaluated once when the task's inputs are drained. */
   private final Set<String> dirty = new LinkedHashSet<>();
   /** Owned destinations the start-up sweep has not evaluated yet. */
@@ -111,6 +110,7 @@ public final class DecideProcessor
     members = new MemberTable(context.getStateStore(Stores.MEMBER_SERVICES),
         context.getStateStore(Stores.MEMBER_ENDPOINTS), context.getStateStore(Stores.OUTLIERS));
     ledger = new DecisionLedger(context, new Outputs(context));
+    policyStatuses = new PolicyStatusPublisher(catalog, ledger, this::owns);
     handovers = new Handovers(config.handoverWait(), context.getStateStore(Stores.HANDOVERS));
     evaluator = new DestinationEvaluator(config, catalog, clusters, members, ledger,
         cluster -> EventsLag.isBehind(context.applicationId(), cluster), handovers);
@@ -169,6 +169,7 @@ public final class DecideProcessor
    * the stage goes on.
    */
   private void evaluateDirty(Instant now) {
+    policyStatuses.publishDirty(now);
     RuntimeException failure = null;
     long deadline = System.nanoTime() + sliceNanos;
     while (!dirty.isEmpty()) {
@@ -193,10 +194,14 @@ public final class DecideProcessor
   }
 
   private void onDestination(String key, ControlEvent control, Instant now) {
+    ParsedDestination before = catalog.get(key);
     DestinationCatalog.DestinationChange change = catalog.putDestination(key, control, now);
     if (change == null) {
       return; // an older generation arriving late
     }
+    ParsedDestination after = catalog.get(key);
+    policyStatuses.onDestination(key, before == null ? null : before.resource().meta(),
+        after == null ? null : after.resource().meta());
     PolicyEvent event = (PolicyEvent) control.getEvent();
     if (event.getSpec() == null && owns(key) && change.existed()) {
       ledger.withdrawStatus(key, control.getSourceCluster(), ref(event), now);
@@ -205,17 +210,8 @@ public final class DecideProcessor
   }
 
   private void onPolicy(String key, ControlEvent control, Instant now) {
-    PolicyEvent event = (PolicyEvent) control.getEvent();
     List<String> matched = new ArrayList<>(catalog.putPolicy(key, control));
-    if (owns(key)) {
-      if (event.getSpec() == null) {
-        ledger.withdrawStatus(key, control.getSourceCluster(), ref(event), now);
-      } else {
-        Resource policy = AvroMapping.resource(event);
-        ledger.publishStatus(key, control.getSourceCluster(),
-            StatusRules.forPolicy(policy.meta(), Validator.validate(policy)), event.getUid(), now);
-      }
-    }
+    policyStatuses.onPolicy(key, control, now);
     evaluateOwned(matched, Cause.POLICY);
   }
 

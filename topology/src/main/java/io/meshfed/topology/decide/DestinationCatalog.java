@@ -5,6 +5,7 @@ import io.meshfed.avro.internal.ControlEvent;
 import io.meshfed.rules.model.Meta;
 import io.meshfed.rules.model.Resource;
 import io.meshfed.rules.model.Selector;
+import io.meshfed.rules.status.PolicyReach;
 import io.meshfed.rules.validation.Findings;
 import io.meshfed.rules.validation.HostnameClaims;
 import io.meshfed.rules.validation.Validator;
@@ -100,12 +101,7 @@ final class DestinationCatalog {
     List<Selector> selectors = new ArrayList<>();
     for (ControlEvent c : java.util.Arrays.asList(previous, control)) {
       if (c != null && ((PolicyEvent) c.getEvent()).getSpec() != null) {
-        Resource r = AvroMapping.resource((PolicyEvent) c.getEvent());
-        if (r instanceof Resource.FailoverPolicy fp) {
-          selectors.addAll(fp.spec().destinations());
-        } else if (r instanceof Resource.OutlierDetectionPolicy od) {
-          selectors.addAll(od.spec().destinations());
-        }
+        selectors.addAll(PolicyReach.selectors(AvroMapping.resource((PolicyEvent) c.getEvent())));
       }
     }
     Set<String> matched = new TreeSet<>();
@@ -118,6 +114,15 @@ final class DestinationCatalog {
       });
     }
     return matched;
+  }
+
+  /** Every stored policy by key: a store scan, for a task's start. */
+  Map<String, ControlEvent> policies() {
+    Map<String, ControlEvent> all = new TreeMap<>();
+    try (KeyValueIterator<String, ControlEvent> it = policies.all()) {
+      it.forEachRemaining(kv -> all.put(kv.key, kv.value));
+    }
+    return all;
   }
 
   ParsedDestination get(String key) {

@@ -485,4 +485,74 @@ class SeedFidelityTopologyTest extends DriverTestBase {
     assertThat(serde.deserializer().deserialize("t",
         before.getBytes(java.nio.charset.StandardCharsets.UTF_8)).restartEpoch()).isEqualTo(-1);
   }
+
+  // --- A policy's status lists the destinations it selects ---
+
+  private static final String OD_STATUS_KEY =
+      "PolicyStatus/OutlierDetectionPolicy/global/reviews-outlier";
+  private static final String FP_STATUS_KEY = "PolicyStatus/FailoverPolicy/global/local-first";
+
+  /** The policy statuses sent to mgmt-cluster since the last call, oldest first. */
+  private List<PolicyStatus> policyStatusesSent(String key) {
+    return t.config(MGMT).readKeyValuesToList().stream().filter(kv -> kv.key.equals(key))
+        .map(kv -> (PolicyStatus) kv.value).toList();
+  }
+
+  private static List<String> selected(PolicyStatus status) {
+    return status.getSelectedDestinations().stream()
+        .map(r -> r.getKind() + "/" + r.getNamespace() + "/" + r.getName()).toList();
+  }
+
+  /** reviews-vd at {@code generation} with {@code labels}. */
+  private static KeyValue<String, SpecificRecord> reviewsVd(long generation,
+      Map<String, String> labels) {
+    KeyValue<String, SpecificRecord> vd = Bookinfo.reviewsVirtualDestination();
+    return KeyValue.pair(vd.key, PolicyEvent.newBuilder((PolicyEvent) vd.value)
+        .setGeneration(generation).setLabels(labels).build());
+  }
+
+  @Test
+  void aPolicysStatusListsTheDestinationsItSelectsAndFollowsThem() {
+    t.send(MGMT, Bookinfo.heartbeat(MGMT, t.now()), Bookinfo.reviewsService(MGMT),
+        Bookinfo.reviewsEndpoints(MGMT, true));
+    t.send(MGMT, Bookinfo.globalPolicy(ResourceKind.OutlierDetectionPolicy, "reviews-outlier",
+        new OutlierDetectionPolicySpec(List.of(ObjectSelector.newBuilder()
+            .setLabels(Map.of("team", "reviews")).build()), new OutlierDetection(2, null, null,
+            null))));
+    PolicyStatus none = policyStatusesSent(OD_STATUS_KEY).get(0);
+    assertThat(none.getState()).isEqualTo(ResourceState.ACCEPTED);
+    assertThat(none.getNumSelectedDestinations()).isZero();
+
+    // A destination it selects appears: the policy's status is republished naming it.
+    t.send(MGMT, Bookinfo.reviewsVirtualDestination());
+    PolicyStatus one = policyStatusesSent(OD_STATUS_KEY).get(0);
+    assertThat(selected(one)).containsExactly("VirtualDestination/global/reviews-vd");
+    assertThat(one.getNumSelectedDestinations()).isEqualTo(1);
+
+    // A destination it does not select (the walkthrough's FailoverService has no team label)
+    // changes nothing of the policy's status: nothing is sent for it.
+    t.world();
+    assertThat(policyStatusesSent(OD_STATUS_KEY)).isEmpty();
+
+    // A policy created after the destination lists it at once.
+    t.send(MGMT, Bookinfo.localFirstPolicy());
+    assertThat(selected(policyStatusesSent(FP_STATUS_KEY).get(0)))
+        .containsExactly("VirtualDestination/global/reviews-vd");
+
+    // The destination's labels change: it leaves both lists; and comes back.
+    t.send(MGMT, reviewsVd(2, Map.of("team", "ratings")));
+    assertThat(policyStatusesSent(OD_STATUS_KEY)).singleElement()
+        .satisfies(s -> assertThat(s.getNumSelectedDestinations()).isZero());
+    t.send(MGMT, reviewsVd(3, Map.of("team", "reviews")));
+    assertThat(selected(policyStatusesSent(OD_STATUS_KEY).get(0)))
+        .containsExactly("VirtualDestination/global/reviews-vd");
+
+    // The destination is deleted: it leaves the list.
+    t.send(MGMT, KeyValue.pair(Bookinfo.reviewsVirtualDestination().key, null));
+    List<PolicyStatus> afterDelete = policyStatusesSent(OD_STATUS_KEY);
+    assertThat(afterDelete).singleElement().satisfies(s -> {
+      assertThat(s.getSelectedDestinations()).isEmpty();
+      assertThat(s.getNumSelectedDestinations()).isZero();
+    });
+  }
 }
