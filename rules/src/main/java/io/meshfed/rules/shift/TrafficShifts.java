@@ -158,8 +158,8 @@ public final class TrafficShifts {
 
   /**
    * The first {@link Findings#MAX_MESSAGES} errors and a count of the rest, as every validation
-   * keeps them: 10,000 selected services without a name were 30,000 errors, a 2 MB status the
-   * agent tried to write back.
+   * keeps them: 10,000 selected services without a name were 10,000 errors, a status of about
+   * 700 KB the agent tried to write back.
    */
   private static List<String> bounded(List<String> errors) {
     if (errors.size() <= Findings.MAX_MESSAGES) {
