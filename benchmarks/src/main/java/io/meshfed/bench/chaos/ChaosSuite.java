@@ -48,8 +48,7 @@ public final class ChaosSuite {
       "network", "bad-resources");
 
   /** What the build's quick mode runs: the classes cheap enough for its budget. */
-  static final List<String> QUICK_CLASSES = List.of("bad-input", "topology-kill",
-      "bad-resources");
+  static final List<String> QUICK_CLASSES = List.of("bad-input", "topology-kill");
 
   static final String BROKER_DOWN_PROPERTY = "meshfed.chaos.brokerDownSeconds";
 
