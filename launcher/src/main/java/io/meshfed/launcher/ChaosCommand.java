@@ -19,7 +19,7 @@ import picocli.CommandLine.Option;
 final class ChaosCommand implements Callable<Integer> {
 
   static final List<String> CLASSES = List.of("bad-input", "topology-kill", "broker-restart",
-      "network");
+      "network", "bad-resources");
 
   @Option(names = "--quick", description = "small sizes (what mvn verify runs)")
   boolean quick;
@@ -57,6 +57,14 @@ final class ChaosCommand implements Callable<Integer> {
       + " max.block.ms)")
   Integer brokerDown;
 
+  @Option(names = "--bad-resources", paramLabel = "N", description = "bad resources created"
+      + " on the agent's API server (default 10000, 300 with --quick)")
+  Integer badResources;
+
+  @Option(names = "--cli-files", paramLabel = "N", description = "bad files given to meshfed"
+      + " apply, a JVM each (default 60, none with --quick)")
+  Integer cliFiles;
+
   /** picocli lists the classes in the help from this. */
   static final class Classes extends ArrayList<String> {
     Classes() {
@@ -72,10 +80,11 @@ final class ChaosCommand implements Callable<Integer> {
         || (brokerRestarts != null && brokerRestarts < 1)
         || (partitions != null && partitions.stream().anyMatch(p -> p < 1 || p > 3600))
         || (instances != null && (instances < 2 || instances > 5))
-        || (brokerDown != null && (brokerDown < 0 || brokerDown > 3600))) {
-      System.err.println("meshfed chaos: --bad-records, --kills and --broker-restarts want at"
-          + " least 1, --instances 2 to 5, --partitions 1 to 3600 seconds each, --broker-down"
-          + " 0 to 3600 seconds");
+        || (brokerDown != null && (brokerDown < 0 || brokerDown > 3600))
+        || (badResources != null && badResources < 1) || (cliFiles != null && cliFiles < 0)) {
+      System.err.println("meshfed chaos: --bad-records, --kills, --broker-restarts and"
+          + " --bad-resources want at least 1, --cli-files at least 0, --instances 2 to 5,"
+          + " --partitions 1 to 3600 seconds each, --broker-down 0 to 3600 seconds");
       return 2;
     }
     if (!unknown.isEmpty()) {
@@ -106,7 +115,9 @@ final class ChaosCommand implements Callable<Integer> {
         "--kills", java.util.Optional.ofNullable(kills), "--instances",
         java.util.Optional.ofNullable(instances), "--broker-restarts",
         java.util.Optional.ofNullable(brokerRestarts), "--broker-down",
-        java.util.Optional.ofNullable(brokerDown)).entrySet()) {
+        java.util.Optional.ofNullable(brokerDown), "--bad-resources",
+        java.util.Optional.ofNullable(badResources), "--cli-files",
+        java.util.Optional.ofNullable(cliFiles)).entrySet()) {
       size.getValue().ifPresent(n -> command.addAll(List.of(size.getKey(), n.toString())));
     }
     if (partitions != null) {

@@ -63,7 +63,8 @@ class HelpTest {
   void chaosHelpStartsNothingAndABadClassOrSizeIsAUsageError() {
     CliRun help = meshfed("chaos", "--help");
     assertThat(help.out()).contains("--quick").contains("topology-kill").contains("--kills")
-        .contains("broker-restart").contains("network").contains("--partitions");
+        .contains("broker-restart").contains("network").contains("--partitions")
+        .contains("bad-resources").contains("--bad-resources").contains("--cli-files");
     CliRun typo = meshfed("chaos", "--only", "bad-inptu");
     assertThat(typo.exit()).isEqualTo(2);
     assertThat(typo.err()).contains("unknown fault class(es) [bad-inptu]");
@@ -71,6 +72,8 @@ class HelpTest {
     assertThat(meshfed("chaos", "--kills", "x").exit()).isEqualTo(2);
     assertThat(meshfed("chaos", "--partitions", "30,0").exit()).isEqualTo(2);
     assertThat(meshfed("chaos", "--broker-restarts", "0").exit()).isEqualTo(2);
+    assertThat(meshfed("chaos", "--bad-resources", "0").exit()).isEqualTo(2);
+    assertThat(meshfed("chaos", "--cli-files", "-1").exit()).isEqualTo(2);
   }
 
   @Test

@@ -45,7 +45,7 @@ import org.apache.kafka.streams.KeyValue;
 public final class ChaosSuite {
 
   static final List<String> CLASSES = List.of("bad-input", "topology-kill", "broker-restart",
-      "network");
+      "network", "bad-resources");
 
   /** What the build's quick mode runs: the classes cheap enough for its budget. */
   static final List<String> QUICK_CLASSES = List.of("bad-input", "topology-kill");
@@ -109,6 +109,9 @@ public final class ChaosSuite {
         case "--partitions" -> partitions = java.util.Arrays.stream(args[++i].split(","))
             .map(Integer::parseInt).toList();
         case "--broker-down" -> System.setProperty(BROKER_DOWN_PROPERTY, args[++i]);
+        // Sizes of the bad-resources class, as properties: the Sizes record stays as it is.
+        case "--bad-resources" -> System.setProperty(BadResources.COUNT_PROPERTY, args[++i]);
+        case "--cli-files" -> System.setProperty(BadResources.CLI_FILES_PROPERTY, args[++i]);
         case "--out" -> out = Path.of(args[++i]);
         case "--only" -> only = List.of(args[++i].split(","));
         default -> {
@@ -167,6 +170,7 @@ public final class ChaosSuite {
             case "topology-kill" -> new TopologyKills(env, sizes).run();
             case "broker-restart" -> new BrokerRestarts(env, sizes).run();
             case "network" -> new NetworkFaults(env, sizes).run();
+            case "bad-resources" -> new BadResources(env, sizes).run();
             default -> throw new IllegalArgumentException(name);
           };
         } catch (Exception e) {
@@ -226,6 +230,7 @@ public final class ChaosSuite {
       c.put("deadLetteredWithHeaders", r.deadLetteredWithHeaders);
       c.put("resourcesInvalid", r.resourcesInvalid);
       c.put("resourcesExpected", r.resourcesExpected);
+      c.put("alive", r.alive);
       c.put("seconds", r.seconds);
       c.put("findings", r.findings);
       classes.put(r.name, c);

@@ -25,6 +25,8 @@ final class FaultResult {
   Long deadLetteredWithHeaders;
   Long resourcesInvalid;
   Long resourcesExpected;
+  /** Whether the processes a class watches (an agent) ended ready; null when not measured. */
+  Boolean alive;
   double seconds;
   final Map<String, Long> perKind = new LinkedHashMap<>();
   final List<String> findings = new ArrayList<>();
@@ -42,6 +44,7 @@ final class FaultResult {
         && (threadDeaths == null || threadDeaths == 0)
         && (deadLetterExpected == null || (deadLetterExpected.equals(deadLettered)
             && deadLetterExpected.equals(deadLetteredWithHeaders)))
-        && (resourcesExpected == null || resourcesExpected.equals(resourcesInvalid));
+        && (resourcesExpected == null || resourcesExpected.equals(resourcesInvalid))
+        && (alive == null || alive);
   }
 }

@@ -13,6 +13,7 @@ import io.meshfed.avro.Endpoint;
 import io.meshfed.avro.EndpointPort;
 import io.meshfed.avro.EndpointSnapshot;
 import io.meshfed.avro.MeshKind;
+import io.meshfed.avro.PolicyEvent;
 import io.meshfed.avro.ResourceKind;
 import io.meshfed.avro.ServicePort;
 import io.meshfed.avro.ServiceSnapshot;
@@ -34,6 +35,7 @@ import java.util.function.Function;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -71,6 +73,8 @@ public final class ClusterPublisher implements AutoCloseable {
   private final Clock clock;
   private final Instant startedAt;
   private final WorkQueue<String> queue = new WorkQueue<>();
+  /** Writes the INVALID status of a policy too large to publish (the topology never sees it). */
+  private final io.meshfed.agent.apply.StatusWriter statusWriter;
   /** The last value sent per event key (empty: a tombstone), and when; removed if it failed. */
   private final Map<String, Sent> lastSent = new java.util.concurrent.ConcurrentHashMap<>();
   private static final Duration RESEND_UNCHANGED_AFTER = Duration.ofDays(1);
@@ -103,6 +107,7 @@ public final class ClusterPublisher implements AutoCloseable {
     this.settings = settings;
     this.clock = clock;
     this.startedAt = clock.instant();
+    this.statusWriter = new io.meshfed.agent.apply.StatusWriter(client);
     this.worker = new Thread(this::work, "publisher-" + settings.cluster());
   }
 
@@ -326,6 +331,11 @@ public final class ClusterPublisher implements AutoCloseable {
     producer.send(new ProducerRecord<>(settings.eventsTopic(), eventKey, value), (md, e) -> {
       if (e == null) {
         kafkaHealthy = true;
+      } else if (e instanceof RecordTooLargeException && value instanceof PolicyEvent policy) {
+        // The same value never fits: retrying it every second forever left the resource without
+        // a status and the agent reporting Kafka degraded. It stays recorded as sent (a resync
+        // does not try it again) and is withdrawn and reported INVALID instead.
+        withdrawOversized(workKey, eventKey, sending, policy, e);
       } else {
         lastSent.remove(eventKey, sending);
         kafkaHealthy = false;
@@ -334,6 +344,41 @@ public final class ClusterPublisher implements AutoCloseable {
         if (running) {
           timers.schedule(() -> queue.add(workKey), settings.retryDelay().toMillis(),
               TimeUnit.MILLISECONDS);
+        }
+      }
+    });
+  }
+
+  /**
+   * A policy whose record is larger than Kafka takes (the API server stores objects up to about
+   * 1.5 MB, a Kafka record is 1 MiB by default): a tombstone withdraws whatever version of it the
+   * topology holds — an INVALID resource routes nothing, and a valid older version must not keep
+   * routing under a status that says otherwise — and the agent writes the INVALID status itself,
+   * since the topology never sees the resource. A failed tombstone is retried like any send.
+   */
+  private void withdrawOversized(String workKey, String eventKey, Sent sending,
+      PolicyEvent policy, Exception tooLarge) {
+    String why = String.valueOf(tooLarge.getMessage());
+    String error = "spec: the resource is too large to publish to Kafka ("
+        + (why.length() > 300 ? why.substring(0, 300) + "..." : why) + "); make it smaller";
+    LOG.warn("cluster {}: {} {}/{} is not published: {}", settings.cluster(), policy.getKind(),
+        policy.getNamespace(), policy.getName(), error);
+    producer.send(new ProducerRecord<>(settings.eventsTopic(), eventKey, null), (md, e) -> {
+      if (e != null) {
+        lastSent.remove(eventKey, sending);
+        if (running) {
+          timers.schedule(() -> queue.add(workKey), settings.retryDelay().toMillis(),
+              TimeUnit.MILLISECONDS);
+        }
+        return;
+      }
+      if (running) {
+        try {
+          // Off the producer's I/O thread: writing the status is an API call.
+          timers.execute(() -> statusWriter.accept(OversizedPolicy.status(policy, error,
+              clock.instant())));
+        } catch (java.util.concurrent.RejectedExecutionException closing) {
+          // closing: the next start publishes (and refuses) it again
         }
       }
     });

@@ -403,7 +403,10 @@ public final class Validator {
     if (value == null || value.isEmpty()) {
       out.error(field + " is required");
     } else if (!PROTOCOLS.contains(value.toUpperCase(Locale.ROOT))) {
-      out.error(field + " \"" + value + "\" is not one of " + String.join(", ", PROTOCOLS));
+      // Abbreviated: a 200 KB protocol made a 200 KB message, twice in the status (error and
+      // Valid condition), far over what a status should carry.
+      out.error(field + " \"" + abbreviate(value) + "\" is not one of "
+          + String.join(", ", PROTOCOLS));
     }
   }
 

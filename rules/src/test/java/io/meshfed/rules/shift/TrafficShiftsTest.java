@@ -110,6 +110,20 @@ class TrafficShiftsTest {
   }
 
   @Test
+  void tenThousandNamelessServicesAreTwentyErrorsAndACount() {
+    List<KubeServiceRef> nameless = new java.util.ArrayList<>();
+    for (int i = 0; i < 10_000; i++) {
+      nameless.add(new KubeServiceRef(null, "bookinfo", "mgmt-cluster"));
+    }
+    var errors = TrafficShifts.validate(new TrafficPolicy("bookinfo", "huge", 1, T0, nameless,
+        List.of(REVIEWS_FAILOVER))).errors();
+    assertThat(errors).hasSize(io.meshfed.rules.validation.Findings.MAX_MESSAGES + 1);
+    assertThat(errors.get(0)).isEqualTo(
+        "spec.destinationSelector kubeServiceRefs service 1 name is required");
+    assertThat(errors.get(errors.size() - 1)).isEqualTo("... and 9980 more errors");
+  }
+
+  @Test
   void tcpFailoverServicesAreShiftedAsTcp() {
     var tcp = new ShiftTarget("db.global", 5432, "TCP");
     var plan = TrafficShifts.plan("mgmt-cluster", true, List.of(guide("p", T0, "mgmt-cluster")),

@@ -120,6 +120,14 @@ class ValidatorTest {
   }
 
   @Test
+  void aHugeProtocolIsQuotedAbbreviated() {
+    // The bad-resources fault class's 200 KB protocol: the message must stay short.
+    assertThat(Validator.validate(fs("a.global", new PortSpec(80L, "P".repeat(200_000)),
+        ONE_BACKING)).errors()).containsExactly("spec.port.protocol \"" + "P".repeat(37)
+            + "...\" is not one of HTTP, HTTPS, GRPC, HTTP2, MONGO, TCP, TLS");
+  }
+
+  @Test
   void protocolIsCaseInsensitiveAsInTheWalkthrough() {
     assertThat(Validator.validate(fs("a.global", new PortSpec(80L, "grpc"), ONE_BACKING)).errors())
         .isEmpty();
