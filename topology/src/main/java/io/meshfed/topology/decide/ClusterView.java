@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Collections;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -20,7 +21,9 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * What the decide task knows of every cluster (heartbeats arrive broadcast to every task), and
  * which of them are stale. Keeps a deserialized view of the store (JSON parsing of cluster state
  * was once the largest cost of an evaluation) and the {@link ClusterInfo} map the rules take,
- * rebuilt only when a cluster changes — not per evaluation.
+ * rebuilt only when a cluster changes — not per evaluation. Silence the whole fleet shares is
+ * not counted against any cluster ({@link FleetSilence}): a broker outage or the topology's own
+ * downtime is not an outage of every cluster.
  *
  * <p>One reason to change: how cluster liveness and locality are tracked.
  */
@@ -29,6 +32,7 @@ final class ClusterView {
   private final KeyValueStore<String, KnownCluster> store;
   private final Duration ttl;
   private final Map<String, KnownCluster> known = new TreeMap<>();
+  private final FleetSilence fleet;
   private Map<String, ClusterInfo> infos;
   /** The clusters found stale at the last check; null before the first. */
   private Set<String> stale;
@@ -39,6 +43,8 @@ final class ClusterView {
     try (KeyValueIterator<String, KnownCluster> all = store.all()) {
       all.forEachRemaining(kv -> known.put(kv.key, kv.value));
     }
+    this.fleet = new FleetSilence(ttl, known.values().stream().map(KnownCluster::receivedAt)
+        .filter(Objects::nonNull).max(Instant::compareTo).orElse(null));
   }
 
   /**
@@ -47,6 +53,8 @@ final class ClusterView {
    * a live cluster wakes nothing.
    */
   boolean onHeartbeat(String cluster, ClusterHeartbeat heartbeat, Instant now) {
+    excuse(fleet.gapEndingAt(now), now);
+    fleet.heard(now);
     KnownCluster previous = known.get(cluster);
     if (previous != null && heartbeat.getTime().isBefore(previous.sentAt())) {
       return false; // out of order
@@ -73,17 +81,52 @@ final class ClusterView {
   }
 
   /**
+   * The first heartbeat after a fleet-wide gap: the gap is excused for every cluster — its
+   * silence resumes counting where it stood when the fleet fell silent. Written to the store
+   * ({@code receivedAt} becomes "counted as heard at"), so a task revived after the outage does
+   * not count the gap again.
+   */
+  private void excuse(Duration gap, Instant now) {
+    if (gap.isZero()) {
+      return;
+    }
+    for (String name : List.copyOf(known.keySet())) {
+      KnownCluster stored = store.get(name);
+      if (stored == null || stored.receivedAt() == null) {
+        continue;
+      }
+      Instant shifted = stored.receivedAt().plus(gap);
+      KnownCluster excused = stored.heardAt(shifted.isAfter(now) ? now : shifted);
+      store.put(name, excused);
+      known.put(name, excused);
+    }
+    infos = null;
+  }
+
+  /**
+   * Whether the cluster is stale at {@code now}: unknown, or silent for longer than the TTL,
+   * counting its silence only up to when the whole fleet fell silent while the fleet still is.
+   */
+  boolean isStale(String cluster, Instant now) {
+    KnownCluster c = known.get(cluster);
+    return HealthRules.isStale(c == null ? null : c.toClusterInfo(), fleet.countedUntil(now),
+        ttl);
+  }
+
+  /**
    * Re-judges staleness; true when the set of stale clusters changed since the last check.
    * A cluster whose events topic still holds unread records ({@code behind}) is not stale: its
    * heartbeats may be among them (a backlog is not silence), so it counts as heard from now, in
-   * this view only, until the backlog is read.
+   * this view only, until the backlog is read. While the whole fleet is silent, silence counts
+   * only up to when it fell silent ({@link FleetSilence}).
    */
   boolean recheckStaleness(Instant now, Predicate<String> behind) {
+    Instant countedUntil = fleet.countedUntil(now);
     Set<String> staleNow = new HashSet<>();
     for (var entry : Map.copyOf(known).entrySet()) {
       String name = entry.getKey();
       KnownCluster cluster = entry.getValue();
-      if (HealthRules.isStale(cluster.toClusterInfo(), now, ttl)) {
+      if (HealthRules.isStale(cluster.toClusterInfo(), countedUntil, ttl)) {
         if (behind.test(name)) {
           known.put(name, cluster.heardAt(now));
           infos = null;

@@ -249,7 +249,7 @@ final class DestinationEvaluator {
     ServiceRef ref = member.ref();
     EndpointSnapshot snapshot = read.endpoints().get(ref);
     ClusterInfo cluster = known.get(ref.cluster());
-    boolean stale = HealthRules.isStale(cluster, now, config.heartbeatTtl())
+    boolean stale = clusters.isStale(ref.cluster(), now)
         && (cluster == null || !behind.test(ref.cluster()));
     int port = AvroMapping.endpointPort(snapshot, member.targetPorts().get(0));
     List<Integer> ports = DestinationPorts.endpointPorts(member,

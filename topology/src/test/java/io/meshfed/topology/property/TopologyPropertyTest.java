@@ -108,7 +108,8 @@ import org.apache.kafka.streams.KeyValue;
  *       destination keys, and for each hosts, ports, outlier settings, active tier, and per tier
  *       the load, members and {@code address:port=weight} list. The oracle mirrors
  *       {@code DecideProcessor.evaluate}: Validator, Membership, PolicySelection,
- *       OutlierPolicies, TierPlanner, HealthRules (STALE for a silent cluster, else readiness),
+ *       OutlierPolicies, TierPlanner, HealthRules (STALE for a silent cluster, else readiness;
+ *       silence counted as the fleet-silence rule counts it, {@link World#heardAt}),
  *       and {@code Decider.decide(null, ...)} — once damping has matured, a decision's effective
  *       health is the raw health, so the previous state does not matter;
  *   <li>the epochs of every destination, over all decisions of the run, are 1, 2, 3, ...;
@@ -336,7 +337,7 @@ class TopologyPropertyTest {
           .setAgentVersion("test").setRegion(REGION.get(cluster)).setZones(ZONES.get(cluster))
           .setMeshKind(MeshKind.ISTIO).setTime(t.now()).setStartedAt(CREATED).build()));
       world.heard.add(cluster);
-      world.lastHeartbeat.put(cluster, t.now());
+      world.heardAt(cluster, t.now());
     }
 
     void tick(Duration duration) {
@@ -637,7 +638,8 @@ class TopologyPropertyTest {
           for (Tier.WeightedMember wm : tier.members()) {
             ServiceRef ref = wm.member().ref();
             ClusterInfo info = known.get(ref.cluster());
-            boolean stale = HealthRules.isStale(info, now, TopologyHarness.TTL);
+            boolean stale = HealthRules.isStale(info, world.silenceCountedUntil(now),
+                TopologyHarness.TTL);
             List<Boolean> ready = world.endpoints.get(ref);
             List<EndpointInput> endpoints = new ArrayList<>();
             for (int i = 0; ready != null && i < ready.size(); i++) {
@@ -732,7 +734,28 @@ class TopologyPropertyTest {
     int uids;
     final Set<String> alive = new TreeSet<>();
     final Set<String> heard = new TreeSet<>();
+    /** When each cluster counts as last heard from (see {@link #heardAt}). */
     final Map<String, Instant> lastHeartbeat = new HashMap<>();
+
+    /**
+     * The fleet-silence rule (topology/DESIGN.md, "Time"): the first heartbeat after a gap of
+     * at least TTL/2 with no heartbeat from any cluster excuses the gap for every cluster.
+     */
+    void heardAt(String cluster, Instant now) {
+      lastHeartbeat.values().stream().max(Instant::compareTo).ifPresent(last -> {
+        Duration gap = Duration.between(last, now);
+        if (gap.compareTo(TopologyHarness.TTL.dividedBy(2)) >= 0) {
+          lastHeartbeat.replaceAll((c, at) -> at.plus(gap).isAfter(now) ? now : at.plus(gap));
+        }
+      });
+      lastHeartbeat.put(cluster, now);
+    }
+
+    /** A cluster's silence counts up to the last heartbeat from any cluster. */
+    Instant silenceCountedUntil(Instant now) {
+      return lastHeartbeat.values().stream().max(Instant::compareTo)
+          .filter(last -> !last.isAfter(now)).orElse(now);
+    }
 
     Meta nextMeta(Kind kind, String name, Map<String, String> labels) {
       ResourceId id = new ResourceId(kind, POLICY_NS, name);

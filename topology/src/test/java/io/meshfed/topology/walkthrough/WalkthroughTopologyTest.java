@@ -121,6 +121,9 @@ class WalkthroughTopologyTest extends DriverTestBase {
       t.tick(Duration.ofSeconds(10));
       t.send(REMOTE, Bookinfo.heartbeat(REMOTE, t.now()));
     }
+    // mgmt-cluster's silence is evidence once remote-cluster was heard after its TTL ran out
+    // (at 40 s, topology/DESIGN.md "Time"); the next punctuation finds it stale.
+    t.tick(Duration.ofSeconds(1));
     List<FailoverDecision> decisions = t.decisions().readValuesToList();
     assertThat(decisions).isNotEmpty();
     assertThat(decisions).extracting(FailoverDecision::getReasonCode)
