@@ -82,12 +82,23 @@ public final class ChaosSuite {
   private final Sizes sizes;
   private final Path out;
   private final List<String> only;
+  /** The registry to run on, kept running after the run; null: one of the run's own. */
+  private final EmbeddedSchemaRegistry registry;
   final List<FaultResult> results = new ArrayList<>();
 
   public ChaosSuite(Sizes sizes, Path out, List<String> only) {
+    this(sizes, out, only, null);
+  }
+
+  /**
+   * On {@code registry} (ChaosQuickTest's: the test JVM's shared one, saving a registry start)
+   * instead of one the suite starts and stops.
+   */
+  public ChaosSuite(Sizes sizes, Path out, List<String> only, EmbeddedSchemaRegistry registry) {
     this.sizes = sizes;
     this.out = out;
     this.only = only;
+    this.registry = registry;
   }
 
   public static void main(String[] args) throws Exception {
@@ -156,7 +167,7 @@ public final class ChaosSuite {
     Files.createDirectories(out);
     Path work = Files.createTempDirectory("meshfed-chaos");
     Instant started = Instant.now();
-    try (Env env = new Env(work)) {
+    try (Env env = new Env(work, registry)) {
       for (String name : CLASSES) {
         if (!only.contains(name)) {
           continue;
@@ -298,7 +309,9 @@ public final class ChaosSuite {
     final String agentBootstrap;
     /** Where the topology connects: a faulted path when a class puts a proxy there. */
     final String topologyBootstrap;
-    private final boolean ownsRegistryAndBroker;
+    private final boolean ownsBroker;
+    /** Set by the public constructor when it launched the registry itself. */
+    private boolean ownsRegistry;
     final RegistryConfig registryConfig;
     final SchemaRegistryClient registryClient;
     final KafkaProducer<String, SpecificRecord> agent;
@@ -315,9 +328,12 @@ public final class ChaosSuite {
         });
     private volatile boolean heartbeating;
 
-    Env(Path work) throws IOException {
-      this(work, EmbeddedSchemaRegistry.launch(work.resolve("registry")),
+    /** On a broker of its own and {@code registry}, or (null) a registry of its own too. */
+    Env(Path work, EmbeddedSchemaRegistry registry) throws IOException {
+      this(work, registry != null ? registry
+          : EmbeddedSchemaRegistry.launch(work.resolve("registry")),
           EmbeddedKafka.start(work.resolve("kafka")), null, null, null);
+      ownsRegistry = registry == null;
     }
 
     /**
@@ -344,7 +360,7 @@ public final class ChaosSuite {
       this.work = work;
       this.registry = registry;
       this.kafka = kafka;
-      this.ownsRegistryAndBroker = kafka != null;
+      this.ownsBroker = kafka != null;
       this.direct = kafka != null ? kafka.bootstrapServers() : direct;
       this.agentBootstrap = kafka != null ? kafka.bootstrapServers() : agentBootstrap;
       this.topologyBootstrap = kafka != null ? kafka.bootstrapServers() : topologyBootstrap;
@@ -587,8 +603,10 @@ public final class ChaosSuite {
       if (heartbeats != agent) {
         heartbeats.close(Duration.ofSeconds(5));
       }
-      if (ownsRegistryAndBroker) {
+      if (ownsBroker) {
         kafka.close();
+      }
+      if (ownsRegistry) {
         registry.close();
       }
     }

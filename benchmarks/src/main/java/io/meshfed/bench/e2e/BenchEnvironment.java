@@ -33,8 +33,13 @@ final class BenchEnvironment implements AutoCloseable {
   private final EmbeddedKafka kafka;
   private final RegistryConfig registryConfig;
   private final AvroSerde<SpecificRecord> serde;
-  /** False for a {@link #secured()} environment: its registry is the parent's. */
+  /**
+   * False for a {@link #secured()} environment (its registry is the parent's) and for one on a
+   * registry the caller keeps (the test JVM's shared one): closing leaves the registry running.
+   */
   private final boolean ownsRegistry;
+  /** False for a {@link #secured()} or {@link #open()} environment: the work is the parent's. */
+  private final boolean ownsWork;
   /**
    * Partitions of the topologies' own repartition topics, or 0 for meshfed's default. The quick
    * run sets a few: every task opens its stores, changelogs and (exactly-once) transactions at
@@ -48,14 +53,25 @@ final class BenchEnvironment implements AutoCloseable {
   }
 
   BenchEnvironment(int partitions) throws IOException {
+    this(partitions, null);
+  }
+
+  /**
+   * On {@code registry} when given (kept running on close: the smoke test passes the test JVM's
+   * shared one, saving a registry start, a child JVM's seconds of CPU); else on a registry of
+   * its own, started here.
+   */
+  BenchEnvironment(int partitions, EmbeddedSchemaRegistry registry) throws IOException {
     this.partitions = partitions;
     work = Files.createTempDirectory("meshfed-bench");
-    registry = EmbeddedSchemaRegistry.launch(work.resolve("registry"));
+    ownsRegistry = registry == null;
+    this.registry = ownsRegistry ? EmbeddedSchemaRegistry.launch(work.resolve("registry"))
+        : registry;
     kafka = EmbeddedKafka.start(work.resolve("kafka"));
-    registry.awaitReady();
-    registryConfig = RegistryConfig.of(registry.confluentApiUrl()).withAutoRegister(true);
+    this.registry.awaitReady();
+    registryConfig = RegistryConfig.of(this.registry.confluentApiUrl()).withAutoRegister(true);
     serde = AvroSerde.anyRecord(new SchemaRegistryClient(registryConfig));
-    ownsRegistry = true;
+    ownsWork = true;
   }
 
   private BenchEnvironment(BenchEnvironment parent, EmbeddedKafka kafka) {
@@ -65,6 +81,7 @@ final class BenchEnvironment implements AutoCloseable {
     this.registryConfig = parent.registryConfig;
     this.serde = parent.serde;
     this.ownsRegistry = false;
+    this.ownsWork = false;
     this.partitions = parent.partitions;
   }
 
@@ -223,10 +240,12 @@ final class BenchEnvironment implements AutoCloseable {
   @Override
   public void close() {
     kafka.close();
-    if (!ownsRegistry) {
+    if (ownsRegistry) {
+      registry.close();
+    }
+    if (!ownsWork) {
       return;
     }
-    registry.close();
     // Gigabytes of logs and state stores per run: the results are what is kept.
     io.meshfed.testing.Directories.deleteRecursively(work);
   }

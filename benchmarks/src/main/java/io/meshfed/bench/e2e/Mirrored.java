@@ -32,7 +32,7 @@ final class Mirrored {
   static Map<String, Object> measure(BenchEnvironment env, boolean quick) throws Exception {
     int services = quick ? 50 : 500;
     Duration warmup = Duration.ofSeconds(quick ? 1 : 10);
-    Duration run = Duration.ofSeconds(quick ? 2 : 20);
+    Duration run = Duration.ofSeconds(quick ? 1 : 20);
     Fleet local = new Fleet("mirr-hub", 2, services, 2);
     Fleet remote = new Fleet("mirr-sby", 2, services, 2);
     Map<String, Object> out = new LinkedHashMap<>();

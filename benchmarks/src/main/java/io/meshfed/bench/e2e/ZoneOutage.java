@@ -38,14 +38,20 @@ final class ZoneOutage {
 
   private static final String APPLICATION_ID = "bench-zone";
 
+  /**
+   * {@code quiet}: how long nothing may be written before a phase begins (shorter in the quick
+   * run, which checks the harness: its 80 configs are written in well under a second).
+   */
   record Sizes(int clusters, int destinations, int endpointsPerService, Duration loadTimeout,
-      Duration phaseTimeout) {
+      Duration phaseTimeout, Duration quiet) {
     static Sizes full() {
-      return new Sizes(100, 1_000, 9, Duration.ofMinutes(10), Duration.ofSeconds(120));
+      return new Sizes(100, 1_000, 9, Duration.ofMinutes(10), Duration.ofSeconds(120),
+          Duration.ofSeconds(2));
     }
 
     static Sizes quick() {
-      return new Sizes(4, 20, 3, Duration.ofMinutes(2), Duration.ofSeconds(60));
+      return new Sizes(4, 20, 3, Duration.ofMinutes(2), Duration.ofSeconds(60),
+          Duration.ofMillis(500));
     }
   }
 
@@ -180,9 +186,9 @@ final class ZoneOutage {
             + " not written)");
         return out;
       }
-      settledBefore = quiet(reader);
+      settledBefore = quiet(reader, sizes.quiet());
       out.put("outage", phase(streams, agents, reader, OUTAGE, DOWN_ZONE, affectedConfigs));
-      settledBefore = quiet(reader);
+      settledBefore = quiet(reader, sizes.quiet());
       out.put("recovery", phase(streams, agents, reader, BASELINE, -1, affectedConfigs));
       out.put("result", resultLine(out));
     } finally {
@@ -280,12 +286,12 @@ final class ZoneOutage {
         + "; recovery: " + ((Map<String, Object>) out.get("recovery")).get("result");
   }
 
-  /** Whether the topology had written nothing for 2 s before the phase began. */
+  /** Whether the topology had written nothing for {@code sizes.quiet()} before the phase. */
   private boolean settledBefore;
 
-  /** Waits until the topology has written nothing for 2 s (at most 60 s). */
-  private static boolean quiet(ConfigReader reader) {
-    return await(() -> System.nanoTime() - reader.lastRecordAt() > 2_000_000_000L,
+  /** Waits until the topology has written nothing for {@code quiet} (at most 60 s). */
+  private static boolean quiet(ConfigReader reader, Duration quiet) {
+    return await(() -> System.nanoTime() - reader.lastRecordAt() > quiet.toNanos(),
         Duration.ofSeconds(60), reader);
   }
 

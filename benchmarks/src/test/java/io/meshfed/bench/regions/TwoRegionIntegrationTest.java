@@ -23,6 +23,7 @@ import io.meshfed.serde.AvroSerde;
 import io.meshfed.testing.Directories;
 import io.meshfed.testing.EmbeddedKafka;
 import io.meshfed.testing.EmbeddedSchemaRegistry;
+import io.meshfed.testing.SharedSchemaRegistry;
 import io.meshfed.avro.FederatedDestination;
 import io.meshfed.topology.RoutingKeys;
 import io.meshfed.topology.admin.TakeoverEpochs;
@@ -67,7 +68,6 @@ class TwoRegionIntegrationTest {
   static KubernetesClient client;
 
   private static Path work;
-  private static EmbeddedSchemaRegistry registry;
   private static EmbeddedKafka hub;
   private static EmbeddedKafka standby;
   private static MirrorMaker2 mirror;
@@ -80,10 +80,12 @@ class TwoRegionIntegrationTest {
   @BeforeAll
   static void twoRegions() throws Exception {
     work = Files.createTempDirectory("meshfed-regions");
-    registry = EmbeddedSchemaRegistry.launch(work.resolve("registry"));
+    // One registry for both regions (README: the hub region runs it): the test
+    // JVM's shared one, launched now if no earlier class did, ready after the brokers start.
+    SharedSchemaRegistry.launch();
     hub = EmbeddedKafka.start();
     standby = EmbeddedKafka.start();
-    registry.awaitReady();
+    EmbeddedSchemaRegistry registry = SharedSchemaRegistry.get();
     registryConfig = RegistryConfig.of(registry.confluentApiUrl()).withAutoRegister(true);
     // Each region's provisioner creates every topic that region holds (README, "What each
     // region runs"): the hub every cluster's; the standby its own clusters' and the mirrored ones.
@@ -160,7 +162,6 @@ class TwoRegionIntegrationTest {
     all.add(mirror);
     all.add(hub);
     all.add(standby);
-    all.add(registry);
     for (AutoCloseable c : all) {
       try {
         if (c != null) {
