@@ -238,7 +238,10 @@ public final class EmbeddedSchemaRegistry implements AutoCloseable {
     }
   }
 
-  /** Closes the registry's lifeline; it stops gracefully, or is killed after 20 s. */
+  /**
+   * Closes the registry's lifeline; it stops gracefully, or is killed after 20 s (180 s when
+   * it writes the class archive that later registries start from: a one-time cost).
+   */
   @Override
   public synchronized void close() {
     if (!process.isAlive()) {
@@ -250,7 +253,8 @@ public final class EmbeddedSchemaRegistry implements AutoCloseable {
       // The registry reads end-of-input either way.
     }
     try {
-      if (!process.waitFor(20, TimeUnit.SECONDS)) {
+      long seconds = archive != null && archive.writtenAtExit() ? 180 : 20;
+      if (!process.waitFor(seconds, TimeUnit.SECONDS)) {
         process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
       } else if (archive != null) {
         archive.publish(); // whole: the JVM finished writing it before it exited

@@ -31,13 +31,13 @@ final class RegistryClassArchive {
 
   private final Path archive;
   private final Path shared;
-  /** The archive's modification time once seeded; -1 when it was not seeded. */
-  private final long seeded;
+  /** The archive's modification time when the registry started; -1: there was none. */
+  private final long atLaunch;
 
-  private RegistryClassArchive(Path archive, Path shared, long seeded) {
+  private RegistryClassArchive(Path archive, Path shared, long atLaunch) {
     this.archive = archive;
     this.shared = shared;
-    this.seeded = seeded;
+    this.atLaunch = atLaunch;
   }
 
   /**
@@ -47,7 +47,6 @@ final class RegistryClassArchive {
   static RegistryClassArchive seed(Path dataDir, Path home, Path java) {
     Path archive = dataDir.toAbsolutePath().resolve("registry-classes.jsa");
     Path shared = home.resolve("registry-classes-" + jdkTag(java) + ".jsa");
-    long seeded = -1;
     if (!Files.exists(archive) && Files.isRegularFile(shared)) {
       try {
         try {
@@ -55,12 +54,25 @@ final class RegistryClassArchive {
         } catch (IOException | UnsupportedOperationException otherFileSystem) {
           Files.copy(shared, archive, StandardCopyOption.COPY_ATTRIBUTES);
         }
-        seeded = Files.getLastModifiedTime(archive).toMillis();
       } catch (IOException e) {
         LOG.warn("could not seed the registry's class archive from {}: {}", shared, e.toString());
       }
     }
-    return new RegistryClassArchive(archive, shared, seeded);
+    long atLaunch = -1;
+    try {
+      atLaunch = Files.getLastModifiedTime(archive).toMillis();
+    } catch (IOException none) {
+      // the registry writes one when it exits
+    }
+    return new RegistryClassArchive(archive, shared, atLaunch);
+  }
+
+  /**
+   * Whether the registry will write the archive when it exits: there was none to seed from,
+   * so this is the one dump that later directories are spared, worth waiting for.
+   */
+  boolean writtenAtExit() {
+    return atLaunch == -1;
   }
 
   /** The archive file the registry JVM is given. */
@@ -69,13 +81,13 @@ final class RegistryClassArchive {
   }
 
   /**
-   * After the registry exited on its own: a new archive it wrote (none was seeded, or the
-   * seeded one did not fit this JDK or jar and was rewritten) becomes the shared copy.
+   * After the registry exited on its own: an archive it wrote (there was none, or the one
+   * there did not fit this JDK or jar and was rewritten) becomes the shared copy.
    */
   void publish() {
     try {
       if (!Files.isRegularFile(archive)
-          || Files.getLastModifiedTime(archive).toMillis() == seeded) {
+          || Files.getLastModifiedTime(archive).toMillis() == atLaunch) {
         return;
       }
       Path partial = shared.resolveSibling(shared.getFileName() + "." + ProcessHandle.current()
