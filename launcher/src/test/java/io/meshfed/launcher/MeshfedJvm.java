@@ -1,17 +1,49 @@
 package io.meshfed.launcher;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /** The command line of {@code meshfed ARGS} in a JVM of its own, as ./meshfed runs it. */
 final class MeshfedJvm {
+
+  private static final Path SCRIPT = Path.of("..", "meshfed");
+
+  /**
+   * The script's JVM options for a short command and the commands that run without them,
+   * read from the script itself so the tests' JVMs cannot drift from what users get (a short
+   * command's JVM start is most of its cost: C1 only roughly halves it).
+   */
+  private static final List<String> SHORT_COMMAND_OPTIONS;
+  private static final List<String> LONG_RUNNING;
+
+  static {
+    String script;
+    try {
+      script = Files.readString(SCRIPT);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    SHORT_COMMAND_OPTIONS = words(script, "(?m)^jvm_opts=\\(([^)]*)\\)$");
+    LONG_RUNNING = List.of(group(script, "(?m)^\\s*([a-z|]+)\\) jvm_opts=\\(\\) ;;$")
+        .split("\\|"));
+  }
 
   private MeshfedJvm() {}
 
   static List<String> command(String maxHeap, List<String> args) {
     List<String> command = new ArrayList<>(List.of(
-        ProcessHandle.current().info().command().orElse("java"), "-Xmx" + maxHeap, "-cp",
-        System.getProperty("java.class.path"),
+        ProcessHandle.current().info().command().orElse("java")));
+    if (args.isEmpty() || !LONG_RUNNING.contains(args.get(0))) {
+      command.addAll(SHORT_COMMAND_OPTIONS);
+    }
+    command.addAll(List.of("-Xmx" + maxHeap, "-cp", System.getProperty("java.class.path"),
         // What ./meshfed logs with, not the tests' logback-test.xml on this classpath.
         "-Dlogback.configurationFile=logback.xml"));
     String apicurio = System.getProperty("meshfed.apicurio.home");
@@ -21,5 +53,19 @@ final class MeshfedJvm {
     command.add(Main.class.getName());
     command.addAll(args);
     return command;
+  }
+
+  private static List<String> words(String script, String regex) {
+    String words = group(script, regex).trim();
+    return words.isEmpty() ? List.of() : Arrays.asList(words.split("\\s+"));
+  }
+
+  private static String group(String script, String regex) {
+    Matcher m = Pattern.compile(regex).matcher(script);
+    if (!m.find()) {
+      throw new IllegalStateException(SCRIPT + " no longer has a line matching " + regex
+          + ": MeshfedJvm reads its JVM options from it");
+    }
+    return m.group(1);
   }
 }

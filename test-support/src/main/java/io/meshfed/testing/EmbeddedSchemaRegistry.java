@@ -45,10 +45,13 @@ public final class EmbeddedSchemaRegistry implements AutoCloseable {
   private final String baseUrl;
   private final int managementPort;
   private final Path logFile;
+  /** The class archive of a registry with a data directory; null without one. */
+  private final RegistryClassArchive archive;
 
   private EmbeddedSchemaRegistry(Process process, String baseUrl, int managementPort,
-      Path logFile) {
+      Path logFile, RegistryClassArchive archive) {
     this.process = process;
+    this.archive = archive;
     this.lifeline = process.getOutputStream();
     this.baseUrl = baseUrl;
     this.managementPort = managementPort;
@@ -101,7 +104,7 @@ public final class EmbeddedSchemaRegistry implements AutoCloseable {
       Path logFile = logDir.resolve("registry.log");
       List<String> command = new ArrayList<>(List.of(
           java.toString(), "-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-          "-javaagent:" + exitWithParentAgent(logDir),
+          "-javaagent:" + exitWithParentAgent(home, logDir),
           "-Dquarkus.http.host=127.0.0.1",
           "-Dquarkus.http.port=" + httpPort,
           "-Dquarkus.management.host=127.0.0.1",
@@ -109,17 +112,20 @@ public final class EmbeddedSchemaRegistry implements AutoCloseable {
           "-Dquarkus.log.console.format=%d{HH:mm:ss.SSS} %-5p [%c{2.}] %s%e%n",
           "-Dapicurio.rest.deletion.artifact.enabled=false",
           "-Dapicurio.rest.deletion.artifact-version.enabled=false"));
+      RegistryClassArchive archive = null;
       if (dataDir != null) {
+        archive = RegistryClassArchive.seed(dataDir, home, java);
         // Class data sharing for the registry's own classes (JDK 19+): the first run writes
         // the archive when it exits, every later start on this directory (a restart of
         // `meshfed up`) maps it instead of loading and verifying some 20,000 classes; that
         // took a third of the registry's start-up CPU time (5.1 s -> 3.4 s on 2 cores). A
         // JDK or jar that no longer matches the archive makes the JVM write a new one. The
         // JVM refuses to write one with a Java agent unless allowed: ExitWithParent transforms
-        // no class, so what is archived is what the registry loads without it.
+        // no class, so what is archived is what the registry loads without it. A new
+        // directory starts from the archive of an earlier one (RegistryClassArchive).
         command.addAll(1, List.of("-XX:+UnlockDiagnosticVMOptions",
             "-XX:+AllowArchivingWithJavaAgent", "-XX:+AutoCreateSharedArchive",
-            "-XX:SharedArchiveFile=" + dataDir.toAbsolutePath().resolve("registry-classes.jsa")));
+            "-XX:SharedArchiveFile=" + archive.file()));
         command.add("-Dapicurio.storage.sql.kind=h2");
         command.add("-Dapicurio.datasource.url=jdbc:h2:file:"
             + dataDir.toAbsolutePath().resolve("registry-db") + ";DB_CLOSE_ON_EXIT=FALSE");
@@ -130,7 +136,7 @@ public final class EmbeddedSchemaRegistry implements AutoCloseable {
           .redirectOutput(logFile.toFile())
           .start();
       EmbeddedSchemaRegistry registry = new EmbeddedSchemaRegistry(process,
-          "http://127.0.0.1:" + httpPort, management, logFile);
+          "http://127.0.0.1:" + httpPort, management, logFile, archive);
       Runtime.getRuntime().addShutdownHook(new Thread(registry::close, "registry-shutdown"));
       return registry;
     } catch (IOException e) {
@@ -139,12 +145,18 @@ public final class EmbeddedSchemaRegistry implements AutoCloseable {
   }
 
   /**
-   * A jar holding only {@link ExitWithParent}, written next to the registry's log: a Java agent
-   * must come as a jar with a Premain-Class, and the registry starts with {@code -jar}, whose
-   * manifest (class path, opened packages) must stay in charge.
+   * A jar holding only {@link ExitWithParent}: a Java agent must come as a jar with a
+   * Premain-Class, and the registry starts with {@code -jar}, whose manifest (class path,
+   * opened packages) must stay in charge. It is kept beside the distribution, one path for
+   * every registry, since the agent jar is part of the class path a class archive is valid
+   * for (RegistryClassArchive); next to the log when the distribution is read-only.
    */
-  private static Path exitWithParentAgent(Path dir) throws IOException {
-    return ExitWithParent.agentJar(dir);
+  private static Path exitWithParentAgent(Path home, Path logDir) throws IOException {
+    try {
+      return ExitWithParent.agentJar(home);
+    } catch (IOException readOnly) {
+      return ExitWithParent.agentJar(logDir);
+    }
   }
 
 
@@ -228,7 +240,10 @@ public final class EmbeddedSchemaRegistry implements AutoCloseable {
     }
   }
 
-  /** Closes the registry's lifeline; it stops gracefully, or is killed after 20 s. */
+  /**
+   * Closes the registry's lifeline; it stops gracefully, or is killed after 20 s (180 s when
+   * it writes the class archive that later registries start from: a one-time cost).
+   */
   @Override
   public synchronized void close() {
     if (!process.isAlive()) {
@@ -240,8 +255,11 @@ public final class EmbeddedSchemaRegistry implements AutoCloseable {
       // The registry reads end-of-input either way.
     }
     try {
-      if (!process.waitFor(20, TimeUnit.SECONDS)) {
+      long seconds = archive != null && archive.writtenAtExit() ? 180 : 20;
+      if (!process.waitFor(seconds, TimeUnit.SECONDS)) {
         process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+      } else if (archive != null) {
+        archive.publish(); // whole: the JVM finished writing it before it exited
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

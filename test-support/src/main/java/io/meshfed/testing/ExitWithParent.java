@@ -63,11 +63,28 @@ public final class ExitWithParent {
     manifest.getMainAttributes().put(java.util.jar.Attributes.Name.MANIFEST_VERSION, "1.0");
     manifest.getMainAttributes().putValue("Premain-Class", ExitWithParent.class.getName());
     java.nio.file.Path jar = dir.resolve("exit-with-parent.jar");
+    byte[] agent;
+    try (var in = ExitWithParent.class.getResourceAsStream("/" + entry)) {
+      agent = in.readAllBytes();
+    }
+    // An existing jar with this class is kept as it is: a JVM's class-data-sharing archive
+    // records each class path entry's size and time, and the agent jar is one of them.
+    if (java.nio.file.Files.isRegularFile(jar)) {
+      try (var existing = new java.util.jar.JarFile(jar.toFile())) {
+        var found = existing.getJarEntry(entry);
+        if (found != null && java.util.Arrays.equals(agent,
+            existing.getInputStream(found).readAllBytes())) {
+          return jar;
+        }
+      } catch (IOException unreadable) {
+        // written again below
+      }
+    }
     java.nio.file.Path tmp = java.nio.file.Files.createTempFile(dir, "exit-with-parent", ".tmp");
     try (var out = new java.util.jar.JarOutputStream(java.nio.file.Files.newOutputStream(tmp),
-        manifest); var in = ExitWithParent.class.getResourceAsStream("/" + entry)) {
+        manifest)) {
       out.putNextEntry(new java.util.jar.JarEntry(entry));
-      in.transferTo(out);
+      out.write(agent);
       out.closeEntry();
     }
     return java.nio.file.Files.move(tmp, jar,
