@@ -36,7 +36,6 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.KafkaStreams;
-import org.apache.kafka.streams.ThreadMetadata;
 
 /**
  * Fault class a: bad records mixed into live traffic. The topology runs in this JVM (its stream
@@ -138,13 +137,7 @@ final class BadInput {
       await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(30))
           .until(() -> Env.matchesOracle(observer, finalReady));
       Env.judgeLog(r, observer, expected);
-      long deaths = streams.metadataForLocalThreads().stream().map(ThreadMetadata::threadName)
-          .filter(name -> !name.endsWith("-StreamThread-1")).count();
-      r.threadDeaths = deaths;
-      if (streams.state() != KafkaStreams.State.RUNNING) {
-        r.findings.add("The topology ended " + streams.state() + ", not RUNNING.");
-        r.threadDeaths = Math.max(1, deaths);
-      }
+      Env.judgeThreads(r, streams);
       r.findings.add(String.format("Dead-lettering took %.1f s after the last bad record"
           + " was sent.", dead.seconds));
     } finally {

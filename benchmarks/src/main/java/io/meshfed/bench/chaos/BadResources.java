@@ -36,7 +36,6 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.streams.KafkaStreams;
-import org.apache.kafka.streams.ThreadMetadata;
 
 /**
  * Fault class {@code bad-resources}: bad meshfed resources through a real agent. mgmt-cluster's
@@ -165,13 +164,7 @@ final class BadResources {
       r.deadLetterExpected = 0L;
       r.deadLettered = deadLettersSince(dlqStart);
       r.deadLetteredWithHeaders = r.deadLettered;
-      long deaths = streams.metadataForLocalThreads().stream().map(ThreadMetadata::threadName)
-          .filter(name -> !name.endsWith("-StreamThread-1")).count();
-      r.threadDeaths = deaths;
-      if (streams.state() != KafkaStreams.State.RUNNING) {
-        r.findings.add("The topology ended " + streams.state() + ", not RUNNING.");
-        r.threadDeaths = Math.max(1, deaths);
-      }
+      Env.judgeThreads(r, streams);
       r.alive = agent.isReady();
       if (!r.alive) {
         r.findings.add("The agent ended not ready: " + agent.readiness() + ".");

@@ -11,7 +11,6 @@ import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.streams.KafkaStreams;
-import org.apache.kafka.streams.ThreadMetadata;
 
 /**
  * Fault class c: the broker itself restarted — a broker process of the Kafka jars on its own
@@ -126,13 +125,7 @@ final class BrokerRestarts {
         r.findings.add(stuckCleanStops + " clean stop(s) took over 60 s and were finished with"
             + " SIGKILL.");
       }
-      long deaths = streams.metadataForLocalThreads().stream().map(ThreadMetadata::threadName)
-          .filter(name -> !name.endsWith("-StreamThread-1")).count();
-      r.threadDeaths = deaths;
-      if (streams.state() != KafkaStreams.State.RUNNING) {
-        r.findings.add("The topology ended " + streams.state() + ", not RUNNING.");
-        r.threadDeaths = Math.max(1, deaths);
-      }
+      Env.judgeThreads(r, streams);
     } finally {
       streams.close(Duration.ofSeconds(30));
     }

@@ -31,7 +31,9 @@ import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.ThreadMetadata;
 
 /**
  * {@code ./meshfed chaos}: fault classes against the real stack (a KRaft broker, Apicurio
@@ -561,6 +563,21 @@ public final class ChaosSuite {
         // reported as lost transitions
       }
       return observer.decisionCount();
+    }
+
+    /**
+     * Stream-thread deaths of an in-process topology started with one thread: every thread not
+     * named {@code -StreamThread-1} replaced a dead one; a topology not RUNNING at the end counts
+     * as at least one.
+     */
+    static void judgeThreads(FaultResult r, KafkaStreams streams) {
+      long deaths = streams.metadataForLocalThreads().stream().map(ThreadMetadata::threadName)
+          .filter(name -> !name.endsWith("-StreamThread-1")).count();
+      r.threadDeaths = deaths;
+      if (streams.state() != KafkaStreams.State.RUNNING) {
+        r.findings.add("The topology ended " + streams.state() + ", not RUNNING.");
+        r.threadDeaths = Math.max(1, deaths);
+      }
     }
 
     /** Fills in epochs, decisions and lost transitions from what the observer saw. */

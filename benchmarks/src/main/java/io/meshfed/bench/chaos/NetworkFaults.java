@@ -15,7 +15,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.streams.KafkaStreams;
-import org.apache.kafka.streams.ThreadMetadata;
 
 /**
  * Fault class d: the network. A broker process whose AGENT and TOPOLOGY listeners are advertised
@@ -153,13 +152,7 @@ final class NetworkFaults {
       Env.judgeLog(r, observer, expected[0]);
       r.maxRecoverySeconds = maxRecovery;
       r.findings.add(String.join("; ", notes) + ".");
-      long deaths = streams.metadataForLocalThreads().stream().map(ThreadMetadata::threadName)
-          .filter(name -> !name.endsWith("-StreamThread-1")).count();
-      r.threadDeaths = deaths;
-      if (streams.state() != KafkaStreams.State.RUNNING) {
-        r.findings.add("The topology ended " + streams.state() + ", not RUNNING.");
-        r.threadDeaths = Math.max(1, deaths);
-      }
+      Env.judgeThreads(r, streams);
     } finally {
       streams.close(Duration.ofSeconds(30));
     }
