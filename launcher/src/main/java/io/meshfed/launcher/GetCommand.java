@@ -99,9 +99,7 @@ public final class GetCommand implements Callable<Integer> {
         "MESSAGE"});
     for (JsonNode item : body.path("items")) {
       JsonNode status = item.path("status");
-      String message = status.path("validationErrors").size() > 0
-          ? status.path("validationErrors").get(0).asText()
-          : status.path("warnings").size() > 0 ? status.path("warnings").get(0).asText() : "";
+      String message = firstMessage(status);
       rows.add(new String[] {item.path("namespace").asText(), item.path("name").asText(),
           status.path("state").asText("PENDING"),
           item.path("hostnames").size() > 0 ? item.path("hostnames").get(0).asText() : "",
@@ -109,6 +107,14 @@ public final class GetCommand implements Callable<Integer> {
           age(item.path("created").asText(null)), message});
     }
     return render(rows);
+  }
+
+  /** The row's MESSAGE: the first validation error, else the first warning, else nothing. */
+  private static String firstMessage(JsonNode status) {
+    JsonNode errors = status.path("validationErrors");
+    JsonNode warnings = status.path("warnings");
+    return errors.size() > 0 ? errors.get(0).asText()
+        : warnings.size() > 0 ? warnings.get(0).asText() : "";
   }
 
   /** How many selected destinations a policy row names before "+N more". */
@@ -121,9 +127,7 @@ public final class GetCommand implements Callable<Integer> {
         "MESSAGE"});
     for (JsonNode item : body.path("items")) {
       JsonNode status = item.path("status");
-      String message = status.path("validationErrors").size() > 0
-          ? status.path("validationErrors").get(0).asText()
-          : status.path("warnings").size() > 0 ? status.path("warnings").get(0).asText() : "";
+      String message = firstMessage(status);
       List<String> named = new ArrayList<>();
       status.path("selectedDestinations").forEach(d -> named.add(d.asText()));
       int total = status.path("numSelectedDestinations").asInt(0);
