@@ -34,8 +34,8 @@ class ResumeTest {
   Path dir;
 
   private EmbeddedStack.Settings settings() {
-    // Heartbeat TTL well above the restart time: a stack down longer than the TTL rightly
-    // decides its clusters stale on resume, which is not what this test is about.
+    // Heartbeat TTL well above the restart time, so this test of resuming does not also rest on
+    // the rule that excuses a stack's own downtime (topology/DESIGN.md, "Time"; tested there).
     return new EmbeddedStack.Settings(dir, List.of("mgmt-cluster", "remote-cluster"),
         Duration.ofSeconds(1), Duration.ofSeconds(120), 0);
   }
