@@ -174,7 +174,16 @@ final class ZoneOutage {
       }
       agents.flush();
       beats.start();
-      boolean loaded = await(() -> counts[BASELINE].get() == total, sizes.loadTimeout(), reader);
+      long[] nextReport = {System.nanoTime() + 10_000_000_000L};
+      boolean loaded = await(() -> {
+        if (System.nanoTime() > nextReport[0]) {
+          // A slow load says why while it happens (a stall used to show only at the timeout).
+          nextReport[0] += 10_000_000_000L;
+          System.out.printf(Locale.ROOT, "    loading: %d of %d configs; decide work %s%n",
+              counts[BASELINE].get(), total, E2eBench.decideWork(streams));
+        }
+        return counts[BASELINE].get() == total;
+      }, sizes.loadTimeout(), reader);
       out.put("loadSeconds", round1((System.nanoTime() - t0) / 1e9));
       out.put("loadedConfigs", counts[BASELINE].get());
       System.out.printf(Locale.ROOT, "  zone-outage: %d of %d configs loaded in %.1f s%n",

@@ -25,7 +25,9 @@ import java.util.function.Function;
  * @param applicationId Kafka Streams application id (prefix of internal topics)
  * @param stateDir Kafka Streams state directory
  * @param exactlyOnce exactly_once_v2 (default) or at_least_once
- * @param commitInterval Streams commit interval; with EOS it bounds end-to-end latency
+ * @param commitInterval the longest a stream thread goes between commits; a thread commits
+ *     sooner, when it has processed what it polled (group commit, exactly-once) — this is the
+ *     upper bound, not the pace (see {@code topology/DESIGN.md}, "Commit pacing")
  * @param producerLinger producer linger, or null for the guarantee's default (see
  *     {@link #producerLinger()})
  * @param cacheMaxBytes record cache; 0 forwards every update at once
@@ -176,7 +178,7 @@ public record TopologyConfig(
       Set<String> policySourceClusters) {
     return new TopologyConfig(bootstrapServers, registry, "meshfed-topology",
         Path.of(System.getProperty("java.io.tmpdir"), "meshfed-streams"), true,
-        Duration.ofMillis(20), null, 0, 1, 1, 6, policySourceClusters,
+        Duration.ofSeconds(1), null, 0, 1, 1, 6, policySourceClusters,
         Duration.ofSeconds(30), Duration.ofSeconds(30), Duration.ofMillis(500), null);
   }
 

@@ -25,7 +25,7 @@ class TopologyConfigTest {
   void defaultsAreLatencyTunedAndExactlyOnce() {
     TopologyConfig c = TopologyConfig.fromProperties(minimal());
     assertThat(c.exactlyOnce()).isTrue();
-    assertThat(c.commitInterval()).isEqualTo(Duration.ofMillis(20));
+    assertThat(c.commitInterval()).isEqualTo(Duration.ofSeconds(1));
     assertThat(c.producerLinger()).as("a commit flushes; linger only batches a transaction")
         .isEqualTo(Duration.ofMillis(100));
     assertThat(c.cacheMaxBytes()).isZero();

@@ -39,6 +39,13 @@ class RestartIntegrationTest extends BrokerTestBase {
     for (int i = 0; i < 30; i++) {
       ready = !ready;
       send(agent, MGMT, Bookinfo.reviewsEndpoints(MGMT, ready));
+      if (i == 0) {
+        // The first flip is decided before the burst: a burst is coalesced per poll (a flip and
+        // its reverse decide nothing), so without this the decisions before the kill could all
+        // be merged away and the log would not cross the restart mid-stream.
+        await().atMost(Duration.ofSeconds(60))
+            .until(() -> decisions(out).size() > initialDecisions);
+      }
       if (i == 12) {
         // Killed: no clean shutdown, no final commit. A new instance with an empty state
         // directory takes over and restores from the changelogs.
