@@ -74,8 +74,8 @@ public final class DecideProcessor
   private PolicyStatusPublisher policyStatuses;
   /** Destinations an input changed, evaluated once when the task's inputs are drained. */
   private final Set<String> dirty = new LinkedHashSet<>();
-  /** When {@link #dirty} last went from empty to not empty ({@link System#nanoTime}). */
-  private long dirtySince;
+  /** When {@link #dirty} last went from empty to not empty (the stream time's wall clock). */
+  private long dirtySinceMs;
   /** Owned destinations the start-up sweep has not evaluated yet. */
   private final Deque<String> sweep = new ArrayDeque<>();
   /** The task's input partitions, for {@link CommitOnDrain#drained}. */
@@ -108,7 +108,7 @@ public final class DecideProcessor
    * burst together; the bound covers a record that never reaches the stage (a deserialization
    * error leaves its partition's count above zero until the next poll).
    */
-  static final long DRAIN_WAIT_BOUND_NANOS = 1_000_000_000L;
+  static final long DRAIN_WAIT_BOUND_MS = 1_000;
 
   public DecideProcessor(TopologyConfig config) {
     this.config = config;
@@ -245,7 +245,7 @@ public final class DecideProcessor
       }
     }
     if (dirty.isEmpty() || CommitOnDrain.drained(inputs)
-        || System.nanoTime() - dirtySince >= DRAIN_WAIT_BOUND_NANOS) {
+        || wallClockMillis - dirtySinceMs >= DRAIN_WAIT_BOUND_MS) {
       evaluateDirty(now);
     } else {
       metrics.heldForDrain();
@@ -287,7 +287,7 @@ public final class DecideProcessor
 
   private void addDirty(String destination) {
     if (dirty.isEmpty()) {
-      dirtySince = System.nanoTime();
+      dirtySinceMs = context.currentSystemTimeMs();
     }
     dirty.add(destination);
   }
