@@ -179,8 +179,9 @@ final class ZoneOutage {
         if (System.nanoTime() > nextReport[0]) {
           // A slow load says why while it happens (a stall used to show only at the timeout).
           nextReport[0] += 10_000_000_000L;
-          System.out.printf(Locale.ROOT, "    loading: %d of %d configs; decide work %s%n",
-              counts[BASELINE].get(), total, E2eBench.decideWork(streams));
+          System.out.printf(Locale.ROOT, "    loading: %d of %d configs (%d with other content,"
+              + " %d not seen); decide work %s%n", counts[BASELINE].get(), total,
+              counts[OTHER].get(), counts[UNKNOWN].get(), E2eBench.decideWork(streams));
         }
         return counts[BASELINE].get() == total;
       }, sizes.loadTimeout(), reader);

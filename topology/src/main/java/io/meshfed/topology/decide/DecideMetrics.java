@@ -34,7 +34,6 @@ final class DecideMetrics {
   private final Sensor evaluations;
   private final Sensor decisions;
   private final Sensor slices;
-  private final Sensor held;
 
   DecideMetrics(StreamsMetrics metrics, String taskId) {
     for (Cause cause : Cause.values()) {
@@ -43,7 +42,6 @@ final class DecideMetrics {
     evaluations = sensor(metrics, taskId, "evaluations");
     decisions = sensor(metrics, taskId, "decisions");
     slices = sensor(metrics, taskId, "evaluation-slices-cut");
-    held = sensor(metrics, taskId, "punctuations-held-for-drain");
   }
 
   /**
@@ -79,17 +77,11 @@ final class DecideMetrics {
     slices.record(1);
   }
 
-  /** A punctuation left dirty destinations for the drain of the poll being processed. */
-  void heldForDrain() {
-    held.record(1);
-  }
-
   /** Removes the sensors when the task's processor closes (a task moving away). */
   void close(StreamsMetrics metrics) {
     marked.values().forEach(metrics::removeSensor);
     metrics.removeSensor(evaluations);
     metrics.removeSensor(decisions);
     metrics.removeSensor(slices);
-    metrics.removeSensor(held);
   }
 }

@@ -74,8 +74,6 @@ public final class DecideProcessor
   private PolicyStatusPublisher policyStatuses;
   /** Destinations an input changed, evaluated once when the task's inputs are drained. */
   private final Set<String> dirty = new LinkedHashSet<>();
-  /** When {@link #dirty} last went from empty to not empty (the stream time's wall clock). */
-  private long dirtySinceMs;
   /** Owned destinations the start-up sweep has not evaluated yet. */
   private final Deque<String> sweep = new ArrayDeque<>();
   /** The task's input partitions, for {@link CommitOnDrain#drained}. */
@@ -98,17 +96,6 @@ public final class DecideProcessor
 
   /** Destinations the start-up sweep evaluates per punctuation. */
   static final int SWEEP_PER_PUNCTUATION = 2_000;
-
-  /**
-   * The longest a dirty destination waits for its task's share of the poll to drain before a
-   * punctuation evaluates it anyway. A punctuation runs between processing iterations, in the
-   * middle of a poll's records: evaluating then split a burst that one drain would have
-   * evaluated once (a zone outage's three member updates per destination reached evaluation in
-   * 1–4-destination rounds, ~1.9 evaluations per destination). Waiting for the drain keeps the
-   * burst together; the bound covers a record that never reaches the stage (a deserialization
-   * error leaves its partition's count above zero until the next poll).
-   */
-  static final long DRAIN_WAIT_BOUND_MS = 1_000;
 
   public DecideProcessor(TopologyConfig config) {
     this.config = config;
@@ -244,12 +231,7 @@ public final class DecideProcessor
         mark(sweep.poll(), Cause.SWEEP);
       }
     }
-    if (dirty.isEmpty() || CommitOnDrain.drained(inputs)
-        || wallClockMillis - dirtySinceMs >= DRAIN_WAIT_BOUND_MS) {
-      evaluateDirty(now);
-    } else {
-      metrics.heldForDrain();
-    }
+    evaluateDirty(now);
   }
 
   /** The producer's transaction timeout as Streams will configure it. */
@@ -273,7 +255,7 @@ public final class DecideProcessor
     int marked = 0;
     for (String destination : destinations) {
       if (owns(destination)) {
-        addDirty(destination);
+        dirty.add(destination);
         marked++;
       }
     }
@@ -281,15 +263,8 @@ public final class DecideProcessor
   }
 
   private void mark(String destination, Cause cause) {
-    addDirty(destination);
-    metrics.marked(cause, 1);
-  }
-
-  private void addDirty(String destination) {
-    if (dirty.isEmpty()) {
-      dirtySinceMs = context.currentSystemTimeMs();
-    }
     dirty.add(destination);
+    metrics.marked(cause, 1);
   }
 
   private void evaluate(String destination, Instant now) {

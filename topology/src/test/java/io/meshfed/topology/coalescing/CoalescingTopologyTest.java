@@ -83,28 +83,6 @@ class CoalescingTopologyTest extends DriverTestBase {
   }
 
   @Test
-  void aPunctuationInTheMiddleOfAPollHoldsTheBatchUntilTheBound() {
-    t.world();
-    t.decisions().readValuesToList();
-    Map<String, Double> before = decideCounters();
-    t.tick(java.time.Duration.ofMillis(500)); // half way to the next punctuation (every 1 s)
-
-    polled(2);
-    t.send(MGMT, Bookinfo.reviewsEndpoints(MGMT, false)); // one of the poll's two updates
-    // Punctuations run between processing iterations, mid-poll; evaluating there split bursts.
-    // Just under the 1 s bound; the punctuation due half way through runs.
-    t.tick(java.time.Duration.ofMillis(999));
-    assertThat(t.decisions().readValuesToList()).as("held for the poll's second record").isEmpty();
-    assertThat(decideCounters().get("punctuations-held-for-drain-total")
-        - before.get("punctuations-held-for-drain-total")).isPositive();
-
-    // The second record never comes (as if skipped before the stage): the bound ends the hold.
-    t.tick(java.time.Duration.ofSeconds(1));
-    assertThat(t.decisions().readValuesToList()).as("evaluated once the hold ran out")
-        .extracting(FailoverDecision::getClientCluster).containsExactlyInAnyOrder(MGMT, REMOTE);
-  }
-
-  @Test
   void aLongRoundOfEvaluationIsCutIntoSlicesAndNothingIsLost() throws Exception {
     // A transaction timeout of 1 ms makes the slice 0.1 ms: every round evaluates one
     // destination and leaves the rest dirty for the next drain or punctuation.
