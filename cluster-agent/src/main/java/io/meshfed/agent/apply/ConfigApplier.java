@@ -16,6 +16,15 @@ public interface ConfigApplier {
   /** Every object the destination needs in this cluster, each labelled with its ownership. */
   List<GenericKubernetesResource> desired(FederatedDestination destination);
 
+  /**
+   * What of {@code destination} this applier writes but cannot serve in this cluster, as one
+   * sentence for the ack (the destination's status shows it as this cluster's WARNING), or null
+   * when it serves all of it. E.g. a clientMode whose guarantee its data plane cannot give.
+   */
+  default String cannotServe(FederatedDestination destination) {
+    return null;
+  }
+
   /** The destination's config left this cluster (its objects are being pruned). */
   default void withdrawn(io.meshfed.avro.ResourceRef destination) {}
 

@@ -222,7 +222,7 @@ public final class ConfigFollower implements Runnable, AutoCloseable {
           fd == null ? List.of() : applier.desired(fd));
       failed.remove(key);
       if (fd != null) {
-        ack(fd, AckResult.APPLIED, null);
+        ack(fd, AckResult.APPLIED, applier.cannotServe(fd));
       }
       if (result.writes() > 0) {
         LOG.info("cluster {}: {} epoch {}: {}", cluster, key, fd == null ? "-" : fd.getEpoch(),
@@ -253,7 +253,7 @@ public final class ConfigFollower implements Runnable, AutoCloseable {
           nextRetry = clock.instant().plus(RETRY_FAILED);
         }
         ack(fd, failure == null ? AckResult.APPLIED : AckResult.FAILED,
-            failure == null ? null : failure.getMessage());
+            failure == null ? applier.cannotServe(fd) : failure.getMessage());
       }
     } catch (Exception e) {
       LOG.warn("cluster {}: applying the rebuilt config failed, falling back to one by one: {}",

@@ -2,6 +2,7 @@ package io.meshfed.agent.apply;
 
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.meshfed.avro.ClientMode;
 import io.meshfed.avro.DestinationPort;
 import io.meshfed.avro.DestinationTier;
 import io.meshfed.avro.FederatedDestination;
@@ -44,6 +45,15 @@ import java.util.Map;
  * weight 0 (percentages rounded down) is written with weight 1. Envoy requires the weights of
  * a locality to sum to at most 2^32-1; larger totals are scaled down proportionally, keeping
  * every endpoint at 1 or more.
+ *
+ * <p><b>clientMode</b> (Gloo Mesh). {@code AUTO} writes no TLS settings: Istio's auto mTLS
+ * decides per endpoint, and sends mTLS only to endpoints labelled
+ * {@code security.istio.io/tlsMode: istio}, which these endpoints are not (the agent cannot see
+ * whether a member's pod has a sidecar), so clients send plaintext — meshfed's translation from
+ * the start. {@code SNI_ROUTING} sets {@code tls.mode: ISTIO_MUTUAL} on the DestinationRule:
+ * Gloo routes SNI-passthrough TLS through its east-west gateway so the member's sidecar
+ * terminates the caller's mTLS; with no gateway between them, meshfed gives that guarantee
+ * directly, and a member without a sidecar is unreachable, as in Gloo.
  */
 public final class IstioApplier implements ConfigApplier {
 
@@ -146,6 +156,11 @@ public final class IstioApplier implements ConfigApplier {
     Map<String, Object> trafficPolicy = new LinkedHashMap<>();
     trafficPolicy.put("outlierDetection", outlier);
     trafficPolicy.put("loadBalancer", Map.of("localityLbSetting", Map.of("enabled", false)));
+    if (fd.getClientMode() == ClientMode.SNI_ROUTING) {
+      // Gloo's sniRouting, without a gateway: the client's sidecar originates Istio mTLS to
+      // each member's sidecar, which sees the caller's identity. Members need sidecars.
+      trafficPolicy.put("tls", Map.of("mode", "ISTIO_MUTUAL"));
+    }
     Map<String, Object> spec = new LinkedHashMap<>();
     spec.put("host", host);
     spec.put("trafficPolicy", trafficPolicy);

@@ -13,6 +13,7 @@ import io.fabric8.kubernetes.api.model.discovery.v1.EndpointConditionsBuilder;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointPortBuilder;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSliceBuilder;
 import io.fabric8.kubernetes.client.utils.Serialization;
+import io.meshfed.avro.ClientMode;
 import io.meshfed.avro.DestinationPort;
 import io.meshfed.avro.DestinationTier;
 import io.meshfed.avro.FederatedDestination;
@@ -61,6 +62,11 @@ public final class KubernetesApplier implements ConfigApplier {
   /** Not {@code endpointslice-controller.k8s.io}: the built-in controller must leave them be. */
   public static final String SLICE_MANAGER = "agent.meshfed.io";
   public static final int MAX_ENDPOINTS_PER_SLICE = 1000;
+  /** The ack's message for a sniRouting destination ({@link #cannotServe}). */
+  public static final String SNI_ROUTING_NOT_SERVED = "clientMode sniRouting is not served in"
+      + " this cluster: its agent writes Kubernetes Services and EndpointSlices"
+      + " (meshfed.agent.applier=kubernetes) and kube-proxy originates no mTLS, so clients here"
+      + " reach the members without it; use the istio applier for end-to-end mTLS";
   private static final String OCTET = "(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)";
   private static final Pattern IPV4 = Pattern.compile(OCTET + "(\\." + OCTET + "){3}");
 
@@ -128,6 +134,17 @@ public final class KubernetesApplier implements ConfigApplier {
       }
     }
     return out;
+  }
+
+  /**
+   * Gloo's sniRouting promises the caller's mTLS end to end to each member's sidecar; kube-proxy
+   * forwards connections as they are and originates no TLS. The objects are still written (the
+   * same as for auto, so clients here keep reaching the destination) and the ack says what is
+   * missing, so this cluster reads as a WARNING rather than as serving the mode.
+   */
+  @Override
+  public String cannotServe(FederatedDestination fd) {
+    return fd.getClientMode() == ClientMode.SNI_ROUTING ? SNI_ROUTING_NOT_SERVED : null;
   }
 
   /** What an MCS-aware consumer (e.g. CoreDNS's multicluster plugin) resolves. */

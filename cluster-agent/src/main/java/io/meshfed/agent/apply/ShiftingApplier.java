@@ -58,6 +58,11 @@ public final class ShiftingApplier implements ConfigApplier {
   }
 
   @Override
+  public String cannotServe(FederatedDestination fd) {
+    return istio.cannotServe(fd);
+  }
+
+  @Override
   public void withdrawn(io.meshfed.avro.ResourceRef destination) {
     shifts.withdrawn(destination);
   }

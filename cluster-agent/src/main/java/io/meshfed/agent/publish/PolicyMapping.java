@@ -1,6 +1,7 @@
 package io.meshfed.agent.publish;
 
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.meshfed.avro.ClientModeSpec;
 import io.meshfed.avro.ClusterObjectRef;
 import io.meshfed.avro.ClusterWeight;
 import io.meshfed.avro.FailoverPolicySpec;
@@ -131,7 +132,19 @@ public final class PolicyMapping {
         .setExternalWorkloads(selectors(spec.get("externalWorkloads")))
         .setPorts(ports)
         .setClusters(strings(spec.get("clusters")))
+        .setClientMode(clientMode(spec))
         .build();
+  }
+
+  /**
+   * Gloo's {@code clientMode} oneof as written: the names of the members set, null when the
+   * field is absent. A value that is not an object sets none, which validation reports.
+   */
+  static ClientModeSpec clientMode(Map<String, Object> spec) {
+    if (!spec.containsKey("clientMode")) {
+      return null;
+    }
+    return new ClientModeSpec(List.copyOf(map(spec.get("clientMode")).keySet()));
   }
 
   static FailoverPolicySpec failoverPolicy(Map<String, Object> spec, List<String> problems) {

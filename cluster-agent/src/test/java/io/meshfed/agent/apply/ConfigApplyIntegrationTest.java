@@ -178,6 +178,25 @@ class ConfigApplyIntegrationTest {
     });
   }
 
+  /** clientMode sniRouting where kube-proxy cannot give it: written, and the ack says why. */
+  @Test
+  void aModeTheKubernetesApplierCannotServeIsAppliedAndAckedWithWhy() throws Exception {
+    var producer = producer();
+    follow(new KubernetesApplier(namespace));
+    FederatedDestination fd = FederatedDestination.newBuilder(Destinations.failedOver(3))
+        .setClientMode(io.meshfed.avro.ClientMode.SNI_ROUTING).build();
+    publish(producer, key(fd.getDestination()), fd);
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(acks())
+        .anySatisfy(a -> {
+          assertThat(a.getEpoch()).isEqualTo(3);
+          assertThat(a.getOutcome()).isEqualTo(AckResult.APPLIED);
+          assertThat(a.getMessage()).isEqualTo(KubernetesApplier.SNI_ROUTING_NOT_SERVED);
+        }));
+    assertThat(owned(KubernetesApplier.SERVICE)).hasSize(1);
+    assertThat(KubernetesApplierTest.apiServerErrors(owned(KubernetesApplier.ENDPOINT_SLICE)))
+        .isEmpty();
+  }
+
   @Test
   void anUnlabelledObjectOfTheSameNameIsLeftAloneAndTheApplyIsNacked() throws Exception {
     ResourceRef ref = new ResourceRef(ResourceKind.FailoverService, "team-a", "payments");

@@ -122,6 +122,27 @@ class IstioApplierTest {
   }
 
   @Test
+  @SuppressWarnings("unchecked")
+  void sniRoutingMakesTheClientSidecarOriginateIstioMtlsToEveryMember() {
+    FederatedDestination auto = Destinations.failedOver(2);
+    FederatedDestination sni = FederatedDestination.newBuilder(auto)
+        .setClientMode(io.meshfed.avro.ClientMode.SNI_ROUTING).build();
+    List<GenericKubernetesResource> objects = applier.desired(sni);
+    assertThat(istioErrors(objects)).isEmpty();
+    Map<String, Object> policy = (Map<String, Object>) spec(objects.get(1)).get("trafficPolicy");
+    assertThat(policy.get("tls")).isEqualTo(Map.of("mode", "ISTIO_MUTUAL"));
+    // Istio's webhook: ISTIO_MUTUAL takes no certificates, SNI or SANs of the user's.
+    assertThat((Map<String, Object>) policy.get("tls")).containsOnlyKeys("mode");
+    // The ServiceEntry and everything else are as for auto, which writes no TLS settings.
+    List<GenericKubernetesResource> asAuto = applier.desired(auto);
+    assertThat(objects.get(0)).isEqualTo(asAuto.get(0));
+    assertThat((Map<String, Object>) spec(asAuto.get(1)).get("trafficPolicy"))
+        .doesNotContainKey("tls");
+    assertThat(applier.cannotServe(sni)).isNull();
+    assertThat(applier.cannotServe(auto)).isNull();
+  }
+
+  @Test
   void eachEndpointGetsItsOwnPortAndRelativeWeights() {
     GenericKubernetesResource se = applier.desired(Destinations.splitAcrossPorts()).get(0);
     assertThat(istioErrors(List.of(se))).isEmpty();

@@ -111,6 +111,20 @@ class KubernetesApplierTest {
   }
 
   @Test
+  void sniRoutingIsWrittenAsForAutoAndAckedAsNotServedHere() {
+    FederatedDestination auto = Destinations.failedOver(2);
+    FederatedDestination sni = FederatedDestination.newBuilder(auto)
+        .setClientMode(io.meshfed.avro.ClientMode.SNI_ROUTING).build();
+    List<GenericKubernetesResource> objects = applier.desired(sni);
+    assertThat(apiServerErrors(objects)).isEmpty();
+    // Clients here keep reaching the destination; kube-proxy cannot add the mTLS.
+    assertThat(objects).isEqualTo(applier.desired(auto));
+    assertThat(applier.cannotServe(sni)).isEqualTo(KubernetesApplier.SNI_ROUTING_NOT_SERVED)
+        .contains("sniRouting").contains("kube-proxy originates no mTLS");
+    assertThat(applier.cannotServe(auto)).isNull();
+  }
+
+  @Test
   void atMostOneThousandEndpointsPerSlice() {
     List<GenericKubernetesResource> objects = applier.desired(Destinations.wide(2500));
     assertThat(apiServerErrors(objects)).isEmpty();

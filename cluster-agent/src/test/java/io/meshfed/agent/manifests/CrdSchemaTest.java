@@ -195,6 +195,55 @@ class CrdSchemaTest {
   }
 
   /**
+   * Gloo's clientMode oneof: the schema takes exactly one of its three empty members and
+   * refuses the rest at admission; what it refuses the agent still maps as written, so a
+   * resource that reached it some other way (a simulated cluster validates nothing) is INVALID
+   * in status by meshfed's validation, never read as auto.
+   */
+  @Test
+  void clientModeTakesExactlyOneOfGloosMembersAndTheAgentCarriesWhatWasWritten() {
+    Map<String, Object> base = Map.of("hosts", List.of("reviews.mesh.internal"),
+        "services", List.of(Map.of("labels", Map.of("app", "reviews"))),
+        "ports", List.of(Map.of("number", 9080, "protocol", "HTTP")));
+    for (String member : io.meshfed.rules.model.ClientMode.MEMBERS) {
+      GenericKubernetesResource vd = virtualDestination(base, Map.of(member, Map.of()));
+      assertThat(crds.validate(Crds.asMap(vd), StructuralValidator.NO_CEL)).as(member).isEmpty();
+      assertThat(io.meshfed.agent.publish.PolicyMapping.toEvent(ResourceKind.VirtualDestination,
+          vd).getSpec()).isInstanceOfSatisfying(io.meshfed.avro.VirtualDestinationSpec.class,
+              spec -> assertThat(spec.getClientMode().getModes()).containsExactly(member));
+    }
+    GenericKubernetesResource unset = MeshfedResources.resource("VirtualDestination", "global",
+        "reviews-vd", base);
+    assertThat(crds.validate(Crds.asMap(unset), StructuralValidator.NO_CEL)).isEmpty();
+    assertThat(((io.meshfed.avro.VirtualDestinationSpec) io.meshfed.agent.publish.PolicyMapping
+        .toEvent(ResourceKind.VirtualDestination, unset).getSpec()).getClientMode()).isNull();
+
+    Map<String, Object> bad = new LinkedHashMap<>();
+    bad.put("none", Map.of());
+    bad.put("two", Map.of("auto", Map.of(), "sniRouting", Map.of()));
+    bad.put("unknown member", Map.of("passthrough", Map.of()));
+    bad.put("a member with a field", Map.of("sniRouting", Map.of("port", 15443)));
+    bad.put("a string", "sniRouting");
+    bad.forEach((what, clientMode) -> assertThat(crds.validate(Crds.asMap(
+        virtualDestination(base, clientMode)), StructuralValidator.NO_CEL))
+        .as("clientMode " + what + ": the API server refuses it").isNotEmpty());
+    assertThat(((io.meshfed.avro.VirtualDestinationSpec) io.meshfed.agent.publish.PolicyMapping
+        .toEvent(ResourceKind.VirtualDestination, virtualDestination(base,
+            bad.get("two"))).getSpec()).getClientMode().getModes())
+        .containsExactlyInAnyOrder("auto", "sniRouting");
+    assertThat(((io.meshfed.avro.VirtualDestinationSpec) io.meshfed.agent.publish.PolicyMapping
+        .toEvent(ResourceKind.VirtualDestination, virtualDestination(base,
+            bad.get("a string"))).getSpec()).getClientMode().getModes()).isEmpty();
+  }
+
+  private static GenericKubernetesResource virtualDestination(Map<String, Object> base,
+      Object clientMode) {
+    Map<String, Object> spec = new LinkedHashMap<>(base);
+    spec.put("clientMode", clientMode);
+    return MeshfedResources.resource("VirtualDestination", "global", "reviews-vd", spec);
+  }
+
+  /**
    * The member kinds' schemas take what {@link ExternalMembers} publishes and refuse at
    * admission what it would refuse to publish, so the API server and the agent agree.
    */

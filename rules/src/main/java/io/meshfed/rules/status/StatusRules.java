@@ -16,7 +16,8 @@ import java.util.TreeSet;
  * Derives a resource's status. For a destination, precedence is: INVALID (validation errors) →
  * FAILED (a cluster could not apply the current generation) → PENDING (a cluster has not
  * acknowledged the current generation, or the latest decision epoch for it) → WARNING
- * (warnings) → ACCEPTED. Like Service Mesh Hub, ACCEPTED means applied in every cluster it
+ * (warnings, or a cluster that applied with a warning: its agent's APPLIED ack carries what
+ * that cluster cannot serve) → ACCEPTED. Like Service Mesh Hub, ACCEPTED means applied in every cluster it
  * targets — including the latest failover, not only the latest spec. Policies are not applied
  * per cluster: INVALID, WARNING or ACCEPTED.
  *
@@ -69,6 +70,7 @@ public final class StatusRules {
     List<ClusterStatus> clusters = new ArrayList<>();
     List<String> failedClusters = new ArrayList<>();
     List<String> pendingClusters = new ArrayList<>();
+    List<String> clusterWarnings = new ArrayList<>();
     for (String cluster : new TreeSet<>(in.targetClusters())) {
       ClusterAck ack = in.acks().get(cluster);
       Long latest = in.latestEpochs().get(cluster);
@@ -91,6 +93,14 @@ public final class StatusRules {
         applied = new Condition(Condition.APPLIED, Status.False, "ApplyFailed",
             "epoch " + ack.epoch() + ": " + (message == null ? "the agent gave no reason"
                 : message), generation);
+      } else if (ack.message() != null && !ack.message().isBlank()) {
+        // Applied, with something this cluster's data plane cannot serve (e.g. a clientMode
+        // its applier has no way to honour): the agent says what, and it is a WARNING here.
+        state = ResourceState.WARNING;
+        message = ack.message();
+        applied = new Condition(Condition.APPLIED, Status.True, "AppliedWithWarnings",
+            "generation " + ack.generation() + ", epoch " + ack.epoch() + ": " + message,
+            generation);
       } else {
         state = ResourceState.ACCEPTED;
         applied = new Condition(Condition.APPLIED, Status.True, "Applied",
@@ -100,14 +110,18 @@ public final class StatusRules {
         failedClusters.add(cluster);
       } else if (state == ResourceState.PENDING) {
         pendingClusters.add(cluster);
+      } else if (state == ResourceState.WARNING) {
+        clusterWarnings.add("cluster " + cluster + ": " + message);
       }
       clusters.add(new ClusterStatus(cluster, ack == null ? -1 : ack.generation(),
           ack == null ? -1 : ack.epoch(), state, message, latest == null ? -1 : latest,
           List.of(applied)));
     }
+    List<String> warnings = new ArrayList<>(findings.warnings());
+    warnings.addAll(clusterWarnings);
     ResourceState overall = !failedClusters.isEmpty() ? ResourceState.FAILED
         : !pendingClusters.isEmpty() ? ResourceState.PENDING
-        : findings.warnings().isEmpty() ? ResourceState.ACCEPTED : ResourceState.WARNING;
+        : warnings.isEmpty() ? ResourceState.ACCEPTED : ResourceState.WARNING;
     Condition accepted = new Condition(Condition.ACCEPTED, Status.True,
         findings.warnings().isEmpty() ? "Accepted" : "AcceptedWithWarnings",
         findings.warnings().isEmpty() ? "decided for " + clusters.size() + " target clusters"
@@ -120,11 +134,14 @@ public final class StatusRules {
         ? new Condition(Condition.APPLIED, Status.False, "Pending", (total
             - pendingClusters.size()) + " of " + total + " target clusters applied the latest"
             + " config; waiting for " + String.join(", ", pendingClusters), generation)
+        : !clusterWarnings.isEmpty()
+        ? new Condition(Condition.APPLIED, Status.True, "AppliedWithWarnings", "applied in all "
+            + total + " target clusters; " + String.join("; ", clusterWarnings), generation)
         : new Condition(Condition.APPLIED, Status.True, "Applied", total == 0
             ? "no cluster is a target (see spec.clusters and spec.meshes)"
             : "applied in all " + total + " target clusters", generation);
     ResourceStatus status = new ResourceStatus(meta.id(), generation, overall, List.of(),
-        findings.warnings(), clusters, selected, in.appliedPolicies(),
+        warnings, clusters, selected, in.appliedPolicies(),
         List.of(valid, accepted, applied, conflict), List.of());
     if (in.listedMeshes() == null) {
       return status;

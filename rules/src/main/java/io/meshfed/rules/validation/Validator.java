@@ -1,5 +1,6 @@
 package io.meshfed.rules.validation;
 
+import io.meshfed.rules.model.ClientMode;
 import io.meshfed.rules.model.ClusterInfo;
 import io.meshfed.rules.model.FailoverPolicySpec;
 import io.meshfed.rules.model.FailoverServiceSpec;
@@ -57,6 +58,17 @@ public final class Validator {
       + " externalServices or externalWorkloads select backing services, so nothing routes"
       + " these hosts (Gloo Mesh pairs such a VirtualDestination with a RouteTable; meshfed has"
       + " none)";
+
+  /**
+   * The error of a VirtualDestination asking for Gloo's {@code tlsTermination}. INVALID, not a
+   * WARNING served as something else: any other translation changes what the user chose it for —
+   * SNI routing cannot reach members without sidecars, and plaintext would drop the encryption
+   * Gloo keeps between the clusters.
+   */
+  public static final String TLS_TERMINATION = "spec.clientMode.tlsTermination cannot be"
+      + " served: Gloo Mesh terminates TLS at an east-west gateway and meshfed has none (clients"
+      + " reach the members' endpoints directly), so it could only send cross-cluster traffic"
+      + " in plaintext; use sniRouting (Istio mutual TLS to each member's sidecar) or auto";
 
   private Validator() {}
 
@@ -140,6 +152,7 @@ public final class Validator {
     if (spec.ports().isEmpty()) {
       out.error("spec.ports must list at least one port");
     }
+    clientMode(spec.clientMode(), out);
     Set<Long> numbers = new HashSet<>();
     for (int i = 0; i < spec.ports().size(); i++) {
       PortMapping mapping = spec.ports().get(i);
@@ -167,6 +180,35 @@ public final class Validator {
       }
     }
     return out.build();
+  }
+
+  /**
+   * Gloo's {@code clientMode} is a oneof: exactly one known member, and not the one meshfed
+   * cannot serve ({@link #TLS_TERMINATION}). Absent ({@code null}) is auto.
+   */
+  private static void clientMode(List<String> members, Findings.Builder out) {
+    if (members == null) {
+      return;
+    }
+    String known = String.join(", ", ClientMode.MEMBERS);
+    boolean allKnown = true;
+    for (String member : members) {
+      if (ClientMode.ofMember(member) == null) {
+        allKnown = false;
+        out.error("spec.clientMode." + abbreviate(String.valueOf(member)) + " is not a client"
+            + " mode; Gloo Mesh's ClientMode has " + known);
+      }
+    }
+    if (members.isEmpty()) {
+      out.error("spec.clientMode sets none of " + known + "; set exactly one, or leave"
+          + " clientMode out for auto");
+    } else if (members.size() > 1 && allKnown) {
+      out.error("spec.clientMode sets " + String.join(" and ", members) + "; it is a oneof:"
+          + " set exactly one of " + known);
+    } else if (members.size() == 1
+        && ClientMode.ofMember(members.get(0)) == ClientMode.TLS_TERMINATION) {
+      out.error(TLS_TERMINATION);
+    }
   }
 
   static Findings validate(FailoverPolicySpec spec) {

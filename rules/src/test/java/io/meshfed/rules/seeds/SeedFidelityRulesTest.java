@@ -13,6 +13,7 @@ import io.meshfed.rules.membership.DestinationPorts;
 import io.meshfed.rules.membership.Member;
 import io.meshfed.rules.membership.Membership;
 import io.meshfed.rules.membership.MembershipResult;
+import io.meshfed.rules.model.ClientMode;
 import io.meshfed.rules.model.ClusterInfo;
 import io.meshfed.rules.model.FailoverServiceSpec;
 import io.meshfed.rules.model.FailoverPolicySpec;
@@ -161,6 +162,82 @@ class SeedFidelityRulesTest {
         + " least one port"), List.of(), List.of(), Map.of(), applied);
     assertThat(invalid.state()).isEqualTo(ResourceState.INVALID);
     assertThat(invalid.appliedPolicies()).isEmpty();
+  }
+
+  // --- VirtualDestination clientMode (Gloo's common.gloo.solo.io.ClientMode oneof) ---
+
+  private static Resource.VirtualDestination withClientMode(List<String> members) {
+    return new Resource.VirtualDestination(meta(Kind.VirtualDestination, "global", "vd", T0),
+        new VirtualDestinationSpec(List.of("reviews.mesh.internal"),
+            List.of(Selector.byLabels(Map.of("app", "reviews"))), List.of(), List.of(),
+            List.of(new PortMapping(9080L, "HTTP", null)), List.of(), members));
+  }
+
+  @Test
+  void absentAutoAndSniRoutingAreServedAndResolveToTheirMode() {
+    assertThat(Validator.validate(withClientMode(null))).isEqualTo(Findings.NONE);
+    assertThat(withClientMode(null).spec().resolvedClientMode()).isEqualTo(ClientMode.AUTO);
+    assertThat(Validator.validate(withClientMode(List.of("auto")))).isEqualTo(Findings.NONE);
+    assertThat(withClientMode(List.of("auto")).spec().resolvedClientMode())
+        .isEqualTo(ClientMode.AUTO);
+    assertThat(Validator.validate(withClientMode(List.of("sniRouting"))))
+        .isEqualTo(Findings.NONE);
+    assertThat(withClientMode(List.of("sniRouting")).spec().resolvedClientMode())
+        .isEqualTo(ClientMode.SNI_ROUTING);
+  }
+
+  @Test
+  void tlsTerminationIsInvalidBecauseMeshfedHasNoEastWestGatewayToTerminateAt() {
+    Findings findings = Validator.validate(withClientMode(List.of("tlsTermination")));
+    assertThat(findings.errors()).containsExactly(Validator.TLS_TERMINATION);
+    assertThat(Validator.TLS_TERMINATION).startsWith("spec.clientMode.tlsTermination")
+        .contains("east-west gateway").contains("plaintext").contains("sniRouting");
+  }
+
+  @Test
+  void aClientModeSettingNoneSeveralOrAnUnknownMemberIsInvalidNamingIt() {
+    assertThat(Validator.validate(withClientMode(List.of())).errors()).containsExactly(
+        "spec.clientMode sets none of auto, sniRouting, tlsTermination; set exactly one, or"
+            + " leave clientMode out for auto");
+    assertThat(Validator.validate(withClientMode(List.of("auto", "sniRouting"))).errors())
+        .containsExactly("spec.clientMode sets auto and sniRouting; it is a oneof: set exactly"
+            + " one of auto, sniRouting, tlsTermination");
+    assertThat(Validator.validate(withClientMode(List.of("passthrough"))).errors())
+        .containsExactly("spec.clientMode.passthrough is not a client mode; Gloo Mesh's"
+            + " ClientMode has auto, sniRouting, tlsTermination");
+    // An invalid clientMode serves nothing, and resolves to auto only for completeness.
+    assertThat(withClientMode(List.of("auto", "sniRouting")).spec().resolvedClientMode())
+        .isEqualTo(ClientMode.AUTO);
+  }
+
+  @Test
+  void aClusterThatAppliedButCannotServeTheModeIsAWarningNamingIt() {
+    var meta = meta(Kind.VirtualDestination, "global", "reviews-vd", T0);
+    String why = "clientMode sniRouting is not served here: kube-proxy originates no mTLS";
+    var status = StatusRules.forDestination(meta, Findings.NONE, List.of(),
+        List.of("east", "west"), Map.of(
+            "east", new ClusterAck("east", 1, 4, true, null),
+            "west", new ClusterAck("west", 1, 4, true, why)));
+    assertThat(status.state()).isEqualTo(ResourceState.WARNING);
+    assertThat(status.warnings()).containsExactly("cluster west: " + why);
+    assertThat(status.clusters()).extracting(ResourceStatus.ClusterStatus::state)
+        .containsExactly(ResourceState.ACCEPTED, ResourceState.WARNING);
+    assertThat(status.clusters().get(1).message()).isEqualTo(why);
+    assertThat(status.clusters().get(1).conditions()).singleElement().satisfies(c -> {
+      assertThat(c.status()).isEqualTo(Condition.Status.True);
+      assertThat(c.reason()).isEqualTo("AppliedWithWarnings");
+    });
+    assertThat(status.conditions()).filteredOn(c -> c.type().equals(Condition.APPLIED))
+        .singleElement().satisfies(c -> {
+          assertThat(c.reason()).isEqualTo("AppliedWithWarnings");
+          assertThat(c.message()).contains("cluster west: " + why);
+        });
+    // Without the agent's message the same acks are ACCEPTED: the warning comes from it alone.
+    var quiet = StatusRules.forDestination(meta, Findings.NONE, List.of(),
+        List.of("east", "west"), Map.of(
+            "east", new ClusterAck("east", 1, 4, true, null),
+            "west", new ClusterAck("west", 1, 4, true, null)));
+    assertThat(quiet.state()).isEqualTo(ResourceState.ACCEPTED);
   }
 
   // --- Several VirtualDestination ports, each routed to its own target port ---

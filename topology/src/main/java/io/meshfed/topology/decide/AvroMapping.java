@@ -96,7 +96,7 @@ public final class AvroMapping {
               p.getTargetPort() == null ? null
                   : new TargetPort(p.getTargetPort().getNumber(), p.getTargetPort().getName())))
               .toList(),
-          vd.getClusters()));
+          vd.getClusters(), vd.getClientMode() == null ? null : vd.getClientMode().getModes()));
     }
     if (spec instanceof FailoverPolicySpec fp) {
       Map<String, Integer> weights = new LinkedHashMap<>();
@@ -212,7 +212,15 @@ public final class AvroMapping {
     d.setEpoch(c.epoch());
     d.setPolicyGeneration(c.generation());
     d.setTime(time);
+    d.setClientMode(io.meshfed.avro.ClientMode.AUTO); // the evaluation's, set by DecisionLedger
     return d;
+  }
+
+  /** The clientMode a destination's configs carry: a VirtualDestination's, else AUTO. */
+  public static io.meshfed.avro.ClientMode clientMode(Resource.Destination destination) {
+    return destination instanceof Resource.VirtualDestination vd
+        && vd.spec().resolvedClientMode() == io.meshfed.rules.model.ClientMode.SNI_ROUTING
+        ? io.meshfed.avro.ClientMode.SNI_ROUTING : io.meshfed.avro.ClientMode.AUTO;
   }
 
   public static TrafficSplit split(Split split) {

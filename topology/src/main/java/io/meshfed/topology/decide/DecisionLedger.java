@@ -2,6 +2,7 @@ package io.meshfed.topology.decide;
 
 import io.meshfed.avro.ConfigAck;
 import io.meshfed.avro.FailoverDecision;
+import io.meshfed.avro.FederatedDestination;
 import io.meshfed.avro.PolicyStatus;
 import io.meshfed.avro.ReasonCode;
 import io.meshfed.avro.ResourceRef;
@@ -148,8 +149,10 @@ final class DecisionLedger {
           changed.put(d.client(), d.result().state());
         }
         d.result().decision().ifPresent(decided -> {
+          FederatedDestination config = fanOut.federatedDestination(decided.config(), now);
+          config.setClientMode(evaluation.clientMode());
           out.config(d.client(), RoutingKeys.configKey(AvroMapping.ref(decided.destination())),
-              fanOut.federatedDestination(decided.config(), now), now);
+              config, now);
           FailoverDecision decision = AvroMapping.decision(decided);
           if (!d.reasonSuffix().isEmpty()) {
             decision.setReason(decision.getReason() + d.reasonSuffix());

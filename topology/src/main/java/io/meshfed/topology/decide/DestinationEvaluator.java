@@ -99,7 +99,8 @@ final class DestinationEvaluator {
         epoch = Math.max(e.getValue().epoch(), epoch) + 1;
         outcomes.add(new Retired(e.getKey(), e.getValue(), epoch));
       }
-      return new Evaluation(destination, outcomes, epoch, null, null);
+      return new Evaluation(destination, outcomes, epoch, null, null,
+          io.meshfed.avro.ClientMode.AUTO);
     }
     PolicyEvent event = dest.event();
     Resource.Destination resource = dest.resource();
@@ -241,7 +242,8 @@ final class DestinationEvaluator {
             resource instanceof Resource.FailoverService fs ? meshNames(fs) : null,
             conflicts.errors(), appliedPolicies));
     return new Evaluation(destination, outcomes, epoch, wake,
-        new StatusUpdate(dest.control().getSourceCluster(), status, event.getUid()));
+        new StatusUpdate(dest.control().getSourceCluster(), status, event.getUid()),
+        AvroMapping.clientMode(resource));
   }
 
   private List<EndpointInput> endpointInputs(Member member, MemberTable.Members read,

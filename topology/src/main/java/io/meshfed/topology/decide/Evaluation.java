@@ -15,9 +15,10 @@ import java.util.List;
  * @param lastEpoch the destination's last epoch after these outcomes
  * @param wakeAt the earliest time the answer could change by time alone, or null
  * @param status the destination's status, or null when it is gone
+ * @param clientMode the clientMode every config of this evaluation carries
  */
 record Evaluation(String destination, List<Outcome> outcomes, long lastEpoch, Instant wakeAt,
-    StatusUpdate status) {
+    StatusUpdate status, io.meshfed.avro.ClientMode clientMode) {
 
   /** How many client configs this evaluation changes (decisions and withdrawals). */
   int decisions() {

@@ -28,7 +28,7 @@ import org.apache.kafka.common.serialization.Serializer;
  *
  * <p>Avro's binary encoding of a record is its fields' encodings one after another, so a
  * record is {@code header | destination | clientCluster | shared | epoch | policyGeneration |
- * time}. The first record of a shared part is encoded whole by the inner serde (the registry's
+ * time | clientMode}. The first record of a shared part is encoded whole by the inner serde (the registry's
  * wire format: {@link AvroSerde#HEADER} bytes, then the body); the shared bytes are cut out of
  * it, found by encoding the small fields around them. Later records copy header and shared bytes and encode only the small
  * fields. {@code FanOutSerdeTest} checks the result equals the inner serde's, byte for byte.
@@ -116,6 +116,7 @@ public final class FanOutSerde implements Serde<SpecificRecord> {
         encoder.writeLong(d.getEpoch());
         encoder.writeLong(d.getPolicyGeneration());
         encoder.writeLong(d.getTime().toEpochMilli());
+        encoder.writeEnum(d.getClientMode().ordinal());
         encoder.flush();
       } catch (IOException e) {
         throw new UncheckedIOException(e);
@@ -168,13 +169,13 @@ public final class FanOutSerde implements Serde<SpecificRecord> {
 
   /**
    * Whether the record's fields are destination, clientCluster, then the shared fields, then
-   * epoch, policyGeneration (longs) and time (timestamp-millis) — the layout {@code head} and
-   * {@code tail} encode.
+   * epoch, policyGeneration (longs), time (timestamp-millis) and clientMode (an enum) — the
+   * layout {@code head} and {@code tail} encode.
    */
   static boolean layoutMatches(Schema schema) {
     List<String> names = schema.getFields().stream().map(Schema.Field::name).toList();
     if (!names.equals(List.of("destination", "clientCluster", "hosts", "ports", "tiers",
-        "activeTier", "outlierDetection", "epoch", "policyGeneration", "time"))) {
+        "activeTier", "outlierDetection", "epoch", "policyGeneration", "time", "clientMode"))) {
       return false;
     }
     Schema time = schema.getField("time").schema();
@@ -183,6 +184,7 @@ public final class FanOutSerde implements Serde<SpecificRecord> {
         && schema.getField("epoch").schema().getType() == Schema.Type.LONG
         && schema.getField("policyGeneration").schema().getType() == Schema.Type.LONG
         && time.getType() == Schema.Type.LONG
-        && time.getLogicalType() instanceof LogicalTypes.TimestampMillis;
+        && time.getLogicalType() instanceof LogicalTypes.TimestampMillis
+        && schema.getField("clientMode").schema().getType() == Schema.Type.ENUM;
   }
 }

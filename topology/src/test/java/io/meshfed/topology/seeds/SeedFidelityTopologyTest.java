@@ -214,6 +214,76 @@ class SeedFidelityTopologyTest extends DriverTestBase {
     assertThat(status(VD_STATUS_KEY).getNumSelectedBackingServices()).isEqualTo(2);
   }
 
+  // --- VirtualDestination clientMode ---
+
+  private static final String VD_CONFIG_KEY =
+      "FederatedDestination/VirtualDestination/global/reviews-vd";
+
+  /** global/reviews-vd at {@code generation} with clientMode setting {@code modes} (null: unset). */
+  private static KeyValue<String, SpecificRecord> reviewsVdWithClientMode(long generation,
+      List<String> modes) {
+    KeyValue<String, SpecificRecord> vd = Bookinfo.reviewsVirtualDestination();
+    PolicyEvent event = (PolicyEvent) vd.value;
+    VirtualDestinationSpec spec = VirtualDestinationSpec.newBuilder(
+        (VirtualDestinationSpec) event.getSpec())
+        .setClientMode(modes == null ? null : new io.meshfed.avro.ClientModeSpec(modes)).build();
+    return KeyValue.pair(vd.key, PolicyEvent.newBuilder(event).setGeneration(generation)
+        .setSpec(spec).build());
+  }
+
+  private KeyValue<String, SpecificRecord> vdAck(String cluster, String message) {
+    FederatedDestination applied = config(cluster, VD_CONFIG_KEY);
+    return KeyValue.pair(EventKeys.ack(cluster, ResourceKind.VirtualDestination, "global",
+        "reviews-vd"), io.meshfed.avro.ConfigAck.newBuilder()
+        .setDestination(applied.getDestination()).setEpoch(applied.getEpoch())
+        .setPolicyGeneration(applied.getPolicyGeneration())
+        .setOutcome(io.meshfed.avro.AckResult.APPLIED).setMessage(message)
+        .setTime(java.time.Instant.now()).build());
+  }
+
+  @Test
+  void aVirtualDestinationsClientModeReachesEveryClientsConfigAndTlsTerminationIsInvalid() {
+    t.send(MGMT, Bookinfo.heartbeat(MGMT, t.now()), Bookinfo.reviewsService(MGMT),
+        Bookinfo.reviewsEndpoints(MGMT, true));
+    t.send(REMOTE, Bookinfo.heartbeat(REMOTE, t.now()), Bookinfo.reviewsService(REMOTE),
+        Bookinfo.reviewsEndpoints(REMOTE, true));
+    t.send(MGMT, reviewsVdWithClientMode(1, null));
+    assertThat(List.of(config(MGMT, VD_CONFIG_KEY), config(REMOTE, VD_CONFIG_KEY)))
+        .extracting(FederatedDestination::getClientMode)
+        .as("unset: meshfed's translation, auto").containsOnly(io.meshfed.avro.ClientMode.AUTO);
+    long before = config(MGMT, VD_CONFIG_KEY).getEpoch();
+
+    // Only clientMode changes: a new generation, so every client gets a new config carrying it.
+    t.send(MGMT, reviewsVdWithClientMode(2, List.of("sniRouting")));
+    assertThat(List.of(config(MGMT, VD_CONFIG_KEY), config(REMOTE, VD_CONFIG_KEY)))
+        .allSatisfy(c -> {
+          assertThat(c.getClientMode()).isEqualTo(io.meshfed.avro.ClientMode.SNI_ROUTING);
+          assertThat(c.getPolicyGeneration()).isEqualTo(2);
+        });
+    assertThat(config(MGMT, VD_CONFIG_KEY).getEpoch()).isGreaterThan(before);
+
+    // An agent that applied but cannot serve the mode says so in its ack: a WARNING there.
+    String why = "clientMode sniRouting is not served in this cluster: kube-proxy originates no"
+        + " mTLS";
+    t.send(MGMT, vdAck(MGMT, null));
+    t.send(REMOTE, vdAck(REMOTE, why));
+    PolicyStatus warned = status(VD_STATUS_KEY);
+    assertThat(warned.getState()).isEqualTo(ResourceState.WARNING);
+    assertThat(warned.getWarnings()).contains("cluster " + REMOTE + ": " + why);
+    assertThat(warned.getClusters()).extracting(c -> c.getCluster() + " " + c.getState() + " "
+        + c.getMessage()).containsExactlyInAnyOrder(MGMT + " ACCEPTED null",
+            REMOTE + " WARNING " + why);
+    assertThat(condition(warned, "Applied").getReason()).isEqualTo("AppliedWithWarnings");
+
+    // tlsTermination: INVALID with the reason, and every client's config is withdrawn.
+    t.send(MGMT, reviewsVdWithClientMode(3, List.of("tlsTermination")));
+    PolicyStatus invalid = status(VD_STATUS_KEY);
+    assertThat(invalid.getState()).isEqualTo(ResourceState.INVALID);
+    assertThat(invalid.getValidationErrors()).containsExactly(Validator.TLS_TERMINATION);
+    assertThat(t.latestConfig(MGMT)).containsEntry(VD_CONFIG_KEY, null);
+    assertThat(t.latestConfig(REMOTE)).containsEntry(VD_CONFIG_KEY, null);
+  }
+
   @Test
   void aOnePortDestinationKeepsItsEndpointsPortsEmpty() {
     t.world();

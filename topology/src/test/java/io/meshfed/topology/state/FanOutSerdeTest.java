@@ -143,6 +143,8 @@ class FanOutSerdeTest {
     d.setEpoch(random.nextBoolean() ? random.nextInt(100) : random.nextLong());
     d.setPolicyGeneration(random.nextInt(1 << 20));
     d.setTime(Instant.ofEpochMilli(random.nextLong() >>> 20));
+    d.setClientMode(io.meshfed.avro.ClientMode.values()[
+        random.nextInt(io.meshfed.avro.ClientMode.values().length)]);
     return d;
   }
 }
