@@ -56,6 +56,8 @@ public final class TopologyMain {
       org.apache.kafka.streams.processor.StateRestoreListener restoreListener) {
     TopicProvisioner.ensureSharedTopics(config.bootstrapServers(), config.kafkaClient(),
         (short) 1);
+    // A session the broker refuses would only fail at join, as a stream thread replaced forever.
+    io.meshfed.topology.config.BrokerSessionBounds.check(config);
     SchemaRegistryClient registry = new SchemaRegistryClient(config.registry());
     java.util.Properties props = StreamsSettings.from(config);
     props.putAll(overrides);
