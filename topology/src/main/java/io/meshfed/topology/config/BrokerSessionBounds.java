@@ -38,6 +38,7 @@ public final class BrokerSessionBounds {
     Map<String, Object> settings = new HashMap<>(config.kafkaClient());
     settings.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
     Map<String, String> bounds;
+    long started = System.nanoTime();
     try (Admin admin = Admin.create(settings)) {
       bounds = ask(admin);
     } catch (ExecutionException | TimeoutException | RuntimeException e) {
@@ -49,6 +50,9 @@ public final class BrokerSessionBounds {
       return;
     }
     require(config.crashDetection().sessionTimeout(), bounds);
+    LOG.info("group session {} ms within the broker's {} (checked in {} ms)",
+        config.crashDetection().sessionTimeout().toMillis(), bounds,
+        (System.nanoTime() - started) / 1_000_000);
   }
 
   private static Map<String, String> ask(Admin admin)
