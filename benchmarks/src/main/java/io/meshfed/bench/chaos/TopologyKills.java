@@ -69,8 +69,10 @@ final class TopologyKills {
           // its reverse decide nothing), and this class counts two decisions per flip.
           Env.awaitDecisions(observer, expected, Duration.ofSeconds(60));
         }
-        int victim = k % n;
         boolean settled = awaitEveryInstanceHoldsTasks(n, Duration.ofSeconds(120));
+        // The instance that reads the flips (mgmt-cluster's events partition): killing it is
+        // what stops decisions; killing one off the flips' path would measure nothing.
+        int victim = readerOfFlips(logs).orElse(k % n);
         Process dead = instances.get(victim);
         dead.destroyForcibly(); // SIGKILL: no close, no commit, no leaving the group
         dead.waitFor();
@@ -125,14 +127,16 @@ final class TopologyKills {
   }
 
   /**
-   * Waits until the group is stable with {@code n} members, each assigned partitions: a kill
-   * then takes tasks from a working instance. False if that did not happen within {@code
+   * Waits until the group is stable (for 2 s) with {@code n} members, each assigned partitions:
+   * a kill then takes tasks from a working instance. False if that did not happen within {@code
    * timeout} (the kill goes ahead, and the finding says so).
    */
   private boolean awaitEveryInstanceHoldsTasks(int n, Duration timeout) {
     try (var admin = env.admin()) {
+      // Stable for 2 s: Streams follows a member's return with rebalances of its own (tasks
+      // warmed up elsewhere move back), and a kill inside one measures that rebalance too.
       org.awaitility.Awaitility.await().atMost(timeout).pollInterval(Duration.ofMillis(200))
-          .ignoreExceptions().until(() -> {
+          .during(Duration.ofSeconds(2)).ignoreExceptions().until(() -> {
             var group = admin.describeConsumerGroups(List.of(GROUP)).all().get().get(GROUP);
             return group.groupState() == org.apache.kafka.common.GroupState.STABLE
                 && group.members().size() == n && group.members().stream()
@@ -142,6 +146,35 @@ final class TopologyKills {
     } catch (org.awaitility.core.ConditionTimeoutException e) {
       return false;
     }
+  }
+
+  /**
+   * Which instance's consumer holds mgmt-cluster's events partition, by its Streams process id:
+   * the member's client id carries it, and the instance's log (thread names) too.
+   */
+  private java.util.Optional<Integer> readerOfFlips(List<Path> logs) {
+    String topic = "meshfed.cluster." + Bookinfo.MGMT + ".events";
+    try (var admin = env.admin()) {
+      var group = admin.describeConsumerGroups(List.of(GROUP)).all().get().get(GROUP);
+      for (var member : group.members()) {
+        boolean reads = member.assignment().topicPartitions().stream()
+            .anyMatch(tp -> tp.topic().equals(topic));
+        String client = member.clientId();
+        int thread = client.indexOf("-StreamThread-");
+        if (!reads || thread < 0) {
+          continue;
+        }
+        String process = client.substring(0, thread);
+        for (int i = 0; i < logs.size(); i++) {
+          if (Files.exists(logs.get(i)) && Files.readString(logs.get(i)).contains(process)) {
+            return java.util.Optional.of(i);
+          }
+        }
+      }
+    } catch (Exception e) {
+      // Not known: the kill alternates instead.
+    }
+    return java.util.Optional.empty();
   }
 
   /** One topology instance as its own JVM; it dies with this one (ExitWithParent). */
