@@ -56,8 +56,6 @@ public final class TopologyMain {
       org.apache.kafka.streams.processor.StateRestoreListener restoreListener) {
     TopicProvisioner.ensureSharedTopics(config.bootstrapServers(), config.kafkaClient(),
         (short) 1);
-    // A session the broker refuses would only fail at join, as a stream thread replaced forever.
-    io.meshfed.topology.config.BrokerSessionBounds.check(config);
     SchemaRegistryClient registry = new SchemaRegistryClient(config.registry());
     java.util.Properties props = StreamsSettings.from(config);
     props.putAll(overrides);
@@ -78,8 +76,15 @@ public final class TopologyMain {
         lag.close();
       }
     });
-    // A bug must not leave a zombie: replace the thread and keep serving the rest.
+    // A bug must not leave a zombie: replace the thread and keep serving the rest. A session
+    // the broker refuses would fail the same way in every new thread: stop, saying why.
     streams.setUncaughtExceptionHandler(e -> {
+      String refused = io.meshfed.topology.config.SessionRefusal.explain(e,
+          config.crashDetection());
+      if (refused != null) {
+        LOG.error(refused);
+        return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+      }
       LOG.error("stream thread died; replacing it", e);
       return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
     });

@@ -166,18 +166,16 @@ class TopologyConfigTest {
   }
 
   @Test
-  void aSessionTheBrokerWouldRefuseFailsBeforeTheTopologyStarts() {
-    Map<String, String> stock = Map.of("group.min.session.timeout.ms", "6000",
-        "group.max.session.timeout.ms", "1800000");
-    assertThatThrownBy(() -> BrokerSessionBounds.require(Duration.ofSeconds(3), stock))
-        .hasMessage("config key 'meshfed.group.session.timeout.ms': 3000 is under the broker's"
-            + " group.min.session.timeout.ms (6000); set it to 6000 or more (decisions then"
-            + " pause that long after a crash), or lower the broker's"
-            + " group.min.session.timeout.ms");
-    BrokerSessionBounds.require(Duration.ofSeconds(6), stock);
-    BrokerSessionBounds.require(Duration.ofSeconds(3),
-        Map.of("group.min.session.timeout.ms", "1000"));
-    // A broker that would not say: nothing to hold the session against.
-    BrokerSessionBounds.require(Duration.ofSeconds(3), Map.of());
+  void aSessionTheBrokerRefusesIsToldApartFromOtherThreadDeaths() {
+    var refused = new org.apache.kafka.streams.errors.StreamsException(
+        new org.apache.kafka.common.errors.InvalidSessionTimeoutException("The session timeout"
+            + " is not within the range allowed by the broker"));
+    assertThat(SessionRefusal.explain(refused, CrashDetection.DEFAULT))
+        .isEqualTo("config key 'meshfed.group.session.timeout.ms': the broker refuses a session"
+            + " of 3000 ms (outside its group.min.session.timeout.ms /"
+            + " group.max.session.timeout.ms; a stock broker's minimum is 6000): set it within"
+            + " them, or lower the broker's group.min.session.timeout.ms; the topology stops");
+    assertThat(SessionRefusal.explain(new IllegalStateException("a bug"),
+        CrashDetection.DEFAULT)).isNull();
   }
 }
