@@ -19,8 +19,9 @@ import java.util.Properties;
  * again on the same state directory. Each kill is followed at once by a flip; the time until its
  * decisions are visible is that kill's recovery ("decisions resume after kill -9 of one of n
  * instances", the figure issue #21 bounds at 5 s for n = 2). A kill comes only once every
- * instance holds tasks in a settled group, so that each one takes tasks away from a working
- * group rather than from a member still joining. Every flip must be decided exactly once per
+ * instance holds tasks in a group stable for 2 s, and takes the instance that reads the flips,
+ * so that each one measures a takeover rather than a member still joining or one off the
+ * flips' path. Every flip must be decided exactly once per
  * client (epochs 1..n, read_committed) and the end state must be the oracle's.
  */
 final class TopologyKills {
