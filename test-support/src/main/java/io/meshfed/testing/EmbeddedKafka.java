@@ -187,6 +187,9 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
   }
 
+  /** The broker's {@code group.min.session.timeout.ms}: the least session a group may ask. */
+  public static final int MIN_SESSION_TIMEOUT_MS = 1_000;
+
   /** How long a start may take (Kafka's {@code server.max.startup.time.ms}). */
   private static final Duration STARTUP_WITHIN = Duration.ofMinutes(2);
 
@@ -215,6 +218,15 @@ public final class EmbeddedKafka implements AutoCloseable {
     p.put("share.coordinator.state.topic.replication.factor", "1");
     p.put("share.coordinator.state.topic.min.isr", "1");
     p.put("group.initial.rebalance.delay.ms", "0");
+    // meshfed's topology asks for a 3 s session so that a kill -9 of one instance stops
+    // decisions for under 5 s; a stock broker refuses any session under 6 s. The floor is
+    // meshfed's own (CrashDetection.MIN_SESSION): see topology/DESIGN.md, "Crash recovery".
+    p.put("group.min.session.timeout.ms", String.valueOf(MIN_SESSION_TIMEOUT_MS));
+    // A topology instance killed inside a transaction leaves it open; read_committed readers of
+    // what it wrote (the instance taking over its tasks) wait until the coordinator aborts it,
+    // at transaction.timeout.ms — but the coordinator looks for such transactions only every
+    // 10 s by default, up to 10 s more. Every second here (a scan of a few transactional ids).
+    p.put("transaction.abort.timed.out.transaction.cleanup.interval.ms", "1000");
     p.put("auto.create.topics.enable", "false");
     p.put("server.max.startup.time.ms", String.valueOf(STARTUP_WITHIN.toMillis()));
     // Kafka's 9 s broker session stays: a 3 s session (to shorten the wait a kill -9 caused)

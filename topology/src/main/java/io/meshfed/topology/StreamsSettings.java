@@ -67,11 +67,14 @@ public final class StreamsSettings {
     // per fetch round trip (measured: ~230 events/s, latency in seconds, the thread idle in
     // poll). With -1 the thread processes whatever it has buffered.
     p.put(StreamsConfig.MAX_TASK_IDLE_MS_CONFIG, -1L);
-    // A crashed instance's partitions move after the session timeout; Kafka's 45 s default
-    // would stop decisions for that long. 10 s (heartbeats every 3 s) keeps a failover of the
-    // control plane itself within 15 s while tolerating a few seconds of GC or CPU starvation.
-    p.put(StreamsConfig.consumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG), 10_000);
-    p.put(StreamsConfig.consumerPrefix(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG), 3_000);
+    // A crashed instance's tasks move only once its session times out (Kafka's default: 45 s
+    // without decisions for them). meshfed's default is 3 s with heartbeats every second, so
+    // decisions resume within 5 s of a kill -9; the numbers and what they cost (a live member
+    // starved for 3 s is evicted and rejoins) are in topology/DESIGN.md, "Crash recovery".
+    p.put(StreamsConfig.consumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG),
+        (int) config.crashDetection().sessionTimeout().toMillis());
+    p.put(StreamsConfig.consumerPrefix(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG),
+        (int) config.crashDetection().heartbeatInterval().toMillis());
     p.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, config.standbyReplicas());
     p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, config.threads());
     p.put(StreamsConfig.ENSURE_EXPLICIT_INTERNAL_RESOURCE_NAMING_CONFIG, true);

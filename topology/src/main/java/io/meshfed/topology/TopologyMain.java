@@ -76,8 +76,15 @@ public final class TopologyMain {
         lag.close();
       }
     });
-    // A bug must not leave a zombie: replace the thread and keep serving the rest.
+    // A bug must not leave a zombie: replace the thread and keep serving the rest. A session
+    // the broker refuses would fail the same way in every new thread: stop, saying why.
     streams.setUncaughtExceptionHandler(e -> {
+      String refused = io.meshfed.topology.config.SessionRefusal.explain(e,
+          config.crashDetection());
+      if (refused != null) {
+        LOG.error(refused);
+        return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+      }
       LOG.error("stream thread died; replacing it", e);
       return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
     });

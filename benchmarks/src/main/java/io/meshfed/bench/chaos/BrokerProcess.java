@@ -116,6 +116,10 @@ final class BrokerProcess implements AutoCloseable {
     p.setProperty("share.coordinator.state.topic.replication.factor", "1");
     p.setProperty("share.coordinator.state.topic.min.isr", "1");
     p.setProperty("group.initial.rebalance.delay.ms", "0");
+    // As EmbeddedKafka: the topology's 3 s session is under a stock broker's 6 s minimum.
+    p.setProperty("group.min.session.timeout.ms",
+        String.valueOf(io.meshfed.testing.EmbeddedKafka.MIN_SESSION_TIMEOUT_MS));
+    p.setProperty("transaction.abort.timed.out.transaction.cleanup.interval.ms", "1000");
     p.setProperty("auto.create.topics.enable", "false");
     // A restart on a busy machine (load 100 on 2 cores) took over the two minutes EmbeddedKafka
     // allows, and the broker gave up ("Timed out while waiting for the controller metadata

@@ -234,6 +234,8 @@ public final class ChaosSuite {
       c.put("decisionsDuring", r.decisionsDuring);
       c.put("expectedDecisions", r.expectedDecisions);
       c.put("maxRecoverySeconds", r.maxRecoverySeconds);
+      c.put("recoveryMeasure", r.recoveryMeasure);
+      c.put("recoverySeconds", r.recoverySeconds);
       c.put("lostTransitions", r.lostTransitions);
       c.put("epochsOutOfPlace", r.epochsOutOfPlace);
       c.put("finalEqualsOracle", r.finalEqualsOracle);
@@ -271,7 +273,8 @@ public final class ChaosSuite {
     for (FaultResult r : results) {
       md.append("| ").append(r.name).append(" | ").append(r.injected).append(" | ")
           .append(r.decisionsDuring).append(" / ").append(r.expectedDecisions).append(" | ")
-          .append(String.format(Locale.ROOT, "%.1f s", r.maxRecoverySeconds)).append(" | ")
+          .append(String.format(Locale.ROOT, "%.1f s", r.maxRecoverySeconds))
+          .append(r.recoveryMeasure == null ? "" : " (" + r.recoveryMeasure + ")").append(" | ")
           .append(r.lostTransitions).append(" | ").append(r.epochsOutOfPlace).append(" | ")
           .append(r.finalEqualsOracle).append(" | ").append(dash(r.threadDeaths)).append(" | ")
           .append(r.deadLetterExpected == null ? "—" : r.deadLettered + " ("

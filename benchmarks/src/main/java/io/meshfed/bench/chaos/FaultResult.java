@@ -16,6 +16,10 @@ final class FaultResult {
   long decisionsDuring;
   long expectedDecisions;
   double maxRecoverySeconds;
+  /** What {@link #maxRecoverySeconds} measures, when a class says; null: the generic "recover". */
+  String recoveryMeasure;
+  /** Each fault's recovery, where a class measures them one by one. */
+  final List<Double> recoverySeconds = new ArrayList<>();
   long lostTransitions;
   long epochsOutOfPlace;
   boolean finalEqualsOracle;

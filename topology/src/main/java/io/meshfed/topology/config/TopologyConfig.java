@@ -44,6 +44,8 @@ import java.util.function.Function;
  *     topology — Streams, its backlog monitor, the topic provisioner
  * @param handoverWait make-before-break's bounded wait for the acks of a move's first phase
  *     ({@code meshfed.handover.max.wait.ms}); zero (the default) sends every move at once
+ * @param crashDetection how soon an instance that died without leaving the group is noticed
+ *     ({@code meshfed.group.session.timeout.ms}, {@code meshfed.group.heartbeat.interval.ms})
  */
 public record TopologyConfig(
     String bootstrapServers,
@@ -63,7 +65,8 @@ public record TopologyConfig(
     Duration punctuateInterval,
     String applicationServer,
     Map<String, String> kafkaClient,
-    Duration handoverWait) {
+    Duration handoverWait,
+    CrashDetection crashDetection) {
 
   /** Kafka client settings through {@code meshfed.kafka.*}; see {@link #requireSecurity}. */
   public static final String KAFKA_PREFIX = "meshfed.kafka.";
@@ -72,6 +75,7 @@ public record TopologyConfig(
   public TopologyConfig {
     kafkaClient = Map.copyOf(kafkaClient);
     handoverWait = handoverWait == null ? Duration.ZERO : handoverWait;
+    crashDetection = crashDetection == null ? CrashDetection.DEFAULT : crashDetection;
     require(!handoverWait.isNegative(), "meshfed.handover.max.wait.ms", handoverWait.toMillis(),
         "must be >= 0");
     requireSecurity(kafkaClient);
@@ -128,7 +132,7 @@ public record TopologyConfig(
     this(bootstrapServers, registry, applicationId, stateDir, exactlyOnce, commitInterval,
         producerLinger, cacheMaxBytes, standbyReplicas, threads, partitions, policySourceClusters,
         heartbeatTtl, minHealthyDuration, punctuateInterval, applicationServer, kafkaClient,
-        Duration.ZERO);
+        Duration.ZERO, null);
   }
 
   /** Without Kafka client security settings: an open broker. */
@@ -208,7 +212,8 @@ public record TopologyConfig(
       "meshfed.standby.replicas", "meshfed.threads", "meshfed.partitions",
       "meshfed.policy.source.clusters", "meshfed.heartbeat.ttl.ms",
       "meshfed.min.healthy.duration.ms", "meshfed.punctuate.interval.ms",
-      "meshfed.application.server", "meshfed.handover.max.wait.ms");
+      "meshfed.application.server", "meshfed.handover.max.wait.ms",
+      CrashDetection.SESSION_KEY, CrashDetection.HEARTBEAT_KEY);
 
   public static TopologyConfig fromProperties(Properties props) {
     for (String key : props.stringPropertyNames()) {
@@ -254,7 +259,17 @@ public record TopologyConfig(
         millis(props, "meshfed.punctuate.interval.ms", d.punctuateInterval()),
         props.getProperty("meshfed.application.server"),
         kafkaSettings(props),
-        millis(props, "meshfed.handover.max.wait.ms", Duration.ZERO));
+        millis(props, "meshfed.handover.max.wait.ms", Duration.ZERO),
+        crashDetection(props));
+  }
+
+  /** The heartbeat interval, unless given, is a third of the session. */
+  private static CrashDetection crashDetection(Properties props) {
+    Duration session = millis(props, CrashDetection.SESSION_KEY,
+        CrashDetection.DEFAULT.sessionTimeout());
+    Duration heartbeat = millis(props, CrashDetection.HEARTBEAT_KEY, null);
+    return heartbeat == null ? CrashDetection.of(session)
+        : new CrashDetection(session, heartbeat);
   }
 
   private static Map<String, String> kafkaSettings(Properties props) {
@@ -272,35 +287,35 @@ public record TopologyConfig(
     return new TopologyConfig(bootstrapServers, registry, applicationId, stateDir, exactlyOnce,
         commitInterval, producerLinger, cacheMaxBytes, standbyReplicas, threads, partitions,
         policySourceClusters, heartbeatTtl, minHealthyDuration, punctuateInterval,
-        applicationServer, settings, handoverWait);
+        applicationServer, settings, handoverWait, crashDetection);
   }
 
   public TopologyConfig withApplicationId(String id) {
     return new TopologyConfig(bootstrapServers, registry, id, stateDir, exactlyOnce,
         commitInterval, producerLinger, cacheMaxBytes, standbyReplicas, threads, partitions,
         policySourceClusters, heartbeatTtl, minHealthyDuration, punctuateInterval,
-        applicationServer, kafkaClient, handoverWait);
+        applicationServer, kafkaClient, handoverWait, crashDetection);
   }
 
   public TopologyConfig withStateDir(Path dir) {
     return new TopologyConfig(bootstrapServers, registry, applicationId, dir, exactlyOnce,
         commitInterval, producerLinger, cacheMaxBytes, standbyReplicas, threads, partitions,
         policySourceClusters, heartbeatTtl, minHealthyDuration, punctuateInterval,
-        applicationServer, kafkaClient, handoverWait);
+        applicationServer, kafkaClient, handoverWait, crashDetection);
   }
 
   public TopologyConfig withExactlyOnce(boolean enabled) {
     return new TopologyConfig(bootstrapServers, registry, applicationId, stateDir, enabled,
         commitInterval, producerLinger, cacheMaxBytes, standbyReplicas, threads, partitions,
         policySourceClusters, heartbeatTtl, minHealthyDuration, punctuateInterval,
-        applicationServer, kafkaClient, handoverWait);
+        applicationServer, kafkaClient, handoverWait, crashDetection);
   }
 
   public TopologyConfig withTimers(Duration ttl, Duration damping, Duration punctuate) {
     return new TopologyConfig(bootstrapServers, registry, applicationId, stateDir, exactlyOnce,
         commitInterval, producerLinger, cacheMaxBytes, standbyReplicas, threads, partitions,
         policySourceClusters, ttl, damping, punctuate, applicationServer, kafkaClient,
-        handoverWait);
+        handoverWait, crashDetection);
   }
 
   /** As this config, with {@code n} partitions of the topology's own repartition topics. */
@@ -308,14 +323,14 @@ public record TopologyConfig(
     return new TopologyConfig(bootstrapServers, registry, applicationId, stateDir, exactlyOnce,
         commitInterval, producerLinger, cacheMaxBytes, standbyReplicas, threads, n,
         policySourceClusters, heartbeatTtl, minHealthyDuration, punctuateInterval,
-        applicationServer, kafkaClient, handoverWait);
+        applicationServer, kafkaClient, handoverWait, crashDetection);
   }
 
   public TopologyConfig withApplicationServer(String hostPort) {
     return new TopologyConfig(bootstrapServers, registry, applicationId, stateDir, exactlyOnce,
         commitInterval, producerLinger, cacheMaxBytes, standbyReplicas, threads, partitions,
         policySourceClusters, heartbeatTtl, minHealthyDuration, punctuateInterval, hostPort,
-        kafkaClient, handoverWait);
+        kafkaClient, handoverWait, crashDetection);
   }
 
   /** As this config, with make-before-break's bounded wait (zero: off). */
@@ -323,7 +338,15 @@ public record TopologyConfig(
     return new TopologyConfig(bootstrapServers, registry, applicationId, stateDir, exactlyOnce,
         commitInterval, producerLinger, cacheMaxBytes, standbyReplicas, threads, partitions,
         policySourceClusters, heartbeatTtl, minHealthyDuration, punctuateInterval,
-        applicationServer, kafkaClient, wait);
+        applicationServer, kafkaClient, wait, crashDetection);
+  }
+
+  /** As this config, noticing an instance that died without leaving as {@code detection} says. */
+  public TopologyConfig withCrashDetection(CrashDetection detection) {
+    return new TopologyConfig(bootstrapServers, registry, applicationId, stateDir, exactlyOnce,
+        commitInterval, producerLinger, cacheMaxBytes, standbyReplicas, threads, partitions,
+        policySourceClusters, heartbeatTtl, minHealthyDuration, punctuateInterval,
+        applicationServer, kafkaClient, handoverWait, detection);
   }
 
   public boolean isPolicySource(String cluster) {

@@ -122,4 +122,60 @@ class TopologyConfigTest {
     assertThatThrownBy(() -> TopologyConfig.fromProperties(u))
         .hasMessage("config key 'meshfed.partitions': 0 must be >= 1");
   }
+
+  @Test
+  void crashDetectionReachesTheGroupAndBadValuesFailNamingTheKey() {
+    TopologyConfig defaults = TopologyConfig.fromProperties(minimal());
+    assertThat(defaults.crashDetection().sessionTimeout()).isEqualTo(Duration.ofSeconds(3));
+    assertThat(defaults.crashDetection().heartbeatInterval()).isEqualTo(Duration.ofSeconds(1));
+    Properties streams = io.meshfed.topology.StreamsSettings.from(defaults);
+    assertThat(streams.get("consumer.session.timeout.ms")).isEqualTo(3_000);
+    assertThat(streams.get("consumer.heartbeat.interval.ms")).isEqualTo(1_000);
+
+    // A session alone brings heartbeats every third of it; both can be given.
+    Properties session = minimal();
+    session.setProperty("meshfed.group.session.timeout.ms", "6000");
+    assertThat(TopologyConfig.fromProperties(session).crashDetection().heartbeatInterval())
+        .isEqualTo(Duration.ofSeconds(2));
+    Properties both = minimal();
+    both.setProperty("meshfed.group.session.timeout.ms", "6000");
+    both.setProperty("meshfed.group.heartbeat.interval.ms", "500");
+    assertThat(TopologyConfig.load(null, Map.of("MESHFED_BOOTSTRAP_SERVERS", "kafka:9092",
+        "MESHFED_REGISTRY_URL", "http://registry:8081", "MESHFED_POLICY_SOURCE_CLUSTERS", "mgmt",
+        "MESHFED_GROUP_HEARTBEAT_INTERVAL_MS", "1500", "MESHFED_GROUP_SESSION_TIMEOUT_MS",
+        "6000")).crashDetection())
+        .isEqualTo(new CrashDetection(Duration.ofSeconds(6), Duration.ofMillis(1500)));
+    assertThat(TopologyConfig.fromProperties(both).crashDetection().heartbeatInterval())
+        .isEqualTo(Duration.ofMillis(500));
+
+    Properties tooShort = minimal();
+    tooShort.setProperty("meshfed.group.session.timeout.ms", "500");
+    assertThatThrownBy(() -> TopologyConfig.fromProperties(tooShort))
+        .hasMessage("config key 'meshfed.group.session.timeout.ms': 500 must be between 1000"
+            + " and 1800000");
+    Properties slowHeartbeat = minimal();
+    slowHeartbeat.setProperty("meshfed.group.heartbeat.interval.ms", "2000");
+    assertThatThrownBy(() -> TopologyConfig.fromProperties(slowHeartbeat))
+        .hasMessage("config key 'meshfed.group.heartbeat.interval.ms': 2000 must be > 0 and at"
+            + " most a third of meshfed.group.session.timeout.ms (3000)");
+    Properties notANumber = minimal();
+    notANumber.setProperty("meshfed.group.session.timeout.ms", "3s");
+    assertThatThrownBy(() -> TopologyConfig.fromProperties(notANumber))
+        .hasMessageStartingWith("config key 'meshfed.group.session.timeout.ms': '3s' is not"
+            + " valid");
+  }
+
+  @Test
+  void aSessionTheBrokerRefusesIsToldApartFromOtherThreadDeaths() {
+    var refused = new org.apache.kafka.streams.errors.StreamsException(
+        new org.apache.kafka.common.errors.InvalidSessionTimeoutException("The session timeout"
+            + " is not within the range allowed by the broker"));
+    assertThat(SessionRefusal.explain(refused, CrashDetection.DEFAULT))
+        .isEqualTo("config key 'meshfed.group.session.timeout.ms': the broker refuses a session"
+            + " of 3000 ms (outside its group.min.session.timeout.ms /"
+            + " group.max.session.timeout.ms; a stock broker's minimum is 6000): set it within"
+            + " them, or lower the broker's group.min.session.timeout.ms; the topology stops");
+    assertThat(SessionRefusal.explain(new IllegalStateException("a bug"),
+        CrashDetection.DEFAULT)).isNull();
+  }
 }
