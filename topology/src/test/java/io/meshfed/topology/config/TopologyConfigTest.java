@@ -126,8 +126,8 @@ class TopologyConfigTest {
   @Test
   void crashDetectionReachesTheGroupAndBadValuesFailNamingTheKey() {
     TopologyConfig defaults = TopologyConfig.fromProperties(minimal());
-    assertThat(defaults.crashDetection().sessionTimeout()).isEqualTo(Duration.ofSeconds(3));
-    assertThat(defaults.crashDetection().heartbeatInterval()).isEqualTo(Duration.ofSeconds(1));
+    assertThat(defaults.crashDetection().sessionTimeout()).isEqualTo(Duration.ofSeconds(6));
+    assertThat(defaults.crashDetection().heartbeatInterval()).isEqualTo(Duration.ofSeconds(2));
     Properties streams = io.meshfed.topology.StreamsSettings.from(defaults);
     assertThat(streams.get("consumer.session.timeout.ms")).isEqualTo(3_000);
     assertThat(streams.get("consumer.heartbeat.interval.ms")).isEqualTo(1_000);
