@@ -255,9 +255,11 @@ class CliTest {
         .containsPattern("10\\.10\\.0\\.7:9080 +weight +[1-9]")
         .containsPattern("10\\.10\\.0\\.8:9080 +weight +[1-9]");
     // The Destination API streams the VMs' addresses to a remote-cluster proxy.
-    assertThat(destinationApiAddresses("ratings.global:9080", "remote-cluster"))
-        .containsExactlyInAnyOrder("10.10.0.7:9080 mgmt-cluster/bookinfo/ratings-vms",
-            "10.10.0.8:9080 mgmt-cluster/bookinfo/ratings-vms");
+    // It reads the config topics itself, so it may be a moment behind the query API.
+    await().atMost(Duration.ofSeconds(60)).ignoreExceptions().untilAsserted(() ->
+        assertThat(destinationApiAddresses("ratings.global:9080", "remote-cluster"))
+            .containsExactlyInAnyOrder("10.10.0.7:9080 mgmt-cluster/bookinfo/ratings-vms",
+                "10.10.0.8:9080 mgmt-cluster/bookinfo/ratings-vms"));
     // mgmt-cluster's agent (Istio): the ServiceEntry carries the VMs, the only endpoints with
     // traffic, on 9080; every object it wrote is one Istio admits.
     await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
