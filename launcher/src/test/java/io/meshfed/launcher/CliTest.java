@@ -192,17 +192,21 @@ class CliTest {
   }
 
   /**
-   * Members outside Kubernetes through the agent and the topology: {@code examples/external}'s
-   * ExternalService (two VMs) is applied to mgmt-cluster like any resource, its agent
-   * publishes it, the VirtualDestination selects it next to remote-cluster's Kubernetes
-   * ratings, and the example's FailoverPolicy orders remote-cluster first; when its ratings
-   * fails, the traffic moves to the VMs.
+   * Members outside Kubernetes end to end: {@code examples/external}'s ExternalService (two
+   * VMs) is applied to mgmt-cluster like any resource, its agent publishes it, the
+   * VirtualDestination selects it next to remote-cluster's Kubernetes ratings, and the
+   * example's FailoverPolicy orders remote-cluster first; when its ratings fails, the traffic
+   * moves to the VMs — as the query API, the CLI, the Destination API and both appliers show
+   * (mgmt-cluster's agent writes Istio objects, remote-cluster's Kubernetes ones), the written
+   * objects checked against the API server's and Istio's rules. The Kubernetes ratings pods
+   * listen on 9081, the VMs on 9080, so every place must keep each endpoint's own port.
    */
   @Test
   void anExternalServiceResourceIsAMemberAndTakesTrafficWhenKubernetesFails() {
     var remote = stack.cluster("remote-cluster");
     remote.service("bookinfo", "ratings", java.util.Map.of("app", "ratings"), 9080);
-    remote.endpoints("bookinfo", "ratings", 9080, true, "10.1.0.31");
+    // The Service's port 9080 is served on 9081 (the slice's port named like it).
+    remote.endpoints("bookinfo", "ratings", 9081, true, "10.1.0.31");
     CliRun applied = meshfed("apply", "-f", Path.of("..", "examples", "external",
         "ratings-vms.yaml").toString(), "--cluster", "mgmt-cluster", "--dir", dir.toString());
     assertThat(applied.exit()).as(applied.err()).isZero();
@@ -215,16 +219,150 @@ class CliTest {
           "--server", stack.queryUrl());
       assertThat(described.exit()).as(described.err()).isZero();
       assertThat(described.out()).contains("ratings-vms")
-          .contains("10.10.0.7:9080").contains("10.10.0.8:9080").contains("10.1.0.31:9080");
+          .contains("10.10.0.7:9080").contains("10.10.0.8:9080").contains("10.1.0.31:9081");
     });
 
-    remote.endpoints("bookinfo", "ratings", 9080, false, "10.1.0.31");
+    remote.endpoints("bookinfo", "ratings", 9081, false, "10.1.0.31");
     await().atMost(Duration.ofSeconds(120)).ignoreExceptions().untilAsserted(() -> assertThat(
         decisions(destination)).anySatisfy(d -> {
           assertThat(d.path("clientCluster").asText()).isEqualTo("remote-cluster");
           assertThat(d.path("reasonCode").asText()).isEqualTo("TIER_UNHEALTHY");
           assertThat(d.path("reason").asText()).contains("mgmt-cluster/bookinfo/ratings-vms");
         }));
+
+    // The query API: the VMs are tier 1, with all the traffic, on their own port.
+    await().atMost(Duration.ofSeconds(60)).ignoreExceptions().untilAsserted(() -> {
+      var view = new QueryClient(stack.queryUrl()).get("/v1/destinations/" + destination
+          + "/clients/remote-cluster");
+      assertThat(view.path("activeTier").asInt()).isEqualTo(1);
+      var vms = view.path("tiers").path(1);
+      assertThat(vms.path("members").toString())
+          .isEqualTo("[\"mgmt-cluster/bookinfo/ratings-vms\"]");
+      assertThat(vms.path("loadPercent").asInt()).isEqualTo(100);
+      assertThat(endpoints(vms)).containsExactlyInAnyOrder("10.10.0.7:9080@mgmt-cluster",
+          "10.10.0.8:9080@mgmt-cluster");
+      assertThat(vms.path("endpoints")).allSatisfy(e ->
+          assertThat(e.path("weight").asInt()).isPositive());
+      assertThat(endpoints(view.path("tiers").path(0))).containsExactly(
+          "10.1.0.31:9081@remote-cluster");
+    });
+    // The CLI says the same.
+    CliRun described = meshfed("describe", "virtualdestination", "global/ratings-vd",
+        "--server", stack.queryUrl());
+    assertThat(described.exit()).as(described.err()).isZero();
+    assertThat(described.out())
+        .containsPattern("tier 1 +100% +\\[\"mgmt-cluster/bookinfo/ratings-vms\"\\]")
+        .containsPattern("10\\.10\\.0\\.7:9080 +weight +[1-9]")
+        .containsPattern("10\\.10\\.0\\.8:9080 +weight +[1-9]");
+    // The Destination API streams the VMs' addresses to a remote-cluster proxy.
+    // It reads the config topics itself, so it may be a moment behind the query API.
+    await().atMost(Duration.ofSeconds(60)).ignoreExceptions().untilAsserted(() ->
+        assertThat(destinationApiAddresses("ratings.global:9080", "remote-cluster"))
+            .containsExactlyInAnyOrder("10.10.0.7:9080 mgmt-cluster/bookinfo/ratings-vms",
+                "10.10.0.8:9080 mgmt-cluster/bookinfo/ratings-vms"));
+    // mgmt-cluster's agent (Istio): the ServiceEntry carries the VMs, the only endpoints with
+    // traffic, on 9080; every object it wrote is one Istio admits.
+    await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+      var istio = written("mgmt-cluster", destination,
+          io.meshfed.agent.apply.IstioApplier.SERVICE_ENTRY,
+          io.meshfed.agent.apply.IstioApplier.DESTINATION_RULE);
+      var serviceEntry = istio.stream().filter(o -> o.getKind().equals("ServiceEntry"))
+          .findFirst().orElseThrow();
+      @SuppressWarnings("unchecked")
+      var spec = (java.util.Map<String, Object>) serviceEntry.getAdditionalProperties()
+          .get("spec");
+      assertThat(spec.get("hosts")).isEqualTo(List.of("ratings.global"));
+      assertThat(String.valueOf(spec.get("endpoints")))
+          .contains("address=10.10.0.7, ports={http-9080=9080}")
+          .contains("address=10.10.0.8, ports={http-9080=9080}")
+          .contains("meshfed.io/cluster=mgmt-cluster").doesNotContain("10.1.0.31");
+      assertThat(io.meshfed.agent.schema.AppliedObjects.istioErrors(istio)).isEmpty();
+    });
+    // remote-cluster's agent (Kubernetes): one EndpointSlice per source cluster and port, the
+    // VMs ready on 9080, the failed pod not ready on 9081; all of it what the API server admits.
+    await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+      var kubernetes = written("remote-cluster", destination,
+          io.meshfed.agent.apply.KubernetesApplier.SERVICE,
+          io.meshfed.agent.apply.KubernetesApplier.SERVICE_IMPORT,
+          io.meshfed.agent.apply.KubernetesApplier.ENDPOINT_SLICE);
+      List<String> slices = kubernetes.stream().filter(o -> o.getKind().equals("EndpointSlice"))
+          .map(CliTest::describeSlice).sorted().toList();
+      assertThat(slices).containsExactly(
+          "mgmt-cluster IPv4 http-9080=9080 10.10.0.7=ready 10.10.0.8=ready",
+          "remote-cluster IPv4 http-9080=9081 10.1.0.31=not-ready");
+      assertThat(io.meshfed.agent.schema.AppliedObjects.kubernetesErrors(kubernetes)).isEmpty();
+    });
+  }
+
+  /** {@code address:port@cluster} of each endpoint of a tier in the query API's view. */
+  private static List<String> endpoints(com.fasterxml.jackson.databind.JsonNode tier) {
+    List<String> out = new java.util.ArrayList<>();
+    tier.path("endpoints").forEach(e -> out.add(e.path("address").asText() + ":"
+        + e.path("port").asText() + "@" + e.path("cluster").asText()));
+    return out;
+  }
+
+  /**
+   * {@code address:port cluster/namespace/service} of every address the Destination API's
+   * first answer for {@code authority} adds, for a proxy in {@code client}.
+   */
+  private static List<String> destinationApiAddresses(String authority, String client) {
+    String[] hostPort = stack.destinationApi().split(":");
+    var channel = io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder
+        .forAddress(hostPort[0], Integer.parseInt(hostPort[1])).usePlaintext().build();
+    try {
+      var stub = io.linkerd.proxy.destination.DestinationGrpc.newBlockingStub(channel);
+      var request = io.linkerd.proxy.destination.GetDestination.newBuilder().setPath(authority)
+          .setContextToken("{\"cluster\":\"" + client + "\"}").build();
+      List<String> out = new java.util.ArrayList<>();
+      var first = stub.withDeadlineAfter(10, java.util.concurrent.TimeUnit.SECONDS)
+          .get(request).next();
+      assertThat(first.hasAdd()).as(first.toString()).isTrue();
+      for (var a : first.getAdd().getAddrsList()) {
+        int ip = a.getAddr().getIp().getIpv4();
+        var labels = a.getMetricLabelsMap();
+        out.add((ip >>> 24) + "." + ((ip >>> 16) & 0xff) + "." + ((ip >>> 8) & 0xff) + "."
+            + (ip & 0xff) + ":" + a.getAddr().getPort() + " " + labels.get("cluster") + "/"
+            + labels.get("namespace") + "/" + labels.get("service"));
+      }
+      return out;
+    } finally {
+      channel.shutdownNow();
+    }
+  }
+
+  /** The objects of {@code kinds} a cluster's agent wrote for {@code destination}. */
+  private static List<io.fabric8.kubernetes.api.model.GenericKubernetesResource> written(
+      String cluster, String destination,
+      io.meshfed.agent.apply.ConfigApplier.ObjectKind... kinds) {
+    List<io.fabric8.kubernetes.api.model.GenericKubernetesResource> out =
+        new java.util.ArrayList<>();
+    for (var kind : kinds) {
+      stack.cluster(cluster).client().genericKubernetesResources(
+          io.meshfed.agent.apply.Reconciler.contextFor(kind)).inAnyNamespace().list().getItems()
+          .stream().filter(o -> o.getMetadata().getAnnotations() != null
+              && destination.equals(o.getMetadata().getAnnotations().get(
+                  io.meshfed.agent.apply.Ownership.DESTINATION_ANNOTATION)))
+          .forEach(out::add);
+    }
+    return out;
+  }
+
+  /** {@code source-cluster addressType port-name=port address=ready|not-ready...}. */
+  private static String describeSlice(
+      io.fabric8.kubernetes.api.model.GenericKubernetesResource o) {
+    var slice = io.fabric8.kubernetes.client.utils.Serialization.unmarshal(
+        io.fabric8.kubernetes.client.utils.Serialization.asJson(o),
+        io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice.class);
+    StringBuilder text = new StringBuilder(slice.getMetadata().getLabels().get(
+        io.meshfed.agent.apply.KubernetesApplier.MCS_SOURCE_CLUSTER))
+        .append(' ').append(slice.getAddressType());
+    slice.getPorts().forEach(p -> text.append(' ').append(p.getName()).append('=')
+        .append(p.getPort()));
+    slice.getEndpoints().stream().sorted(java.util.Comparator.comparing(e -> e.getAddresses()
+        .get(0))).forEach(e -> text.append(' ').append(e.getAddresses().get(0)).append('=')
+        .append(Boolean.TRUE.equals(e.getConditions().getReady()) ? "ready" : "not-ready"));
+    return text.toString();
   }
 
   /** The destination's latest decisions, from the query API (stdout here carries logs too). */

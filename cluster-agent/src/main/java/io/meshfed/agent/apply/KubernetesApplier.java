@@ -18,12 +18,20 @@ import io.meshfed.avro.DestinationPort;
 import io.meshfed.avro.DestinationTier;
 import io.meshfed.avro.FederatedDestination;
 import io.meshfed.avro.WeightedEndpoint;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Mesh-neutral Kubernetes, shaped as the Multi-Cluster Services API (KEP-1645, mcs-api) shapes
@@ -46,6 +54,15 @@ import java.util.regex.Pattern;
  *
  * <p><b>Ports.</b> The config carries one port per endpoint, the one resolved for the
  * destination's first port; further destination ports use their {@code targetPort}.
+ *
+ * <p><b>Addresses the API server refuses.</b> Members outside Kubernetes (ExternalService,
+ * ExternalWorkload, the probe connector's targets) are declared by hand, and an EndpointSlice
+ * admits fewer addresses than they may name: no loopback, link-local or unspecified IP, and a
+ * name only as a lower-case DNS name of two labels or more. One such address makes the API
+ * server refuse its whole slice — every other endpoint of that cluster with it — and the apply
+ * of the destination fail on every retry. So such an endpoint is left out of the slices (kube-proxy
+ * could not route to it anyway) and the agent warns once per destination and address; the
+ * other appliers and the Destination API still carry it.
  */
 public final class KubernetesApplier implements ConfigApplier {
 
@@ -70,7 +87,12 @@ public final class KubernetesApplier implements ConfigApplier {
   private static final String OCTET = "(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)";
   private static final Pattern IPV4 = Pattern.compile(OCTET + "(\\." + OCTET + "){3}");
 
+  private static final Logger LOG = LoggerFactory.getLogger(KubernetesApplier.class);
+  private static final Pattern DNS_LABEL = Pattern.compile("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?");
+
   private final String namespace;
+  /** destination/address pairs already warned about, so a re-apply does not repeat it. */
+  private final Set<String> warned = ConcurrentHashMap.newKeySet();
 
   public KubernetesApplier(String namespace) {
     this.namespace = namespace;
@@ -101,6 +123,15 @@ public final class KubernetesApplier implements ConfigApplier {
     Map<SliceKey, List<Endpoint>> groups = new LinkedHashMap<>();
     for (DestinationTier tier : fd.getTiers()) {
       for (WeightedEndpoint e : tier.getEndpoints()) {
+        String refused = refusedInSlice(e.getAddress());
+        if (refused != null) {
+          if (warned.add(Ownership.destinationKey(fd.getDestination()) + " " + e.getAddress())) {
+            LOG.warn("{}: endpoint {} of {}/{}/{} left out of the EndpointSlices: {}",
+                Ownership.destinationKey(fd.getDestination()), e.getAddress(), e.getCluster(),
+                e.getNamespace(), e.getService(), refused);
+          }
+          continue;
+        }
         boolean carriesTraffic = TrafficShare.hasShare(fd, tier, e);
         SliceKey key = new SliceKey(e.getCluster(), addressType(e.getAddress()),
             endpointPorts(fd, e));
@@ -219,6 +250,41 @@ public final class KubernetesApplier implements ConfigApplier {
       return "IPv4";
     }
     return address.contains(":") ? "IPv6" : "FQDN";
+  }
+
+  /**
+   * Why the API server would refuse {@code address} in an EndpointSlice of its address type
+   * (discovery validation: ValidateNonSpecialIP for IPs, IsFullyQualifiedDomainName for
+   * names), or null when it is admitted.
+   */
+  static String refusedInSlice(String address) {
+    String type = addressType(address);
+    if (type.equals("FQDN")) {
+      String name = address.endsWith(".") ? address.substring(0, address.length() - 1) : address;
+      String[] labels = name.split("\\.", -1);
+      boolean ok = name.length() <= 253 && labels.length >= 2
+          && Arrays.stream(labels).allMatch(l -> DNS_LABEL.matcher(l).matches());
+      return ok ? null : "not an IP address, nor a lower-case DNS name of two labels or more";
+    }
+    InetAddress ip;
+    try {
+      // Only literals get here (a dotted quad, or something with a colon): no DNS lookup.
+      ip = InetAddress.getByName(address);
+    } catch (UnknownHostException | SecurityException e) {
+      return "not a valid " + type + " address";
+    }
+    if (type.equals("IPv6") && !(ip instanceof Inet6Address)) {
+      return "not a valid IPv6 address";
+    }
+    byte[] b = ip.getAddress();
+    boolean linkLocalMulticast = b.length == 4
+        ? (b[0] & 0xff) == 224 && b[1] == 0 && b[2] == 0
+        : (b[0] & 0xff) == 0xff && (b[1] & 0x0f) == 0x02;
+    if (ip.isAnyLocalAddress() || ip.isLoopbackAddress() || ip.isLinkLocalAddress()
+        || linkLocalMulticast) {
+      return "an unspecified, loopback or link-local address, which no EndpointSlice may hold";
+    }
+    return null;
   }
 
   /** {@code <protocol>-<number>}: at most 11 characters, a valid IANA service name. */

@@ -3,36 +3,26 @@ package io.meshfed.agent.apply;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
-import io.meshfed.agent.schema.Crds;
-import io.meshfed.agent.schema.IstioCel;
-import io.meshfed.agent.schema.KubeRules;
+import io.meshfed.agent.schema.AppliedObjects;
 import io.meshfed.avro.DestinationPort;
 import io.meshfed.avro.DestinationTier;
 import io.meshfed.avro.EndpointHealth;
 import io.meshfed.avro.FederatedDestination;
 import io.meshfed.avro.WeightedEndpoint;
-import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
  * The Istio objects validate against Istio's published networking.istio.io/v1 CRD schemas
- * (src/test/resources/istio, with their CEL rules, see {@link IstioCel}) plus the checks of
+ * (src/test/resources/istio, with their CEL rules; see {@link AppliedObjects}) plus the checks of
  * Istio's validation webhook that the schema does not carry, and they mean what meshfed
  * decided: the endpoints with a share, relative weights, no dead subsets, and a panic
  * threshold that fails open like meshfed.
  */
 class IstioApplierTest {
 
-  private static final Crds ISTIO =
-      Crds.load(Path.of("src/test/resources/istio/networking-v1-crds.yaml"));
-  /** Protocols Istio's webhook accepts on a ServiceEntry port (pkg/config/protocol). */
-  private static final Set<String> ISTIO_PROTOCOLS = Set.of("HTTP", "HTTPS", "GRPC", "GRPC-WEB",
-      "HTTP2", "MONGO", "TCP", "TLS", "UDP", "REDIS", "MYSQL", "HBONE");
   private static final Pattern DNS_1123 = Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?");
 
   private final IstioApplier applier = new IstioApplier("meshfed");
@@ -48,40 +38,8 @@ class IstioApplierTest {
   }
 
   /** Every object as the API server (Istio's CRD schema) and Istio's webhook would judge it. */
-  @SuppressWarnings("unchecked")
   static List<String> istioErrors(List<GenericKubernetesResource> objects) {
-    List<String> errors = new ArrayList<>();
-    for (GenericKubernetesResource o : objects) {
-      Map<String, Object> map = Crds.asMap(o);
-      String at = o.getKind() + " " + o.getMetadata().getName() + ": ";
-      ISTIO.validate(map, new IstioCel()).forEach(e -> errors.add(at + e));
-      KubeRules.metadata(map, false).forEach(e -> errors.add(at + e));
-      Map<String, Object> spec = (Map<String, Object>) map.get("spec");
-      if (o.getKind().equals("ServiceEntry")) {
-        for (Map<String, Object> port : (List<Map<String, Object>>) spec.get("ports")) {
-          if (!ISTIO_PROTOCOLS.contains(port.get("protocol"))) {
-            errors.add(at + "unsupported protocol " + port.get("protocol"));
-          }
-        }
-        for (Map<String, Object> e : (List<Map<String, Object>>) spec.getOrDefault("endpoints",
-            List.of())) {
-          String address = (String) e.get("address");
-          if ("STATIC".equals(spec.get("resolution"))
-              && !KubeRules.isIpv4(address) && !KubeRules.isIpv6(address)) {
-            errors.add(at + "STATIC resolution needs IP endpoints, got " + address);
-          }
-          if (e.get("weight") instanceof Number w && w.longValue() == 0) {
-            errors.add(at + "weight 0 reads as unset (1) in Istio: " + address);
-          }
-        }
-        long total = ((List<Map<String, Object>>) spec.getOrDefault("endpoints", List.of()))
-            .stream().mapToLong(e -> ((Number) e.get("weight")).longValue()).sum();
-        if (total > 0xFFFF_FFFFL) {
-          errors.add(at + "endpoint weights sum to " + total + ", over Envoy's uint32 limit");
-        }
-      }
-    }
-    return errors;
+    return AppliedObjects.istioErrors(objects);
   }
 
   @Test

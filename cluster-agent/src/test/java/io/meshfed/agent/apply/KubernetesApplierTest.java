@@ -6,16 +6,14 @@ import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
 import io.fabric8.kubernetes.client.utils.Serialization;
+import io.meshfed.agent.schema.AppliedObjects;
 import io.meshfed.agent.schema.Crds;
 import io.meshfed.agent.schema.KubeRules;
-import io.meshfed.agent.schema.StructuralValidator;
 import io.meshfed.avro.DestinationPort;
 import io.meshfed.avro.DestinationTier;
 import io.meshfed.avro.EndpointHealth;
 import io.meshfed.avro.FederatedDestination;
 import io.meshfed.avro.WeightedEndpoint;
-import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -26,9 +24,6 @@ import org.junit.jupiter.api.Test;
  * and give every endpoint its own port.
  */
 class KubernetesApplierTest {
-
-  private static final Crds MCS =
-      Crds.load(Path.of("src/test/resources/mcs-api/serviceimports.yaml"));
 
   private final KubernetesApplier applier = new KubernetesApplier("meshfed");
 
@@ -43,23 +38,7 @@ class KubernetesApplierTest {
 
   /** Every object as the API server would judge it; empty when all would be admitted. */
   static List<String> apiServerErrors(List<GenericKubernetesResource> objects) {
-    List<String> errors = new ArrayList<>();
-    for (GenericKubernetesResource o : objects) {
-      Map<String, Object> map = Crds.asMap(o);
-      String at = o.getKind() + " " + o.getMetadata().getName() + ": ";
-      List<String> found = switch (o.getKind()) {
-        case "Service" -> KubeRules.service(map);
-        case "EndpointSlice" -> KubeRules.endpointSlice(map);
-        case "ServiceImport" -> {
-          List<String> e = new ArrayList<>(KubeRules.metadata(map, true));
-          e.addAll(MCS.validate(map, StructuralValidator.NO_CEL));
-          yield e;
-        }
-        default -> List.of("unexpected kind " + o.getKind());
-      };
-      found.forEach(e -> errors.add(at + e));
-    }
-    return errors;
+    return AppliedObjects.kubernetesErrors(objects);
   }
 
   @Test
@@ -220,6 +199,42 @@ class KubernetesApplierTest {
         .setActiveTier(-1).build();
     assertThat(slices(applier.desired(panic))).flatExtracting(EndpointSlice::getEndpoints)
         .allSatisfy(e -> assertThat(e.getConditions().getReady()).isTrue());
+  }
+
+  /**
+   * Hand-declared members (ExternalService addresses, probe targets) may name what no slice
+   * admits; one such address would make the API server refuse its whole slice, and every
+   * apply of the destination fail. They are left out; the rest of their cluster's slice stays.
+   */
+  @Test
+  void addressesNoSliceAdmitsAreLeftOutAndTheRestOfTheSliceIsWritten() {
+    List<String> declared = List.of("10.10.0.7", "127.0.0.2", "169.254.10.1", "0.0.0.0",
+        "224.0.0.5", "fe80::1", "::1", "2001:db8::7", "ratings-vm", "VM.example.com",
+        "vm_1.example.com", "vm.example.com", "vm2.example.com.");
+    FederatedDestination fd = FederatedDestination.newBuilder(Destinations.failedOver(1))
+        .setTiers(List.of(new DestinationTier(0, 100, List.of(), declared.stream()
+            .map(a -> Destinations.endpoint(a, 10, "vm-datacenter")).toList())))
+        .setActiveTier(0).build();
+    List<GenericKubernetesResource> objects = applier.desired(fd);
+    assertThat(apiServerErrors(objects)).isEmpty();
+    assertThat(slices(objects)).flatExtracting(EndpointSlice::getEndpoints)
+        .extracting(e -> e.getAddresses().get(0))
+        .containsExactlyInAnyOrder("10.10.0.7", "2001:db8::7", "vm.example.com",
+            "vm2.example.com.");
+    // Without the filter, the API server's rules refuse those slices.
+    List<String> refused = declared.stream()
+        .filter(a -> KubernetesApplier.refusedInSlice(a) != null).toList();
+    assertThat(refused).containsExactly("127.0.0.2", "169.254.10.1", "0.0.0.0", "224.0.0.5",
+        "fe80::1", "::1", "ratings-vm", "VM.example.com", "vm_1.example.com");
+    for (String address : refused) {
+      Map<String, Object> map = Crds.asMap(applier.desired(Destinations.wide(1)).stream()
+          .filter(o -> o.getKind().equals("EndpointSlice")).findFirst().orElseThrow());
+      map.put("addressType", KubernetesApplier.addressType(address));
+      @SuppressWarnings("unchecked")
+      var endpoints = (List<Map<String, Object>>) map.get("endpoints");
+      endpoints.get(0).put("addresses", List.of(address));
+      assertThat(KubeRules.endpointSlice(map)).as(address).isNotEmpty();
+    }
   }
 
   @Test

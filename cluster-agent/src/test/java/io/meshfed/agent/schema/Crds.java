@@ -44,11 +44,16 @@ public final class Crds {
 
   public static Crds load(Path file) {
     try (InputStream in = Files.newInputStream(file)) {
-      return new Crds(readAll(in).stream()
-          .filter(d -> "CustomResourceDefinition".equals(d.get("kind"))).toList());
+      return load(in);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /** The CRDs in a YAML stream (a classpath resource, for tests of other modules). */
+  public static Crds load(InputStream in) throws IOException {
+    return new Crds(readAll(in).stream()
+        .filter(d -> "CustomResourceDefinition".equals(d.get("kind"))).toList());
   }
 
   /** Every document of a multi-document YAML stream, as maps (empty documents skipped). */

@@ -122,6 +122,49 @@ public final class KubeRules {
     }
   }
 
+  /**
+   * IsFullyQualifiedDomainName: a DNS-1123 subdomain of at least two labels, a trailing dot
+   * allowed.
+   */
+  public static boolean isFqdn(String address) {
+    String name = address.endsWith(".") ? address.substring(0, address.length() - 1) : address;
+    return dns1123Subdomain("", name).isEmpty() && name.contains(".")
+        && java.util.Arrays.stream(name.split("\\.")).allMatch(l -> l.length() <= 63);
+  }
+
+  /**
+   * ValidateNonSpecialIP (pkg/apis/core/validation), which EndpointSlices and Endpoints apply to
+   * every IP: no unspecified, loopback, link-local or link-local multicast address.
+   */
+  public static List<String> nonSpecialIp(String what, String address) {
+    java.net.InetAddress ip;
+    try {
+      ip = java.net.InetAddress.getByName(address);
+    } catch (java.net.UnknownHostException e) {
+      return List.of(what + " '" + address + "' must be a valid IP address");
+    }
+    List<String> out = new ArrayList<>();
+    if (ip.isAnyLocalAddress()) {
+      out.add(what + " '" + address + "' may not be unspecified");
+    }
+    if (ip.isLoopbackAddress()) {
+      out.add(what + " '" + address + "' may not be in the loopback range (127.0.0.0/8, ::1/128)");
+    }
+    if (ip.isLinkLocalAddress()) {
+      out.add(what + " '" + address + "' may not be in the link-local range (169.254.0.0/16,"
+          + " fe80::/10)");
+    }
+    byte[] b = ip.getAddress();
+    boolean linkLocalMulticast = b.length == 4
+        ? (b[0] & 0xff) == 224 && b[1] == 0 && b[2] == 0
+        : (b[0] & 0xff) == 0xff && (b[1] & 0x0f) == 0x02;
+    if (linkLocalMulticast) {
+      out.add(what + " '" + address + "' may not be in the link-local multicast range"
+          + " (224.0.0.0/24, ff02::/10)");
+    }
+    return out;
+  }
+
   /** pkg/apis/core/validation ValidateService, for the fields a selector-less Service uses. */
   @SuppressWarnings("unchecked")
   public static List<String> service(Map<String, Object> service) {
@@ -188,11 +231,13 @@ public final class KubeRules {
         boolean ok = switch (String.valueOf(type)) {
           case "IPv4" -> isIpv4(address);
           case "IPv6" -> isIpv6(address);
-          case "FQDN" -> dns1123Subdomain("", address).isEmpty() && address.contains(".");
+          case "FQDN" -> isFqdn(address);
           default -> false;
         };
         if (!ok) {
           out.add("endpoints.addresses '" + address + "' is not a valid " + type + " address");
+        } else if (!"FQDN".equals(type)) {
+          out.addAll(nonSpecialIp("endpoints.addresses", address));
         }
       }
       if (endpoint.get("hostname") instanceof String h) {

@@ -44,6 +44,7 @@ public final class HealthProbeSourceConfig extends AbstractConfig {
   public static final String REGISTRY_AUTO_REGISTER = "registry.auto.register";
   public static final String REGISTRY_USER = "registry.basic.auth.user";
   public static final String REGISTRY_PASSWORD = "registry.basic.auth.password";
+  public static final String REGISTRY_TIMEOUT_MS = "registry.request.timeout.ms";
 
   /** How a target is probed. */
   public enum Protocol { HTTP, TCP }
@@ -116,7 +117,13 @@ public final class HealthProbeSourceConfig extends AbstractConfig {
           + " HealthSignal schema if missing (off in production).")
       .define(REGISTRY_USER, Type.STRING, "", Importance.LOW, "Registry basic-auth user.")
       .define(REGISTRY_PASSWORD, Type.PASSWORD, "", Importance.LOW,
-          "Registry basic-auth password.");
+          "Registry basic-auth password.")
+      // The registry client's default (10 s) would hold a round that long per request while a
+      // partitioned registry never answers; each operator can weigh that against a slow one.
+      .define(REGISTRY_TIMEOUT_MS, Type.INT, 10_000, ConfigDef.Range.between(100, 300_000),
+          Importance.LOW, "Timeout of one registry request (connect and answer); a round"
+              + " whose schema ids cannot be had in time is not written and counts towards "
+              + FAIL_AFTER_MS + ".");
 
   private final List<Target> targets;
   private final Map<String, String> memberLabels;
@@ -290,9 +297,14 @@ public final class HealthProbeSourceConfig extends AbstractConfig {
     return Duration.ofMillis(getLong(RETRY_BACKOFF_MS));
   }
 
+  public Duration registryTimeout() {
+    return Duration.ofMillis(getInt(REGISTRY_TIMEOUT_MS));
+  }
+
   public RegistryConfig registry() {
     RegistryConfig config = RegistryConfig.of(getString(REGISTRY_URL).trim())
-        .withAutoRegister(getBoolean(REGISTRY_AUTO_REGISTER));
+        .withAutoRegister(getBoolean(REGISTRY_AUTO_REGISTER))
+        .withRequestTimeout(registryTimeout());
     if (!getString(REGISTRY_USER).isEmpty()) {
       config = config.withBasicAuth(getString(REGISTRY_USER),
           getPassword(REGISTRY_PASSWORD).value());

@@ -15,6 +15,7 @@ import io.meshfed.connectors.testing.RegistryPath;
 import io.meshfed.connectors.testing.RegistryPath.Fault;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -185,6 +186,35 @@ class HealthProbeSourceTaskTest {
           .hasMessageContaining("fail.after.ms").hasMessageContaining("no health signals")
           .hasMessageContaining(path.url())
           .satisfies(e -> assertThat(e.getMessage()).hasSizeLessThan(600));
+    }
+  }
+
+  @Test
+  void registryRequestTimeoutIsTypedValidatedAndEndsARoundTheRegistryLeavesUnanswered()
+      throws Exception {
+    Map<String, String> props = config("HTTP", target("vm-one", vmOne.port()));
+    // Unset: the Prometheus source's default, 10 s.
+    assertThat(new HealthProbeSourceConfig(props).registry().requestTimeout())
+        .isEqualTo(Duration.ofSeconds(10));
+    for (String bad : List.of("99", "300001", "ten", "")) {
+      props.put("registry.request.timeout.ms", bad);
+      assertThatThrownBy(() -> new HealthProbeSourceConfig(props)).as(bad)
+          .isInstanceOf(ConfigException.class)
+          .hasMessageContaining("registry.request.timeout.ms");
+    }
+    try (RegistryPath path = new RegistryPath()) {
+      path.fail(Fault.UNANSWERED);
+      props.put("registry.url", path.url());
+      props.put("registry.request.timeout.ms", "1000");
+      assertThat(new HealthProbeSourceConfig(props).registry().requestTimeout())
+          .isEqualTo(Duration.ofSeconds(1));
+      task = new HealthProbeSourceTask();
+      task.start(props);
+      // Nothing answers: the request's own timeout, not a reset, ends the round.
+      assertThatThrownBy(task::poll).isInstanceOf(RetriableException.class)
+          .hasMessageContaining("not written, no health signals")
+          .hasMessageContaining("timed out")
+          .hasMessageContaining(path.url());
     }
   }
 

@@ -12,6 +12,8 @@ import io.meshfed.connectors.testing.ConnectWorker;
 import io.meshfed.connectors.testing.LoopbackHttpServer;
 import io.meshfed.connectors.testing.MeshWorkload;
 import io.meshfed.connectors.testing.PrometheusProcess;
+import io.meshfed.connectors.testing.RegistryPath;
+import io.meshfed.connectors.testing.RegistryPath.Fault;
 import io.meshfed.registry.RegistryConfig;
 import io.meshfed.registry.SchemaRegistryClient;
 import io.meshfed.serde.AvroSerde;
@@ -31,6 +33,7 @@ import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.AfterAll;
@@ -43,8 +46,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * The connector deployed the way the README says, through the REST API of a real distributed
  * Connect worker (connect-runtime in-process) on the test broker, with the real registry and a
  * real Prometheus: HealthSignals land on the cluster's events topic and decode with the registry;
- * a bad configuration is refused naming the key; a persistently failing Prometheus shows in the
- * status API and the task resumes after a restart once it is back.
+ * a bad configuration is refused naming the key; a persistently failing Prometheus, and a
+ * registry outage, show in the status API and the task resumes after a restart once it is back.
  */
 class PrometheusHealthConnectWorkerTest {
 
@@ -56,6 +59,9 @@ class PrometheusHealthConnectWorkerTest {
   /** The flaky-Prometheus test writes here, so the other tests see only their own signals. */
   static final String FLAKY_EVENTS = "meshfed.cluster.flaky-cluster.events";
   static final String PROBE_EVENTS = "meshfed.cluster.vm-cluster.events";
+  /** The registry-outage test's own topics: the Prometheus source's and the probe source's. */
+  static final String OUTAGE_EVENTS = "meshfed.cluster.outage-cluster.events";
+  static final String OUTAGE_PROBE_EVENTS = "meshfed.cluster.outage-vms.events";
   static final HttpClient HTTP = HttpClient.newHttpClient();
 
   static MeshWorkload workload;
@@ -72,7 +78,8 @@ class PrometheusHealthConnectWorkerTest {
         .setFailing(true);
     workload.addPod("mgmt-cluster", "bookinfo", "reviews", "reviews-v2", "10.0.0.8");
     prometheus = PrometheusProcess.start(workload.targets());
-    STACK.kafka().createTopics(1, EVENTS, FLAKY_EVENTS, PROBE_EVENTS);
+    STACK.kafka().createTopics(1, EVENTS, FLAKY_EVENTS, PROBE_EVENTS, OUTAGE_EVENTS,
+        OUTAGE_PROBE_EVENTS);
 
     worker = ConnectWorker.start(STACK.bootstrapServers(), "meshfed-connect-test");
   }
@@ -214,6 +221,112 @@ class PrometheusHealthConnectWorkerTest {
     }
   }
 
+  /**
+   * A registry outage as an operator sees it in the worker's status API. A running task keeps
+   * the schema id it was given, so the registry matters to a task that starts while it is away
+   * (a worker restart, a rebalance, a config change): here the Prometheus source's task is
+   * restarted after the registry went down, and the probe source is created then. Each writes
+   * nothing, turns FAILED after {@code fail.after.ms} with the registry named in the status
+   * API's trace, and after the registry is back and the documented restart, runs again: the
+   * Prometheus source emits the windows of the outage from its committed offset (none
+   * skipped), the probe source measures afresh.
+   */
+  @Test
+  void aRegistryOutageShowsInTheStatusApiWritesNothingAndARestartResumesWithoutAGap()
+      throws Exception {
+    try (RegistryPath path = new RegistryPath();
+        LoopbackHttpServer vm = new LoopbackHttpServer(exchange ->
+            LoopbackHttpServer.respond(exchange, 200, "text/plain", "ok"))) {
+      rest("PUT", "/connectors/outage-prometheus/config", connectorConfig(prometheus.url())
+          .put("meshfed.cluster", "outage-cluster")
+          .put("registry.url", path.url())
+          .put("fail.after.ms", "1000")
+          // The outage and the restarts span a few windows on a slow machine: replay them all.
+          .put("max.catchup.windows", "100"));
+      await().atMost(Duration.ofSeconds(90)).until(() -> endOffset(OUTAGE_EVENTS) > 0);
+
+      path.fail(Fault.DOWN);
+      rest("POST", "/connectors/outage-prometheus/tasks/0/restart", null);
+      rest("PUT", "/connectors/outage-probes/config", probeConfig(vm.port(), path.url()));
+      long beforeOutage = endOffset(OUTAGE_EVENTS);
+
+      for (String name : List.of("outage-prometheus", "outage-probes")) {
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+          JsonNode task = rest("GET", "/connectors/" + name + "/status", null)
+              .path("tasks").path(0);
+          assertThat(task.path("state").asText()).isEqualTo("FAILED");
+          assertThat(task.path("trace").asText())
+              .contains("fail.after.ms")
+              .contains("no health signals")
+              .contains("schema registry at " + path.url());
+        });
+      }
+      // No false health: nothing was written while the schema id could not be had.
+      assertThat(endOffset(OUTAGE_EVENTS)).isEqualTo(beforeOutage);
+      assertThat(endOffset(OUTAGE_PROBE_EVENTS)).isZero();
+
+      path.restore();
+      for (String name : List.of("outage-prometheus", "outage-probes")) {
+        rest("POST", "/connectors/" + name + "/restart?includeTasks=true&onlyFailed=true", null);
+      }
+      await().atMost(Duration.ofSeconds(90)).untilAsserted(() -> {
+        for (String name : List.of("outage-prometheus", "outage-probes")) {
+          assertThat(rest("GET", "/connectors/" + name + "/status", null)
+              .path("tasks").path(0).path("state").asText()).as(name).isEqualTo("RUNNING");
+        }
+        assertThat(endOffset(OUTAGE_EVENTS)).isGreaterThan(beforeOutage);
+        assertThat(endOffset(OUTAGE_PROBE_EVENTS)).isPositive();
+      });
+      // Nothing lost: the windows on the topic follow each other without a gap across the
+      // outage (a window sent again after a restart is the same window, at least once).
+      List<Long> windows = windowEnds(OUTAGE_EVENTS);
+      assertThat(windows).hasSizeGreaterThan(1);
+      for (int i = 1; i < windows.size(); i++) {
+        assertThat(windows.get(i) - windows.get(i - 1)).as("window after %s", windows.get(i - 1))
+            .isEqualTo(3_000L);
+      }
+      for (String name : List.of("outage-prometheus", "outage-probes")) {
+        rest("DELETE", "/connectors/" + name, null);
+      }
+    }
+  }
+
+  private static ObjectNode probeConfig(int vmPort, String registryUrl) {
+    return JSON.createObjectNode()
+        .put("connector.class", "io.meshfed.connectors.probe.HealthProbeSourceConnector")
+        .put("key.converter", PrometheusHealthSourceConnector.BYTE_ARRAY_CONVERTER)
+        .put("value.converter", PrometheusHealthSourceConnector.BYTE_ARRAY_CONVERTER)
+        .put("meshfed.cluster", "outage-vms")
+        .put("probe.targets", "bookinfo/ratings-vm/127.0.0.1:" + vmPort)
+        .put("probe.interval.ms", "300")
+        .put("retry.backoff.ms", "300")
+        .put("fail.after.ms", "1000")
+        .put("registry.url", registryUrl)
+        .put("registry.auto.register", "true");
+  }
+
+  private static long endOffset(String topic) {
+    try (KafkaConsumer<String, byte[]> consumer = consumer("counter-" + System.nanoTime())) {
+      return consumer.endOffsets(List.of(new TopicPartition(topic, 0))).values().stream()
+          .mapToLong(Long::longValue).sum();
+    }
+  }
+
+  /** The distinct window ends (record timestamps) on {@code topic}, in order. */
+  private static List<Long> windowEnds(String topic) {
+    java.util.TreeSet<Long> ends = new java.util.TreeSet<>();
+    long end = endOffset(topic);
+    try (KafkaConsumer<String, byte[]> consumer = consumer("windows-" + System.nanoTime())) {
+      TopicPartition partition = new TopicPartition(topic, 0);
+      consumer.assign(List.of(partition));
+      consumer.seekToBeginning(List.of(partition));
+      while (consumer.position(partition) < end) {
+        consumer.poll(Duration.ofMillis(500)).forEach(r -> ends.add(r.timestamp()));
+      }
+    }
+    return List.copyOf(ends);
+  }
+
   @Test
   void theProbeConnectorRunsInTheWorkerAndItsSignalsLandOnTheEventsTopic() throws Exception {
     try (LoopbackHttpServer vm = new LoopbackHttpServer(exchange ->
@@ -248,10 +361,7 @@ class PrometheusHealthConnectWorkerTest {
   }
 
   private static long countHealthRecords() {
-    try (KafkaConsumer<String, byte[]> consumer = consumer("counter-" + System.nanoTime())) {
-      var partitions = List.of(new org.apache.kafka.common.TopicPartition(FLAKY_EVENTS, 0));
-      return consumer.endOffsets(partitions).values().stream().mapToLong(Long::longValue).sum();
-    }
+    return endOffset(FLAKY_EVENTS);
   }
 
   private static KafkaConsumer<String, byte[]> consumer(String group) {
