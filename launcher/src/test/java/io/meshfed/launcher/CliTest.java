@@ -470,7 +470,10 @@ class CliTest {
       var request = io.linkerd.proxy.destination.GetDestination.newBuilder()
           .setPath("reviews-failover.bookinfo.global:9080")
           .setContextToken("{\"cluster\":\"remote-cluster\"}").build();
-      await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+      // A stream answers nothing until the destination's config reaches the API (it reads the
+      // config topics itself): a deadline is a "not yet", and the next try asks again.
+      await().atMost(Duration.ofSeconds(60))
+          .ignoreExceptionsInstanceOf(io.grpc.StatusRuntimeException.class).untilAsserted(() -> {
         var stream = stub.withDeadlineAfter(10, java.util.concurrent.TimeUnit.SECONDS)
             .get(request);
         var first = stream.next();
