@@ -91,7 +91,7 @@ abstract class BrokerTestBase {
     }
   }
 
-  TopologyConfig config(String appId, Duration damping) throws Exception {
+  static TopologyConfig config(String appId, Duration damping) throws Exception {
     return TopologyConfig.defaults(STACK.bootstrapServers(), registry.config(), Set.of(MGMT))
         .withApplicationId(appId)
         .withStateDir(Files.createTempDirectory("meshfed-it"))
@@ -104,13 +104,22 @@ abstract class BrokerTestBase {
 
   /** As {@link #start(TopologyConfig)}, with Streams/client properties laid over the test's. */
   KafkaStreams start(TopologyConfig config, java.util.Properties extra) {
+    KafkaStreams streams = startUnclosed(config, extra);
+    toClose.add(() -> streams.close(Duration.ofSeconds(30)));
+    return streams;
+  }
+
+  /**
+   * A running topology that is not closed after the test: for one that several tests of a
+   * class share (the class closes it).
+   */
+  static KafkaStreams startUnclosed(TopologyConfig config, java.util.Properties extra) {
     java.util.Properties overrides = new java.util.Properties();
     // A killed instance's partitions move within seconds, not the 45 s default.
     overrides.put("consumer.session.timeout.ms", 6000);
     overrides.put("consumer.heartbeat.interval.ms", 1000);
     overrides.putAll(extra);
     KafkaStreams streams = TopologyMain.start(config, overrides);
-    toClose.add(() -> streams.close(Duration.ofSeconds(30)));
     await().atMost(Duration.ofSeconds(60))
         .until(() -> streams.state() == KafkaStreams.State.RUNNING);
     return streams;
