@@ -60,17 +60,7 @@ public final class ClusterAgent implements AutoCloseable {
     MeshfedTopics topics = new MeshfedTopics(registry);
     var events = topics.clusterEvents().forCluster(config.cluster());
     var configTopic = topics.clusterConfig().forCluster(config.cluster());
-    producer = new KafkaProducer<>(withClientSettings(config, Map.<String, Object>of(
-        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
-        ProducerConfig.ACKS_CONFIG, "all",
-        ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
-        ProducerConfig.LINGER_MS_CONFIG, 1,
-        // Fail a send within seconds rather than minutes, so readiness reports a Kafka outage
-        // promptly; the work queue keeps the latest state per key and sends it again.
-        ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 15_000,
-        ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 5_000,
-        ProducerConfig.MAX_BLOCK_MS_CONFIG, 5_000,
-        ProducerConfig.CLIENT_ID_CONFIG, "meshfed-agent-" + config.cluster())),
+    producer = new KafkaProducer<>(producerSettings(config),
         new StringSerializer(), AvroSerde.anyRecord(registry).serializer());
     KafkaConsumer<String, SpecificRecord> consumer = new KafkaConsumer<>(withClientSettings(
         config, Map.<String, Object>of(
@@ -114,6 +104,21 @@ public final class ClusterAgent implements AutoCloseable {
     health.createContext("/readyz", exchange -> {
       respond(exchange, isReady() ? 200 : 503, readiness());
     });
+  }
+
+  /** The agent producer's settings: the user's client settings under meshfed's own. */
+  static Map<String, Object> producerSettings(AgentConfig config) {
+    return withClientSettings(config, Map.<String, Object>of(
+        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
+        ProducerConfig.ACKS_CONFIG, "all",
+        ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
+        ProducerConfig.LINGER_MS_CONFIG, 1,
+        // Fail a send within seconds rather than minutes, so readiness reports a Kafka outage
+        // promptly; the work queue keeps the latest state per key and sends it again.
+        ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, (int) config.sendTimeout().toMillis(),
+        ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) config.requestTimeout().toMillis(),
+        ProducerConfig.MAX_BLOCK_MS_CONFIG, (int) config.blockTimeout().toMillis(),
+        ProducerConfig.CLIENT_ID_CONFIG, "meshfed-agent-" + config.cluster()));
   }
 
   /**

@@ -11,6 +11,9 @@ import java.util.concurrent.ExecutionException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.errors.TopicExistsException;
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -342,6 +345,10 @@ public final class EmbeddedKafka implements AutoCloseable {
     createTopics(List.of(names).stream().map(n -> new NewTopic(n, partitions, (short) 1)).toList());
   }
 
+  /**
+   * Creates topics that do not exist yet and returns once this broker leads every partition of
+   * them (see {@link #awaitLeaders}), so a producer may send to them at once.
+   */
   public void createTopics(Collection<NewTopic> topics) {
     try (Admin admin = admin()) {
       for (var entry : admin.createTopics(topics).values().entrySet()) {
@@ -353,9 +360,42 @@ public final class EmbeddedKafka implements AutoCloseable {
           }
         }
       }
+      awaitLeaders(admin, topics.stream().map(NewTopic::name).toList());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException(e);
+    }
+  }
+
+  /** How long {@link #awaitLeaders} waits; minutes only on a machine at a load of 10 or more. */
+  static final Duration LEADERS_TIMEOUT = Duration.ofSeconds(120);
+
+  /**
+   * Until every partition of the topics answers ListOffsets from its leader. KRaft answers
+   * CreateTopics once the controller has committed the topics, before this broker has applied
+   * them: a producer that sent at once got NOT_LEADER_OR_FOLLOWER for its first batch, and the
+   * idempotent producer's retries of that batch were then refused with
+   * OUT_OF_ORDER_SEQUENCE_NUMBER once a second until its delivery.timeout.ms (two minutes)
+   * ran out — the end-to-end benchmark's floor section took 134 s instead of 5 s in a CI run.
+   * A ListOffsets needs the partition's leader, as a produce does.
+   */
+  private static void awaitLeaders(Admin admin, List<String> names) throws InterruptedException {
+    long deadline = System.nanoTime() + LEADERS_TIMEOUT.toNanos();
+    while (true) {
+      try {
+        Map<TopicPartition, OffsetSpec> partitions = new HashMap<>();
+        admin.describeTopics(names).allTopicNames().get().forEach((name, topic) ->
+            topic.partitions().forEach(p ->
+                partitions.put(new TopicPartition(name, p.partition()), OffsetSpec.latest())));
+        admin.listOffsets(partitions).all().get();
+        return;
+      } catch (ExecutionException e) {
+        if (!(e.getCause() instanceof RetriableException) || System.nanoTime() > deadline) {
+          throw new IllegalStateException("topics " + names + ": not every partition has a"
+              + " leader serving it after " + LEADERS_TIMEOUT.toSeconds() + " s", e.getCause());
+        }
+        Thread.sleep(20);
+      }
     }
   }
 

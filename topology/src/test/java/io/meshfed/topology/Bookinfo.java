@@ -136,15 +136,24 @@ public final class Bookinfo {
 
   public static KeyValue<String, SpecificRecord> failoverServiceFrom(String cluster,
       String hostname, long generation) {
+    return failoverServiceNamed(cluster, "reviews-failover", "uid-fs", hostname, generation);
+  }
+
+  /**
+   * A FailoverService over reviews in both clusters under another name: a destination of its
+   * own (its own config key, decisions and epochs) beside the walkthrough's.
+   */
+  public static KeyValue<String, SpecificRecord> failoverServiceNamed(String cluster,
+      String name, String uid, String hostname, long generation) {
     FailoverServiceSpec spec = FailoverServiceSpec.newBuilder()
         .setHostname(hostname).setPort(new PortSpec(9080L, "http"))
         .setBackingServices(List.of(new ClusterObjectRef("reviews", "bookinfo", MGMT),
             new ClusterObjectRef("reviews", "bookinfo", REMOTE)))
         .build();
     return KeyValue.pair(EventKeys.policy(cluster, ResourceKind.FailoverService,
-        "service-mesh-hub", "reviews-failover"), PolicyEvent.newBuilder()
+        "service-mesh-hub", name), PolicyEvent.newBuilder()
         .setKind(ResourceKind.FailoverService).setNamespace("service-mesh-hub")
-        .setName("reviews-failover").setUid("uid-fs").setGeneration(generation)
+        .setName(name).setUid(uid).setGeneration(generation)
         .setCreationTimestamp(CREATED).setSpec(spec).build());
   }
 

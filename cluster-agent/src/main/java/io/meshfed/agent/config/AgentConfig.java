@@ -34,14 +34,27 @@ import java.util.Properties;
  *     sets 127.0.0.1
  * @param kafkaClient extra Kafka client settings ({@code meshfed.kafka.*} without the prefix:
  *     security.protocol, sasl.*, ssl.*), given to the agent's producer and consumer
+ * @param sendTimeout how long a send to Kafka may take before it counts as failed (readiness
+ *     then reports Kafka degraded and the record is sent again): the producer's
+ *     delivery.timeout.ms, which {@code meshfed.kafka.*} cannot override (meshfed's own
+ *     timeouts win there), so it has a key of its own
  */
 public record AgentConfig(String cluster, String bootstrapServers, RegistryConfig registry,
     MeshKind applier, String namespace, boolean policySource, String region, List<String> zones,
     Map<String, String> labels, Duration heartbeatInterval, Duration resync, int healthPort,
-    String healthAddress, Map<String, String> kafkaClient) {
+    String healthAddress, Map<String, String> kafkaClient, Duration sendTimeout) {
 
   /** Prefix of the Kafka client settings passed through to the producer and consumer. */
   public static final String KAFKA_PREFIX = "meshfed.kafka.";
+
+  /** Default of {@link #sendTimeout}: a Kafka outage shows on /readyz within seconds. */
+  public static final Duration DEFAULT_SEND_TIMEOUT = Duration.ofSeconds(15);
+
+  /**
+   * The smallest {@link #sendTimeout}: it must leave room for a request (the producer refuses a
+   * delivery timeout below linger + request timeout), see {@link #requestTimeout()}.
+   */
+  public static final Duration MIN_SEND_TIMEOUT = Duration.ofMillis(500);
 
   public AgentConfig {
     ClusterTopic.requireValidCluster(cluster);
@@ -52,6 +65,33 @@ public record AgentConfig(String cluster, String bootstrapServers, RegistryConfi
     zones = List.copyOf(zones);
     labels = Map.copyOf(labels);
     kafkaClient = Map.copyOf(kafkaClient);
+    if (sendTimeout.compareTo(MIN_SEND_TIMEOUT) < 0
+        || sendTimeout.toMillis() > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException("config key 'meshfed.agent.send.timeout.ms': "
+          + sendTimeout.toMillis() + " is outside " + MIN_SEND_TIMEOUT.toMillis() + "-"
+          + Integer.MAX_VALUE + " (milliseconds)");
+    }
+  }
+
+  /**
+   * The producer's request.timeout.ms: 5 s, or a third of a shorter {@link #sendTimeout} so a
+   * send can be tried more than once within it (Kafka requires delivery.timeout.ms to be at
+   * least linger.ms + request.timeout.ms).
+   */
+  public Duration requestTimeout() {
+    return atMostFiveSeconds(sendTimeout.dividedBy(3));
+  }
+
+  /**
+   * The producer's max.block.ms (how long a send waits for the topic's metadata, which is how a
+   * send fails while Kafka is unreachable at start): 5 s, or a shorter {@link #sendTimeout}.
+   */
+  public Duration blockTimeout() {
+    return atMostFiveSeconds(sendTimeout);
+  }
+
+  private static Duration atMostFiveSeconds(Duration d) {
+    return d.compareTo(Duration.ofSeconds(5)) < 0 ? d : Duration.ofSeconds(5);
   }
 
   public static AgentConfig load(String cluster, Path file) {
@@ -112,7 +152,8 @@ public record AgentConfig(String cluster, String bootstrapServers, RegistryConfi
         labels, millis(p, "meshfed.agent.heartbeat.interval.ms", 5_000),
         millis(p, "meshfed.agent.resync.ms", 300_000),
         (int) millis(p, "meshfed.agent.health.port", 8081).toMillis(),
-        p.getProperty("meshfed.agent.health.address"), kafkaClient);
+        p.getProperty("meshfed.agent.health.address"), kafkaClient,
+        millis(p, "meshfed.agent.send.timeout.ms", DEFAULT_SEND_TIMEOUT.toMillis()));
   }
 
   private static List<String> list(String value) {

@@ -34,4 +34,31 @@ class AgentConfigTest {
     assertThat(config.registry().basicAuthPassword()).contains("s3cret");
     assertThat(config.bootstrapServers()).isEqualTo("kafka:9092");
   }
+
+  @Test
+  void theSendTimeoutIsFifteenSecondsUnlessSetAndABadOneNamesItsKey() {
+    java.util.Properties p = new java.util.Properties();
+    p.setProperty("meshfed.bootstrap.servers", "kafka:9092");
+    p.setProperty("meshfed.registry.url", "http://registry:8080/apis/ccompat/v7");
+    AgentConfig defaults = AgentConfig.fromProperties("c1", p);
+    assertThat(defaults.sendTimeout()).isEqualTo(java.time.Duration.ofSeconds(15));
+    assertThat(defaults.requestTimeout()).isEqualTo(java.time.Duration.ofSeconds(5));
+    assertThat(defaults.blockTimeout()).isEqualTo(java.time.Duration.ofSeconds(5));
+
+    p.setProperty("meshfed.agent.send.timeout.ms", "1500");
+    AgentConfig shortOne = AgentConfig.fromProperties("c1", p);
+    assertThat(shortOne.sendTimeout()).isEqualTo(java.time.Duration.ofMillis(1500));
+    assertThat(shortOne.requestTimeout()).as("a third: Kafka wants delivery >= linger + request")
+        .isEqualTo(java.time.Duration.ofMillis(500));
+    assertThat(shortOne.blockTimeout()).isEqualTo(java.time.Duration.ofMillis(1500));
+
+    p.setProperty("meshfed.agent.send.timeout.ms", "100");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> AgentConfig.fromProperties("c1", p))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("config key 'meshfed.agent.send.timeout.ms': 100 is outside 500-2147483647"
+            + " (milliseconds)");
+    p.setProperty("meshfed.agent.send.timeout.ms", "soon");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> AgentConfig.fromProperties("c1", p))
+        .hasMessage("config key 'meshfed.agent.send.timeout.ms': 'soon' is not a whole number");
+  }
 }

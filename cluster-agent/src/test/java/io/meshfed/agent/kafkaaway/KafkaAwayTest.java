@@ -49,6 +49,8 @@ import org.junit.jupiter.api.io.TempDir;
 class KafkaAwayTest {
 
   static KubernetesClient client;
+  /** meshfed.agent.send.timeout.ms of these tests' agents. */
+  static final String SEND_TIMEOUT_MS = "2000";
   /** The test JVM's shared registry: only Kafka goes away in these tests. */
   static EmbeddedSchemaRegistry registry;
 
@@ -79,6 +81,7 @@ class KafkaAwayTest {
         p.setProperty("meshfed.registry.auto.register", "true");
         p.setProperty("meshfed.agent.heartbeat.interval.ms", "500");
         p.setProperty("meshfed.agent.health.port", "0");
+    p.setProperty("meshfed.agent.send.timeout.ms", SEND_TIMEOUT_MS);
         try (ClusterAgent agent = new ClusterAgent(AgentConfig.fromProperties("c1", p), client)
             .start()) {
           ResourceRef ref = new ResourceRef(ResourceKind.VirtualDestination, "global", "app");
@@ -146,6 +149,7 @@ class KafkaAwayTest {
     p.setProperty("meshfed.registry.auto.register", "true");
     p.setProperty("meshfed.agent.heartbeat.interval.ms", "500");
     p.setProperty("meshfed.agent.health.port", "0");
+    p.setProperty("meshfed.agent.send.timeout.ms", SEND_TIMEOUT_MS);
     String before;
     try {
       kafka.createTopics(1, "meshfed.cluster.c2.events", "meshfed.cluster.c2.config");

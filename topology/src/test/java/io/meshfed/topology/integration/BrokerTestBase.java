@@ -91,7 +91,7 @@ abstract class BrokerTestBase {
     }
   }
 
-  TopologyConfig config(String appId, Duration damping) throws Exception {
+  static TopologyConfig config(String appId, Duration damping) throws Exception {
     return TopologyConfig.defaults(STACK.bootstrapServers(), registry.config(), Set.of(MGMT))
         .withApplicationId(appId)
         .withStateDir(Files.createTempDirectory("meshfed-it"))
@@ -104,16 +104,41 @@ abstract class BrokerTestBase {
 
   /** As {@link #start(TopologyConfig)}, with Streams/client properties laid over the test's. */
   KafkaStreams start(TopologyConfig config, java.util.Properties extra) {
+    KafkaStreams streams = TopologyMain.start(config, overrides(extra));
+    // Closed after the test even when it never reaches RUNNING: a topology left running would
+    // go on writing to the shared topics (dead letters, configs) under the next tests.
+    toClose.add(() -> streams.close(Duration.ofSeconds(30)));
+    awaitRunning(streams);
+    return streams;
+  }
+
+  /**
+   * A running topology that is not closed after the test: for one that several tests of a
+   * class share (the class closes it). Closed here if it does not reach RUNNING.
+   */
+  static KafkaStreams startUnclosed(TopologyConfig config, java.util.Properties extra) {
+    KafkaStreams streams = TopologyMain.start(config, overrides(extra));
+    try {
+      awaitRunning(streams);
+    } catch (RuntimeException | Error e) {
+      streams.close(Duration.ofSeconds(30));
+      throw e;
+    }
+    return streams;
+  }
+
+  private static java.util.Properties overrides(java.util.Properties extra) {
     java.util.Properties overrides = new java.util.Properties();
     // A killed instance's partitions move within seconds, not the 45 s default.
     overrides.put("consumer.session.timeout.ms", 6000);
     overrides.put("consumer.heartbeat.interval.ms", 1000);
     overrides.putAll(extra);
-    KafkaStreams streams = TopologyMain.start(config, overrides);
-    toClose.add(() -> streams.close(Duration.ofSeconds(30)));
+    return overrides;
+  }
+
+  private static void awaitRunning(KafkaStreams streams) {
     await().atMost(Duration.ofSeconds(60))
         .until(() -> streams.state() == KafkaStreams.State.RUNNING);
-    return streams;
   }
 
   KafkaProducer<String, SpecificRecord> agent() {

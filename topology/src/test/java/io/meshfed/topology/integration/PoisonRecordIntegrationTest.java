@@ -9,6 +9,7 @@ import io.meshfed.avro.ClusterObjectRef;
 import io.meshfed.avro.Endpoint;
 import io.meshfed.avro.EndpointPort;
 import io.meshfed.avro.EndpointSnapshot;
+import io.meshfed.avro.FederatedDestination;
 import io.meshfed.avro.FailoverServiceSpec;
 import io.meshfed.avro.PolicyEvent;
 import io.meshfed.avro.PolicyStatus;
@@ -53,12 +54,44 @@ import org.junit.jupiter.api.Test;
  * walkthrough's good records, and asserts that the good records are decided, that the bad one
  * is on the dead-letter topic with headers saying why, and that the stream thread was never
  * replaced (a replaced thread gets a new name).
+ *
+ * <p>Each test's good records decide a FailoverService of its own (named after the test, see
+ * {@link #world}), and what a test waits for is that destination's config: an earlier test's
+ * output on the shared topics can never satisfy it, and on the shared topology (below) the
+ * good records still change something, so their config proves they were read past the bad one.
  */
-// Every test's topology reads the shared events topics from the beginning, so the order is
-// fixed: the refused-write test first (its small max.request.size would refuse the others' large
-// records too), the floods last (so that the others do not each wade through them first).
+// The tests that need no settings of their own share one topology ({@link #sharedTopology}):
+// one start, and it reads the events topics once instead of each test's topology reading every
+// earlier test's records again. The refused-write test (a small max.request.size, and a thread
+// it expects to lose) and the backlog test (a 3 s TTL, and it pauses the topology) have their
+// own. A topology reads the shared events topics from the beginning, so the order is fixed: the
+// refused-write test first (its limit would refuse the others' large records too), the backlog
+// last (its topology then wades only through the flood's 2,000, not the flood's topology
+// through its 6,000).
 @org.junit.jupiter.api.TestMethodOrder(org.junit.jupiter.api.MethodOrderer.OrderAnnotation.class)
 class PoisonRecordIntegrationTest extends BrokerTestBase {
+
+  /** The topology of the tests that need no settings of their own; null until the first. */
+  private static KafkaStreams shared;
+
+  private static KafkaStreams sharedTopology() throws Exception {
+    if (shared == null) {
+      shared = startUnclosed(config("it-poison-shared", DAMPING), new Properties());
+    }
+    return shared;
+  }
+
+  /**
+   * Before the backlog test: the shared topology would dead-letter its backlog too (the same
+   * records, timestamps and topic), and it has served its tests.
+   */
+  @org.junit.jupiter.api.AfterAll
+  static void closeSharedTopology() {
+    if (shared != null) {
+      shared.close(Duration.ofSeconds(30));
+      shared = null;
+    }
+  }
 
   private static final String EVENTS = "meshfed.cluster.mgmt-cluster.events";
 
@@ -84,7 +117,7 @@ class PoisonRecordIntegrationTest extends BrokerTestBase {
   @Test
   @org.junit.jupiter.api.Order(2)
   void anAvroAllocationBombIsDeadLetteredAndTheThreadLives() throws Exception {
-    KafkaStreams streams = start(config("it-poison-bomb", DAMPING));
+    KafkaStreams streams = sharedTopology();
     OutputCollector out = collect();
     int id = registry.idFor(AvroSerde.subjectFor(EndpointSnapshot.getClassSchema()),
         EndpointSnapshot.getClassSchema());
@@ -102,9 +135,9 @@ class PoisonRecordIntegrationTest extends BrokerTestBase {
     raw(EventKeys.endpoints(MGMT, "b", "r"), bomb);
 
     var agent = agent();
-    world(agent);
-    await().atMost(Duration.ofSeconds(60))
-        .untilAsserted(() -> assertThat(latestConfig(out, REMOTE)).isNotNull());
+    heartbeats(agent);
+    world(agent, "bomb");
+    awaitConfig(out, "bomb");
     List<ConsumerRecord<byte[], byte[]>> dead = deadLetters(1);
     assertThat(header(dead.get(0), "__streams.errors.exception"))
         .isEqualTo("io.meshfed.serde.WireFormatException$CorruptPayload");
@@ -116,7 +149,7 @@ class PoisonRecordIntegrationTest extends BrokerTestBase {
   @Test
   @org.junit.jupiter.api.Order(3)
   void anOversizedRecordWhoseKeyAndPayloadDisagreeIsDeadLetteredWhole() throws Exception {
-    KafkaStreams streams = start(config("it-poison-oversized", DAMPING));
+    KafkaStreams streams = sharedTopology();
     OutputCollector out = collect();
     String huge = "n".repeat(900_000);
     EndpointSnapshot payload = EndpointSnapshot.newBuilder().setNamespace(huge)
@@ -125,9 +158,9 @@ class PoisonRecordIntegrationTest extends BrokerTestBase {
     raw(EventKeys.endpoints(MGMT, "bookinfo", "reviews"), bytes);
 
     var agent = agent();
-    world(agent);
-    await().atMost(Duration.ofSeconds(60))
-        .untilAsserted(() -> assertThat(latestConfig(out, REMOTE)).isNotNull());
+    heartbeats(agent);
+    world(agent, "oversized");
+    awaitConfig(out, "oversized");
     ConsumerRecord<byte[], byte[]> dead = deadLetters(1).get(0);
     assertThat(header(dead, "__streams.errors.exception"))
         .isEqualTo("io.meshfed.topology.ingest.InvalidEventException");
@@ -142,9 +175,10 @@ class PoisonRecordIntegrationTest extends BrokerTestBase {
   @org.junit.jupiter.api.Order(4)
   void aFailoverServiceWithTenThousandBackingServicesIsInvalidNotAStoppedTopology()
       throws Exception {
-    KafkaStreams streams = start(config("it-poison-absurd", DAMPING));
+    KafkaStreams streams = sharedTopology();
     OutputCollector out = collect();
     var agent = agent();
+    heartbeats(agent);
     List<ClusterObjectRef> backing = IntStream.range(0, 10_000)
         .mapToObj(i -> new ClusterObjectRef("svc-" + i, "bookinfo", "cluster-" + i)).toList();
     PolicyEvent absurd = PolicyEvent.newBuilder().setKind(ResourceKind.FailoverService)
@@ -155,10 +189,10 @@ class PoisonRecordIntegrationTest extends BrokerTestBase {
         .build();
     send(agent, MGMT, KeyValue.pair(EventKeys.policy(MGMT, ResourceKind.FailoverService,
         "service-mesh-hub", "absurd"), absurd));
-    world(agent);
+    world(agent, "after-absurd");
 
     await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
-      assertThat(latestConfig(out, REMOTE)).isNotNull();
+      assertThat(configOf(out, REMOTE, "after-absurd")).isNotNull();
       List<PolicyStatus> statuses = out.onTopic("meshfed.cluster." + MGMT + ".config").stream()
           .filter(s -> s.value() instanceof PolicyStatus p
               && p.getResource().getName().equals("absurd"))
@@ -195,10 +229,10 @@ class PoisonRecordIntegrationTest extends BrokerTestBase {
         .setServiceName("big").setPorts(List.of(new EndpointPort("http", 9080, "TCP", null)))
         .setEndpoints(many).build();
     send(agent, MGMT, KeyValue.pair(EventKeys.endpoints(MGMT, "bookinfo", "big"), tooBig));
-    world(agent);
+    world(agent, "breaker");
 
     await().dontCatchUncaughtExceptions().atMost(Duration.ofSeconds(90))
-        .untilAsserted(() -> assertThat(latestConfig(out, REMOTE)).isNotNull());
+        .untilAsserted(() -> assertThat(configOf(out, REMOTE, "breaker")).isNotNull());
     ConsumerRecord<byte[], byte[]> dead = deadLetters(1).get(0);
     assertThat(header(dead, "__streams.errors.exception"))
         .isEqualTo("io.meshfed.topology.faults.PoisonRecordException");
@@ -222,11 +256,11 @@ class PoisonRecordIntegrationTest extends BrokerTestBase {
    * topology reads to the end of its topics (the good records among the bad are processed).
    */
   @Test
-  @org.junit.jupiter.api.Order(Integer.MAX_VALUE)
+  @org.junit.jupiter.api.Order(5)
   void aFloodOfBadRecordsChangesNoDecision() throws Exception {
-    KafkaStreams streams = start(config("it-poison-flood", DAMPING));
+    KafkaStreams streams = sharedTopology();
     OutputCollector out = collect();
-    settledWorld("it-poison-flood", out);
+    settledWorld("it-poison-shared", out, "flood");
     int decisionsBefore = decisions(out).size();
     int configsBefore = out.onTopic("meshfed.cluster." + REMOTE + ".config").size();
 
@@ -267,7 +301,7 @@ class PoisonRecordIntegrationTest extends BrokerTestBase {
     List<ConsumerRecord<byte[], byte[]>> dead = deadLetters(flood);
     assertThat(dead).hasSize(flood).allSatisfy(r ->
         assertThat(header(r, "__streams.errors.topic")).isEqualTo(EVENTS));
-    awaitNothingUnread("it-poison-flood");
+    awaitNothingUnread("it-poison-shared");
     assertThat(decisions(out)).as("decisions while only bad records arrived")
         .hasSize(decisionsBefore);
     assertThat(out.onTopic("meshfed.cluster." + REMOTE + ".config"))
@@ -288,13 +322,14 @@ class PoisonRecordIntegrationTest extends BrokerTestBase {
    * processes nor punctuates; the lag monitor goes on measuring.
    */
   @Test
-  @org.junit.jupiter.api.Order(Integer.MAX_VALUE - 1)
+  @org.junit.jupiter.api.Order(6)
   void aBacklogLongerThanTheTtlIsNotTakenForSilence() throws Exception {
+    closeSharedTopology(); // see there
     String app = "it-poison-backlog";
     KafkaStreams streams = start(config(app, DAMPING)
         .withTimers(TTL, DAMPING, Duration.ofMillis(200)));
     OutputCollector out = collect();
-    settledWorld(app, out);
+    settledWorld(app, out, "backlog");
     int decisionsBefore = decisions(out).size();
 
     streams.pause();
@@ -329,16 +364,19 @@ class PoisonRecordIntegrationTest extends BrokerTestBase {
   }
 
   /**
-   * The walkthrough's world with heartbeats every second, once the topology has read everything
-   * (the class's earlier tests left records on the shared topics) and its decisions and configs
-   * have all arrived (no change for two seconds).
+   * The walkthrough's world with heartbeats every second and this test's destination, once the
+   * topology has decided that destination for both clusters (its configs, which no earlier
+   * test's output can stand in for), has read everything (the class's earlier tests left
+   * records on the shared topics) and its decisions and configs have all arrived (no change
+   * for two seconds).
    */
-  private void settledWorld(String applicationId, OutputCollector out) throws Exception {
+  private void settledWorld(String applicationId, OutputCollector out, String destination)
+      throws Exception {
     var agent = agent();
     heartbeats(agent);
-    world(agent);
+    world(agent, destination);
+    awaitConfig(out, destination);
     await().atMost(Duration.ofSeconds(120)).untilAsserted(() -> {
-      assertThat(latestConfig(out, REMOTE)).isNotNull();
       assertThat(EventsLag.of(applicationId)).as("unread records per cluster").isNotEmpty()
           .allSatisfy((cluster, lag) -> assertThat(lag).isZero());
     });
@@ -347,6 +385,43 @@ class PoisonRecordIntegrationTest extends BrokerTestBase {
       int n = decisions(out).size() + out.onTopic("meshfed.cluster." + REMOTE + ".config").size();
       return n == last.getAndSet(n);
     });
+  }
+
+  /**
+   * The walkthrough's world (both clusters' heartbeat, reviews service and endpoints, the outlier
+   * policy) and a FailoverService of the test's own, named {@code destination}.
+   */
+  private static void world(KafkaProducer<String, org.apache.avro.specific.SpecificRecord> agent,
+      String destination) throws Exception {
+    send(agent, MGMT, Bookinfo.heartbeat(MGMT, Instant.now()), Bookinfo.reviewsService(MGMT),
+        Bookinfo.reviewsEndpoints(MGMT, true));
+    send(agent, REMOTE, Bookinfo.heartbeat(REMOTE, Instant.now()),
+        Bookinfo.reviewsService(REMOTE), Bookinfo.reviewsEndpoints(REMOTE, true));
+    send(agent, MGMT, Bookinfo.outlierPolicy(), Bookinfo.failoverServiceNamed(MGMT, destination,
+        "uid-" + destination, destination + ".bookinfo.global", 1));
+  }
+
+  /** Until both clusters have a config of this test's destination. */
+  private static void awaitConfig(OutputCollector out, String destination) {
+    await().dontCatchUncaughtExceptions().atMost(Duration.ofSeconds(90)).untilAsserted(() -> {
+      assertThat(configOf(out, MGMT, destination)).as("mgmt-cluster's " + destination)
+          .isNotNull();
+      assertThat(configOf(out, REMOTE, destination)).as("remote-cluster's " + destination)
+          .isNotNull();
+    });
+  }
+
+  /** The latest config of the FailoverService {@code destination} for a client cluster. */
+  private static FederatedDestination configOf(OutputCollector out, String cluster,
+      String destination) {
+    String key = "FederatedDestination/FailoverService/service-mesh-hub/" + destination;
+    FederatedDestination latest = null;
+    for (var seen : out.onTopic("meshfed.cluster." + cluster + ".config")) {
+      if (seen.record().key().equals(key)) {
+        latest = (FederatedDestination) seen.value();
+      }
+    }
+    return latest;
   }
 
   private static void assertThreadNeverReplaced(KafkaStreams streams) {
@@ -389,9 +464,15 @@ class PoisonRecordIntegrationTest extends BrokerTestBase {
 
   private final long startedAt = System.currentTimeMillis();
 
-  /** The dead-letter topic is shared by the class's tests; each reads its own. */
+  /**
+   * The dead-letter topic is shared by the class's tests; each reads its own. A dead letter
+   * keeps its bad record's timestamp, and every test sends its bad records after it exists (by
+   * this JVM's clock): so a topology that reads an earlier test's bad records again (the
+   * backlog's reads the flood's) writes dead letters this test does not count. (There was a
+   * second's slack here, which an earlier test's last records can fall within.)
+   */
   private boolean sinceThisTest(ConsumerRecord<byte[], byte[]> record) {
-    return record.timestamp() >= startedAt - 1_000 || record.timestamp() < 0;
+    return record.timestamp() >= startedAt || record.timestamp() < 0;
   }
 
   private static String header(ConsumerRecord<byte[], byte[]> record, String name) {
