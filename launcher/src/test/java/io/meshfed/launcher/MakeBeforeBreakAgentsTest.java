@@ -51,7 +51,9 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.StringDeserializer;
+import io.meshfed.query.QueryServer;
 import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.state.HostInfo;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -86,7 +88,7 @@ class MakeBeforeBreakAgentsTest {
   static final List<String> TIER0 = List.of("10.0.0.11", "10.0.0.12");
   static final String TIER1 = "10.1.0.21";
   /** How late remote-cluster's API server answers each write of the agent's objects. */
-  static final Duration SLOW_WRITE = Duration.ofMillis(1500);
+  static final Duration SLOW_WRITE = Duration.ofMillis(1000);
   /** Long enough that a move within it was released by the acks, not by the wait. */
   static final Duration HANDOVER_WAIT = Duration.ofSeconds(30);
 
@@ -188,6 +190,26 @@ class MakeBeforeBreakAgentsTest {
               cluster, server.writesSince(recoveredAt))
           .isGreaterThanOrEqualTo(everyPrepareAcked);
     }
+
+    // `meshfed describe` shows both phases among the recent decisions, and the epochs of the
+    // destination stay one contiguous sequence (a prepare takes an epoch of its own).
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(describe())
+        .contains("make-before-break 1/2: tier 0 added beside tier 1")
+        .contains("make-before-break 2/2 (acked by mgmt-cluster (epoch"));
+    assertThat(decisionsSince(0)).extracting(FailoverDecision::getEpoch).as("contiguous epochs")
+        .isEqualTo(java.util.stream.LongStream.rangeClosed(1, decisionsSince(0).size())
+            .boxed().toList());
+  }
+
+  private String describe() throws Exception {
+    DescribeCommand describe = new DescribeCommand();
+    describe.kind = "failoverservice";
+    describe.name = "service-mesh-hub/reviews-failover";
+    describe.query.server = "http://127.0.0.1:" + queryPort;
+    var buffer = new java.io.ByteArrayOutputStream();
+    describe.out = new java.io.PrintStream(buffer, true, java.nio.charset.StandardCharsets.UTF_8);
+    assertThat(describe.call()).as("meshfed describe: %s", buffer).isZero();
+    return buffer.toString(java.nio.charset.StandardCharsets.UTF_8);
   }
 
   // ---- the API servers ----------------------------------------------------------------
@@ -322,17 +344,25 @@ class MakeBeforeBreakAgentsTest {
 
   // ---- topology, agents, and what they wrote to Kafka ---------------------------------
 
+  private final int queryPort = io.meshfed.testing.FreePorts.one();
+
   private void startTopology(SchemaRegistryClient registry) throws Exception {
     TopologyConfig config = TopologyConfig.defaults(STACK.bootstrapServers(), registry.config(),
             Set.of(MGMT))
         .withApplicationId("mbb-agents")
         .withStateDir(Files.createTempDirectory("meshfed-mbb"))
         .withTimers(Duration.ofSeconds(30), Duration.ofSeconds(2), Duration.ofMillis(200))
-        .withHandoverWait(HANDOVER_WAIT);
+        .withHandoverWait(HANDOVER_WAIT)
+        .withApplicationServer("127.0.0.1:" + queryPort);
     KafkaStreams streams = TopologyMain.start(config);
     toClose.add(() -> streams.close(Duration.ofSeconds(30)));
     await().atMost(Duration.ofSeconds(60))
         .until(() -> streams.state() == KafkaStreams.State.RUNNING);
+    // The query API `meshfed describe` reads (open: no tokens, as an unsecured stack's).
+    QueryServer query = new QueryServer(streams, new HostInfo("127.0.0.1", queryPort),
+        Duration.ofSeconds(30), io.meshfed.query.QueryAccess.anonymous(
+        io.meshfed.query.QueryAccess.Role.ADMIN)).start();
+    toClose.add(query);
   }
 
   private void agent(String cluster, String applier, boolean policySource) throws Exception {
