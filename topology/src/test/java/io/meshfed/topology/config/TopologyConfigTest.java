@@ -129,14 +129,14 @@ class TopologyConfigTest {
     assertThat(defaults.crashDetection().sessionTimeout()).isEqualTo(Duration.ofSeconds(6));
     assertThat(defaults.crashDetection().heartbeatInterval()).isEqualTo(Duration.ofSeconds(2));
     Properties streams = io.meshfed.topology.StreamsSettings.from(defaults);
-    assertThat(streams.get("consumer.session.timeout.ms")).isEqualTo(3_000);
-    assertThat(streams.get("consumer.heartbeat.interval.ms")).isEqualTo(1_000);
+    assertThat(streams.get("consumer.session.timeout.ms")).isEqualTo(6_000);
+    assertThat(streams.get("consumer.heartbeat.interval.ms")).isEqualTo(2_000);
 
     // A session alone brings heartbeats every third of it; both can be given.
     Properties session = minimal();
-    session.setProperty("meshfed.group.session.timeout.ms", "6000");
+    session.setProperty("meshfed.group.session.timeout.ms", "3000");
     assertThat(TopologyConfig.fromProperties(session).crashDetection().heartbeatInterval())
-        .isEqualTo(Duration.ofSeconds(2));
+        .isEqualTo(Duration.ofSeconds(1));
     Properties both = minimal();
     both.setProperty("meshfed.group.session.timeout.ms", "6000");
     both.setProperty("meshfed.group.heartbeat.interval.ms", "500");
@@ -154,10 +154,10 @@ class TopologyConfigTest {
         .hasMessage("config key 'meshfed.group.session.timeout.ms': 500 must be between 1000"
             + " and 1800000");
     Properties slowHeartbeat = minimal();
-    slowHeartbeat.setProperty("meshfed.group.heartbeat.interval.ms", "2000");
+    slowHeartbeat.setProperty("meshfed.group.heartbeat.interval.ms", "2500");
     assertThatThrownBy(() -> TopologyConfig.fromProperties(slowHeartbeat))
-        .hasMessage("config key 'meshfed.group.heartbeat.interval.ms': 2000 must be > 0 and at"
-            + " most a third of meshfed.group.session.timeout.ms (3000)");
+        .hasMessage("config key 'meshfed.group.heartbeat.interval.ms': 2500 must be > 0 and at"
+            + " most a third of meshfed.group.session.timeout.ms (6000)");
     Properties notANumber = minimal();
     notANumber.setProperty("meshfed.group.session.timeout.ms", "3s");
     assertThatThrownBy(() -> TopologyConfig.fromProperties(notANumber))
@@ -172,7 +172,7 @@ class TopologyConfigTest {
             + " is not within the range allowed by the broker"));
     assertThat(SessionRefusal.explain(refused, CrashDetection.DEFAULT))
         .isEqualTo("config key 'meshfed.group.session.timeout.ms': the broker refuses a session"
-            + " of 3000 ms (outside its group.min.session.timeout.ms /"
+            + " of 6000 ms (outside its group.min.session.timeout.ms /"
             + " group.max.session.timeout.ms; a stock broker's minimum is 6000): set it within"
             + " them, or lower the broker's group.min.session.timeout.ms; the topology stops");
     assertThat(SessionRefusal.explain(new IllegalStateException("a bug"),
