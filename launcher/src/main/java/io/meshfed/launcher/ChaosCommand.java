@@ -44,6 +44,11 @@ final class ChaosCommand implements Callable<Integer> {
       + " 2 with --quick)")
   Integer instances;
 
+  @Option(names = "--scale-cycles", paramLabel = "N", description = "an extra topology"
+      + " instance started and stopped with SIGTERM, after the kills (default 10, none with"
+      + " --quick)")
+  Integer scaleCycles;
+
   @Option(names = "--broker-restarts", paramLabel = "N", description = "restarts of the broker"
       + " process, clean and kill -9 alternately (default 10)")
   Integer brokerRestarts;
@@ -81,9 +86,11 @@ final class ChaosCommand implements Callable<Integer> {
         || (partitions != null && partitions.stream().anyMatch(p -> p < 1 || p > 3600))
         || (instances != null && (instances < 2 || instances > 5))
         || (brokerDown != null && (brokerDown < 0 || brokerDown > 3600))
-        || (badResources != null && badResources < 1) || (cliFiles != null && cliFiles < 0)) {
+        || (badResources != null && badResources < 1) || (cliFiles != null && cliFiles < 0)
+        || (scaleCycles != null && scaleCycles < 0)) {
       System.err.println("meshfed chaos: --bad-records, --kills, --broker-restarts and"
-          + " --bad-resources want at least 1, --cli-files at least 0, --instances 2 to 5,"
+          + " --bad-resources want at least 1, --cli-files and --scale-cycles at least 0,"
+          + " --instances 2 to 5,"
           + " --partitions 1 to 3600 seconds each, --broker-down 0 to 3600 seconds");
       return 2;
     }
@@ -117,7 +124,8 @@ final class ChaosCommand implements Callable<Integer> {
         java.util.Optional.ofNullable(brokerRestarts), "--broker-down",
         java.util.Optional.ofNullable(brokerDown), "--bad-resources",
         java.util.Optional.ofNullable(badResources), "--cli-files",
-        java.util.Optional.ofNullable(cliFiles)).entrySet()) {
+        java.util.Optional.ofNullable(cliFiles), "--scale-cycles",
+        java.util.Optional.ofNullable(scaleCycles)).entrySet()) {
       size.getValue().ifPresent(n -> command.addAll(List.of(size.getKey(), n.toString())));
     }
     if (partitions != null) {

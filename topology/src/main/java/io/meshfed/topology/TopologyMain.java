@@ -5,6 +5,7 @@ import io.meshfed.topology.admin.TopicProvisioner;
 import io.meshfed.topics.MeshfedTopics;
 import io.meshfed.topology.config.TopologyConfig;
 import io.meshfed.topology.lag.EventsLagMonitor;
+import io.meshfed.topology.recovery.OrphanTransactionFencer;
 import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
 import org.apache.kafka.streams.KafkaStreams;
@@ -14,7 +15,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Wiring only: config, provisioning of the shared topics, {@link KafkaStreams} with a state
- * listener, an uncaught-exception policy and a shutdown hook.
+ * listener (the events-lag monitor and the orphan-transaction fencer hang off it), an
+ * uncaught-exception policy and a shutdown hook.
  */
 public final class TopologyMain {
 
@@ -69,11 +71,21 @@ public final class TopologyMain {
         .forEach(k -> client.put(k, props.getProperty(k)));
     EventsLagMonitor lag = EventsLagMonitor.start(config.applicationId(),
         new MeshfedTopics(registry).clusterEvents(), client);
+    // A peer killed inside a transaction blocks the partitions it wrote until that transaction
+    // is aborted; abort it when the group lets the peer go, not after the transaction timeout.
+    OrphanTransactionFencer fencer = config.exactlyOnce()
+        ? OrphanTransactionFencer.start(config.applicationId(), client) : null;
     streams.setStateListener((next, previous) -> {
       LOG.info("meshfed topology {} -> {}", previous, next);
+      if (fencer != null) {
+        fencer.onStateChange(next);
+      }
       if (next == KafkaStreams.State.PENDING_SHUTDOWN || next == KafkaStreams.State.NOT_RUNNING
           || next == KafkaStreams.State.ERROR) {
         lag.close();
+        if (fencer != null) {
+          fencer.close();
+        }
       }
     });
     // A bug must not leave a zombie: replace the thread and keep serving the rest. A session

@@ -125,6 +125,8 @@ public final class ChaosSuite {
         // Sizes of the bad-resources class, as properties: the Sizes record stays as it is.
         case "--bad-resources" -> System.setProperty(BadResources.COUNT_PROPERTY, args[++i]);
         case "--cli-files" -> System.setProperty(BadResources.CLI_FILES_PROPERTY, args[++i]);
+        case "--scale-cycles" ->
+            System.setProperty(TopologyKills.SCALE_CYCLES_PROPERTY, args[++i]);
         case "--out" -> out = Path.of(args[++i]);
         case "--only" -> only = List.of(args[++i].split(","));
         default -> {

@@ -21,7 +21,9 @@ import java.util.Properties;
  * instances", the figure issue #21 bounds at 5 s for n = 2). A kill comes only once every
  * instance holds tasks in a group stable for 2 s, and takes the instance that reads the flips,
  * so that each one measures a takeover rather than a member still joining or one off the
- * flips' path. Every flip must be decided exactly once per
+ * flips' path. Then the scale cycles: an extra instance started (scale out: tasks move to it)
+ * and, once it holds tasks, stopped with SIGTERM (scale in: it leaves the group, its tasks move
+ * back), a flip after each move. Every flip must be decided exactly once per
  * client (epochs 1..n, read_committed) and the end state must be the oracle's.
  */
 final class TopologyKills {
@@ -37,6 +39,12 @@ final class TopologyKills {
   }
 
   static final String GROUP = "chaos-topology";
+  /** Scale cycles ({@code --scale-cycles N}): 10 in a full run, none in the quick one. */
+  static final String SCALE_CYCLES_PROPERTY = "meshfed.chaos.scaleCycles";
+
+  private int scaleCycles() {
+    return Integer.getInteger(SCALE_CYCLES_PROPERTY, sizes.quick() ? 0 : 10);
+  }
 
   FaultResult run() throws Exception {
     FaultResult r = new FaultResult("topology-kill");
@@ -99,14 +107,64 @@ final class TopologyKills {
         maxRecovery = Math.max(maxRecovery, recovery);
         instances.set(victim, start(victim, logs.get(victim)));
       }
-      r.injectedCount = sizes.kills();
-      r.injected = sizes.kills() + " kill -9 of " + n + " topology JVMs, "
-          + ((expected - 2) / 2) + " flips";
+      List<String> scaleSeconds = new ArrayList<>();
+      for (int c = 0; c < scaleCycles(); c++) {
+        // Scale out: an instance n+1 joins; the flip after the group settles is decided by
+        // whichever instance now holds its path.
+        Path extraLog = env.work.resolve("topology-" + n + ".log");
+        if (c == 0) {
+          logs.add(extraLog);
+        }
+        Process extra = start(n, extraLog);
+        instances.add(extra);
+        long joinedAt = System.nanoTime();
+        boolean settled = awaitEveryInstanceHoldsTasks(n + 1, Duration.ofSeconds(180));
+        double join = (System.nanoTime() - joinedAt) / 1e9;
+        ready = !ready;
+        env.flip(ready);
+        expected += 2;
+        Env.awaitDecisions(observer, expected, Duration.ofSeconds(180));
+        // Scale in: SIGTERM, as a deployment's scale-down sends; the instance leaves the group
+        // (TopologyMain's shutdown hook), and the flip right after it measures the handover.
+        extra.destroy();
+        long stoppedAt = System.nanoTime();
+        ready = !ready;
+        env.flip(ready);
+        expected += 2;
+        Env.awaitDecisions(observer, expected, Duration.ofSeconds(180));
+        double handover = (System.nanoTime() - stoppedAt) / 1e9;
+        if (!extra.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)) {
+          r.findings.add("Scale cycle " + (c + 1) + ": the stopped instance did not exit within"
+              + " 60 s of SIGTERM.");
+          extra.destroyForcibly();
+          extra.waitFor();
+        }
+        instances.remove(extra);
+        if (!settled) {
+          r.findings.add("Scale cycle " + (c + 1) + ": the group did not settle with the extra"
+              + " instance holding tasks within 180 s.");
+        }
+        scaleSeconds.add(String.format(java.util.Locale.ROOT, "%.1f/%.1f", join, handover));
+        maxRecovery = Math.max(maxRecovery, handover);
+        System.out.printf(java.util.Locale.ROOT, "topology-kill: scale cycle %d: the extra"
+            + " instance held tasks after %.1f s; after its SIGTERM decisions resumed in %.1f s%n",
+            c + 1, join, handover);
+      }
+      if (!scaleSeconds.isEmpty()) {
+        r.findings.add("Scale cycles (seconds until the extra instance held tasks / from its"
+            + " SIGTERM to the next flip's decisions): " + scaleSeconds + ".");
+      }
+      r.injectedCount = sizes.kills() + scaleCycles();
+      r.injected = sizes.kills() + " kill -9 of " + n + " topology JVMs"
+          + (scaleCycles() == 0 ? "" : ", " + scaleCycles() + " scale cycles " + n + " → "
+              + (n + 1) + " → " + n) + ", " + ((expected - 2) / 2) + " flips";
       boolean finalReady = ready;
       env.conclude(r, observer, finalReady, expected);
       r.maxRecoverySeconds = maxRecovery;
-      r.recoveryMeasure = "decisions resume after kill -9 of one of " + n + " instances, max"
-          + " over " + sizes.kills() + " kill" + (sizes.kills() == 1 ? "" : "s");
+      r.recoveryMeasure = "decisions resume after kill -9 of one of " + n + " instances"
+          + (scaleCycles() == 0 ? "" : " or a scale-in") + ", max over " + sizes.kills()
+          + " kill" + (sizes.kills() == 1 ? "" : "s")
+          + (scaleCycles() == 0 ? "" : " and " + scaleCycles() + " scale cycles");
       r.findings.add("Seconds from each kill to the next flip's decisions being visible: "
           + recoveries + ".");
       long deaths = 0;
