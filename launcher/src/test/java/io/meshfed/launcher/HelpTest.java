@@ -64,7 +64,8 @@ class HelpTest {
     CliRun help = meshfed("chaos", "--help");
     assertThat(help.out()).contains("--quick").contains("topology-kill").contains("--kills")
         .contains("broker-restart").contains("network").contains("--partitions")
-        .contains("bad-resources").contains("--bad-resources").contains("--cli-files");
+        .contains("bad-resources").contains("--bad-resources").contains("--cli-files")
+        .contains("--scale-cycles");
     CliRun typo = meshfed("chaos", "--only", "bad-inptu");
     assertThat(typo.exit()).isEqualTo(2);
     assertThat(typo.err()).contains("unknown fault class(es) [bad-inptu]");
@@ -74,6 +75,7 @@ class HelpTest {
     assertThat(meshfed("chaos", "--broker-restarts", "0").exit()).isEqualTo(2);
     assertThat(meshfed("chaos", "--bad-resources", "0").exit()).isEqualTo(2);
     assertThat(meshfed("chaos", "--cli-files", "-1").exit()).isEqualTo(2);
+    assertThat(meshfed("chaos", "--scale-cycles", "-1").exit()).isEqualTo(2);
   }
 
   @Test
