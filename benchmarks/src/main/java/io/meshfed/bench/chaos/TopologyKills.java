@@ -168,14 +168,21 @@ final class TopologyKills {
       r.findings.add("Seconds from each kill to the next flip's decisions being visible: "
           + recoveries + ".");
       long deaths = 0;
+      long fenced = 0;
       for (Path log : logs) {
         if (Files.exists(log)) {
-          try (var lines = Files.lines(log)) {
-            deaths += lines.filter(l -> l.contains("stream thread died")).count();
+          for (String line : Files.readAllLines(log)) {
+            deaths += line.contains("stream thread died") ? 1 : 0;
+            fenced += line.contains("aborted the open transaction(s) of a departed instance")
+                ? 1 : 0;
           }
         }
       }
       r.threadDeaths = deaths;
+      // How often a kill left a transaction open that the survivors aborted at once
+      // (OrphanTransactionFencer) instead of waiting for its timeout.
+      r.findings.add("Open transactions of killed instances aborted by the survivors' fencer: "
+          + fenced + ".");
     } finally {
       for (Process p : instances) {
         p.destroyForcibly();

@@ -248,11 +248,20 @@ public final class E2eBench {
       System.out.printf(Locale.ROOT, "  %s warm-up %d/s for %d s (not recorded): decision %s%n",
           guarantee, WARMUP_RATE, sizes.warmup().toSeconds(), percentiles(warm.decision()));
       for (int rate : sizes.rates()) {
+        Map<String, Double> workBefore = decideWork(topology.streams);
         LatencyProbe.Result r = probe.run(rate, sizes.rateDuration());
-        runs.put(String.valueOf(rate), latencyFigures(r));
+        Map<String, Object> figures = latencyFigures(r);
+        // Work per flip (counts, so they mean the same on a loaded machine): the decide stage's
+        // marks by cause and evaluations in this step, and where the thread's time went.
+        Map<String, Double> work = new java.util.TreeMap<>();
+        decideWork(topology.streams).forEach((k, v) ->
+            work.put(k, v - workBefore.getOrDefault(k, 0.0)));
+        figures.put("decideWork", work);
+        figures.put("threadTime", threadTime(topology.streams));
+        runs.put(String.valueOf(rate), figures);
         chart.add("meshfed " + guarantee + " " + rate + "/s (decision)", r.decision());
-        System.out.printf(Locale.ROOT, "  %s %d/s: decision %s%n", guarantee, rate,
-            percentiles(r.decision()));
+        System.out.printf(Locale.ROOT, "  %s %d/s: decision %s%n    decide work %s, thread %s%n",
+            guarantee, rate, percentiles(r.decision()), work, threadTime(topology.streams));
       }
     }
     return runs;
