@@ -37,6 +37,8 @@ public final class Report {
   /** Records read and replayed, counting the routine heartbeats left out (RoutineHeartbeats). */
   long replayedRecords;
   long heartbeatsLeftOut;
+  /** The replay driver's clock moves (each a punctuation and a commit); for the benchmark. */
+  long clockMoves;
   long replayMillis;
 
   Report(Instant from, Instant to, Duration flapWindow, List<String> proposed) {

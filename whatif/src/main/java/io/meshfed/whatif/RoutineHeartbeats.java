@@ -13,19 +13,34 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 /**
  * Leaves out of the replay the heartbeats whose absence provably changes no decision: a
  * routine heartbeat (the same content as the cluster's last one replayed, all but its time)
- * that the cluster's next heartbeat follows before the last replayed one goes stale.
+ * that the cluster's next heartbeat follows before the last replayed one goes stale, and that
+ * is not the fleet's first heartbeat of its clock step.
  *
- * <p>Why that is exact: the decide stage reads a cluster's heartbeats only through what it
- * keeps of the last one (region, zones, labels, restart epoch, when it was sent, and when it
- * was received: the replay's clock, on its step) and judges staleness as
- * {@code received + ttl < now}. A routine heartbeat {@code h} left out changes only
- * "received", from {@code h}'s step to the last replayed one's ({@code k}), until the next
- * heartbeat {@code n} is processed. If {@code step(n) <= step(k) + ttl}, every judgement in
- * between ({@code now < step(n)}, and at {@code step(n)} itself) finds the cluster fresh
- * either way, and {@code n} (not stale on arrival either way) makes the state equal again. A
- * next heartbeat sent earlier than {@code h} (out of order: it would have been ignored after
- * {@code h}) keeps {@code h}; so does a changed one, the first of a cluster and the last
- * before the end. Ingest keeps nothing of heartbeats; the select stage never sees them.
+ * <p>Why that is exact. The decide stage reads heartbeats in two places:
+ * <ul>
+ *   <li>{@code ClusterView}: what it keeps of each cluster's last one (region, zones, labels,
+ *       restart epoch, when it was sent, and when it was received: the replay's clock, on its
+ *       step), judging staleness as {@code received + ttl < countedUntil}, where
+ *       {@code countedUntil <= now}. A routine heartbeat {@code h} left out changes only
+ *       "received", from {@code h}'s step to the last replayed one's ({@code k}), until the next
+ *       heartbeat {@code n} is processed. If {@code step(n) <= step(k) + ttl}, every judgement
+ *       in between ({@code now < step(n)}, and at {@code step(n)} itself) finds the cluster
+ *       fresh either way — a fleet-wide gap excused meanwhile only moves "received" later, in
+ *       both runs alike — and {@code n} (not stale on arrival either way) makes the state equal
+ *       again. A next heartbeat sent earlier than {@code h} (out of order: it would have been
+ *       ignored after {@code h}) keeps {@code h}; so does a changed one, the first of a cluster
+ *       and the last before the end.
+ *   <li>{@code FleetSilence}: when the last heartbeat from <em>any</em> cluster was received
+ *       ({@code lastHeard}: silence counts only up to it, and a gap of half the TTL before a
+ *       heartbeat is excused for every cluster). Every heartbeat moves it to its step. So the
+ *       fleet's first heartbeat of each step is always kept: any heartbeat left out comes after
+ *       a kept one of the same step, when {@code lastHeard} is already that step — it neither
+ *       moves it nor ends a gap. (Without this rule a fleet whose heartbeats were thinned to one
+ *       per cluster per TTL showed the topology gaps of a whole TTL that were not there live,
+ *       and every cluster's silence was excused over and over: a dead cluster never went
+ *       stale.)
+ * </ul>
+ * Ingest keeps nothing of heartbeats; the select stage never sees them.
  *
  * <p>A heartbeat whose fate is open holds back the records behind it until the cluster's next
  * heartbeat, or until a record comes more than the TTL after {@code k}: at most a TTL's worth
@@ -59,6 +74,8 @@ final class RoutineHeartbeats {
   private final Consumer<ConsumerRecord<String, byte[]>> replay;
   private final ArrayDeque<Held> held = new ArrayDeque<>();
   private final Map<String, Cluster> clusters = new HashMap<>();
+  /** The step of the fleet's last heartbeat (any cluster), kept or not. */
+  private long fleetStep = Long.MIN_VALUE;
   long leftOut;
 
   /**
@@ -95,7 +112,10 @@ final class RoutineHeartbeats {
       Held h = new Held(r, null);
       h.cluster = c;
       held.add(h);
-      if (c.lastContent != null && sameButTime(heartbeat, c.lastContent)) {
+      // The fleet's first heartbeat of a step is kept: it moves FleetSilence's "last heard".
+      boolean firstOfStep = at != fleetStep;
+      fleetStep = at;
+      if (!firstOfStep && c.lastContent != null && sameButTime(heartbeat, c.lastContent)) {
         c.open = h;
         c.openHeartbeat = heartbeat;
       } else {

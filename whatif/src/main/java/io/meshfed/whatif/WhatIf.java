@@ -6,7 +6,6 @@ import io.meshfed.registry.SchemaRegistryClient;
 import io.meshfed.topics.EventKeys;
 import io.meshfed.topics.MeshfedTopics;
 import io.meshfed.topology.MeshfedTopology;
-import io.meshfed.topology.StreamsSettings;
 import io.meshfed.topology.config.TopologyConfig;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -29,11 +28,7 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
-import org.apache.kafka.streams.TestInputTopic;
-import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
 
 /**
@@ -98,11 +93,6 @@ public final class WhatIf {
           + " ago such as 15m or 2h");
     }
   }
-
-  /** Outputs are read off the driver every this many records, so they never pile up. */
-  private static final int DRAIN_EVERY = 256;
-  /** The replay's clock moves in steps no finer than this (timers resolve to it). */
-  private static final Duration MIN_STEP = Duration.ofSeconds(1);
 
   private final TopologyConfig live;
 
@@ -180,11 +170,7 @@ public final class WhatIf {
         .forEach(eventTopics::add);
     List<TopicPartition> partitions = partitionsOf(consumer, eventTopics);
     Path state = Files.createTempDirectory("meshfed-whatif");
-    TopologyConfig config = new TopologyConfig(live.bootstrapServers(), live.registry(),
-        "meshfed-whatif-" + UUID.randomUUID(), state, live.exactlyOnce(),
-        live.commitInterval(), live.producerLinger(), live.cacheMaxBytes(), 0, 1, 1,
-        live.policySourceClusters(), live.heartbeatTtl(), live.minHealthyDuration(),
-        live.punctuateInterval(), null, live.kafkaClient());
+    TopologyConfig config = replayConfig(live, state);
     Map<String, PolicyEvent> replacing = new HashMap<>();
     request.proposed().forEach(e -> replacing.put(ProposedPolicies.ref(e), e));
     // A proposal of a resource that exists live takes its place where the live one first
@@ -195,7 +181,8 @@ public final class WhatIf {
     String source = new TreeSet<>(live.policySourceClusters()).first();
     MergedEvents events = new MergedEvents(consumer, partitions, request.to().toEpochMilli());
     var serializer = topics.clusterEvents().valueSerde().serializer();
-    Replay replay = new Replay(config, registry, topics, report);
+    ReplayDriver replay = new ReplayDriver(config, registry, topics,
+        ReplayDriver.Clock.WHEN_DUE, report::wouldMake);
     java.util.function.Consumer<ConsumerRecord<String, byte[]>> toReplay = r -> {
       if (!replay.started()) {
         replay.start(Instant.ofEpochMilli(r.timestamp()));
@@ -222,12 +209,13 @@ public final class WhatIf {
     try {
       events.forEach(heartbeats::accept);
       heartbeats.finish();
-      report.heartbeatsLeftOut = heartbeats.leftOut;
-      report.replayedRecords += heartbeats.leftOut;
       if (replay.started()) {
-        replay.advanceTo(request.to());
+        replay.advanceTo(request.to().toEpochMilli());
         replay.drain();
       }
+      report.heartbeatsLeftOut = heartbeats.leftOut;
+      report.replayedRecords += replay.piped + heartbeats.leftOut;
+      report.clockMoves = replay.clockMoves;
     } finally {
       replay.close();
       deleteRecursively(state);
@@ -235,10 +223,23 @@ public final class WhatIf {
   }
 
   /**
+   * The replay's topology config: the live one's timers, policy sources and clients, its own
+   * application id and state directory, one partition per repartition (one task: the whole
+   * fleet in one timestamp order).
+   */
+  static TopologyConfig replayConfig(TopologyConfig live, Path state) {
+    return new TopologyConfig(live.bootstrapServers(), live.registry(),
+        "meshfed-whatif-" + UUID.randomUUID(), state, live.exactlyOnce(),
+        live.commitInterval(), live.producerLinger(), live.cacheMaxBytes(), 0, 1, 1,
+        live.policySourceClusters(), live.heartbeatTtl(), live.minHealthyDuration(),
+        live.punctuateInterval(), null, live.kafkaClient());
+  }
+
+  /**
    * The record's heartbeat when ingest would take it as one (a heartbeat key naming the
    * cluster of its topic, a ClusterHeartbeat value); else null.
    */
-  private static io.meshfed.avro.ClusterHeartbeat heartbeat(ConsumerRecord<String, byte[]> r,
+  static io.meshfed.avro.ClusterHeartbeat heartbeat(ConsumerRecord<String, byte[]> r,
       MeshfedTopics topics,
       org.apache.kafka.common.serialization.Deserializer<? extends Object> deserializer) {
     var key = EventKeys.parse(r.key());
@@ -305,99 +306,6 @@ public final class WhatIf {
       }
     }
     return out;
-  }
-
-  /** The topology in a driver, its clock following the records. */
-  private static final class Replay implements AutoCloseable {
-    private final TopologyConfig config;
-    private final SchemaRegistryClient registry;
-    private final MeshfedTopics topics;
-    private final Report report;
-    final Duration step;
-    private final Map<String, TestInputTopic<String, byte[]>> inputs = new HashMap<>();
-    private TopologyTestDriver driver;
-    private TestOutputTopic<String, FailoverDecision> decisions;
-    private Instant clock;
-    private int sinceDrain;
-
-    Replay(TopologyConfig config, SchemaRegistryClient registry, MeshfedTopics topics,
-        Report report) {
-      this.config = config;
-      this.registry = registry;
-      this.topics = topics;
-      this.report = report;
-      this.step = config.punctuateInterval().compareTo(MIN_STEP) > 0
-          ? config.punctuateInterval() : MIN_STEP;
-    }
-
-    boolean started() {
-      return driver != null;
-    }
-
-    void start(Instant at) {
-      clock = onStep(at);
-      driver = new TopologyTestDriver(
-          MeshfedTopology.build(config, registry, MeshfedTopology.StoreKind.IN_MEMORY),
-          StreamsSettings.from(config), clock);
-      decisions = driver.createOutputTopic(MeshfedTopics.FAILOVER_EVENTS,
-          new StringDeserializer(), topics.failoverEvents().valueSerde().deserializer());
-    }
-
-    /**
-     * Pipes a record at its timestamp, the wall clock moved to the last whole step at or before
-     * it: most records (a 100-cluster fleet's heartbeats are 20 a second) move no clock, and
-     * each clock move is a commit of the driver.
-     */
-    void pipe(String topic, String key, byte[] value, long timestamp) {
-      advanceTo(Instant.ofEpochMilli(timestamp));
-      inputs.computeIfAbsent(topic, t -> driver.createInputTopic(t, new StringSerializer(),
-          new ByteArraySerializer())).pipeInput(key, value, timestamp);
-      report.replayedRecords++;
-      if (++sinceDrain >= DRAIN_EVERY) {
-        drain();
-      }
-    }
-
-    /**
-     * Moves the wall clock to the last whole step at or before {@code target}, a step at a
-     * time (the punctuation interval, at least a second), so timers fire in a silence as they
-     * would live, not once at its end. The clock is only ever on a step (a multiple of it since
-     * the epoch): a record is processed at its step's start, up to a step before its time.
-     */
-    void advanceTo(Instant target) {
-      Instant last = onStep(target);
-      while (clock.isBefore(last)) {
-        clock = clock.plus(step);
-        driver.advanceWallClockTime(step);
-      }
-    }
-
-    /** The whole step at or before {@code t}. */
-    private Instant onStep(Instant t) {
-      long millis = step.toMillis();
-      return Instant.ofEpochMilli(Math.floorDiv(t.toEpochMilli(), millis) * millis);
-    }
-
-    /** Reads the decisions off the driver and drops every other output it holds. */
-    void drain() {
-      sinceDrain = 0;
-      for (FailoverDecision d : decisions.readValuesToList()) {
-        report.wouldMake(d);
-      }
-      for (String topic : driver.producedTopicNames()) {
-        if (!topic.equals(MeshfedTopics.FAILOVER_EVENTS)) {
-          driver.createOutputTopic(topic, new ByteArrayDeserializer(),
-              new ByteArrayDeserializer()).readRecordsToList();
-        }
-      }
-    }
-
-    @Override
-    public void close() {
-      if (driver != null) {
-        driver.close();
-      }
-    }
   }
 
   private static void deleteRecursively(Path dir) {
