@@ -180,10 +180,10 @@ final class BadResourceGenerator {
 
   static final int ABSURD_EVERY = 500;
 
-  /** The i-th bad resource (deterministic). */
-  static Bad next(int i) {
-    Category c = i % ABSURD_EVERY == ABSURD_EVERY - 1
-        ? ABSURD.get((i / ABSURD_EVERY) % ABSURD.size())
+  /** The i-th bad resource (deterministic), one in {@code absurdEvery} absurd. */
+  static Bad next(int i, int absurdEvery) {
+    Category c = i % absurdEvery == absurdEvery - 1
+        ? ABSURD.get((i / absurdEvery) % ABSURD.size())
         : REGULAR.get(i % REGULAR.size());
     String name = "bad-" + i + "-" + c.name();
     ResourceDefinitionContext crd = c.kind().equals("TrafficPolicy") ? TrafficPolicies.CRD
