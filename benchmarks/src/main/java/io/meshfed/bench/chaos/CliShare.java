@@ -202,9 +202,32 @@ final class CliShare {
           + BadResources.abbreviate(err);
     }
     for (String name : List.of(f.name(), f.name() + "-b")) {
-      if (client.genericKubernetesResources(ClusterPublisher.crd(ResourceKind.FailoverService))
-          .inNamespace(BadResourceGenerator.NAMESPACE).withName(name).get() != null) {
+      Boolean exists = exists(name);
+      if (exists == null) {
+        return "could not check whether " + name + " was applied (the API server did not"
+            + " answer in 3 tries)";
+      }
+      if (exists) {
         return "refused, but " + name + " was applied";
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Whether the API server holds FailoverService {@code name}; null when it did not answer in
+   * 3 tries. The full run's mock API server, holding 10,000 resources and the agent's status
+   * writes, once took over the client's 10 s to answer one GET on a machine at load ~40, and
+   * that exception stopped the whole class.
+   */
+  private Boolean exists(String name) {
+    for (int attempt = 0; attempt < 3; attempt++) {
+      try {
+        return client.genericKubernetesResources(
+                ClusterPublisher.crd(ResourceKind.FailoverService))
+            .inNamespace(BadResourceGenerator.NAMESPACE).withName(name).get() != null;
+      } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+        // a timeout: try again
       }
     }
     return null;
