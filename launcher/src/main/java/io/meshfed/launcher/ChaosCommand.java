@@ -15,7 +15,8 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "chaos", description = "Run the fault suite: bad input, kill -9 of topology"
     + " instances, broker restarts, network faults, each judged by the rules' oracle (a real broker and registry on this"
-    + " machine; writes faults.md and faults.json).")
+    + " machine; writes faults.md and faults.json, where a run of some classes replaces only"
+    + " theirs).")
 final class ChaosCommand implements Callable<Integer> {
 
   static final List<String> CLASSES = List.of("bad-input", "topology-kill", "broker-restart",
@@ -63,11 +64,11 @@ final class ChaosCommand implements Callable<Integer> {
   Integer brokerDown;
 
   @Option(names = "--bad-resources", paramLabel = "N", description = "bad resources created"
-      + " on the agent's API server (default 10000, 300 with --quick)")
+      + " on the agent's API server (default 10000, 72 with --quick)")
   Integer badResources;
 
   @Option(names = "--cli-files", paramLabel = "N", description = "bad files given to meshfed"
-      + " apply, a JVM each (default 60, none with --quick)")
+      + " apply, a JVM each (default 60, 4 with --quick)")
   Integer cliFiles;
 
   /** picocli lists the classes in the help from this. */

@@ -174,16 +174,18 @@ final class BadResourceGenerator {
         return with(tpSpec(i), "destinationSelector",
             List.of(Map.of("kubeServiceRefs", Map.of("services", services))));
       }),
-      // Larger than a Kafka record may be (1 MiB): the agent cannot publish it as it is.
-      fs("fs-1mb-hostname", "spec.hostname", i -> with(fsSpec(i), "hostname",
+      // Larger than a Kafka record may be (1 MiB): the agent cannot publish it, and writes it
+      // INVALID itself, as designed (cluster-agent/DESIGN.md): "spec: the resource is too
+      // large to publish to Kafka (...); make it smaller" — no validation ever sees the field.
+      fs("fs-1mb-hostname", "too large to publish to Kafka", i -> with(fsSpec(i), "hostname",
           "h".repeat(1_100_000))));
 
   static final int ABSURD_EVERY = 500;
 
-  /** The i-th bad resource (deterministic). */
-  static Bad next(int i) {
-    Category c = i % ABSURD_EVERY == ABSURD_EVERY - 1
-        ? ABSURD.get((i / ABSURD_EVERY) % ABSURD.size())
+  /** The i-th bad resource (deterministic), one in {@code absurdEvery} absurd. */
+  static Bad next(int i, int absurdEvery) {
+    Category c = i % absurdEvery == absurdEvery - 1
+        ? ABSURD.get((i / absurdEvery) % ABSURD.size())
         : REGULAR.get(i % REGULAR.size());
     String name = "bad-" + i + "-" + c.name();
     ResourceDefinitionContext crd = c.kind().equals("TrafficPolicy") ? TrafficPolicies.CRD

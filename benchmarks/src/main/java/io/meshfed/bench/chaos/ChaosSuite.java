@@ -49,8 +49,12 @@ public final class ChaosSuite {
   static final List<String> CLASSES = List.of("bad-input", "topology-kill", "broker-restart",
       "network", "bad-resources");
 
-  /** What the build's quick mode runs: the classes cheap enough for its budget. */
-  static final List<String> QUICK_CLASSES = List.of("bad-input", "topology-kill");
+  /**
+   * What the build's quick mode runs: the classes cheap enough for its budget (broker-restart
+   * and network each cost a broker process's start and minutes of outage).
+   */
+  static final List<String> QUICK_CLASSES = List.of("bad-input", "topology-kill",
+      "bad-resources");
 
   static final String BROKER_DOWN_PROPERTY = "meshfed.chaos.brokerDownSeconds";
 
@@ -176,6 +180,8 @@ public final class ChaosSuite {
         if (!only.contains(name)) {
           continue;
         }
+        Instant classStarted = Instant.now();
+        LoadSampler load = new LoadSampler();
         env.freshClusters();
         long t0 = System.nanoTime();
         FaultResult result;
@@ -196,6 +202,8 @@ public final class ChaosSuite {
               : " (cause: " + e.getCause() + ")") + ".");
         }
         result.seconds = (System.nanoTime() - t0) / 1e9;
+        result.started = classStarted;
+        load.stopInto(result);
         results.add(result);
         System.out.println(line(result));
       }
@@ -207,94 +215,299 @@ public final class ChaosSuite {
         io.meshfed.testing.Directories.deleteRecursively(work);
       }
     }
-    write(started);
+    writeResults(started);
     return results.stream().allMatch(FaultResult::passed);
+  }
+
+  /**
+   * The machine's 1-minute load average every 5 s while a class runs: the machine is shared,
+   * and a class's timings mean something only next to the load they were measured at.
+   */
+  static final class LoadSampler {
+    private final java.lang.management.OperatingSystemMXBean os =
+        java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+    private final List<Double> samples = java.util.Collections.synchronizedList(
+        new ArrayList<>());
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
+        r -> {
+          Thread t = new Thread(r, "chaos-load");
+          t.setDaemon(true);
+          return t;
+        });
+
+    LoadSampler() {
+      timer.scheduleAtFixedRate(this::sample, 0, 5, TimeUnit.SECONDS);
+    }
+
+    private void sample() {
+      double load = os.getSystemLoadAverage();
+      if (load >= 0) { // negative where the platform has none
+        samples.add(load);
+      }
+    }
+
+    void stopInto(FaultResult r) {
+      timer.shutdownNow();
+      sample();
+      synchronized (samples) {
+        if (!samples.isEmpty()) {
+          r.loadMin = samples.stream().mapToDouble(Double::doubleValue).min().orElseThrow();
+          r.loadMax = samples.stream().mapToDouble(Double::doubleValue).max().orElseThrow();
+          r.loadMean = samples.stream().mapToDouble(Double::doubleValue).average()
+              .orElseThrow();
+        }
+      }
+    }
   }
 
   static String line(FaultResult r) {
     return String.format(Locale.ROOT, "%-14s %s  injected %d, decisions %d/%d, lost %d,"
         + " epochs out of place %d, final = oracle %s, thread deaths %s, dead-lettered %s/%s,"
-        + " max recovery %.1f s", r.name, r.passed() ? "ok  " : "FAIL", r.injectedCount,
-        r.decisionsDuring, r.expectedDecisions, r.lostTransitions, r.epochsOutOfPlace,
-        r.finalEqualsOracle, r.threadDeaths, r.deadLettered, r.deadLetterExpected,
-        r.maxRecoverySeconds);
+        + " max recovery %.1f s, load %s", r.name, r.passed() ? "ok  " : "FAIL",
+        r.injectedCount, r.decisionsDuring, r.expectedDecisions, r.lostTransitions,
+        r.epochsOutOfPlace, r.finalEqualsOracle, r.threadDeaths, r.deadLettered,
+        r.deadLetterExpected, r.maxRecoverySeconds, r.loadMin == null ? "?"
+            : String.format(Locale.ROOT, "%.1f-%.1f", r.loadMin, r.loadMax));
   }
 
-  private void write(Instant started) throws IOException {
-    Map<String, Object> json = new LinkedHashMap<>();
-    json.put("started", started.toString());
-    json.put("mode", sizes.quick() ? "quick" : "full");
-    json.put("sizes", sizes);
-    json.put("processors", Runtime.getRuntime().availableProcessors());
-    Map<String, Object> classes = new LinkedHashMap<>();
-    for (FaultResult r : results) {
-      Map<String, Object> c = new LinkedHashMap<>();
-      c.put("passed", r.passed());
-      c.put("injected", r.injected);
-      c.put("injectedCount", r.injectedCount);
-      c.put("perKind", r.perKind);
-      c.put("decisionsDuring", r.decisionsDuring);
-      c.put("expectedDecisions", r.expectedDecisions);
-      c.put("maxRecoverySeconds", r.maxRecoverySeconds);
-      c.put("recoveryMeasure", r.recoveryMeasure);
-      c.put("recoverySeconds", r.recoverySeconds);
-      c.put("lostTransitions", r.lostTransitions);
-      c.put("epochsOutOfPlace", r.epochsOutOfPlace);
-      c.put("finalEqualsOracle", r.finalEqualsOracle);
-      c.put("threadDeaths", r.threadDeaths);
-      c.put("deadLettered", r.deadLettered);
-      c.put("deadLetterExpected", r.deadLetterExpected);
-      c.put("deadLetteredWithHeaders", r.deadLetteredWithHeaders);
-      c.put("resourcesInvalid", r.resourcesInvalid);
-      c.put("resourcesExpected", r.resourcesExpected);
-      c.put("alive", r.alive);
-      c.put("seconds", r.seconds);
-      c.put("findings", r.findings);
-      classes.put(r.name, c);
+  /**
+   * Merges this run's classes into {@code out}'s faults.json and writes faults.md from the
+   * merged results. A run of some classes ({@code --only}) replaces those classes' entries and
+   * keeps every other class's, each entry carrying its own run (date, sizes, load), so that
+   * separate runs — the way a shared machine and a deadline have them done — add up to one
+   * report instead of the last one overwriting the rest. In faults.md the table and the
+   * per-class sections are generated; everything below {@link #NOTES_MARKER} is written by
+   * hand and kept as it is. A file lock serializes two runs finishing into one directory.
+   */
+  void writeResults(Instant started) throws IOException {
+    Path jsonFile = out.resolve("faults.json");
+    Path mdFile = out.resolve("faults.md");
+    // The lock file lives in the temp directory, not among the results that are committed.
+    Path lockFile = Path.of(System.getProperty("java.io.tmpdir"), "meshfed-chaos-"
+        + Integer.toHexString(out.toAbsolutePath().normalize().toString().hashCode()) + ".lock");
+    try (var lockChannel = java.nio.channels.FileChannel.open(lockFile,
+            java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE);
+        var lock = lockChannel.lock()) {
+      ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+      Map<String, Map<String, Object>> merged = readClasses(mapper, jsonFile);
+      for (FaultResult r : results) {
+        merged.put(r.name, toJson(r, started));
+      }
+      Map<String, Object> json = new LinkedHashMap<>();
+      json.put("updated", Instant.now().toString());
+      json.put("processors", Runtime.getRuntime().availableProcessors());
+      Map<String, Object> classes = new LinkedHashMap<>();
+      // In the suite's order, then any class this version does not know (kept, not lost).
+      CLASSES.stream().filter(merged::containsKey).forEach(n -> classes.put(n, merged.get(n)));
+      merged.forEach(classes::putIfAbsent);
+      json.put("classes", classes);
+      mapper.writeValue(jsonFile.toFile(), json);
+      String notes = existingNotes(mdFile);
+      Files.writeString(mdFile, markdown(classes) + "\n" + NOTES_MARKER + "\n" + notes);
     }
-    json.put("classes", classes);
-    new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
-        .writeValue(out.resolve("faults.json").toFile(), json);
+  }
 
+  /** Where faults.md's hand-written part begins; the suite never rewrites what follows it. */
+  static final String NOTES_MARKER = "<!-- Everything below this line is written by hand;"
+      + " ./meshfed chaos keeps it as it is. -->";
+
+  /**
+   * The classes of an earlier faults.json, each with its run; an entry of the older format
+   * (one run for the whole file) gets the file's run.
+   */
+  @SuppressWarnings("unchecked")
+  static Map<String, Map<String, Object>> readClasses(ObjectMapper mapper, Path jsonFile)
+      throws IOException {
+    Map<String, Map<String, Object>> out = new LinkedHashMap<>();
+    if (!Files.exists(jsonFile)) {
+      return out;
+    }
+    Map<String, Object> old = mapper.readValue(jsonFile.toFile(), Map.class);
+    if (!(old.get("classes") instanceof Map<?, ?> classes)) {
+      return out;
+    }
+    for (var e : classes.entrySet()) {
+      if (!(e.getValue() instanceof Map<?, ?> c)) {
+        continue;
+      }
+      Map<String, Object> entry = new LinkedHashMap<>((Map<String, Object>) c);
+      if (!entry.containsKey("run")) {
+        Map<String, Object> run = new LinkedHashMap<>();
+        run.put("started", old.get("started"));
+        run.put("mode", old.get("mode"));
+        run.put("sizes", String.valueOf(old.get("sizes")));
+        run.put("fullSize", false);
+        entry.put("run", run);
+      }
+      out.put(String.valueOf(e.getKey()), entry);
+    }
+    return out;
+  }
+
+  /** faults.md's hand-written part, or the whole of an older file that had none marked. */
+  static String existingNotes(Path mdFile) throws IOException {
+    if (!Files.exists(mdFile)) {
+      return "";
+    }
+    String old = Files.readString(mdFile);
+    int at = old.indexOf(NOTES_MARKER);
+    if (at >= 0) {
+      return old.substring(at + NOTES_MARKER.length()).replaceFirst("^\n", "");
+    }
+    return "\n## The report before per-class results were kept\n\n" + old;
+  }
+
+  private Map<String, Object> toJson(FaultResult r, Instant suiteStarted) {
+    Map<String, Object> c = new LinkedHashMap<>();
+    Map<String, Object> run = new LinkedHashMap<>();
+    run.put("started", (r.started != null ? r.started : suiteStarted).toString());
+    run.put("mode", sizes.quick() ? "quick" : "full");
+    run.put("fullSize", fullSize(r.name));
+    run.put("sizes", sizeNote(r.name));
+    run.put("processors", Runtime.getRuntime().availableProcessors());
+    run.put("loadMin", r.loadMin);
+    run.put("loadMax", r.loadMax);
+    run.put("loadMean", r.loadMean);
+    c.put("run", run);
+    c.put("passed", r.passed());
+    c.put("injected", r.injected);
+    c.put("injectedCount", r.injectedCount);
+    c.put("perKind", r.perKind);
+    c.put("decisionsDuring", r.decisionsDuring);
+    c.put("expectedDecisions", r.expectedDecisions);
+    c.put("maxRecoverySeconds", r.maxRecoverySeconds);
+    c.put("recoveryMeasure", r.recoveryMeasure);
+    c.put("recoverySeconds", r.recoverySeconds);
+    c.put("lostTransitions", r.lostTransitions);
+    c.put("epochsOutOfPlace", r.epochsOutOfPlace);
+    c.put("finalEqualsOracle", r.finalEqualsOracle);
+    c.put("threadDeaths", r.threadDeaths);
+    c.put("deadLettered", r.deadLettered);
+    c.put("deadLetterExpected", r.deadLetterExpected);
+    c.put("deadLetteredWithHeaders", r.deadLetteredWithHeaders);
+    c.put("resourcesInvalid", r.resourcesInvalid);
+    c.put("resourcesExpected", r.resourcesExpected);
+    c.put("alive", r.alive);
+    c.put("seconds", r.seconds);
+    c.put("findings", r.findings);
+    return c;
+  }
+
+  /** Whether this run injected a class's full size (issue #21's), not a reduced one. */
+  boolean fullSize(String name) {
+    Sizes full = Sizes.full();
+    return !sizes.quick() && switch (name) {
+      case "bad-input" -> sizes.badRecords() >= full.badRecords()
+          && sizes.flipsDuringBadInput() >= full.flipsDuringBadInput();
+      case "topology-kill" -> sizes.kills() >= full.kills()
+          && sizes.topologyInstances() >= full.topologyInstances();
+      case "broker-restart" -> sizes.brokerRestarts() >= full.brokerRestarts();
+      case "network" -> sizes.partitionSeconds().containsAll(full.partitionSeconds());
+      case "bad-resources" -> {
+        BadResources b = new BadResources(null, sizes);
+        yield b.count() >= 10_000 && b.cliFiles() >= 60;
+      }
+      default -> false;
+    };
+  }
+
+  /** The sizes that matter to a class, for its row. */
+  String sizeNote(String name) {
+    return switch (name) {
+      case "bad-input" -> String.format(Locale.ROOT, "%,d bad records, %d flips",
+          sizes.badRecords(), sizes.flipsDuringBadInput());
+      case "topology-kill" -> String.format(Locale.ROOT, "%d kills of %d instances, %d flips"
+          + " between kills", sizes.kills(), sizes.topologyInstances(),
+          sizes.flipsBetweenKills());
+      case "broker-restart" -> String.format(Locale.ROOT, "%d restarts, %d flips between,"
+          + " broker down at least %d s", sizes.brokerRestarts(), sizes.flipsBetweenKills(),
+          brokerDownSeconds());
+      case "network" -> "partitions of " + sizes.partitionSeconds() + " s";
+      case "bad-resources" -> {
+        BadResources b = new BadResources(null, sizes);
+        yield String.format(Locale.ROOT, "%,d resources (one in %d absurd), %d CLI files",
+            b.count(), b.absurdEvery(), b.cliFiles());
+      }
+      default -> sizes.toString();
+    };
+  }
+
+  @SuppressWarnings("unchecked")
+  static String markdown(Map<String, Object> classes) {
     StringBuilder md = new StringBuilder();
-    md.append("# Fault suite (`./meshfed chaos").append(sizes.quick() ? " --quick" : "")
-        .append("`)\n\n")
-        .append("Run ").append(started).append(", ")
-        .append(sizes.quick() ? "quick mode" : "full mode").append(", ")
-        .append(Runtime.getRuntime().availableProcessors()).append(" processors. Sizes: ")
-        .append(sizes).append(".\n\n")
+    md.append("# Fault suite (`./meshfed chaos`)\n\n")
+        .append("Generated by `./meshfed chaos` from faults.json; each class's row comes from"
+            + " the latest run of that class (`--only` runs add up), with that run's date,"
+            + " sizes and machine load (the 1-minute load average, sampled every 5 s while the"
+            + " class ran). Timings measure the machine they ran on; the counts and the oracle"
+            + " are what hold.\n\n")
         .append("The oracle: the rules module applied to the final inputs gives each client's"
             + " config (`Oracle.reviewsFailover`, shared with the topology's tests); the decision"
             + " log read with read_committed must hold epochs 1..n per destination. Every flip of"
             + " mgmt-cluster's readiness must be one decision per client cluster (no damping),"
             + " so decisions expected = initial 2 + 2 per flip; lost = expected − seen.\n\n")
-        .append("| fault class | injected | decisions (seen / expected) | max time to recover |"
-            + " lost transitions | epochs out of place | final = oracle | stream-thread deaths"
-            + " | dead-lettered (with headers) / bad records | resources INVALID / bad | held |\n")
-        .append("|---|---|---|---|---|---|---|---|---|---|---|\n");
-    for (FaultResult r : results) {
-      md.append("| ").append(r.name).append(" | ").append(r.injected).append(" | ")
-          .append(r.decisionsDuring).append(" / ").append(r.expectedDecisions).append(" | ")
-          .append(String.format(Locale.ROOT, "%.1f s", r.maxRecoverySeconds))
-          .append(r.recoveryMeasure == null ? "" : " (" + r.recoveryMeasure + ")").append(" | ")
-          .append(r.lostTransitions).append(" | ").append(r.epochsOutOfPlace).append(" | ")
-          .append(r.finalEqualsOracle).append(" | ").append(dash(r.threadDeaths)).append(" | ")
-          .append(r.deadLetterExpected == null ? "—" : r.deadLettered + " ("
-              + r.deadLetteredWithHeaders + ") / " + r.deadLetterExpected).append(" | ")
-          .append(r.resourcesExpected == null ? "not run" : r.resourcesInvalid + " / "
-              + r.resourcesExpected).append(" | ").append(r.passed() ? "yes" : "**no**")
+        .append("| fault class | run | injected | decisions (seen / expected) | max time to"
+            + " recover | lost transitions | epochs out of place | final = oracle | stream-thread"
+            + " deaths | dead-lettered (with headers) / bad records | resources INVALID / bad |"
+            + " held |\n")
+        .append("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+    for (var e : classes.entrySet()) {
+      Map<String, Object> c = (Map<String, Object>) e.getValue();
+      Map<String, Object> run = c.get("run") instanceof Map<?, ?> m
+          ? (Map<String, Object>) m : Map.of();
+      md.append("| ").append(e.getKey()).append(" | ").append(runNote(run)).append(" | ")
+          .append(c.get("injected")).append(" | ")
+          .append(c.get("decisionsDuring")).append(" / ").append(c.get("expectedDecisions"))
+          .append(" | ")
+          .append(String.format(Locale.ROOT, "%.1f s", number(c.get("maxRecoverySeconds"))))
+          .append(c.get("recoveryMeasure") == null ? "" : " (" + c.get("recoveryMeasure") + ")")
+          .append(" | ").append(c.get("lostTransitions")).append(" | ")
+          .append(c.get("epochsOutOfPlace")).append(" | ").append(c.get("finalEqualsOracle"))
+          .append(" | ").append(dash(c.get("threadDeaths"))).append(" | ")
+          .append(c.get("deadLetterExpected") == null ? "—" : c.get("deadLettered") + " ("
+              + c.get("deadLetteredWithHeaders") + ") / " + c.get("deadLetterExpected"))
+          .append(" | ")
+          .append(c.get("resourcesExpected") == null ? "not run" : c.get("resourcesInvalid")
+              + " / " + c.get("resourcesExpected"))
+          .append(" | ").append(Boolean.TRUE.equals(c.get("passed")) ? "yes" : "**no**")
           .append(" |\n");
     }
-    for (FaultResult r : results) {
-      md.append("\n## ").append(r.name).append("\n\n")
-          .append(String.format(Locale.ROOT, "%.0f s. ", r.seconds));
-      if (!r.perKind.isEmpty()) {
-        md.append("Per kind: ").append(r.perKind).append(". ");
+    for (var e : classes.entrySet()) {
+      Map<String, Object> c = (Map<String, Object>) e.getValue();
+      md.append("\n## ").append(e.getKey()).append("\n\n")
+          .append(String.format(Locale.ROOT, "%.0f s. ", number(c.get("seconds"))));
+      if (c.get("perKind") instanceof Map<?, ?> perKind && !perKind.isEmpty()) {
+        md.append("Per kind: ").append(perKind).append(". ");
       }
-      md.append(r.findings.isEmpty() ? "Nothing unexpected." : String.join(" ", r.findings))
-          .append('\n');
+      List<?> findings = c.get("findings") instanceof List<?> l ? l : List.of();
+      md.append(findings.isEmpty() ? "Nothing unexpected." : String.join(" ",
+          findings.stream().map(String::valueOf).toList())).append('\n');
     }
-    Files.writeString(out.resolve("faults.md"), md.toString());
+    return md.toString();
+  }
+
+  /** "2026-12-02 20:05 UTC, full size, load 2.1–5.3" (or the reduced sizes). */
+  private static String runNote(Map<String, Object> run) {
+    String started = String.valueOf(run.get("started"));
+    String when = started.length() >= 16 ? started.substring(0, 10) + " "
+        + started.substring(11, 16) + " UTC" : started;
+    StringBuilder s = new StringBuilder(when).append(", ");
+    if ("quick".equals(run.get("mode"))) {
+      s.append("quick: ");
+    } else {
+      s.append(Boolean.TRUE.equals(run.get("fullSize")) ? "full size: " : "**reduced**: ");
+    }
+    s.append(run.get("sizes"));
+    if (run.get("loadMin") != null) {
+      s.append(String.format(Locale.ROOT, "; load %.1f–%.1f (mean %.1f)",
+          number(run.get("loadMin")), number(run.get("loadMax")),
+          number(run.get("loadMean"))));
+    }
+    return s.toString();
+  }
+
+  private static double number(Object o) {
+    return o instanceof Number n ? n.doubleValue() : Double.NaN;
   }
 
   private static String dash(Object value) {

@@ -37,7 +37,7 @@ final class CliShare {
   record Outcome(int files, int refused, long refusedCleanly, List<Bad> applied,
       Map<String, Long> perCategory, List<String> findings) {}
 
-  private record File(String category, String name, String content, boolean refused,
+  record File(String category, String name, String content, boolean refused,
       String kind, String fragment) {}
 
   private static final String FS = """
@@ -61,7 +61,11 @@ final class CliShare {
     this.count = count;
   }
 
-  /** The i-th bad file: refused ones first in turn, every third one applied. */
+  /**
+   * The i-th bad file: the twelve kinds in a stride of 5 (coprime with 12, so any twelve in a
+   * row are all of them once), so that a few files — the quick mode's four — already mix
+   * refusals, a multi-document file and a file that is applied.
+   */
   static File file(int i) {
     String name = "cli-" + i;
     String good = FS.replace("NAME", name);
@@ -90,7 +94,7 @@ final class CliShare {
             BadResourceGenerator.GOOD_HOST), false, "FailoverService", "is already claimed"),
         new File("cli-hostname-uppercase", name, good.replace(name + ".cli.bad.global",
             "CLI-" + i + ".Bad.Global"), false, "FailoverService", "spec.hostname"));
-    return kinds.get(i % kinds.size());
+    return kinds.get((i * 5) % kinds.size());
   }
 
   Outcome run() throws IOException, InterruptedException {
@@ -101,14 +105,13 @@ final class CliShare {
       return new Outcome(0, 0, 0, applied, perCategory, findings);
     }
     Path home = Path.of(System.getProperty("meshfed.home", "."));
-    Path classpath = home.resolve("launcher/target/classpath.txt");
-    if (!Files.exists(classpath)) {
-      findings.add("The CLI share was skipped: no " + classpath + " (build the launcher, or run"
-          + " ./meshfed chaos).");
+    List<String> launcher = launcherJvm(home);
+    if (launcher == null) {
+      findings.add("The CLI share was skipped: no " + home.resolve(
+          "launcher/target/classpath.txt") + " and no launcher on this JVM's classpath (build"
+          + " the launcher, or run ./meshfed chaos).");
       return new Outcome(0, 0, 0, applied, perCategory, findings);
     }
-    String cp = home.resolve("launcher/target/classes") + ":" + Files.readString(classpath)
-        .trim();
     Path dir = Files.createTempDirectory(work, "cli");
     Files.writeString(dir.resolve(Bookinfo.MGMT + ".kubeconfig"), kubeconfig());
     int refused = 0;
@@ -120,10 +123,13 @@ final class CliShare {
       Path path = dir.resolve(f.name() + "-" + f.category() + ".yaml");
       Files.writeString(path, f.content(), StandardCharsets.UTF_8);
       Path stderr = dir.resolve(f.name() + ".err");
-      Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java")
-          .toString(), "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
-          "-Dmeshfed.home=" + home, "-cp", cp, "io.meshfed.launcher.Main", "apply", "-f",
-          path.toString(), "--cluster", Bookinfo.MGMT, "--dir", dir.toString())
+      List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"),
+          "bin", "java").toString(), "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
+          "-Dmeshfed.home=" + home));
+      command.addAll(launcher);
+      command.addAll(List.of("io.meshfed.launcher.Main", "apply", "-f", path.toString(),
+          "--cluster", Bookinfo.MGMT, "--dir", dir.toString()));
+      Process p = new ProcessBuilder(command)
           .redirectOutput(ProcessBuilder.Redirect.DISCARD)
           .redirectError(stderr.toFile()).start();
       if (!p.waitFor(5, TimeUnit.MINUTES)) {
@@ -158,6 +164,33 @@ final class CliShare {
     return new Outcome(count, refused, clean, applied, perCategory, findings);
   }
 
+  /**
+   * The JVM options {@code meshfed apply} runs with: the launcher's classpath as
+   * {@code ./meshfed} runs it (launcher/target/classpath.txt under {@code meshfed.home}), or,
+   * in ChaosQuickTest, this JVM's own, which holds the launcher as a test dependency; null when
+   * neither has it.
+   */
+  static List<String> launcherJvm(Path home) throws IOException {
+    Path classpath = home.resolve("launcher/target/classpath.txt");
+    if (Files.exists(classpath)) {
+      return List.of("-cp", home.resolve("launcher/target/classes") + ":"
+          + Files.readString(classpath).trim());
+    }
+    Class<?> main;
+    try {
+      main = Class.forName("io.meshfed.launcher.Main", false, CliShare.class.getClassLoader());
+    } catch (ClassNotFoundException e) {
+      return null;
+    }
+    // The test classpath holds other logging configurations (a module's logback-test.xml);
+    // the CLI logs as it does for a user, with its own (errors only, to stderr).
+    String location = main.getProtectionDomain().getCodeSource().getLocation().toString();
+    String logback = location.endsWith(".jar") ? "jar:" + location + "!/logback.xml"
+        : location + "logback.xml";
+    return List.of("-Dlogback.configurationFile=" + logback, "-cp",
+        System.getProperty("java.class.path"));
+  }
+
   /** Why a refusal is not exit 2 with one bounded sentence and nothing applied; null if it is. */
   private String refusalProblem(int exit, String err, File f) {
     if (exit != 2) {
@@ -169,9 +202,32 @@ final class CliShare {
           + BadResources.abbreviate(err);
     }
     for (String name : List.of(f.name(), f.name() + "-b")) {
-      if (client.genericKubernetesResources(ClusterPublisher.crd(ResourceKind.FailoverService))
-          .inNamespace(BadResourceGenerator.NAMESPACE).withName(name).get() != null) {
+      Boolean exists = exists(name);
+      if (exists == null) {
+        return "could not check whether " + name + " was applied (the API server did not"
+            + " answer in 3 tries)";
+      }
+      if (exists) {
         return "refused, but " + name + " was applied";
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Whether the API server holds FailoverService {@code name}; null when it did not answer in
+   * 3 tries. The full run's mock API server, holding 10,000 resources and the agent's status
+   * writes, once took over the client's 10 s to answer one GET on a machine at load ~40, and
+   * that exception stopped the whole class.
+   */
+  private Boolean exists(String name) {
+    for (int attempt = 0; attempt < 3; attempt++) {
+      try {
+        return client.genericKubernetesResources(
+                ClusterPublisher.crd(ResourceKind.FailoverService))
+            .inNamespace(BadResourceGenerator.NAMESPACE).withName(name).get() != null;
+      } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+        // a timeout: try again
       }
     }
     return null;

@@ -32,6 +32,11 @@ final class FaultResult {
   /** Whether the processes a class watches (an agent) ended ready; null when not measured. */
   Boolean alive;
   double seconds;
+  /** When the class began, and the machine's load while it ran (null: not sampled). */
+  java.time.Instant started;
+  Double loadMin;
+  Double loadMax;
+  Double loadMean;
   final Map<String, Long> perKind = new LinkedHashMap<>();
   final List<String> findings = new ArrayList<>();
 

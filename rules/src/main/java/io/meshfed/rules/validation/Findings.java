@@ -11,9 +11,45 @@ public record Findings(List<String> errors, List<String> warnings) {
 
   public static final Findings NONE = new Findings(List.of(), List.of());
 
+  /**
+   * Every Findings is bounded, however it was made: {@link #plus} of two bounded ones (the
+   * spec's 20 warnings and a count, then a membership warning) gave 22 warnings — the fault
+   * suite's FailoverService with 10,000 backing services — so the bound is kept here, with the
+   * counts of earlier summaries carried into the one summary line.
+   */
   public Findings {
-    errors = List.copyOf(errors);
-    warnings = List.copyOf(warnings);
+    errors = bounded(errors, "errors");
+    warnings = bounded(warnings, "warnings");
+  }
+
+  private static final java.util.regex.Pattern SUMMARY =
+      java.util.regex.Pattern.compile("\\.\\.\\. and (\\d{1,9}) more (errors|warnings)");
+
+  /**
+   * The first {@link #MAX_MESSAGES} messages and "... and N more {what}", N counting the
+   * messages left out and those earlier summary lines counted.
+   */
+  static List<String> bounded(List<String> messages, String what) {
+    boolean summarized = messages.stream().anyMatch(m -> m != null && m.startsWith("... and "));
+    if (messages.size() <= MAX_MESSAGES && !summarized) {
+      return List.copyOf(messages);
+    }
+    List<String> kept = new ArrayList<>();
+    long more = 0;
+    for (String message : messages) {
+      java.util.regex.Matcher m = message == null ? null : SUMMARY.matcher(message);
+      if (m != null && m.matches() && m.group(2).equals(what)) {
+        more += Long.parseLong(m.group(1));
+      } else if (kept.size() < MAX_MESSAGES) {
+        kept.add(message);
+      } else {
+        more++;
+      }
+    }
+    if (more > 0) {
+      kept.add("... and " + more + " more " + what);
+    }
+    return List.copyOf(kept);
   }
 
   public boolean isValid() {
