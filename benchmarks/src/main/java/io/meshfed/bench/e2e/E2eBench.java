@@ -107,10 +107,15 @@ public final class E2eBench {
   /** Flips per second of the unrecorded JIT warm-up before the recorded latency runs. */
   static final int WARMUP_RATE = 500;
 
+  /** The longest warm-up of a full run's latency section (rounds of {@code sizes.warmup()}). */
+  static final Duration MAX_WARMUP = Duration.ofSeconds(240);
+
   private final Sizes sizes;
   private final Path out;
   private final Map<String, Object> results = new LinkedHashMap<>();
   private final CdfChart chart = new CdfChart();
+  /** Each guarantee's warm-up, as {@link JitWarmup} reports it. */
+  private final Map<String, Object> warmups = new LinkedHashMap<>();
   private BenchEnvironment env;
 
   /** Null: every section. Otherwise only these (for profiling one part; not a full run). */
@@ -163,11 +168,21 @@ public final class E2eBench {
     try {
       section("latency", () -> {
         Map<String, Object> latency = new LinkedHashMap<>();
-        latency.put("at_least_once", latency(false));
-        latency.put("exactly_once_v2", latency(true));
-        latency.put("warmup", Map.of("flipsPerSecond", WARMUP_RATE, "seconds",
-            sizes.warmup().toSeconds(), "note", "before the recorded runs, on each guarantee's"
-                + " topology; not recorded"));
+        // -Dmeshfed.bench.latency.guarantees=alos|eos: one guarantee only, for profiling.
+        String guarantees = System.getProperty("meshfed.bench.latency.guarantees", "alos,eos");
+        if (guarantees.contains("alos")) {
+          latency.put("at_least_once", latency(false));
+        }
+        if (guarantees.contains("eos")) {
+          latency.put("exactly_once_v2", latency(true));
+        }
+        Map<String, Object> warmup = new LinkedHashMap<>(warmups);
+        warmup.put("flipsPerSecond", WARMUP_RATE);
+        warmup.put("roundSeconds", sizes.warmup().toSeconds());
+        warmup.put("settledBelowCompilerShare", JitWarmup.SETTLED_SHARE);
+        warmup.put("note", "before the recorded runs, on each guarantee's topology, in rounds"
+            + " until the JIT settles; not recorded");
+        latency.put("warmup", warmup);
         return latency;
       });
       section("floor", () -> {
@@ -242,12 +257,15 @@ public final class E2eBench {
     Map<String, Object> runs = new LinkedHashMap<>();
     try (Topology topology = new Topology(fleet, exactlyOnce);
         LatencyProbe probe = topology.probe(sizes.latencyServices())) {
-      // Not recorded: the first section of a run otherwise measures a cold JIT (at-least-once
-      // 1,000/s once showed p50 816 ms in a full run against 40 ms run alone).
-      LatencyProbe.Result warm = probe.run(WARMUP_RATE, sizes.warmup());
-      System.out.printf(Locale.ROOT, "  %s warm-up %d/s for %d s (not recorded): decision %s%n",
-          guarantee, WARMUP_RATE, sizes.warmup().toSeconds(), percentiles(warm.decision()));
-      for (int rate : sizes.rates()) {
+      // Not recorded: until the JIT settles (JitWarmup says why a fixed time was not enough).
+      Map<String, Object> warm = JitWarmup.run(probe, WARMUP_RATE, sizes.warmup(),
+          sizes.quick() ? sizes.warmup() : MAX_WARMUP);
+      warmups.put(exactlyOnce ? "exactly_once_v2" : "at_least_once", warm);
+      System.out.printf(Locale.ROOT, "  %s warm-up %d/s (not recorded): %s%n", guarantee,
+          WARMUP_RATE, warm);
+      for (int rate : latencyRates()) {
+        // Each step starts on an empty pipeline: what it measures is its own rate.
+        probe.awaitDrained(JitWarmup.DRAIN);
         Map<String, Double> workBefore = decideWork(topology.streams);
         LatencyProbe.Result r = probe.run(rate, sizes.rateDuration());
         Map<String, Object> figures = latencyFigures(r);
@@ -265,6 +283,13 @@ public final class E2eBench {
       }
     }
     return runs;
+  }
+
+  /** The latency section's rates; -Dmeshfed.bench.latency.rates=1000,... for profiling. */
+  private List<Integer> latencyRates() {
+    String rates = System.getProperty("meshfed.bench.latency.rates");
+    return rates == null ? sizes.rates()
+        : java.util.Arrays.stream(rates.split(",")).map(Integer::valueOf).toList();
   }
 
   static Map<String, Object> latencyFigures(LatencyProbe.Result r) {

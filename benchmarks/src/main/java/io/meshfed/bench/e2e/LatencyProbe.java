@@ -252,6 +252,22 @@ final class LatencyProbe implements AutoCloseable {
     }
   }
 
+  /**
+   * Waits until every flip sent so far is decided and its config read, at most {@code max};
+   * true when nothing is pending. A step that starts on the last one's backlog measures that
+   * backlog, not its own rate.
+   */
+  boolean awaitDrained(Duration max) {
+    long until = System.nanoTime() + max.toNanos();
+    while (pendingCount(decisionPending) > 0 || pendingCount(configPending) > 0) {
+      if (System.nanoTime() > until) {
+        return false;
+      }
+      LockSupport.parkNanos(50_000_000L); // the reader thread records; this waits for it
+    }
+    return true;
+  }
+
   private static long pendingCount(AtomicLongArray pending) {
     long n = 0;
     for (int i = 0; i < pending.length(); i++) {

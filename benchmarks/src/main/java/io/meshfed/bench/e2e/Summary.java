@@ -48,6 +48,18 @@ final class Summary {
         atMost ? value / target : target / value);
   }
 
+  private static String warmupText(Map<String, Object> r) {
+    List<String> parts = new java.util.ArrayList<>();
+    for (String g : List.of("at_least_once", "exactly_once_v2")) {
+      Map<String, Object> w = map(map(latency0(r).get("warmup")).get(g));
+      if (!w.isEmpty()) {
+        parts.add(g + " " + w.get("seconds") + " s (" + w.get("rounds") + " rounds"
+            + (Boolean.TRUE.equals(w.get("settled")) ? "" : ", not settled") + ")");
+      }
+    }
+    return String.join(", ", parts);
+  }
+
   private static Map<String, Object> latency0(Map<String, Object> r) {
     return map(r.get("latency"));
   }
@@ -71,10 +83,15 @@ final class Summary {
         + " read_committed consumer (decision), and → the `FederatedDestination` on the client"
         + " cluster's config topic (config). Floor: produce → 3 relay hops → consume, same"
         + " topics count, settings and rate, same run. Milliseconds. Before the recorded runs,"
-        + " each guarantee's topology gets an unrecorded JIT warm-up of ")
-        .append(map(latency0(r).get("warmup")).get("seconds")).append(" s at ")
+        + " each guarantee's topology gets an unrecorded warm-up at ")
         .append(map(latency0(r).get("warmup")).get("flipsPerSecond"))
-        .append(" flips/s (without it the first section measured a cold JIT).\n\n");
+        .append(" flips/s, in rounds of ")
+        .append(map(latency0(r).get("warmup")).get("roundSeconds"))
+        .append(" s until the JIT settles (a round's compiler time at most ")
+        .append(Math.round(100 * num(map(latency0(r).get("warmup"))
+            .get("settledBelowCompilerShare"))))
+        .append(" % of a core, its flips all decided): ").append(warmupText(r))
+        .append(". Each step starts with every earlier flip decided.\n\n");
     md.append("| guarantee | events/s | n | decision p50 | p90 | p99 | p99.9 | config p50 | config"
         + " p99 | floor p50 | floor p99 | p50 vs floor | p99 vs floor |\n");
     md.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
