@@ -175,6 +175,23 @@ class WireRoundTripIntegrationTest {
         .hasMessageContaining("io.meshfed.avro.FailoverDecision");
   }
 
+  /**
+   * The serializer reuses a thread's buffer and encoder: a record that fails half-way through
+   * its encoding must leave nothing behind in the next one's bytes.
+   */
+  @Test
+  void aFailedEncodingLeavesNothingInTheNextRecordsBytes() {
+    var serde = AvroSerde.of(io.meshfed.avro.PolicyStatus.class, registry);
+    io.meshfed.avro.PolicyStatus good = SampleRecords.status();
+    byte[] alone = serde.serialize("t", good);
+    io.meshfed.avro.PolicyStatus broken = io.meshfed.avro.PolicyStatus.newBuilder(good).build();
+    broken.setWarnings(java.util.Arrays.asList("a warning written before the failure", null));
+    assertThatThrownBy(() -> serde.serialize("t", broken))
+        .isInstanceOf(WireFormatException.class);
+    assertThat(serde.serialize("t", good)).isEqualTo(alone);
+    assertThat(serde.deserialize("t", serde.serialize("t", good))).isEqualTo(good);
+  }
+
   @Test
   void withoutAutoRegistrationOnlyRegisteredSchemasAreWritten() {
     var strictClient = new SchemaRegistryClient(RegistryConfig.of(STACK.registryUrl()));
