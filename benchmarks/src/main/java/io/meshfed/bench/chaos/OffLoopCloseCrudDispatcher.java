@@ -102,7 +102,7 @@ final class OffLoopCloseCrudDispatcher extends KubernetesCrudDispatcher {
 
   /** Watches opened, ended cleanly, and failed per cause, for the class's notes. */
   synchronized String summary() {
-    return String.format("%d watches opened by the API server, %d ended with a close"
+    return String.format("%d watches opened on it, %d ended with a close"
         + " handshake, failed: %s", opened.get(), closed.get(), failed);
   }
 

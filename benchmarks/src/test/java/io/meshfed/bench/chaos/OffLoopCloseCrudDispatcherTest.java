@@ -82,7 +82,7 @@ class OffLoopCloseCrudDispatcherTest {
       await().atMost(Duration.ofSeconds(10)).until(() -> dispatcher.endingsFinished() == 1);
       assertThat(socket.closed).isTrue();
       assertThat(sent).hasSize(1).noneMatch(m -> m.contains("cm-1"));
-      assertThat(dispatcher.summary()).contains("1 watches opened");
+      assertThat(dispatcher.summary()).contains("1 watches opened on it");
     } finally {
       release.countDown();
       server.destroy();
