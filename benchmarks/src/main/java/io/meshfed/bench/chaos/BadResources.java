@@ -295,24 +295,27 @@ final class BadResources {
 
     /**
      * One pass over the pending resources; how many became good. Generated resources are read
-     * a category at a time (their label; 200 of a category in a full run, or the five absurd
-     * ones of one), the CLI's by name: a whole kind in one list — 2,000 FailoverServices with
-     * five million-character hostnames and five lists of 10,000 backing services — was more
-     * than the mock server could compose and the client parse in the 1 GB heap the whole
-     * stack shares at the full size (OutOfMemoryError on the server's event loop, every
-     * sweep, 2026-12-03).
+     * a category at a time (their label: ~290 of a category in a full run, or the five absurd
+     * ones of one), the CLI's by name. The earlier sweep listed whole kinds, and — its
+     * distinct() comparing ResourceDefinitionContexts, which have no equals — once per
+     * resource: at the full size thousands of lists of 2,000 FailoverServices (five
+     * million-character hostnames, five lists of 10,000 backing services among them) per
+     * sweep, more than the mock server could compose in the 1 GB heap the whole stack shares
+     * (OutOfMemoryError on the server's event loop, every sweep, 2026-12-03 02:53).
      */
     private int sweep() {
       int done = 0;
-      Map<ResourceDefinitionContext, Map<String, List<Bad>>> groups = new LinkedHashMap<>();
+      // By kind name: ResourceDefinitionContext has no equals, and the generator makes one
+      // per resource (the earlier sweep's distinct() listed a whole kind once per resource).
+      Map<String, Map<String, List<Bad>>> groups = new TreeMap<>();
       for (Bad bad : pending.values()) {
-        groups.computeIfAbsent(bad.crd(), c -> new TreeMap<>())
+        groups.computeIfAbsent(bad.crd().getKind(), c -> new TreeMap<>())
             .computeIfAbsent(String.valueOf(bad.categoryLabel()), c -> new ArrayList<>())
             .add(bad);
       }
-      for (var byCrd : groups.entrySet()) {
-        ResourceDefinitionContext crd = byCrd.getKey();
-        for (var group : byCrd.getValue().entrySet()) {
+      for (var byKind : groups.entrySet()) {
+        for (var group : byKind.getValue().entrySet()) {
+          ResourceDefinitionContext crd = group.getValue().get(0).crd();
           List<GenericKubernetesResource> items = new ArrayList<>();
           try {
             var inNamespace = client.genericKubernetesResources(crd)
