@@ -47,6 +47,25 @@ final class BadResourceGenerator {
     String key() {
       return crd.getKind() + "/" + name();
     }
+
+    /**
+     * This resource without its spec, for remembering what was sent: the harness keeps one
+     * per resource until its status is judged, and 10,000 whole ones (the absurd among them:
+     * a million-character hostname, 10,000 backing services) took a heap the stack needs.
+     */
+    Bad withoutSpec() {
+      GenericKubernetesResource r = new GenericKubernetesResource();
+      r.setApiVersion(resource.getApiVersion());
+      r.setKind(resource.getKind());
+      r.setMetadata(resource.getMetadata());
+      return new Bad(category, crd, r, expectedState, expectedFragment);
+    }
+
+    /** The category label the generator puts on it; null on a resource without it. */
+    String categoryLabel() {
+      Map<String, String> labels = resource.getMetadata().getLabels();
+      return labels == null ? null : labels.get(CATEGORY_LABEL);
+    }
   }
 
   private record Category(String name, String kind, String state, String fragment,
@@ -182,6 +201,9 @@ final class BadResourceGenerator {
 
   static final int ABSURD_EVERY = 500;
 
+  /** The label naming a generated resource's category. */
+  static final String CATEGORY_LABEL = "category";
+
   /** The i-th bad resource (deterministic), one in {@code absurdEvery} absurd. */
   static Bad next(int i, int absurdEvery) {
     Category c = i % absurdEvery == absurdEvery - 1
@@ -194,7 +216,7 @@ final class BadResourceGenerator {
     r.setApiVersion("meshfed.io/v1alpha1");
     r.setKind(crd.getKind());
     r.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(NAMESPACE)
-        .withLabels(Map.of("meshfed.io/chaos", "bad-resources", "category", c.name())).build());
+        .withLabels(Map.of("meshfed.io/chaos", "bad-resources", CATEGORY_LABEL, c.name())).build());
     r.setAdditionalProperty("spec", c.spec().apply(i));
     return new Bad(c.name(), crd, r, c.state(), c.fragment());
   }

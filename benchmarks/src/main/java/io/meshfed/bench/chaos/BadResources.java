@@ -6,7 +6,6 @@ import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
-import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.fabric8.mockwebserver.Context;
@@ -100,8 +99,12 @@ final class BadResources {
     Map<TopicPartition, Long> dlqStart = deadLetterEnds();
     KafkaStreams streams = TopologyMain.start(env.topologyConfig("chaos-bad-resources",
         Files.createTempDirectory(env.work, "state-bad-resources")), new Properties());
+    // The CRUD mock with watch endings off its event loop: with the original, each of the
+    // agent's informer re-watches (every 5-10 minutes each) could stop the server for 30 s
+    // once the store was big, and the full 10,000 never finished (OffLoopCloseCrudDispatcher).
+    OffLoopCloseCrudDispatcher dispatcher = new OffLoopCloseCrudDispatcher();
     KubernetesMockServer server = new KubernetesMockServer(new Context(), new MockWebServer(),
-        new HashMap<>(), new KubernetesCrudDispatcher(), false);
+        new HashMap<>(), dispatcher, false);
     server.init(InetAddress.getLoopbackAddress(), 0);
     KubernetesClient client = server.createClient();
     ClusterAgent agent = null;
@@ -130,7 +133,7 @@ final class BadResources {
         try {
           client.genericKubernetesResources(bad.crd()).inNamespace(BadResourceGenerator.NAMESPACE)
               .resource(bad.resource()).create();
-          sent.put(bad.key(), bad);
+          sent.put(bad.key(), bad.withoutSpec());
         } catch (RuntimeException e) {
           r.findings.add("The API server refused " + bad.key() + ": " + e + ".");
         }
@@ -170,6 +173,8 @@ final class BadResources {
           + " %.1f s later. Largest status document %,d bytes, longest message %,d"
           + " characters, most messages %d.", createSeconds, r.maxRecoverySeconds,
           judge.largestStatus(), judge.longestMessage(), judge.mostMessages()));
+
+      r.findings.add("API server: " + dispatcher.summary() + ".");
 
       boolean finalReady = ready;
       env.conclude(r, observer, finalReady, initial + 2 * flips);
@@ -265,7 +270,6 @@ final class BadResources {
   static final class StatusJudge {
     private final KubernetesClient client;
     private final Map<String, Bad> pending;
-    private final Map<String, Bad> all;
     private final Map<String, String> lastProblem = new TreeMap<>();
     private long good;
     private long largestStatus;
@@ -274,7 +278,6 @@ final class BadResources {
 
     StatusJudge(KubernetesClient client, Map<String, Bad> expected) {
       this.client = client;
-      this.all = expected;
       this.pending = new HashMap<>(expected);
     }
 
@@ -290,34 +293,65 @@ final class BadResources {
       }
     }
 
-    /** One pass over every kind's list; how many resources became good. */
+    /**
+     * One pass over the pending resources; how many became good. Generated resources are read
+     * a category at a time (their label: ~290 of a category in a full run, or the five absurd
+     * ones of one), the CLI's by name. The earlier sweep listed whole kinds, and — its
+     * distinct() comparing ResourceDefinitionContexts, which have no equals — once per
+     * resource: at the full size thousands of lists of 2,000 FailoverServices (five
+     * million-character hostnames, five lists of 10,000 backing services among them) per
+     * sweep, more than the mock server could compose in the 1 GB heap the whole stack shares
+     * (OutOfMemoryError on the server's event loop, every sweep, 2026-12-03 02:53).
+     */
     private int sweep() {
       int done = 0;
-      for (ResourceDefinitionContext crd : all.values().stream().map(Bad::crd).distinct()
-          .toList()) {
-        List<GenericKubernetesResource> items;
-        try {
-          items = client.genericKubernetesResources(crd)
-              .inNamespace(BadResourceGenerator.NAMESPACE).list().getItems();
-        } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
-          // A list the loaded mock server did not answer in time: no progress this sweep,
-          // which awaitAll bounds; one timeout must not stop the class (see CliShare.exists).
-          continue;
-        }
-        for (GenericKubernetesResource live : items) {
-          String key = crd.getKind() + "/" + live.getMetadata().getName();
-          Bad bad = pending.get(key);
-          if (bad == null) {
+      // By kind name: ResourceDefinitionContext has no equals, and the generator makes one
+      // per resource (the earlier sweep's distinct() listed a whole kind once per resource).
+      Map<String, Map<String, List<Bad>>> groups = new TreeMap<>();
+      for (Bad bad : pending.values()) {
+        groups.computeIfAbsent(bad.crd().getKind(), c -> new TreeMap<>())
+            .computeIfAbsent(String.valueOf(bad.categoryLabel()), c -> new ArrayList<>())
+            .add(bad);
+      }
+      for (var byKind : groups.entrySet()) {
+        for (var group : byKind.getValue().entrySet()) {
+          ResourceDefinitionContext crd = group.getValue().get(0).crd();
+          List<GenericKubernetesResource> items = new ArrayList<>();
+          try {
+            var inNamespace = client.genericKubernetesResources(crd)
+                .inNamespace(BadResourceGenerator.NAMESPACE);
+            if (group.getValue().get(0).categoryLabel() != null) {
+              items = inNamespace.withLabel(BadResourceGenerator.CATEGORY_LABEL,
+                  group.getKey()).list().getItems();
+            } else {
+              for (Bad bad : group.getValue()) {
+                GenericKubernetesResource live = inNamespace.withName(bad.name()).get();
+                if (live != null) {
+                  items.add(live);
+                }
+              }
+            }
+          } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+            // A read the loaded mock server did not answer in time: no progress for this
+            // group this sweep, which awaitAll bounds; one timeout must not stop the class
+            // (see CliShare.exists).
             continue;
           }
-          String problem = judge(bad, live.getAdditionalProperties().get("status"));
-          if (problem == null) {
-            pending.remove(key);
-            lastProblem.remove(key);
-            good++;
-            done++;
-          } else {
-            lastProblem.put(key, problem);
+          for (GenericKubernetesResource live : items) {
+            String key = crd.getKind() + "/" + live.getMetadata().getName();
+            Bad bad = pending.get(key);
+            if (bad == null) {
+              continue;
+            }
+            String problem = judge(bad, live.getAdditionalProperties().get("status"));
+            if (problem == null) {
+              pending.remove(key);
+              lastProblem.remove(key);
+              good++;
+              done++;
+            } else {
+              lastProblem.put(key, problem);
+            }
           }
         }
       }
