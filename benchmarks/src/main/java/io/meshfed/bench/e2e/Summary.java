@@ -90,7 +90,7 @@ final class Summary {
         .append(" s until the JIT settles (a round's compiler time at most ")
         .append(Math.round(100 * num(map(latency0(r).get("warmup"))
             .get("settledBelowCompilerShare"))))
-        .append(" % of a core, its flips all decided): ").append(warmupText(r))
+        .append(" % of a core, each round drained before the next): ").append(warmupText(r))
         .append(". Each step starts with every earlier flip decided.\n\n");
     md.append("| guarantee | events/s | n | decision p50 | p90 | p99 | p99.9 | config p50 | config"
         + " p99 | floor p50 | floor p99 | p50 vs floor | p99 vs floor |\n");
