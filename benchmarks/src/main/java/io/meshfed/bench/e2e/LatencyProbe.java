@@ -223,11 +223,7 @@ final class LatencyProbe implements AutoCloseable {
     }
     agent.flush();
     double achieved = count / ((System.nanoTime() - start) / 1e9);
-    long drainUntil = System.nanoTime() + Duration.ofSeconds(15).toNanos();
-    while (System.nanoTime() < drainUntil && (pendingCount(decisionPending) > 0
-        || pendingCount(configPending) > 0)) {
-      LockSupport.parkNanos(50_000_000L); // the reader thread records; this waits for it
-    }
+    awaitDrained(Duration.ofSeconds(15));
     return new Result(rate, achieved, count, decisionLatency.getIntervalHistogram(),
         configLatency.getIntervalHistogram(), pendingCount(decisionPending),
         pendingCount(configPending));
