@@ -34,12 +34,13 @@ import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
  * Keeps epochs monotonic when a standby region's topology takes over from a lost hub (issue
- * #17). The epoch of a destination lives in the topology's {@code decide-epochs} store, which a
- * standby starting on its own region's Kafka does not have: it would start every destination at
- * epoch 1 again, below what the agents already applied. Before the standby's first start, this
- * reads what MirrorMaker 2 carried into the standby region — the decision log and the config
- * topics — and writes each destination's highest epoch into the store's changelog, so that the
- * store restores with it and the standby's first decision is the next epoch.
+ * #17). The epoch of a destination lives in the topology's state (with its clients' decisions),
+ * which a standby starting on its own region's Kafka does not have: it would start every
+ * destination at epoch 1 again, below what the agents already applied. Before the standby's
+ * first start, this reads what MirrorMaker 2 carried into the standby region — the decision log
+ * and the config topics — and writes each destination's highest epoch into the changelog of the
+ * epoch-floor store ({@code decide-epochs}, which the topology reads and never writes), so that
+ * the store restores with it and the standby's first decision is the next epoch.
  *
  * <p>It only raises: a destination whose changelog already holds an epoch at least as high is
  * left alone, so running it again, or before a standby that ran before, is harmless. The

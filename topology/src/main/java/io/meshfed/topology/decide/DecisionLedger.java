@@ -50,7 +50,11 @@ final class DecisionLedger {
   private static final StringSerializer KEYS = new StringSerializer();
 
   private final DecisionMemory decisions;
-  private final KeyValueStore<String, Long> epochs;
+  /**
+   * Epoch floors, read only: the epochs a standby's takeover seeded ({@code TakeoverEpochs}) and
+   * those written before the epoch moved into the clients' record ({@link DecisionMemory}).
+   */
+  private final KeyValueStore<String, Long> epochFloors;
   private final DecisionHistory history;
   /** The decisions of the evaluation being applied, for {@link #history}. */
   private final List<FailoverDecision> made = new ArrayList<>();
@@ -60,7 +64,7 @@ final class DecisionLedger {
   private final KeyValueStore<String, Long> wakeups;
   private final Outputs out;
 
-  private final Map<String, Long> epochView = new HashMap<>();
+  private final Map<String, Long> floorView = new HashMap<>();
   private final Map<String, Long> wakeupView = new HashMap<>();
   private final Map<String, PolicyStatus> statusView = new HashMap<>();
   private final Map<String, Map<String, ClusterAck>> ackView = new HashMap<>();
@@ -75,7 +79,7 @@ final class DecisionLedger {
 
   DecisionLedger(ProcessorContext<String, ?> context, Outputs out) {
     this.decisions = new DecisionMemory(context);
-    this.epochs = context.getStateStore(Stores.EPOCHS);
+    this.epochFloors = context.getStateStore(Stores.EPOCHS);
     this.history = new DecisionHistory(context.getStateStore(Stores.DECISION_LOG));
     this.acks = context.getStateStore(Stores.ACKS);
     this.statuses = context.getStateStore(Stores.STATUSES);
@@ -91,11 +95,13 @@ final class DecisionLedger {
     return Collections.unmodifiableMap(decisions.states(destination));
   }
 
+  /** The destination's last epoch: the one stored with its clients, or a floor above it. */
   long lastEpoch(String destination) {
-    return epochView.computeIfAbsent(destination, d -> {
-      Long last = epochs.get(d);
-      return last == null ? 0L : last;
+    long floor = floorView.computeIfAbsent(destination, d -> {
+      Long seeded = epochFloors.get(d);
+      return seeded == null ? 0L : seeded;
     });
+    return Math.max(decisions.lastEpoch(destination), floor);
   }
 
   /** The destination's acks by cluster: the view, loaded once. */
@@ -163,11 +169,7 @@ final class DecisionLedger {
     }
     history.append(destination, made);
     made.clear();
-    decisions.update(destination, changed, retired);
-    if (evaluation.lastEpoch() != lastEpoch(destination)) {
-      epochs.put(destination, evaluation.lastEpoch());
-      epochView.put(destination, evaluation.lastEpoch());
-    }
+    decisions.update(destination, changed, retired, evaluation.lastEpoch());
     if (evaluation.status() == null) {
       decisions.forget(destination);
       setWakeup(destination, null);

@@ -47,6 +47,8 @@ final class DecisionMemory {
     /** What is stored for each client (rewritten as a whole when one of them changes). */
     final Map<String, ClientDecision> stored = new HashMap<>();
     Map<Integer, Content> slots = new HashMap<>();
+    /** The last epoch stored with the clients (0: none stored yet). */
+    long lastEpoch;
   }
 
   /**
@@ -82,20 +84,27 @@ final class DecisionMemory {
     return load(destination).states;
   }
 
+  /** The last epoch stored with the destination's clients; 0 when none is. */
+  long lastEpoch(String destination) {
+    return load(destination).lastEpoch;
+  }
+
   /**
    * Records one evaluation's changes: new states for {@code changed} clients, none for
-   * {@code removed} ones. The destination's distinct configs are recomputed from all its
+   * {@code removed} ones, and the destination's {@code lastEpoch}. The destination's distinct configs are recomputed from all its
    * clients: a config still in use keeps its slot, a new one takes over a slot whose config
    * is no longer used (an overwrite, not a delete and an insert), and only slots left over are
    * deleted. So the usual evaluation — every client moves to the same new content — writes one
    * config and the changed clients' small records.
    */
-  void update(String destination, Map<String, DecisionState> changed, Collection<String> removed) {
-    if (changed.isEmpty() && removed.isEmpty()) {
+  void update(String destination, Map<String, DecisionState> changed, Collection<String> removed,
+      long lastEpoch) {
+    Destination d = load(destination);
+    if (changed.isEmpty() && removed.isEmpty() && lastEpoch == d.lastEpoch) {
       return;
     }
-    Destination d = load(destination);
-    boolean write = false;
+    boolean write = lastEpoch != d.lastEpoch;
+    d.lastEpoch = lastEpoch;
     for (String client : removed) {
       write |= d.stored.remove(client) != null;
       d.states.remove(client);
@@ -163,10 +172,10 @@ final class DecisionMemory {
     if (!write) {
       return;
     }
-    if (d.stored.isEmpty()) {
+    if (d.stored.isEmpty() && lastEpoch == 0) {
       clients.delete(destination);
     } else {
-      clients.put(destination, new ClientDecisions(d.stored));
+      clients.put(destination, new ClientDecisions(d.stored, lastEpoch));
     }
   }
 
@@ -203,6 +212,7 @@ final class DecisionMemory {
       }
       ClientDecisions stored = clients.get(key);
       if (stored != null) {
+        d.lastEpoch = stored.lastEpoch();
         stored.byClient().forEach((client, decision) -> {
           Content shared = d.slots.get(decision.config());
           if (shared != null) {

@@ -17,9 +17,17 @@ import java.util.TreeMap;
  * configs stay in their own records ({@link Stores#DECISION_CONFIGS}), where a large endpoint
  * list is written once per distinct content, not once per evaluation.
  *
+ * <p>It also carries the destination's last epoch, which used to be a record of its own in
+ * {@code decide-epochs}: every evaluation that decides something changes a client's record
+ * anyway, so the epoch rides along and an evaluation writes one record fewer. A destination
+ * with no clients left (deleted, invalid, visible to nobody) keeps a record with none, so that
+ * its epochs go on where they stopped if it comes back.
+ *
  * @param byClient by client cluster name, sorted (so equal contents encode to equal bytes)
+ * @param lastEpoch the destination's last decision epoch; 0 in records written before it was
+ *     carried here (the epoch is then in {@code decide-epochs}, read as a floor)
  */
-public record ClientDecisions(Map<String, ClientDecision> byClient) {
+public record ClientDecisions(Map<String, ClientDecision> byClient, long lastEpoch) {
 
   public ClientDecisions {
     byClient = java.util.Collections.unmodifiableSortedMap(new TreeMap<>(byClient));

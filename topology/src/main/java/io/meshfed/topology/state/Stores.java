@@ -17,7 +17,8 @@ public final class Stores {
   public static final String MEMBER_ENDPOINTS = "decide-member-endpoints";
   public static final String OUTLIERS = "decide-outliers";
   /**
-   * Per destination: its {@link ClientDecisions}, one {@link ClientDecision} per client cluster.
+   * Per destination: its {@link ClientDecisions}, one {@link ClientDecision} per client cluster,
+   * and the destination's last epoch.
    * (Earlier names: {@code decide-decisions}, whole states per client, then
    * {@code decide-client-decisions}, one record per {@code destination|client}. A store of a new
    * name starts empty: after an upgrade every destination's first evaluation re-sends its
@@ -26,6 +27,11 @@ public final class Stores {
   public static final String DECISIONS = "decide-decisions-by-destination";
   /** Per {@code destination|slot}: a config shared by the clients whose decision points at it. */
   public static final String DECISION_CONFIGS = "decide-decision-configs";
+  /**
+   * Per destination: an epoch floor, read and never written by the topology — what a standby's
+   * takeover seeded ({@code TakeoverEpochs}) or what a topology wrote here before the epoch moved
+   * into {@link #DECISIONS}. A destination's next epoch is above both.
+   */
   public static final String EPOCHS = "decide-epochs";
   /**
    * Recent decisions per destination in {@link DecisionChunk}s, {@code Kind/ns/name|<slot>}

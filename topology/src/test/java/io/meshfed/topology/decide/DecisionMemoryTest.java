@@ -47,7 +47,7 @@ class DecisionMemoryTest {
   @Test
   void aHundredClientsWithTheSameContentShareOneConfig() {
     DecisionMemory memory = new DecisionMemory(context);
-    memory.update(DEST, hundred(7, 40), List.of());
+    memory.update(DEST, hundred(7, 40), List.of(), 7);
     assertThat(count(configs)).isEqualTo(1);
     assertThat(count(clients)).as("one record for the destination's clients").isEqualTo(1);
     assertThat(clients.get(DEST).byClient()).hasSize(100);
@@ -62,8 +62,8 @@ class DecisionMemoryTest {
   @Test
   void everyClientMovingToNewContentOverwritesTheOneConfig() {
     DecisionMemory memory = new DecisionMemory(context);
-    memory.update(DEST, hundred(7, 40), List.of());
-    memory.update(DEST, hundred(8, 100), List.of());
+    memory.update(DEST, hundred(7, 40), List.of(), 7);
+    memory.update(DEST, hundred(8, 100), List.of(), 8);
     assertThat(count(configs)).isEqualTo(1);
     assertThat(configs.get(DecisionMemory.slotKey(DEST, 0)).tiers().get(0).loadPercent())
         .isEqualTo(100);
@@ -74,38 +74,50 @@ class DecisionMemoryTest {
   @Test
   void aConfigNobodyPointsAtIsReusedOrDeleted() {
     DecisionMemory memory = new DecisionMemory(context);
-    memory.update(DEST, Map.of("a", state("a", 1, 100)), List.of());
-    memory.update(DEST, Map.of("b", state("b", 2, 70)), List.of());
+    memory.update(DEST, Map.of("a", state("a", 1, 100)), List.of(), 1);
+    memory.update(DEST, Map.of("b", state("b", 2, 70)), List.of(), 2);
     assertThat(count(configs)).isEqualTo(2);
 
-    memory.update(DEST, Map.of("a", state("a", 3, 70)), List.of()); // slot 0 is unused now
+    memory.update(DEST, Map.of("a", state("a", 3, 70)), List.of(), 3); // slot 0 is unused now
     assertThat(count(configs)).isEqualTo(1);
     assertThat(configs.get(DecisionMemory.slotKey(DEST, 0))).isNull();
 
-    memory.update(DEST, Map.of("b", state("b", 4, 10)), List.of()); // takes the free number 0
+    memory.update(DEST, Map.of("b", state("b", 4, 10)), List.of(), 4); // takes the free number 0
     assertThat(count(configs)).isEqualTo(2);
     assertThat(configs.get(DecisionMemory.slotKey(DEST, 0))).isNotNull();
     assertThat(new DecisionMemory(context).states(DEST))
         .containsExactlyInAnyOrderEntriesOf(Map.of("a", state("a", 3, 70),
             "b", state("b", 4, 10)));
 
-    memory.update(DEST, Map.of(), List.of("a", "b"));
+    memory.update(DEST, Map.of(), List.of("a", "b"), 6);
     assertThat(count(configs)).isZero();
-    assertThat(count(clients)).isZero();
+    assertThat(clients.get(DEST).byClient()).as("no clients left").isEmpty();
     assertThat(new DecisionMemory(context).states(DEST)).isEmpty();
+    assertThat(new DecisionMemory(context).lastEpoch(DEST))
+        .as("the epoch outlives the clients, so a destination that comes back goes on from it")
+        .isEqualTo(6);
   }
 
   @Test
   void aStateKeptWithNewDampingMemoryRewritesOnlyTheClient() {
     DecisionMemory memory = new DecisionMemory(context);
-    memory.update(DEST, Map.of("a", state("a", 5, 100)), List.of());
+    memory.update(DEST, Map.of("a", state("a", 5, 100)), List.of(), 5);
     DecisionState before = state("a", 5, 100);
     DecisionState damped = new DecisionState(before.epoch(), before.split(), before.config(),
         List.of(new TierDamping(List.of(PRIMARY), 1, 3, Instant.parse("2026-12-01T00:00:00Z"))),
         before.flaps() + 1);
-    memory.update(DEST, Map.of("a", damped), List.of());
+    memory.update(DEST, Map.of("a", damped), List.of(), 5);
     assertThat(count(configs)).isEqualTo(1);
     assertThat(new DecisionMemory(context).states(DEST).get("a")).isEqualTo(damped);
+  }
+
+  @Test
+  void aRecordWrittenBeforeTheEpochWasCarriedReadsAsEpochZeroSoTheFloorDecides() {
+    byte[] before = "{\"byClient\":{}}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    ClientDecisions old = new JsonSerde<>(ClientDecisions.class).deserializer()
+        .deserialize("decide-decisions-by-destination-changelog", before);
+    assertThat(old.byClient()).isEmpty();
+    assertThat(old.lastEpoch()).isZero();
   }
 
   private static Map<String, DecisionState> hundred(long epoch, int load) {

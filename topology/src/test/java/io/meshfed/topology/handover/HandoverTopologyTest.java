@@ -168,7 +168,7 @@ class HandoverTopologyTest {
       assertThat(extra).isEqualTo(Map.of("meshfed.failover-events", 2,
           "meshfed.cluster.mgmt-cluster.config", 1, "meshfed.cluster.remote-cluster.config", 1,
           "decide-decision-configs-changelog", 1, "decide-decision-history-changelog", 1,
-          "decide-decisions-by-destination-changelog", 1, "decide-epochs-changelog", 1,
+          "decide-decisions-by-destination-changelog", 1,
           "decide-handovers-changelog", 2, "decide-wakeups-changelog", 1));
     }
   }
