@@ -100,13 +100,7 @@ final class AgentRestart {
       ClusterAgent first = agent;
       await().atMost(Duration.ofSeconds(120))
           .until(() -> streams.state() == KafkaStreams.State.RUNNING && first.isReady());
-      env.world();
-      boolean reached = env.awaitOracle(observer, true, Duration.ofSeconds(120));
-      if (!reached) {
-        r.findings.add("The initial world never reached the oracle: "
-            + Env.oracleDiff(observer, true));
-      }
-      int expected = Env.initialDecisions(r, observer, reached);
+      int expected = env.startWorld(r, observer);
       boolean ready = true;
       boolean held = true;
       List<String> notes = new ArrayList<>();

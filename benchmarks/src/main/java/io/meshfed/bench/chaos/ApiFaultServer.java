@@ -69,28 +69,26 @@ final class ApiFaultServer extends OffLoopCloseCrudDispatcher {
         + "}"));
   }
 
+  /** The fault this request gets, or null: by its kind's count, as the class comment says. */
+  private String faultFor(RecordedRequest request) {
+    if (!on || HARNESS_AGENT.equals(request.getHeader("User-Agent"))) {
+      return null;
+    }
+    if (request.getPath().contains("watch=true")) {
+      return watchStarts.incrementAndGet() % 2 == 0 ? "410" : null;
+    }
+    if (request.getMethod().equals("PUT")) {
+      return puts.incrementAndGet() % 2 == 0 ? "409" : null;
+    }
+    long n = others.incrementAndGet();
+    return n % 3 == 0 ? List.of("429", "500", "hang").get((int) ((n / 3) % 3)) : null;
+  }
+
   @Override
   public MockResponse dispatch(RecordedRequest request) {
-    if (!on || HARNESS_AGENT.equals(request.getHeader("User-Agent"))) {
+    String kind = faultFor(request);
+    if (kind == null) {
       return super.dispatch(request);
-    }
-    String kind;
-    if (request.getPath().contains("watch=true")) {
-      if (watchStarts.incrementAndGet() % 2 != 0) {
-        return super.dispatch(request);
-      }
-      kind = "410";
-    } else if (request.getMethod().equals("PUT")) {
-      if (puts.incrementAndGet() % 2 != 0) {
-        return super.dispatch(request);
-      }
-      kind = "409";
-    } else {
-      long n = others.incrementAndGet();
-      if (n % 3 != 0) {
-        return super.dispatch(request);
-      }
-      kind = List.of("429", "500", "hang").get((int) ((n / 3) % 3));
     }
     injected.get(kind).incrementAndGet();
     return switch (kind) {

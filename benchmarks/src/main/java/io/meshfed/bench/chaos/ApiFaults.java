@@ -83,13 +83,7 @@ final class ApiFaults {
       ClusterAgent started = agent;
       await().atMost(Duration.ofSeconds(120))
           .until(() -> streams.state() == KafkaStreams.State.RUNNING && started.isReady());
-      env.world();
-      boolean reached = env.awaitOracle(observer, true, Duration.ofSeconds(120));
-      if (!reached) {
-        r.findings.add("The initial world never reached the oracle: "
-            + Env.oracleDiff(observer, true));
-      }
-      int expected = Env.initialDecisions(r, observer, reached);
+      int expected = env.startWorld(r, observer);
       awaitApplied(cluster, observer, Duration.ofSeconds(60));
 
       faults.on = true;

@@ -669,6 +669,20 @@ public final class ChaosSuite {
       send(Bookinfo.MGMT, Bookinfo.failoverService("reviews-failover.bookinfo.global", 1));
     }
 
+    /**
+     * The world, then the oracle's state for it (a finding when it is not reached within
+     * 2 minutes); returns the decisions it took (see {@link #initialDecisions}).
+     */
+    int startWorld(FaultResult r, Observer observer) throws Exception {
+      world();
+      boolean reached = awaitOracle(observer, true, Duration.ofSeconds(120));
+      if (!reached) {
+        r.findings.add("The initial world never reached the oracle: "
+            + oracleDiff(observer, true));
+      }
+      return initialDecisions(r, observer, reached);
+    }
+
     void flip(boolean mgmtReady) throws Exception {
       send(Bookinfo.MGMT, Bookinfo.reviewsEndpoints(Bookinfo.MGMT, mgmtReady));
     }
