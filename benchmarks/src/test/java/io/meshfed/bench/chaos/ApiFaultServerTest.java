@@ -90,7 +90,7 @@ class ApiFaultServerTest {
         assertThat(cluster.client.configMaps().inNamespace("f").withName("a").get())
             .isNotNull();
       }
-      assertThat(faults.injected("429")).isEqualTo(4);
+      assertThat(faults.injected("429")).isEqualTo(2);
       assertThat(faults.injected("500")).isEqualTo(2);
       assertThat(faults.injected("hang")).isEqualTo(2);
       assertThat(faults.injected("409")).isEqualTo(2);
