@@ -15,10 +15,10 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <ul>
  *   <li>every second update (PUT): 409 Conflict, as when someone else wrote in between;
- *   <li>every third other request (GET, LIST, POST, DELETE, PATCH), in turn: 429 Too Many
- *       Requests with {@code Retry-After} (header and {@code details.retryAfterSeconds}), 500,
- *       and no answer at all (a hanging server: the work is done, the answer never comes, and
- *       the client's request timeout ends the wait);
+ *   <li>every third other request (GET, LIST, POST, DELETE, PATCH), in turn: 500, no answer
+ *       at all (a hanging server: the work is done, the answer never comes, and the client's
+ *       request timeout ends the wait) and 429 Too Many Requests with {@code Retry-After}
+ *       (header and {@code details.retryAfterSeconds});
  *   <li>every second watch that starts: 410 Gone ("too old resource version", as after an etcd
  *       compaction); and {@link #expireOpenWatches} ends the watches open at that moment with
  *       an ERROR event carrying the same Status, as a real server ends a live watch.
