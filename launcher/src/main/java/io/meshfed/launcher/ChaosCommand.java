@@ -14,13 +14,14 @@ import picocli.CommandLine.Option;
  * a typo start nothing) and hands them over.
  */
 @Command(name = "chaos", description = "Run the fault suite: bad input, kill -9 of topology"
-    + " instances, broker restarts, network faults, each judged by the rules' oracle (a real broker and registry on this"
+    + " instances, broker restarts, network faults, bad resources, Kubernetes API faults and"
+    + " an agent restarted while Kafka is away, each judged by the rules' oracle (a real broker and registry on this"
     + " machine; writes faults.md and faults.json, where a run of some classes replaces only"
     + " theirs).")
 final class ChaosCommand implements Callable<Integer> {
 
   static final List<String> CLASSES = List.of("bad-input", "topology-kill", "broker-restart",
-      "network", "bad-resources");
+      "network", "bad-resources", "api-faults", "agent-restart");
 
   @Option(names = "--quick", description = "small sizes (what mvn verify runs)")
   boolean quick;
@@ -71,6 +72,18 @@ final class ChaosCommand implements Callable<Integer> {
       + " apply, a JVM each (default 60, 4 with --quick)")
   Integer cliFiles;
 
+  @Option(names = "--api-faults", paramLabel = "N", description = "each Kubernetes API fault"
+      + " (409, 429, 500, no answer, 410) at least this often (default 50, 5 with --quick)")
+  Integer apiFaults;
+
+  @Option(names = "--agent-restarts", paramLabel = "N", description = "agent restarts while"
+      + " Kafka is unreachable (default 6, 2 with --quick)")
+  Integer agentRestarts;
+
+  @Option(names = "--agent-away", paramLabel = "SECONDS", description = "how long Kafka stays"
+      + " away after each agent restart (default 60, 15 with --quick)")
+  Integer agentAway;
+
   /** picocli lists the classes in the help from this. */
   static final class Classes extends ArrayList<String> {
     Classes() {
@@ -88,11 +101,13 @@ final class ChaosCommand implements Callable<Integer> {
         || (instances != null && (instances < 2 || instances > 5))
         || (brokerDown != null && (brokerDown < 0 || brokerDown > 3600))
         || (badResources != null && badResources < 1) || (cliFiles != null && cliFiles < 0)
-        || (scaleCycles != null && scaleCycles < 0)) {
-      System.err.println("meshfed chaos: --bad-records, --kills, --broker-restarts and"
-          + " --bad-resources want at least 1, --cli-files and --scale-cycles at least 0,"
-          + " --instances 2 to 5,"
-          + " --partitions 1 to 3600 seconds each, --broker-down 0 to 3600 seconds");
+        || (scaleCycles != null && scaleCycles < 0) || (apiFaults != null && apiFaults < 1)
+        || (agentRestarts != null && agentRestarts < 1)
+        || (agentAway != null && (agentAway < 1 || agentAway > 3600))) {
+      System.err.println("meshfed chaos: --bad-records, --kills, --broker-restarts,"
+          + " --bad-resources, --api-faults and --agent-restarts want at least 1, --cli-files"
+          + " and --scale-cycles at least 0, --instances 2 to 5, --partitions 1 to 3600"
+          + " seconds each, --broker-down 0 to 3600 seconds, --agent-away 1 to 3600 seconds");
       return 2;
     }
     if (!unknown.isEmpty()) {
@@ -119,15 +134,21 @@ final class ChaosCommand implements Callable<Integer> {
     if (out != null) {
       command.addAll(List.of("--out", out.toString()));
     }
-    for (var size : java.util.Map.of("--bad-records", java.util.Optional.ofNullable(badRecords),
-        "--kills", java.util.Optional.ofNullable(kills), "--instances",
-        java.util.Optional.ofNullable(instances), "--broker-restarts",
-        java.util.Optional.ofNullable(brokerRestarts), "--broker-down",
-        java.util.Optional.ofNullable(brokerDown), "--bad-resources",
-        java.util.Optional.ofNullable(badResources), "--cli-files",
-        java.util.Optional.ofNullable(cliFiles), "--scale-cycles",
-        java.util.Optional.ofNullable(scaleCycles)).entrySet()) {
-      size.getValue().ifPresent(n -> command.addAll(List.of(size.getKey(), n.toString())));
+    java.util.Map<String, Integer> sizes = new java.util.LinkedHashMap<>();
+    sizes.put("--bad-records", badRecords);
+    sizes.put("--kills", kills);
+    sizes.put("--instances", instances);
+    sizes.put("--broker-restarts", brokerRestarts);
+    sizes.put("--broker-down", brokerDown);
+    sizes.put("--bad-resources", badResources);
+    sizes.put("--cli-files", cliFiles);
+    sizes.put("--scale-cycles", scaleCycles);
+    sizes.put("--api-faults", apiFaults);
+    sizes.put("--agent-restarts", agentRestarts);
+    sizes.put("--agent-away", agentAway);
+    for (var size : sizes.entrySet()) {
+      java.util.Optional.ofNullable(size.getValue()).ifPresent(
+          n -> command.addAll(List.of(size.getKey(), n.toString())));
     }
     if (partitions != null) {
       command.addAll(List.of("--partitions", String.join(",",

@@ -65,7 +65,8 @@ class HelpTest {
     assertThat(help.out()).contains("--quick").contains("topology-kill").contains("--kills")
         .contains("broker-restart").contains("network").contains("--partitions")
         .contains("bad-resources").contains("--bad-resources").contains("--cli-files")
-        .contains("--scale-cycles");
+        .contains("--scale-cycles").contains("api-faults").contains("--api-faults")
+        .contains("agent-restart").contains("--agent-restarts").contains("--agent-away");
     CliRun typo = meshfed("chaos", "--only", "bad-inptu");
     assertThat(typo.exit()).isEqualTo(2);
     assertThat(typo.err()).contains("unknown fault class(es) [bad-inptu]");
@@ -76,6 +77,9 @@ class HelpTest {
     assertThat(meshfed("chaos", "--bad-resources", "0").exit()).isEqualTo(2);
     assertThat(meshfed("chaos", "--cli-files", "-1").exit()).isEqualTo(2);
     assertThat(meshfed("chaos", "--scale-cycles", "-1").exit()).isEqualTo(2);
+    assertThat(meshfed("chaos", "--api-faults", "0").exit()).isEqualTo(2);
+    assertThat(meshfed("chaos", "--agent-restarts", "0").exit()).isEqualTo(2);
+    assertThat(meshfed("chaos", "--agent-away", "0").exit()).isEqualTo(2);
   }
 
   @Test

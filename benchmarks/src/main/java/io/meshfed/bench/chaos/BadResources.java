@@ -3,21 +3,15 @@ package io.meshfed.bench.chaos;
 import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
-import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
-import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.kubernetes.client.utils.Serialization;
-import io.fabric8.mockwebserver.Context;
-import io.fabric8.mockwebserver.MockWebServer;
 import io.meshfed.agent.ClusterAgent;
-import io.meshfed.agent.config.AgentConfig;
 import io.meshfed.bench.chaos.BadResourceGenerator.Bad;
 import io.meshfed.bench.chaos.ChaosSuite.Env;
 import io.meshfed.topics.MeshfedTopics;
 import io.meshfed.topology.Bookinfo;
 import io.meshfed.topology.TopologyMain;
-import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.time.Duration;
@@ -103,14 +97,12 @@ final class BadResources {
     // agent's informer re-watches (every 5-10 minutes each) could stop the server for 30 s
     // once the store was big, and the full 10,000 never finished (OffLoopCloseCrudDispatcher).
     OffLoopCloseCrudDispatcher dispatcher = new OffLoopCloseCrudDispatcher();
-    KubernetesMockServer server = new KubernetesMockServer(new Context(), new MockWebServer(),
-        new HashMap<>(), dispatcher, false);
-    server.init(InetAddress.getLoopbackAddress(), 0);
-    KubernetesClient client = server.createClient();
+    MockCluster cluster = new MockCluster(dispatcher);
+    KubernetesClient client = cluster.client;
     ClusterAgent agent = null;
     try (Observer observer = new Observer(env.bootstrap(), env.registryClient)) {
-      installCrds(client);
-      agent = new ClusterAgent(agentConfig(), client).start();
+      agent = new ClusterAgent(MockCluster.mgmtAgent(env, env.agentBootstrap, Map.of()),
+          client).start();
       ClusterAgent started = agent;
       await().atMost(Duration.ofSeconds(120))
           .until(() -> streams.state() == KafkaStreams.State.RUNNING && started.isReady());
@@ -192,37 +184,10 @@ final class BadResources {
       if (agent != null) {
         agent.close();
       }
-      client.close();
-      server.destroy();
+      cluster.close();
       streams.close(Duration.ofSeconds(30));
     }
     return r;
-  }
-
-  /** mgmt-cluster's agent as the embedded stack configures it: Istio, the policy source. */
-  private AgentConfig agentConfig() {
-    Properties p = new Properties();
-    p.setProperty("meshfed.bootstrap.servers", env.agentBootstrap);
-    p.setProperty("meshfed.registry.url", env.registry.confluentApiUrl());
-    p.setProperty("meshfed.registry.auto.register", "true");
-    p.setProperty("meshfed.agent.applier", "istio");
-    p.setProperty("meshfed.agent.policy.source", "true");
-    // Bookinfo's heartbeat says the same, so the agent's and the harness's agree.
-    p.setProperty("meshfed.agent.region", "us-east-1");
-    p.setProperty("meshfed.agent.zones", "us-east-1a");
-    p.setProperty("meshfed.agent.heartbeat.interval.ms", "1000");
-    p.setProperty("meshfed.agent.health.port", "0");
-    p.setProperty("meshfed.agent.health.address", "127.0.0.1");
-    return AgentConfig.fromProperties(Bookinfo.MGMT, p);
-  }
-
-  static void installCrds(KubernetesClient client) throws java.io.IOException {
-    try (var in = BadResources.class.getResourceAsStream("/deploy/crds.yaml")) {
-      for (Object crd : (List<?>) Serialization.unmarshal(in)) {
-        client.apiextensions().v1().customResourceDefinitions()
-            .resource((CustomResourceDefinition) crd).create();
-      }
-    }
   }
 
   private KafkaConsumer<String, byte[]> dlqConsumer() {

@@ -50,13 +50,7 @@ final class BrokerRestarts {
     try (Observer observer = new Observer(env.bootstrap(), env.registryClient)) {
       org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(120))
           .until(() -> streams.state() == KafkaStreams.State.RUNNING);
-      env.world();
-      boolean reached = env.awaitOracle(observer, true, Duration.ofSeconds(120));
-      if (!reached) {
-        r.findings.add("The initial world never reached the oracle: "
-            + Env.oracleDiff(observer, true));
-      }
-      int expected = Env.initialDecisions(r, observer, reached);
+      int expected = env.startWorld(r, observer);
       boolean ready = true;
       double maxRecovery = 0;
       List<String> recoveries = new ArrayList<>();

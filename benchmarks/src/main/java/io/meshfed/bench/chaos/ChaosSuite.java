@@ -47,7 +47,7 @@ import org.apache.kafka.streams.ThreadMetadata;
 public final class ChaosSuite {
 
   static final List<String> CLASSES = List.of("bad-input", "topology-kill", "broker-restart",
-      "network", "bad-resources");
+      "network", "bad-resources", "api-faults", "agent-restart");
 
   /**
    * What the build's quick mode runs: the classes cheap enough for its budget (broker-restart
@@ -129,6 +129,10 @@ public final class ChaosSuite {
         // Sizes of the bad-resources class, as properties: the Sizes record stays as it is.
         case "--bad-resources" -> System.setProperty(BadResources.COUNT_PROPERTY, args[++i]);
         case "--cli-files" -> System.setProperty(BadResources.CLI_FILES_PROPERTY, args[++i]);
+        case "--api-faults" -> System.setProperty(ApiFaults.PER_FAULT_PROPERTY, args[++i]);
+        case "--agent-restarts" ->
+            System.setProperty(AgentRestart.RESTARTS_PROPERTY, args[++i]);
+        case "--agent-away" -> System.setProperty(AgentRestart.AWAY_PROPERTY, args[++i]);
         case "--scale-cycles" ->
             System.setProperty(TopologyKills.SCALE_CYCLES_PROPERTY, args[++i]);
         case "--out" -> out = Path.of(args[++i]);
@@ -192,6 +196,8 @@ public final class ChaosSuite {
             case "broker-restart" -> new BrokerRestarts(env, sizes).run();
             case "network" -> new NetworkFaults(env, sizes).run();
             case "bad-resources" -> new BadResources(env, sizes).run();
+            case "api-faults" -> new ApiFaults(env, sizes).run();
+            case "agent-restart" -> new AgentRestart(env, sizes).run();
             default -> throw new IllegalArgumentException(name);
           };
         } catch (Exception e) {
@@ -388,6 +394,7 @@ public final class ChaosSuite {
     c.put("resourcesInvalid", r.resourcesInvalid);
     c.put("resourcesExpected", r.resourcesExpected);
     c.put("alive", r.alive);
+    c.put("classOracle", r.classOracle);
     c.put("seconds", r.seconds);
     c.put("findings", r.findings);
     return c;
@@ -406,6 +413,12 @@ public final class ChaosSuite {
       case "bad-resources" -> {
         BadResources b = new BadResources(null, sizes);
         yield b.count() >= 10_000 && b.cliFiles() >= 60;
+      }
+      case "api-faults" -> new ApiFaults(null, sizes).perFault() >= 50;
+      case "agent-restart" -> {
+        AgentRestart a = new AgentRestart(null, sizes);
+        yield a.restarts() >= AgentRestart.FULL_RESTARTS
+            && a.awaySeconds() >= AgentRestart.FULL_AWAY_SECONDS;
       }
       default -> false;
     };
@@ -427,6 +440,13 @@ public final class ChaosSuite {
         BadResources b = new BadResources(null, sizes);
         yield String.format(Locale.ROOT, "%,d resources (one in %d absurd), %d CLI files",
             b.count(), b.absurdEvery(), b.cliFiles());
+      }
+      case "api-faults" -> "each fault at least " + new ApiFaults(null, sizes).perFault()
+          + " times";
+      case "agent-restart" -> {
+        AgentRestart a = new AgentRestart(null, sizes);
+        yield String.format(Locale.ROOT, "%d restarts, Kafka away %d s each", a.restarts(),
+            a.awaySeconds());
       }
       default -> sizes.toString();
     };
@@ -647,6 +667,20 @@ public final class ChaosSuite {
           Bookinfo.reviewsService(Bookinfo.REMOTE),
           Bookinfo.reviewsEndpoints(Bookinfo.REMOTE, true));
       send(Bookinfo.MGMT, Bookinfo.failoverService("reviews-failover.bookinfo.global", 1));
+    }
+
+    /**
+     * The world, then the oracle's state for it (a finding when it is not reached within
+     * 2 minutes); returns the decisions it took (see {@link #initialDecisions}).
+     */
+    int startWorld(FaultResult r, Observer observer) throws Exception {
+      world();
+      boolean reached = awaitOracle(observer, true, Duration.ofSeconds(120));
+      if (!reached) {
+        r.findings.add("The initial world never reached the oracle: "
+            + oracleDiff(observer, true));
+      }
+      return initialDecisions(r, observer, reached);
     }
 
     void flip(boolean mgmtReady) throws Exception {

@@ -31,6 +31,13 @@ final class FaultResult {
   Long resourcesExpected;
   /** Whether the processes a class watches (an agent) ended ready; null when not measured. */
   Boolean alive;
+  /**
+   * Whether what a class checks beyond the common oracle held (api-faults: every fault injected
+   * often enough, the agent's objects as desired; agent-restart: the last-known-good config
+   * served while Kafka was away); null when the class has no such check. The findings say
+   * which part failed.
+   */
+  Boolean classOracle;
   double seconds;
   /** When the class began, and the machine's load while it ran (null: not sampled). */
   java.time.Instant started;
@@ -54,6 +61,6 @@ final class FaultResult {
         && (deadLetterExpected == null || (deadLetterExpected.equals(deadLettered)
             && deadLetterExpected.equals(deadLetteredWithHeaders)))
         && (resourcesExpected == null || resourcesExpected.equals(resourcesInvalid))
-        && (alive == null || alive);
+        && (alive == null || alive) && (classOracle == null || classOracle);
   }
 }

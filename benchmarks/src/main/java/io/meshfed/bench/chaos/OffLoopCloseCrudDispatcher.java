@@ -45,9 +45,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>The superclass keeps its watches in a private set; it is reached by reflection (the class
  * fails at construction if a fabric8 upgrade renames it, rather than silently not working).
  */
-final class OffLoopCloseCrudDispatcher extends KubernetesCrudDispatcher {
+class OffLoopCloseCrudDispatcher extends KubernetesCrudDispatcher {
 
   private final Set<?> watches;
+  /** The sockets of the watches open now, for {@link #endOpenWatches}. */
+  private final Set<WebSocket> openSockets = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private final ExecutorService closer = Executors.newCachedThreadPool(r -> {
     Thread t = new Thread(r, "mock-api-watch-closer");
     t.setDaemon(true);
@@ -95,6 +97,21 @@ final class OffLoopCloseCrudDispatcher extends KubernetesCrudDispatcher {
     }
   }
 
+  /**
+   * Ends every open watch with {@code event} (a watch event's JSON, such as an ERROR carrying a
+   * 410 Gone Status, as a real API server ends a live watch whose resource version was
+   * compacted away); the number of watches it went to.
+   */
+  int endOpenWatches(String event) {
+    int sent = 0;
+    for (WebSocket socket : openSockets) {
+      if (socket.send(event)) {
+        sent++;
+      }
+    }
+    return sent;
+  }
+
   /** Endings whose original callback has returned: the watch's executor has terminated. */
   long endingsFinished() {
     return finished.get();
@@ -126,6 +143,7 @@ final class OffLoopCloseCrudDispatcher extends KubernetesCrudDispatcher {
 
     @Override
     public void onOpen(WebSocket webSocket, Response response) {
+      openSockets.add(webSocket);
       watch.onOpen(webSocket, response);
     }
 
@@ -141,6 +159,7 @@ final class OffLoopCloseCrudDispatcher extends KubernetesCrudDispatcher {
 
     @Override
     public void onClosing(WebSocket webSocket, int code, String reason) {
+      openSockets.remove(webSocket);
       // Non-blocking in the original: queues the close behind the pending sends.
       watch.onClosing(webSocket, code, reason);
     }
@@ -148,6 +167,7 @@ final class OffLoopCloseCrudDispatcher extends KubernetesCrudDispatcher {
     @Override
     public void onClosed(WebSocket webSocket, int code, String reason) {
       closed.incrementAndGet();
+      openSockets.remove(webSocket);
       watches.remove(watch);
       offLoop(() -> watch.onClosed(webSocket, code, reason));
     }
@@ -155,6 +175,7 @@ final class OffLoopCloseCrudDispatcher extends KubernetesCrudDispatcher {
     @Override
     public void onFailure(WebSocket webSocket, Throwable error, Response response) {
       countFailure(error);
+      openSockets.remove(webSocket);
       watches.remove(watch);
       offLoop(() -> watch.onFailure(webSocket, error, response));
     }

@@ -19,6 +19,28 @@ public record Backoff(Duration initial, int maxTries, Sleeper sleeper) {
   public static final Backoff ISTIO_AGENT =
       new Backoff(Duration.ofMillis(200), 10, d -> Thread.sleep(d.toMillis()));
 
+  /**
+   * Status writes on the config follower's thread: five tries (about 3 s, longer when the
+   * server asks with Retry-After), so that a flaky API server does not lose a status, nor hold
+   * the next config's apply for the ten tries' 100 s.
+   */
+  public static final Backoff STATUS =
+      new Backoff(Duration.ofMillis(200), 5, d -> Thread.sleep(d.toMillis()));
+
+  /**
+   * The API errors worth another try: 409 Conflict (someone wrote in between: the caller reads
+   * again), 429, 5xx, and no HTTP answer at all — a request timeout (a hanging API server), a
+   * refused or reset connection, which fabric8 reports as code -1 (0 was checked before, and a
+   * hanging server was never retried).
+   */
+  public static boolean retryable(Exception e) {
+    if (e instanceof io.fabric8.kubernetes.client.KubernetesClientException k) {
+      int code = k.getCode();
+      return code == 409 || code == 429 || code >= 500 || code <= 0;
+    }
+    return false;
+  }
+
   /** The longest wait a server's Retry-After may ask for; beyond it, the backoff's own. */
   static final Duration MAX_RETRY_AFTER = Duration.ofSeconds(60);
 

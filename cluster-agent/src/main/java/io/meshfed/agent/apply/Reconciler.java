@@ -123,7 +123,7 @@ public final class Reconciler {
       }
       for (Map<String, GenericKubernetesResource> orphans : ownedById.values()) {
         for (String name : orphans.keySet()) {
-          backoff.run(() -> ops.withName(name).delete(), Reconciler::retryable);
+          backoff.run(() -> ops.withName(name).delete(), Backoff::retryable);
         }
       }
     }
@@ -151,7 +151,7 @@ public final class Reconciler {
       GenericKubernetesResource have = owned.remove(name);
       if (have == null) {
         GenericKubernetesResource foreign = existing != null ? existing.get(name)
-            : backoff.run(() -> ops.withName(name).get(), Reconciler::retryable);
+            : backoff.run(() -> ops.withName(name).get(), Backoff::retryable);
         if (foreign != null && !Ownership.isOwned(foreign.getMetadata().getLabels())) {
           throw new ConflictException(kind.kind() + " " + namespace + "/" + name
               + " exists and is not managed by meshfed (no " + Ownership.MANAGED_BY_LABEL + "="
@@ -178,12 +178,12 @@ public final class Reconciler {
           // Re-read on every try: a 409 means someone else wrote in between.
           GenericKubernetesResource latest = ops.withName(name).get();
           return ops.resource(merge(latest, want)).update();
-        }, Reconciler::retryable);
+        }, Backoff::retryable);
         updated++;
       }
     }
     for (String stale : owned.keySet()) {
-      backoff.run(() -> ops.withName(stale).delete(), Reconciler::retryable);
+      backoff.run(() -> ops.withName(stale).delete(), Backoff::retryable);
       deleted++;
     }
     return new Result(created, updated, deleted, unchanged);
@@ -265,7 +265,7 @@ public final class Reconciler {
   private List<GenericKubernetesResource> list(ObjectKind kind,
       Callable<List<GenericKubernetesResource>> list) throws Exception {
     try {
-      List<GenericKubernetesResource> items = backoff.run(list, Reconciler::retryable);
+      List<GenericKubernetesResource> items = backoff.run(list, Backoff::retryable);
       unserved.remove(kind.apiVersion() + "/" + kind.kind());
       return items;
     } catch (KubernetesClientException e) {
@@ -294,30 +294,19 @@ public final class Reconciler {
     String name = want.getMetadata().getName();
     try {
       backoff.run(() -> ops.resource(want).create(),
-          e -> retryable(e) && ((KubernetesClientException) e).getCode() != 409);
+          e -> Backoff.retryable(e) && ((KubernetesClientException) e).getCode() != 409);
       return null;
     } catch (KubernetesClientException e) {
       if (e.getCode() != 409) {
         throw e;
       }
       GenericKubernetesResource there =
-          backoff.run(() -> ops.withName(name).get(), Reconciler::retryable);
+          backoff.run(() -> ops.withName(name).get(), Backoff::retryable);
       if (there == null) {
         throw e; // gone again in between: the next reconcile creates it
       }
       return there;
     }
-  }
-
-  private static boolean retryable(Exception e) {
-    if (e instanceof KubernetesClientException k) {
-      int code = k.getCode();
-      // Below 1: no HTTP answer at all — a request timeout (a hanging API server), a refused
-      // or reset connection; fabric8 reports these as -1 (0 was checked before, and a hanging
-      // server was never retried).
-      return code == 409 || code == 429 || code >= 500 || code <= 0;
-    }
-    return false;
   }
 
   static ResourceDefinitionContext context(ObjectKind kind) {

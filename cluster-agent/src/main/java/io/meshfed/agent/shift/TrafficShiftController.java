@@ -155,18 +155,15 @@ public final class TrafficShiftController implements TrafficShiftSource, AutoClo
     }
   }
 
+  /** On the status thread, retried like every API call (it used to be tried once). */
   private void writeStatus(TrafficPolicy policy, TrafficShifts.Verdict verdict) {
-    var ops = client.genericKubernetesResources(TrafficPolicies.CRD)
-        .inNamespace(policy.namespace()).withName(policy.name());
     try {
-      GenericKubernetesResource live = ops.get();
-      if (live == null) {
-        return;
-      }
-      live.setAdditionalProperty("status", TrafficPolicyStatus.of(verdict));
-      client.genericKubernetesResources(TrafficPolicies.CRD).inNamespace(policy.namespace())
-          .resource(live).updateStatus();
-    } catch (RuntimeException e) {
+      io.meshfed.agent.apply.StatusWriter.write(client, TrafficPolicies.CRD, policy.namespace(),
+          policy.name(), live -> true, TrafficPolicyStatus.of(verdict),
+          io.meshfed.agent.apply.Backoff.ISTIO_AGENT);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (Exception e) {
       LOG.warn("cluster {}: could not write the status of TrafficPolicy {}: {}", cluster,
           policy.key(), e.toString());
     }
