@@ -1,5 +1,6 @@
 package io.meshfed.launcher;
 
+import io.meshfed.testing.OffLoopCloseCrudDispatcher;
 import io.fabric8.kubernetes.api.model.APIGroupBuilder;
 import io.fabric8.kubernetes.api.model.APIGroupListBuilder;
 import io.fabric8.kubernetes.api.model.APIResourceBuilder;
@@ -7,7 +8,6 @@ import io.fabric8.kubernetes.api.model.APIResourceListBuilder;
 import io.fabric8.kubernetes.api.model.APIVersionsBuilder;
 import io.fabric8.kubernetes.api.model.GroupVersionForDiscoveryBuilder;
 import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
-import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.fabric8.mockwebserver.http.MockResponse;
 import java.util.List;
@@ -100,8 +100,12 @@ final class Discovery {
         .withPreferredVersion(discovered.get(0)).build();
   }
 
-  /** The mock server's CRUD dispatcher with discovery answered first. */
-  static final class Dispatcher extends KubernetesCrudDispatcher {
+  /**
+   * The mock server's CRUD dispatcher with discovery answered first; a watch that ends never
+   * blocks the server's event loop ({@link OffLoopCloseCrudDispatcher}: with the stock one every
+   * informer's periodic re-watch could stall a simulated cluster's API for up to 30 s).
+   */
+  static final class Dispatcher extends OffLoopCloseCrudDispatcher {
     private final Discovery discovery;
 
     Dispatcher(Discovery discovery) {

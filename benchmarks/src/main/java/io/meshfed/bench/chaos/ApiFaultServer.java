@@ -1,5 +1,6 @@
 package io.meshfed.bench.chaos;
 
+import io.meshfed.testing.OffLoopCloseCrudDispatcher;
 import io.fabric8.mockwebserver.http.MockResponse;
 import io.fabric8.mockwebserver.http.RecordedRequest;
 import java.time.Duration;

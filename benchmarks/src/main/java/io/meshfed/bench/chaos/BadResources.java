@@ -1,5 +1,6 @@
 package io.meshfed.bench.chaos;
 
+import io.meshfed.testing.OffLoopCloseCrudDispatcher;
 import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;

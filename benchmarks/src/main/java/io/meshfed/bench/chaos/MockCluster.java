@@ -1,5 +1,6 @@
 package io.meshfed.bench.chaos;
 
+import io.meshfed.testing.OffLoopCloseCrudDispatcher;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;

@@ -1,5 +1,6 @@
 package io.meshfed.bench.chaos;
 
+import io.meshfed.testing.OffLoopCloseCrudDispatcher;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 

@@ -1,4 +1,4 @@
-package io.meshfed.bench.chaos;
+package io.meshfed.testing;
 
 import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.mockwebserver.http.MockResponse;
@@ -45,7 +45,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>The superclass keeps its watches in a private set; it is reached by reflection (the class
  * fails at construction if a fabric8 upgrade renames it, rather than silently not working).
  */
-class OffLoopCloseCrudDispatcher extends KubernetesCrudDispatcher {
+public class OffLoopCloseCrudDispatcher extends KubernetesCrudDispatcher {
 
   private final Set<?> watches;
   /** The sockets of the watches open now, for {@link #endOpenWatches}. */
@@ -60,7 +60,7 @@ class OffLoopCloseCrudDispatcher extends KubernetesCrudDispatcher {
   private final AtomicLong finished = new AtomicLong();
   private final Map<String, Long> failed = new TreeMap<>();
 
-  OffLoopCloseCrudDispatcher() {
+  public OffLoopCloseCrudDispatcher() {
     try {
       Field f = KubernetesCrudDispatcher.class.getDeclaredField("watchEventListeners");
       f.setAccessible(true);
@@ -102,7 +102,7 @@ class OffLoopCloseCrudDispatcher extends KubernetesCrudDispatcher {
    * 410 Gone Status, as a real API server ends a live watch whose resource version was
    * compacted away); the number of watches it went to.
    */
-  int endOpenWatches(String event) {
+  public int endOpenWatches(String event) {
     int sent = 0;
     for (WebSocket socket : openSockets) {
       if (socket.send(event)) {
@@ -113,12 +113,12 @@ class OffLoopCloseCrudDispatcher extends KubernetesCrudDispatcher {
   }
 
   /** Endings whose original callback has returned: the watch's executor has terminated. */
-  long endingsFinished() {
+  public long endingsFinished() {
     return finished.get();
   }
 
   /** Watches opened, ended cleanly, and failed per cause, for the class's notes. */
-  synchronized String summary() {
+  public synchronized String summary() {
     return String.format("%d watches opened on it, %d ended with a close"
         + " handshake, failed: %s", opened.get(), closed.get(), failed);
   }
