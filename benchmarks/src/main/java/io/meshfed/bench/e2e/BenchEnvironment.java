@@ -47,6 +47,8 @@ final class BenchEnvironment implements AutoCloseable {
    * not the figures.
    */
   private final int partitions;
+  /** A quick run's environment (it checks the harness, not the figures); see {@link #quick}. */
+  private final boolean quick;
 
   BenchEnvironment() throws IOException {
     this(0);
@@ -56,13 +58,19 @@ final class BenchEnvironment implements AutoCloseable {
     this(partitions, null);
   }
 
+  BenchEnvironment(int partitions, EmbeddedSchemaRegistry registry) throws IOException {
+    this(partitions, registry, false);
+  }
+
   /**
    * On {@code registry} when given (kept running on close: the smoke test passes the test JVM's
    * shared one, saving a registry start, a child JVM's seconds of CPU); else on a registry of
    * its own, started here.
    */
-  BenchEnvironment(int partitions, EmbeddedSchemaRegistry registry) throws IOException {
+  BenchEnvironment(int partitions, EmbeddedSchemaRegistry registry, boolean quick)
+      throws IOException {
     this.partitions = partitions;
+    this.quick = quick;
     work = Files.createTempDirectory("meshfed-bench");
     ownsRegistry = registry == null;
     this.registry = ownsRegistry ? EmbeddedSchemaRegistry.launch(work.resolve("registry"))
@@ -83,6 +91,15 @@ final class BenchEnvironment implements AutoCloseable {
     this.ownsRegistry = false;
     this.ownsWork = false;
     this.partitions = parent.partitions;
+    this.quick = parent.quick;
+  }
+
+  /**
+   * Whether this is a quick run's environment: its probes stop waiting for flips that were
+   * coalesced sooner ({@link LatencyProbe#awaitDrained}).
+   */
+  boolean quick() {
+    return quick;
   }
 
   /**

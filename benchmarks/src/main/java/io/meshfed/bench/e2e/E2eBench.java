@@ -164,7 +164,7 @@ public final class E2eBench {
     results.put("machine", machine());
     results.put("started", Instant.now().toString());
     results.put("repartitionPartitions", sizes.quick() ? QUICK_PARTITIONS : "default");
-    env = new BenchEnvironment(sizes.quick() ? QUICK_PARTITIONS : 0, registry);
+    env = new BenchEnvironment(sizes.quick() ? QUICK_PARTITIONS : 0, registry, sizes.quick());
     try {
       section("latency", () -> {
         Map<String, Object> latency = new LinkedHashMap<>();
