@@ -129,6 +129,15 @@ public final class EmbeddedSchemaRegistry implements AutoCloseable {
         command.add("-Dapicurio.storage.sql.kind=h2");
         command.add("-Dapicurio.datasource.url=jdbc:h2:file:"
             + dataDir.toAbsolutePath().resolve("registry-db") + ";DB_CLOSE_ON_EXIT=FALSE");
+      } else if (Files.isRegularFile(RegistryClassArchive.shared(home, java))) {
+        // In memory (a test's registry, some 15 starts in `mvn verify`): the shared archive
+        // that a registry with a data directory left, mapped read-only (nothing written at
+        // exit, so a close is not held up by a dump): 8.1 -> 5.8 s of CPU and 8 -> 5 s to
+        // ready, two starts each at load 6-11 on 2 cores. A JDK or jar that no longer
+        // matches it is refused by the JVM, which then loads the classes as before.
+        command.addAll(1, List.of("-XX:+UnlockDiagnosticVMOptions",
+            "-XX:+AllowArchivingWithJavaAgent",
+            "-XX:SharedArchiveFile=" + RegistryClassArchive.shared(home, java)));
       }
       command.addAll(List.of("-jar", home.resolve("quarkus-run.jar").toString()));
       Process process = new ProcessBuilder(command)

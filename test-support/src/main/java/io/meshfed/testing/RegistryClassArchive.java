@@ -46,7 +46,7 @@ final class RegistryClassArchive {
    */
   static RegistryClassArchive seed(Path dataDir, Path home, Path java) {
     Path archive = dataDir.toAbsolutePath().resolve("registry-classes.jsa");
-    Path shared = home.resolve("registry-classes-" + jdkTag(java) + ".jsa");
+    Path shared = shared(home, java);
     if (!Files.exists(archive) && Files.isRegularFile(shared)) {
       try {
         try {
@@ -102,6 +102,15 @@ final class RegistryClassArchive {
     } catch (IOException e) {
       LOG.warn("could not share the registry's class archive as {}: {}", shared, e.toString());
     }
+  }
+
+  /**
+   * The shared copy for the JDK {@code java}, which a registry without a data directory (a
+   * test's, in memory) maps read-only when it exists: it never writes one, and it has no
+   * directory of its own to keep one in.
+   */
+  static Path shared(Path home, Path java) {
+    return home.resolve("registry-classes-" + jdkTag(java) + ".jsa");
   }
 
   /** One shared archive per JDK: its real path, hashed (the JVM checks the version itself). */
