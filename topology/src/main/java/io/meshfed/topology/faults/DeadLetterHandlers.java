@@ -106,6 +106,11 @@ public final class DeadLetterHandlers {
     @Override
     public Response handleError(ErrorHandlerContext context,
         ProducerRecord<byte[], byte[]> record, Exception exception) {
+      if (exactlyOnce && !PoisonRecords.firstToFailWith(exception)) {
+        // Another write's refusal, failing this one with it: the transaction is aborted and this
+        // record is replayed; it is not the poison (see PoisonRecords#firstToFailWith).
+        return Response.resume(List.of());
+      }
       try {
         PoisonRecords.failed(context.topic(), context.partition(), context.offset(),
             "writing to " + record.topic() + " failed: " + exception);

@@ -1,9 +1,12 @@
 package io.meshfed.topology.faults;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.WeakHashMap;
 
 /**
  * The circuit breaker against records that fail after they were processed.
@@ -40,7 +43,29 @@ public final class PoisonRecords {
     }
   };
 
+  /**
+   * The exceptions already blamed on a record, by identity (Throwable has no equals of its own;
+   * weak, so they go with their records).
+   */
+  private static final Set<Throwable> BLAMED =
+      Collections.newSetFromMap(new WeakHashMap<>());
+
   private PoisonRecords() {}
+
+  /**
+   * Whether {@code refusal} is the first failure with this exception instance — the record that
+   * caused it — rather than one of the others it took down. Under exactly-once a refused write
+   * puts the producer in an error state whose error ({@code TransactionManager}'s last error,
+   * the same instance) then fails every write of the transaction still in the producer's buffers,
+   * each reported to the production handler with the context of its own source record. The
+   * culprit's refusal comes first (synchronously, in {@code send}); blaming the others would
+   * dead-letter good records on the replay — seen once under load in
+   * {@code PoisonRecordIntegrationTest}: a 292 KB snapshot refused, and a heartbeat of another
+   * cluster, queued before it, skipped as poison.
+   */
+  public static synchronized boolean firstToFailWith(Throwable refusal) {
+    return refusal == null || BLAMED.add(refusal);
+  }
 
   /** What is known of one source record's failures. */
   public record Failure(String topic, int partition, long offset, int count, String reason,
@@ -98,6 +123,7 @@ public final class PoisonRecords {
   /** For tests: forget everything. */
   public static synchronized void clear() {
     FAILURES.clear();
+    BLAMED.clear();
   }
 
   private static String key(String topic, int partition, long offset) {
