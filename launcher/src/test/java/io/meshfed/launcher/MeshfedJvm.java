@@ -43,7 +43,7 @@ final class MeshfedJvm {
     if (args.isEmpty() || !LONG_RUNNING.contains(args.get(0))) {
       command.addAll(SHORT_COMMAND_OPTIONS);
     }
-    command.addAll(List.of("-Xmx" + maxHeap, "-cp", System.getProperty("java.class.path"),
+    command.addAll(List.of("-Xmx" + maxHeap, "-cp", classpath(),
         // What ./meshfed logs with, not the tests' logback-test.xml on this classpath.
         "-Dlogback.configurationFile=logback.xml"));
     String apicurio = System.getProperty("meshfed.apicurio.home");
@@ -53,6 +53,25 @@ final class MeshfedJvm {
     command.add(Main.class.getName());
     command.addAll(args);
     return command;
+  }
+
+  /**
+   * The classpath ./meshfed runs with: this module's classes and target/classpath.txt (runtime
+   * scope, written by Maven before the tests), not the tests' classpath — which holds every
+   * test-scoped jar too, so a runtime jar missing from classpath.txt (re2j, once: Kafka's broker
+   * then failed to start under ./meshfed) went unnoticed by every test.
+   */
+  static String classpath() {
+    Path file = Path.of("target", "classpath.txt");
+    String dependencies;
+    try {
+      dependencies = Files.readString(file).trim();
+    } catch (IOException e) {
+      throw new UncheckedIOException(file.toAbsolutePath() + " is missing: Maven writes it"
+          + " (maven-dependency-plugin, generate-resources) before the tests run", e);
+    }
+    return Path.of("target", "classes").toAbsolutePath() + java.io.File.pathSeparator
+        + dependencies;
   }
 
   private static List<String> words(String script, String regex) {
