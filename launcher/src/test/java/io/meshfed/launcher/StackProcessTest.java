@@ -76,8 +76,9 @@ class StackProcessTest {
       // background may be) would pass that on, so the default disposition is restored first.
       command.addAll(List.of("env", "--default-signal=INT", "setsid"));
     }
-    command.addAll(List.of(ProcessHandle.current().info().command().orElse("java"),
-        "-Xmx512m", "-cp", MeshfedJvm.classpath()));
+    command.add(ProcessHandle.current().info().command().orElse("java"));
+    command.addAll(MeshfedJvm.options("up")); // what ./meshfed up runs with
+    command.addAll(List.of("-Xmx512m", "-cp", MeshfedJvm.classpath()));
     String apicurio = System.getProperty("meshfed.apicurio.home");
     if (apicurio != null) {
       command.add("-Dmeshfed.apicurio.home=" + apicurio);
