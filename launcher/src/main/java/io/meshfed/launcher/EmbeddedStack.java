@@ -115,7 +115,7 @@ public final class EmbeddedStack implements AutoCloseable {
     try {
       stack.boot();
       return stack;
-    } catch (Exception e) {
+    } catch (Exception | Error e) {
       stack.close();
       throw e;
     }
