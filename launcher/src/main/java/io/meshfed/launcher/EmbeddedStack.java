@@ -115,7 +115,7 @@ public final class EmbeddedStack implements AutoCloseable {
     try {
       stack.boot();
       return stack;
-    } catch (Exception e) {
+    } catch (Exception | Error e) {
       stack.close();
       throw e;
     }
@@ -233,6 +233,7 @@ public final class EmbeddedStack implements AutoCloseable {
     log("topics" + (security == null ? "" : ", credentials and ACLs"));
     if (resuming) {
       removeStaleMembers(config.applicationId());
+      abortHangingTransactions();
     }
     clusters.putAll(join(clustersStarting));
     clustersStarting = null;
@@ -599,6 +600,28 @@ public final class EmbeddedStack implements AutoCloseable {
         | RuntimeException e) {
       // No group yet (a new stack), or the broker would not: the session timeout does it.
       LOG.info("no stale members of {} removed: {}", group, Causes.of(e));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /**
+   * Ends the transactions a killed stack left open on partitions whose coordinator no longer
+   * holds them open ({@link HangingTransactions}): one on {@code __consumer_offsets} kept a
+   * restarted topology waiting for its committed offsets indefinitely (issue #21). Nothing of
+   * this stack produces yet, so every such transaction is a dead one's.
+   */
+  private void abortHangingTransactions() {
+    try (var admin = org.apache.kafka.clients.admin.Admin.create(adminSettings())) {
+      for (var spec : HangingTransactions.abortAll(admin, 10_000)) {
+        LOG.info("aborted a transaction left hanging by a stack that did not stop cleanly:"
+            + " producer {} epoch {} on {}", spec.producerId(), spec.producerEpoch(),
+            spec.topicPartition());
+      }
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException
+        | RuntimeException e) {
+      // The broker would not (an ACL, an older broker): the topology may then wait, as before.
+      LOG.warn("could not look for hanging transactions: {}", Causes.of(e));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }

@@ -42,6 +42,13 @@ final class Logs {
     Logger root = context.getLogger(Logger.ROOT_LOGGER_NAME);
     root.setLevel(Level.WARN);
     context.getLogger("io.meshfed").setLevel(Level.INFO);
+    // Diagnosis: -Dmeshfed.log.info=kafka,org.apache.kafka logs those at INFO too (a restart's
+    // phases inside the broker and Streams, issue #21).
+    for (String name : System.getProperty("meshfed.log.info", "").split(",")) {
+      if (!name.isBlank()) {
+        context.getLogger(name.trim()).setLevel(Level.INFO);
+      }
+    }
     FileAppender<ILoggingEvent> toFile = new FileAppender<>();
     toFile.setFile(file.toString());
     toFile.setAppend(true);

@@ -34,7 +34,18 @@ public final class Main implements Runnable {
   }
 
   public static void main(String[] args) {
-    System.exit(commandLine().execute(args));
+    int exit;
+    try {
+      exit = commandLine().execute(args);
+    } catch (Error broken) {
+      // Picocli hands on an Error (a NoClassDefFoundError from a jar missing on the classpath,
+      // say); ending main without exiting left `meshfed up` running its broker's threads, a
+      // stack that never came up and never ended. The trace names the missing piece.
+      System.err.println("meshfed: " + broken);
+      broken.printStackTrace();
+      exit = 1;
+    }
+    System.exit(exit);
   }
 
   /**

@@ -101,7 +101,7 @@ class StackOptionsTest {
   private static CliRun child(Map<String, String> env, String... args) throws Exception {
     List<String> command = new ArrayList<>(List.of(
         ProcessHandle.current().info().command().orElse("java"), "-cp",
-        System.getProperty("java.class.path"), Main.class.getName()));
+        MeshfedJvm.classpath(), Main.class.getName()));
     command.addAll(List.of(args));
     ProcessBuilder builder = new ProcessBuilder(command).directory(dir.toFile());
     builder.environment().remove("MESHFED_SERVER");

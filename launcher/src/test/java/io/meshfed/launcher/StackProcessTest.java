@@ -76,8 +76,9 @@ class StackProcessTest {
       // background may be) would pass that on, so the default disposition is restored first.
       command.addAll(List.of("env", "--default-signal=INT", "setsid"));
     }
-    command.addAll(List.of(ProcessHandle.current().info().command().orElse("java"),
-        "-Xmx512m", "-cp", System.getProperty("java.class.path")));
+    command.add(ProcessHandle.current().info().command().orElse("java"));
+    command.addAll(MeshfedJvm.options("up")); // what ./meshfed up runs with
+    command.addAll(List.of("-Xmx512m", "-cp", MeshfedJvm.classpath()));
     String apicurio = System.getProperty("meshfed.apicurio.home");
     if (apicurio != null) {
       command.add("-Dmeshfed.apicurio.home=" + apicurio);
@@ -204,6 +205,10 @@ class StackProcessTest {
     first.process().destroyForcibly();
     assertAllGone(tree);
 
+    // The restarted stack's log: what it appends to the directory's meshfed.log (./meshfed's
+    // logging, as a user gets it).
+    Path log = stackDir.resolve(Logs.FILE);
+    long logBefore = Files.size(log);
     long restarted = System.nanoTime();
     Up again = up(name, false, args);
     // Awaited beyond the bound, so that a slow restart fails with its time, not a timeout.
@@ -215,14 +220,20 @@ class StackProcessTest {
     // Up means queryable: the first query after the banner answers, with the old decisions.
     assertThat(latestEpoch(stackDir, destination)).isEqualTo(before);
     double seconds = (System.nanoTime() - restarted) / 1e9;
+    String restartLog;
+    try (var in = Files.newInputStream(log)) {
+      in.skipNBytes(logBefore);
+      restartLog = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    }
     // Where the time went, from the stack's own account of its start.
-    System.out.printf("meshfed up after kill -9: queryable in %.1f s%n%s%n", seconds,
-        String.join("\n", again.banner().lines().filter(l -> l.contains("EmbeddedStack")
-            || l.startsWith("meshfed is up")).toList()));
+    System.out.printf("meshfed up after kill -9: queryable in %.1f s%n%s%n%s%n", seconds,
+        String.join("\n", restartLog.lines().filter(l -> l.contains("EmbeddedStack")).toList()),
+        again.banner().lines().filter(l -> l.startsWith("meshfed is up")).findFirst()
+            .orElse(""));
     // The killed broker's registration did not hold the new one back for its 9 s session:
     // the restart ended it (StaleSessionExpiry; a Kafka upgrade that moves the controller's
     // internals logs a warning instead, and this fails).
-    assertThat(again.banner()).contains("ended the session of broker 0's previous incarnation");
+    assertThat(restartLog).contains("ended the session of broker 0's previous incarnation");
     assertThat(again.banner()).contains("meshfed is up (resumed")
         .containsPattern("cluster mgmt-cluster .* \\(\\d+ objects restored, as saved at"
             + " \\d\\d:\\d\\d:\\d\\d\\)");
