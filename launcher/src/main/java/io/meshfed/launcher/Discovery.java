@@ -1,6 +1,5 @@
 package io.meshfed.launcher;
 
-import io.meshfed.testing.OffLoopCloseCrudDispatcher;
 import io.fabric8.kubernetes.api.model.APIGroupBuilder;
 import io.fabric8.kubernetes.api.model.APIGroupListBuilder;
 import io.fabric8.kubernetes.api.model.APIResourceBuilder;
@@ -10,6 +9,7 @@ import io.fabric8.kubernetes.api.model.GroupVersionForDiscoveryBuilder;
 import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.fabric8.mockwebserver.http.MockResponse;
+import io.meshfed.testing.OffLoopCloseCrudDispatcher;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;

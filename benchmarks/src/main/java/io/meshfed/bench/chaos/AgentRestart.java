@@ -1,11 +1,11 @@
 package io.meshfed.bench.chaos;
 
-import io.meshfed.testing.OffLoopCloseCrudDispatcher;
 import static org.awaitility.Awaitility.await;
 
 import io.meshfed.agent.ClusterAgent;
 import io.meshfed.avro.FederatedDestination;
 import io.meshfed.bench.chaos.ChaosSuite.Env;
+import io.meshfed.testing.OffLoopCloseCrudDispatcher;
 import io.meshfed.testing.TcpProxy;
 import io.meshfed.topology.Bookinfo;
 import io.meshfed.topology.TopologyMain;

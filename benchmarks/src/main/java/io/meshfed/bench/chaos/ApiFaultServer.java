@@ -1,8 +1,8 @@
 package io.meshfed.bench.chaos;
 
-import io.meshfed.testing.OffLoopCloseCrudDispatcher;
 import io.fabric8.mockwebserver.http.MockResponse;
 import io.fabric8.mockwebserver.http.RecordedRequest;
+import io.meshfed.testing.OffLoopCloseCrudDispatcher;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;

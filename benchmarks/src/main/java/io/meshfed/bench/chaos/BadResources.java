@@ -1,6 +1,5 @@
 package io.meshfed.bench.chaos;
 
-import io.meshfed.testing.OffLoopCloseCrudDispatcher;
 import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
@@ -10,6 +9,7 @@ import io.fabric8.kubernetes.client.utils.Serialization;
 import io.meshfed.agent.ClusterAgent;
 import io.meshfed.bench.chaos.BadResourceGenerator.Bad;
 import io.meshfed.bench.chaos.ChaosSuite.Env;
+import io.meshfed.testing.OffLoopCloseCrudDispatcher;
 import io.meshfed.topics.MeshfedTopics;
 import io.meshfed.topology.Bookinfo;
 import io.meshfed.topology.TopologyMain;

@@ -1,6 +1,5 @@
 package io.meshfed.bench.chaos;
 
-import io.meshfed.testing.OffLoopCloseCrudDispatcher;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
@@ -17,6 +16,7 @@ import io.meshfed.agent.apply.Reconciler;
 import io.meshfed.agent.apply.ShiftingApplier;
 import io.meshfed.agent.config.AgentConfig;
 import io.meshfed.avro.FederatedDestination;
+import io.meshfed.testing.OffLoopCloseCrudDispatcher;
 import io.meshfed.topology.Bookinfo;
 import java.io.IOException;
 import java.net.InetAddress;
