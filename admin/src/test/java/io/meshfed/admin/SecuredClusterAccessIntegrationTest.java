@@ -89,7 +89,7 @@ class SecuredClusterAccessIntegrationTest {
     agentB = access.addCluster(REMOTE, (short) 1).agent();
     topology = access.grantTopology(APPLICATION_ID);
     registry = new SchemaRegistryClient(
-        RegistryConfig.of(STACK.registryUrl()).withAutoRegister(true));
+        RegistryConfig.of(STACK.registryUrl()).withAutoRegister(true).withRequestTimeout(io.meshfed.testing.SharedSchemaRegistry.CLIENT_TIMEOUT));
   }
 
   @AfterAll

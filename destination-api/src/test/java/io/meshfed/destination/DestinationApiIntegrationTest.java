@@ -75,7 +75,7 @@ class DestinationApiIntegrationTest {
   static void start() throws Exception {
     TopicProvisioner.addCluster(STACK.bootstrapServers(), MGMT, (short) 1);
     TopicProvisioner.addCluster(STACK.bootstrapServers(), REMOTE, (short) 1);
-    RegistryConfig registry = RegistryConfig.of(STACK.registryUrl()).withAutoRegister(true);
+    RegistryConfig registry = RegistryConfig.of(STACK.registryUrl()).withAutoRegister(true).withRequestTimeout(io.meshfed.testing.SharedSchemaRegistry.CLIENT_TIMEOUT);
     topology = TopologyMain.start(TopologyConfig.defaults(STACK.bootstrapServers(), registry,
             Set.of(MGMT))
         .withApplicationId("destination-api-it")

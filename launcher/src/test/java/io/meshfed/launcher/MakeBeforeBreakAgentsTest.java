@@ -107,7 +107,7 @@ class MakeBeforeBreakAgentsTest {
   @Test
   void noClusterLosesTheOldTierBeforeEveryClusterAcknowledgedTheNewOne() throws Exception {
     SchemaRegistryClient registry = new SchemaRegistryClient(
-        RegistryConfig.of(STACK.registryUrl()).withAutoRegister(true));
+        RegistryConfig.of(STACK.registryUrl()).withAutoRegister(true).withRequestTimeout(io.meshfed.testing.SharedSchemaRegistry.CLIENT_TIMEOUT));
     io.meshfed.schema.SchemaCatalog.registerAll(registry);
     for (String cluster : List.of(MGMT, REMOTE)) {
       TopicProvisioner.addCluster(STACK.bootstrapServers(), cluster, (short) 1);

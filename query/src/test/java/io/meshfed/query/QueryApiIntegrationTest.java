@@ -75,7 +75,7 @@ class QueryApiIntegrationTest {
     for (int i = 0; i < 2; i++) {
       int port = FreePorts.one();
       TopologyConfig config = TopologyConfig.defaults(STACK.bootstrapServers(),
-              RegistryConfig.of(STACK.registryUrl()).withAutoRegister(true), Set.of(MGMT))
+              RegistryConfig.of(STACK.registryUrl()).withAutoRegister(true).withRequestTimeout(io.meshfed.testing.SharedSchemaRegistry.CLIENT_TIMEOUT), Set.of(MGMT))
           .withApplicationId("query-it")
           .withStateDir(Files.createTempDirectory("meshfed-query-" + i))
           .withApplicationServer("127.0.0.1:" + port);

@@ -16,6 +16,14 @@ package io.meshfed.testing;
  */
 public final class SharedSchemaRegistry {
 
+  /**
+   * The request timeout a test's registry client uses. Production's default is 10 s; a test's
+   * registry (C1 only, 384 MB) shares 2 cores with a broker, Streams threads and surefire, and
+   * a registration under a subject has been seen to take longer than that on CI (a topology
+   * test failed on it, 2026-12-02). A test waits for the registry; it does not time it.
+   */
+  public static final java.time.Duration CLIENT_TIMEOUT = java.time.Duration.ofSeconds(60);
+
   private static EmbeddedSchemaRegistry registry;
   private static boolean ready;
 

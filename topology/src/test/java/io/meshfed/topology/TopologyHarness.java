@@ -57,7 +57,7 @@ public final class TopologyHarness implements AutoCloseable {
   public TopologyHarness(String registryUrl, java.util.Properties streamsOverrides,
       Duration handoverWait) throws Exception {
     SchemaRegistryClient registry =
-        new SchemaRegistryClient(RegistryConfig.of(registryUrl).withAutoRegister(true));
+        new SchemaRegistryClient(RegistryConfig.of(registryUrl).withAutoRegister(true).withRequestTimeout(io.meshfed.testing.SharedSchemaRegistry.CLIENT_TIMEOUT));
     TopologyConfig config = TopologyConfig.defaults("unused:9092", registry.config(),
             Set.of(Bookinfo.MGMT))
         .withTimers(TTL, DAMPING, Duration.ofSeconds(1))

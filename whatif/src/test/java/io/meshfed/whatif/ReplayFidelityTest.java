@@ -59,7 +59,7 @@ class ReplayFidelityTest {
   static void record() {
     SharedSchemaRegistry.launch();
     live = TopologyConfig.defaults("unused:9092",
-            RegistryConfig.of(SharedSchemaRegistry.get().confluentApiUrl()).withAutoRegister(true),
+            RegistryConfig.of(SharedSchemaRegistry.get().confluentApiUrl()).withAutoRegister(true).withRequestTimeout(io.meshfed.testing.SharedSchemaRegistry.CLIENT_TIMEOUT),
             Set.of(MGMT))
         .withTimers(Duration.ofSeconds(30), Duration.ofSeconds(20), Duration.ofSeconds(1));
     registry = new SchemaRegistryClient(live.registry());

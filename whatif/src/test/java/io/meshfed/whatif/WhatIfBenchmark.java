@@ -71,7 +71,7 @@ class WhatIfBenchmark {
     }
     STACK.kafka().createTopics(topics);
     TopologyConfig live = TopologyConfig.defaults(STACK.bootstrapServers(),
-            RegistryConfig.of(STACK.registryUrl()).withAutoRegister(true), Set.of(Bookinfo.MGMT))
+            RegistryConfig.of(STACK.registryUrl()).withAutoRegister(true).withRequestTimeout(io.meshfed.testing.SharedSchemaRegistry.CLIENT_TIMEOUT), Set.of(Bookinfo.MGMT))
         .withTimers(Duration.ofSeconds(30), Duration.ofSeconds(5), Duration.ofSeconds(1));
     MeshfedTopics meshfed = new MeshfedTopics(new io.meshfed.registry.SchemaRegistryClient(
         live.registry()));

@@ -68,7 +68,7 @@ class WhatIfReplayTest {
     }
     STACK.kafka().createTopics(topics);
     live = TopologyConfig.defaults(STACK.bootstrapServers(),
-            RegistryConfig.of(STACK.registryUrl()).withAutoRegister(true), Set.of(MGMT))
+            RegistryConfig.of(STACK.registryUrl()).withAutoRegister(true).withRequestTimeout(io.meshfed.testing.SharedSchemaRegistry.CLIENT_TIMEOUT), Set.of(MGMT))
         .withTimers(TopologyHarness.TTL, TopologyHarness.DAMPING, Duration.ofSeconds(1));
     Properties p = new Properties();
     p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, STACK.bootstrapServers());

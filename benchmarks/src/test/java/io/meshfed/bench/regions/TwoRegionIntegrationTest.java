@@ -86,7 +86,7 @@ class TwoRegionIntegrationTest {
     hub = EmbeddedKafka.start();
     standby = EmbeddedKafka.start();
     EmbeddedSchemaRegistry registry = SharedSchemaRegistry.get();
-    registryConfig = RegistryConfig.of(registry.confluentApiUrl()).withAutoRegister(true);
+    registryConfig = RegistryConfig.of(registry.confluentApiUrl()).withAutoRegister(true).withRequestTimeout(io.meshfed.testing.SharedSchemaRegistry.CLIENT_TIMEOUT);
     // Each region's provisioner creates every topic that region holds (README, "What each
     // region runs"): the hub every cluster's; the standby its own clusters' and the mirrored ones.
     for (String cluster : List.of(MGMT, REMOTE)) {

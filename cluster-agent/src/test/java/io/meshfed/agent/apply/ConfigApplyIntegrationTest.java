@@ -64,7 +64,7 @@ class ConfigApplyIntegrationTest {
   @BeforeAll
   static void registry() {
     registry = new SchemaRegistryClient(
-        RegistryConfig.of(STACK.registryUrl()).withAutoRegister(true));
+        RegistryConfig.of(STACK.registryUrl()).withAutoRegister(true).withRequestTimeout(io.meshfed.testing.SharedSchemaRegistry.CLIENT_TIMEOUT));
     topics = new MeshfedTopics(registry);
   }
 

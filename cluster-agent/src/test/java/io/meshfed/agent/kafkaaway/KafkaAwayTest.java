@@ -73,7 +73,7 @@ class KafkaAwayTest {
       boolean kafkaClosed = false;
       try {
         SchemaRegistryClient schemas = new SchemaRegistryClient(
-            RegistryConfig.of(registry.confluentApiUrl()).withAutoRegister(true));
+            RegistryConfig.of(registry.confluentApiUrl()).withAutoRegister(true).withRequestTimeout(io.meshfed.testing.SharedSchemaRegistry.CLIENT_TIMEOUT));
         kafka.createTopics(1, "meshfed.cluster.c1.events", "meshfed.cluster.c1.config");
         Properties p = new Properties();
         p.setProperty("meshfed.bootstrap.servers", kafka.bootstrapServers());
@@ -135,7 +135,7 @@ class KafkaAwayTest {
   void anAgentRestartedWhileKafkaIsUnreachableKeepsItsConfigAndFollowsAgainAfter(
       @TempDir Path kafkaDir) throws Exception {
     SchemaRegistryClient schemas = new SchemaRegistryClient(
-        RegistryConfig.of(registry.confluentApiUrl()).withAutoRegister(true));
+        RegistryConfig.of(registry.confluentApiUrl()).withAutoRegister(true).withRequestTimeout(io.meshfed.testing.SharedSchemaRegistry.CLIENT_TIMEOUT));
     EmbeddedKafka kafka = EmbeddedKafka.start(kafkaDir);
     String bootstrap = kafka.bootstrapServers();
     int port = Integer.parseInt(bootstrap.substring(bootstrap.lastIndexOf(':') + 1));

@@ -73,7 +73,7 @@ class ClosedWatchTest {
     server.init();
     client = server.createClient();
     var registry = new io.meshfed.registry.SchemaRegistryClient(
-        io.meshfed.registry.RegistryConfig.of(STACK.registryUrl()).withAutoRegister(true));
+        io.meshfed.registry.RegistryConfig.of(STACK.registryUrl()).withAutoRegister(true).withRequestTimeout(io.meshfed.testing.SharedSchemaRegistry.CLIENT_TIMEOUT));
     STACK.kafka().createTopics(1, "meshfed.cluster.c1.events");
     var producer = new org.apache.kafka.clients.producer.KafkaProducer<>(Map.<String, Object>of(
         "bootstrap.servers", STACK.bootstrapServers()), new StringSerializer(),

@@ -66,7 +66,7 @@ class PublishIntegrationTest {
   @BeforeAll
   static void start() {
     SchemaRegistryClient registry = new SchemaRegistryClient(
-        RegistryConfig.of(STACK.registryUrl()).withAutoRegister(true));
+        RegistryConfig.of(STACK.registryUrl()).withAutoRegister(true).withRequestTimeout(io.meshfed.testing.SharedSchemaRegistry.CLIENT_TIMEOUT));
     topics = new MeshfedTopics(registry);
     String events = topics.clusterEvents().forCluster(CLUSTER).name();
     STACK.kafka().createTopics(1, events);

@@ -67,7 +67,7 @@ public final class TopologyRig implements AutoCloseable {
   private TopologyRig(KafkaStack stack, String name, List<Schema> schemas, List<String> clusters,
       List<String> beating, Duration damping) throws Exception {
     registry = new SchemaRegistryClient(
-        RegistryConfig.of(stack.registryUrl()).withAutoRegister(true));
+        RegistryConfig.of(stack.registryUrl()).withAutoRegister(true).withRequestTimeout(io.meshfed.testing.SharedSchemaRegistry.CLIENT_TIMEOUT));
     for (Schema schema : schemas) {
       registry.register(AvroSerde.subjectFor(schema), schema);
     }

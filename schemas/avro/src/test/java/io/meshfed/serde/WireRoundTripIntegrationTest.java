@@ -52,7 +52,7 @@ class WireRoundTripIntegrationTest {
   @BeforeAll
   static void setUp() {
     registry = new SchemaRegistryClient(
-        RegistryConfig.of(STACK.registryUrl()).withAutoRegister(true));
+        RegistryConfig.of(STACK.registryUrl()).withAutoRegister(true).withRequestTimeout(io.meshfed.testing.SharedSchemaRegistry.CLIENT_TIMEOUT));
     topics = new MeshfedTopics(registry);
     events = topics.clusterEvents().forCluster("mgmt-cluster");
     STACK.kafka().createTopics(1, events.name(), "corrupt", "unknown-id");

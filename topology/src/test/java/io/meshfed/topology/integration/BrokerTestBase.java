@@ -78,7 +78,7 @@ abstract class BrokerTestBase {
   @BeforeAll
   static void provision() {
     registry = new SchemaRegistryClient(
-        RegistryConfig.of(STACK.registryUrl()).withAutoRegister(true));
+        RegistryConfig.of(STACK.registryUrl()).withAutoRegister(true).withRequestTimeout(io.meshfed.testing.SharedSchemaRegistry.CLIENT_TIMEOUT));
     TopicProvisioner.addCluster(STACK.bootstrapServers(), MGMT, (short) 1);
     TopicProvisioner.addCluster(STACK.bootstrapServers(), REMOTE, (short) 1);
   }

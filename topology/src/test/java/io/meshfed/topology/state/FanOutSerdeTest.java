@@ -39,7 +39,7 @@ class FanOutSerdeTest {
   @BeforeAll
   static void registry() {
     avro = AvroSerde.anyRecord(new SchemaRegistryClient(
-        RegistryConfig.of(SharedSchemaRegistry.get().confluentApiUrl()).withAutoRegister(true)));
+        RegistryConfig.of(SharedSchemaRegistry.get().confluentApiUrl()).withAutoRegister(true).withRequestTimeout(io.meshfed.testing.SharedSchemaRegistry.CLIENT_TIMEOUT)));
   }
 
   @Test
