@@ -78,6 +78,16 @@ public final class E2eBench {
           Integer.parseInt(p[2]), scaleDestinations, killRun, agentDestinations, agentSamples);
     }
 
+    /**
+     * The same sizes with other throughput steps ({@code --throughput-rates 300,500}): an A/B of
+     * two builds at a rate both hold, compared by CPU per flip.
+     */
+    Sizes withThroughputRates(List<Integer> steps) {
+      return new Sizes(quick, warmup, rates, rateDuration, latencyServices, steps,
+          throughputDuration, throughputServices, scaleClusters, scaleServices, scaleEndpoints,
+          scaleDestinations, killRun, agentDestinations, agentSamples);
+    }
+
     static Sizes quickRun() {
       // One rate: the loop over rates is the same code for one as for three.
       return new Sizes(true, Duration.ofSeconds(1), List.of(100), Duration.ofSeconds(1),
@@ -106,6 +116,12 @@ public final class E2eBench {
 
   /** Flips per second of the unrecorded JIT warm-up before the recorded latency runs. */
   static final int WARMUP_RATE = 500;
+
+  /**
+   * Flips per second of the throughput section's warm-up: below its first step, so a round
+   * drains (over 10,000 destinations the engine is saturated near 500/s).
+   */
+  static final int THROUGHPUT_WARMUP_RATE = 200;
 
   /** The longest warm-up of a full run's latency section (rounds of {@code sizes.warmup()}). */
   static final Duration MAX_WARMUP = Duration.ofSeconds(240);
@@ -150,6 +166,11 @@ public final class E2eBench {
     int scale = List.of(args).indexOf("--scale");
     if (scale >= 0) {
       sizes = sizes.withScale(args[scale + 1]);
+    }
+    int rates = List.of(args).indexOf("--throughput-rates");
+    if (rates >= 0) {
+      sizes = sizes.withThroughputRates(java.util.Arrays.stream(args[rates + 1].split(","))
+          .map(Integer::valueOf).toList());
     }
     Map<String, Object> results = new E2eBench(sizes, out, sections, null).run();
     System.out.println("results in " + out.toAbsolutePath() + " (" + results.get("wallSeconds")
@@ -448,6 +469,15 @@ public final class E2eBench {
     try (Topology topology = new Topology(fleet, true);
         LatencyProbe probe = topology.probe(sizes.throughputServices());
         CpuProfile profile = new CpuProfile(out.resolve("throughput.jfr"))) {
+      // Not recorded: a JVM that starts with this section (--only throughput) compiles through
+      // its first minute, and the steps compared builds by the compiler's progress, not theirs
+      // (two runs of one build: 500/s nearly held, then 300/s not, 2.3 ms of JIT and GC CPU per
+      // flip). After the latency section one round finds the JIT settled.
+      Map<String, Object> warm = JitWarmup.run(probe, THROUGHPUT_WARMUP_RATE, sizes.warmup(),
+          sizes.quick() ? sizes.warmup() : MAX_WARMUP);
+      result.put("warmup", warm);
+      System.out.println("  throughput warm-up " + THROUGHPUT_WARMUP_RATE
+          + "/s (not recorded): " + warm);
       for (int rate : sizes.throughputRates()) {
         Map<String, Double> work = decideWork(topology.streams);
         Map<String, Long> offsets = TopicOffsets.endOffsets(env, topology.config.applicationId(),
@@ -457,6 +487,8 @@ public final class E2eBench {
             java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
         sampler.scheduleAtFixedRate(() -> threadTime.add(threadTime(topology.streams)), 5, 5,
             java.util.concurrent.TimeUnit.SECONDS);
+        ThreadCpu cpu = new ThreadCpu(topology.config.applicationId());
+        ThreadCpu.Snapshot cpuBefore = ThreadCpu.snapshot();
         LatencyProbe.Result r;
         try {
           r = probe.run(rate, sizes.throughputDuration());
@@ -464,6 +496,12 @@ public final class E2eBench {
           sampler.shutdownNow();
         }
         Map<String, Object> step = latencyFigures(r);
+        // CPU per flip: steady whether or not the step is held, so two builds compare by it
+        // (a saturated step's latency is queueing and varies run to run).
+        Map<String, Object> cpuUse = cpu.between(cpuBefore, ThreadCpu.snapshot());
+        step.put("cpu", cpuUse);
+        step.put("cpuMicrosPerFlip", ThreadCpu.perEvent(cpuUse, r.sent()));
+        System.out.println("  CPU per flip (µs, by owner): " + step.get("cpuMicrosPerFlip"));
         Map<String, Double> after = decideWork(topology.streams);
         after.replaceAll((k, v) -> v - work.getOrDefault(k, 0.0));
         step.put("decideWork", after);

@@ -124,6 +124,25 @@ final class ThreadCpu {
     return out;
   }
 
+  /**
+   * CPU microseconds per event, by owner, from a {@link #between} reading over a window in which
+   * {@code events} were sent (the window must include their processing).
+   */
+  @SuppressWarnings("unchecked")
+  static Map<String, Object> perEvent(Map<String, Object> between, long events) {
+    Map<String, Object> perEvent = new LinkedHashMap<>();
+    if (events <= 0) {
+      return perEvent;
+    }
+    double seconds = (double) between.get("windowSeconds");
+    ((Map<String, Object>) between.get("percentOfOneCore")).forEach((owner, pct) -> {
+      if (pct instanceof Double p) {
+        perEvent.put(owner, Math.round(p / 100 * seconds * 1e6 / events * 10) / 10.0);
+      }
+    });
+    return perEvent;
+  }
+
   private static double pct(long nanos, double wallNanos) {
     return Math.round(1000.0 * nanos / wallNanos) / 10.0;
   }

@@ -113,9 +113,14 @@ public final class StatusRules {
       } else if (state == ResourceState.WARNING) {
         clusterWarnings.add("cluster " + cluster + ": " + message);
       }
+      // The latest epoch is named only where the cluster is judged on it: it applied this
+      // generation and is behind on epochs. A cluster with no ack of the generation is PENDING
+      // on that alone, and naming the epoch there would make the status change — a record to
+      // the source cluster, a status write on its API server — with every decision.
+      long judgedOn = latest == null || ack == null || ack.generation() < generation ? -1
+          : latest;
       clusters.add(new ClusterStatus(cluster, ack == null ? -1 : ack.generation(),
-          ack == null ? -1 : ack.epoch(), state, message, latest == null ? -1 : latest,
-          List.of(applied)));
+          ack == null ? -1 : ack.epoch(), state, message, judgedOn, List.of(applied)));
     }
     List<String> warnings = new ArrayList<>(findings.warnings());
     warnings.addAll(clusterWarnings);

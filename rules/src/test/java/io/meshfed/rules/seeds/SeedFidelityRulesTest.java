@@ -473,6 +473,23 @@ class SeedFidelityRulesTest {
   }
 
   @Test
+  void aClusterWithNoAckOfTheGenerationIsPendingAndItsStatusDoesNotMoveWithEachDecision() {
+    var meta = failoverService(reviewsFailover()).meta();
+    // remote-cluster never acked; mgmt-cluster acked an older generation.
+    var acks = Map.of("mgmt-cluster", ack("mgmt-cluster", 0, 2, true));
+    var atSix = StatusRules.forDestination(meta, Findings.NONE, List.of(),
+        inputs(acks, Map.of("mgmt-cluster", 6L, "remote-cluster", 6L)));
+    var atNine = StatusRules.forDestination(meta, Findings.NONE, List.of(),
+        inputs(acks, Map.of("mgmt-cluster", 9L, "remote-cluster", 8L)));
+    assertThat(atSix.clusters()).extracting(c -> c.state() + "/" + c.latestEpoch())
+        .containsExactly("PENDING/-1", "PENDING/-1");
+    assertThat(atSix.clusters()).extracting(c -> c.conditions().get(0).message())
+        .containsExactly("applied generation 0 of 1", "no acknowledgement yet");
+    // Pending on the generation alone: three more decisions change nothing a status shows.
+    assertThat(atNine).isEqualTo(atSix);
+  }
+
+  @Test
   void conditionsOfAnInvalidAConflictingAndAFailedDestination() {
     var meta = failoverService(reviewsFailover()).meta();
     var invalid = StatusRules.forDestination(meta, Findings.error("spec.port is required"),
