@@ -71,9 +71,12 @@ public final class DescribeCommand implements Callable<Integer> {
       while (clusters.hasNext()) {
         String cluster = clusters.next();
         JsonNode applied = status.path("clusters").path(cluster);
-        out.printf("%nClient cluster %s (%s, applied generation %s epoch %s of latest %s):%n",
+        // The status names the latest epoch only where the cluster is judged on it (it applied
+        // this generation); the client view below always shows the epoch of its config.
+        long latest = applied.path("latestEpoch").asLong(-1);
+        out.printf("%nClient cluster %s (%s, applied generation %s epoch %s%s):%n",
             cluster, applied.path("state").asText(), applied.path("appliedGeneration").asText(),
-            applied.path("appliedEpoch").asText(), applied.path("latestEpoch").asText("-"));
+            applied.path("appliedEpoch").asText(), latest < 0 ? "" : " of latest " + latest);
         try {
           JsonNode agent = api.get("/v1/clusters/" + cluster);
           long restartEpoch = agent.path("agentRestartEpoch").asLong(-1);

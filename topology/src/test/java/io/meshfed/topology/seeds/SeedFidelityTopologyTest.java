@@ -457,6 +457,32 @@ class SeedFidelityTopologyTest extends DriverTestBase {
   }
 
   @Test
+  void failoversNoAgentAcknowledgedLeaveTheStatusAsItWas() {
+    t.world();
+    PolicyStatus before = status(FS_STATUS_KEY);
+    assertThat(before.getState()).isEqualTo(ResourceState.PENDING);
+    long epochBefore = epochOf(MGMT);
+    // Four failovers and back, no agent acknowledging any: each is a decision, none a status.
+    for (int i = 0; i < 4; i++) {
+      t.tick(Duration.ofSeconds(30));
+      t.send(MGMT, Bookinfo.reviewsEndpoints(MGMT, i % 2 == 1));
+    }
+    t.tick(Duration.ofSeconds(30)); // the last failback waits out its damping
+    // Read raw (latestConfig would consume the records into its compacted view).
+    var written = t.config(MGMT).readKeyValuesToList();
+    assertThat(written).filteredOn(kv -> kv.key.equals(FS_CONFIG_KEY))
+        .as("each flip was decided").hasSizeGreaterThanOrEqualTo(4)
+        .last().satisfies(kv -> assertThat(((FederatedDestination) kv.value).getEpoch())
+            .isGreaterThanOrEqualTo(epochBefore + 4));
+    assertThat(written).filteredOn(kv -> kv.key.equals(FS_STATUS_KEY))
+        .as("status records since the first").isEmpty();
+    assertThat(before.getClusters()).allSatisfy(c -> {
+      assertThat(c.getAppliedEpoch()).isEqualTo(-1);
+      assertThat(c.getLatestEpoch()).as("not judged on an epoch").isEqualTo(-1);
+    });
+  }
+
+  @Test
   void aFailoverServicesStatusHasOneApprovalStatusPerListedMesh() {
     // Two listed meshes: the seed wants them grouped under a common VirtualMesh.
     t.send(MGMT, heartbeatInVirtualMesh(MGMT, "mesh-mgmt", "bookinfo"),
