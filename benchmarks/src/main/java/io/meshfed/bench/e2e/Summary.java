@@ -259,8 +259,7 @@ final class Summary {
     }
     md.append("Decision latency (ms) on an open broker and on a secured one, measured one after"
         + " the other in this section: ").append(s.get("guarantee")).append(", ")
-        .append(s.get("services")).append(" services on 2 clusters, ")
-        .append(s.get("warmupSeconds")).append(" s unrecorded warm-up each. Secured: ")
+        .append(s.get("services")).append(" services on 2 clusters. Secured: ")
         .append(s.get("note")).append(".\n\n")
         .append("| broker | events/s | n | decision p50 | p90 | p99 | p99.9 | config p50 | config"
             + " p99 |\n|---|---|---|---|---|---|---|---|---|\n");
