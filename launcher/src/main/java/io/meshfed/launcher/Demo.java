@@ -238,7 +238,7 @@ public final class Demo {
 
   private Thread watchDecisions() {
     SchemaRegistryClient registry = new SchemaRegistryClient(
-        RegistryConfig.of(stack.registryUrl()));
+        RegistryConfig.of(stack.registryUrl()).withRequestTimeout(java.time.Duration.ofSeconds(60)));
     var signals = AvroSerde.of(io.meshfed.avro.HealthSignal.class, registry).deserializer();
     Thread t = new Thread(() -> {
       // The stack's admin credentials when it is secured: the demo watches every topic.

@@ -178,8 +178,12 @@ public final class EmbeddedStack implements AutoCloseable {
     kafka = EmbeddedKafka.start(settings.dir().resolve("kafka"), settings.kafkaPort(), security);
     running.add(kafka);
     log("broker started");
+    // The stack's own registry, a C1-only child JVM: a registration under a new subject (the
+    // topology's internal schemas are registered on first write) has taken over the 10 s
+    // default on a quiet 2-core machine (DemoTest, clean-clone CI 2026-12-03): 60 s, as above.
     TopologyConfig config = TopologyConfig.defaults(kafka.bootstrapServers(),
-            RegistryConfig.of(registry.confluentApiUrl()).withAutoRegister(true),
+            RegistryConfig.of(registry.confluentApiUrl()).withAutoRegister(true)
+                .withRequestTimeout(Duration.ofSeconds(60)),
             Set.of(settings.clusters().get(0)))
         .withStateDir(settings.dir().resolve("streams"))
         .withTimers(settings.ttl(), settings.damping(), Duration.ofMillis(200));
