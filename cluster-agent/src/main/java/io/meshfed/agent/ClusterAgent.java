@@ -20,6 +20,7 @@ import io.meshfed.agent.publish.ClusterPublisher;
 import io.meshfed.avro.MeshKind;
 import io.meshfed.registry.SchemaRegistryClient;
 import io.meshfed.serde.AvroSerde;
+import io.meshfed.topics.EventPartitioner;
 import io.meshfed.topics.MeshfedTopics;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -118,7 +119,10 @@ public final class ClusterAgent implements AutoCloseable {
         ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, (int) config.sendTimeout().toMillis(),
         ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) config.requestTimeout().toMillis(),
         ProducerConfig.MAX_BLOCK_MS_CONFIG, (int) config.blockTimeout().toMillis(),
-        ProducerConfig.CLIENT_ID_CONFIG, "meshfed-agent-" + config.cluster()));
+        ProducerConfig.CLIENT_ID_CONFIG, "meshfed-agent-" + config.cluster(),
+        // A service's snapshot, endpoints and health go to the partition the topology keeps
+        // the service's state in, which saves them a repartition (topology/DESIGN.md).
+        ProducerConfig.PARTITIONER_CLASS_CONFIG, EventPartitioner.class.getName()));
   }
 
   /**

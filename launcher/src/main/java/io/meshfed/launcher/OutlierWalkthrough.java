@@ -190,6 +190,8 @@ final class OutlierWalkthrough implements AutoCloseable {
     config.put("tasks.max", "1");
     config.put("key.converter", "org.apache.kafka.connect.converters.ByteArrayConverter");
     config.put("value.converter", "org.apache.kafka.connect.converters.ByteArrayConverter");
+    // Health signals on their service's partition, as the agent writes them (EventPartitioner).
+    config.put("producer.override.partitioner.class", "io.meshfed.topics.EventPartitioner");
     config.put("meshfed.cluster", Demo.MGMT);
     config.put("prometheus.url", prometheusUrl);
     config.put("prometheus.query", by + "(rate(istio_requests_total{reporter=\"destination\","

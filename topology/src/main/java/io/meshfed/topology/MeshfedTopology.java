@@ -49,13 +49,14 @@ import org.apache.kafka.streams.state.StoreBuilder;
  * tests feed the same topology.
  *
  * <pre>
- *  meshfed.cluster.*.events ─▶ ingest ─┬─▶ [by-service] ──────────────┐
- *                                     ├─▶ [selectors, broadcast] ─────┴▶ select ─▶ [by-destination] ─┐
- *                                     ├─▶ [acks, by destination] ───────────────────────────────────┤
- *                                     ├─▶ [control, broadcast] ────────────────────────────────────┴▶ decide
- *                                     └─▶ rejected policy status ─▶ meshfed.cluster.&lt;c&gt;.config       │
- *   meshfed.cluster.&lt;client&gt;.config ◀─ FederatedDestination / PolicyStatus ◀──────────────────────────┤
- *   meshfed.failover-events        ◀─ FailoverDecision ◀────────────────────────────────────────────┘
+ *  meshfed.cluster.*.events ─▶ ingest ─┬─▶ services on their own partition ───┐
+ *                                     ├─▶ [by-service] (the others) ──────────┤
+ *                                     ├─▶ [selectors, broadcast] ─────────────┴▶ select ─▶ [by-destination] ───┐
+ *                                     ├─▶ [acks, by destination] ──────────────────────────────────────────────┤
+ *                                     ├─▶ [control, broadcast] ────────────────────────────────────────────────┴▶ decide
+ *                                     └─▶ rejected policy status ─▶ meshfed.cluster.&lt;c&gt;.config                 │
+ *   meshfed.cluster.&lt;client&gt;.config ◀─ FederatedDestination / PolicyStatus ◀───────────────────────────────────┤
+ *   meshfed.failover-events        ◀─ FailoverDecision ◀───────────────────────────────────────────────────────┘
  * </pre>
  *
  * See {@code topology/DESIGN.md} for why it is partitioned this way.
@@ -115,21 +116,26 @@ public final class MeshfedTopology {
       builder.addStateStore(store.apply(storeKind));
     }
 
+    int partitions = config.partitions();
     KStream<String, SpecificRecord> ingested = builder
         .stream(topics.clusterEvents().pattern(),
             Consumed.with(strings, Serdes.ByteArray()).withName("cluster-events"))
         .process(counting(guard(() -> new IngestProcessor(topics.clusterEvents(),
-            config.policySourceClusters(), agentBytes::prime)), config.exactlyOnce()),
-            Named.as("ingest"));
+            config.policySourceClusters(), partitions, agentBytes::prime)),
+            config.exactlyOnce()), Named.as("ingest"));
 
     Map<String, KStream<String, SpecificRecord>> routes = ingested.split(Named.as("route-"))
         .branch((k, v) -> v instanceof ControlEvent, Branched.as("control"))
         .branch((k, v) -> v instanceof AckFrom, Branched.as("acks"))
         .branch((k, v) -> v instanceof PolicyStatus, Branched.as("rejected"))
+        .branch((k, v) -> RoutingKeys.isUnplaced(k), Branched.as("unplaced"))
         .defaultBranch(Branched.as("services"));
 
-    int partitions = config.partitions();
-    KStream<String, SpecificRecord> byService = routes.get("route-services")
+    // Ingest and select are one sub-topology: a service's records read from its own partition
+    // (EventPartitioner) go to the select stage in the task that read them; the others reach
+    // the same task through the by-service repartition, which this sub-topology also reads.
+    KStream<String, SpecificRecord> byService = routes.get("route-unplaced")
+        .selectKey((k, v) -> RoutingKeys.placed(k), Named.as("unplaced-by-service"))
         .repartition(Repartitioned.<String, SpecificRecord>as("by-service")
             .withKeySerde(strings).withValueSerde(byServiceValues)
             .withNumberOfPartitions(partitions));
@@ -139,10 +145,13 @@ public final class MeshfedTopology {
         .repartition(Repartitioned.<String, SpecificRecord>as("selectors")
             .withKeySerde(strings).withValueSerde(avro).withNumberOfPartitions(partitions)
             .withStreamPartitioner(DestinationPartitioner.broadcast()));
-    KStream<String, SpecificRecord> memberUpdates = byService
+    KStream<String, SpecificRecord> memberUpdates = routes.get("route-services")
+        .merge(byService, Named.as("placed-and-repartitioned-services"))
         .merge(selectors, Named.as("select-inputs"))
-        .process(counting(guard(SelectProcessor::new), config.exactlyOnce()), Named.as("select"), Stores.SERVICES, Stores.ENDPOINTS,
-            Stores.SELECTORS, Stores.MEMBERSHIPS)
+        // Ingest counted the events it forwards here; select counts what it reads itself.
+        .process(counting(guard(SelectProcessor::new), config.exactlyOnce(),
+            topic -> topics.clusterEvents().clusterOf(topic).isEmpty()), Named.as("select"),
+            Stores.SERVICES, Stores.ENDPOINTS, Stores.SELECTORS, Stores.MEMBERSHIPS)
         .repartition(Repartitioned.<String, SpecificRecord>as("by-destination")
             .withKeySerde(strings).withValueSerde(avro).withNumberOfPartitions(partitions)
             .withStreamPartitioner(DestinationPartitioner.byKey()));

@@ -16,8 +16,29 @@ public final class RoutingKeys {
   private RoutingKeys() {}
 
   public static String service(String cluster, String namespace, String name) {
-    return cluster + "/" + namespace + "/" + name;
+    return io.meshfed.topics.EventKeys.serviceKey(cluster, namespace, name);
   }
+
+  /**
+   * The key ingest gives a service's record that was read from a partition other than its
+   * service's (its producer did not use {@code EventPartitioner}, or the events topic has another
+   * partition count): it goes through the {@code by-service} repartition, keyed by
+   * {@link #placed} of this key. Service keys cannot contain the separator.
+   */
+  public static String unplaced(String serviceKey) {
+    return UNPLACED + serviceKey;
+  }
+
+  public static boolean isUnplaced(String key) {
+    return key != null && key.startsWith(UNPLACED);
+  }
+
+  /** The service key of an {@link #unplaced} key. */
+  public static String placed(String unplacedKey) {
+    return unplacedKey.substring(UNPLACED.length());
+  }
+
+  private static final String UNPLACED = "unplaced" + SEP;
 
   public static String service(ServiceRef ref) {
     return service(ref.cluster(), ref.namespace(), ref.name());

@@ -1,5 +1,6 @@
 package io.meshfed.bench.chaos;
 
+import io.meshfed.topics.EventPartitioner;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -609,7 +610,8 @@ public final class ChaosSuite {
       registryClient = new SchemaRegistryClient(registryConfig);
       agent = new KafkaProducer<>(Map.<String, Object>of(
           ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, this.agentBootstrap,
-          ProducerConfig.LINGER_MS_CONFIG, 0, ProducerConfig.ACKS_CONFIG, "all"),
+          ProducerConfig.LINGER_MS_CONFIG, 0, ProducerConfig.ACKS_CONFIG, "all",
+          ProducerConfig.PARTITIONER_CLASS_CONFIG, EventPartitioner.class.getName()),
           new StringSerializer(), AvroSerde.anyRecord(registryClient).serializer());
       heartbeats = agent;
       // Heartbeats every second from both clusters, as their agents send them, while a class

@@ -1,5 +1,6 @@
 package io.meshfed.bench.e2e;
 
+import io.meshfed.topics.EventPartitioner;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -25,7 +26,8 @@ final class Agents {
         ProducerConfig.CLIENT_ID_CONFIG, clientId,
         ProducerConfig.ACKS_CONFIG, "all",
         ProducerConfig.LINGER_MS_CONFIG, 5, ProducerConfig.BATCH_SIZE_CONFIG, 262_144,
-        ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4"),
+        ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4",
+        ProducerConfig.PARTITIONER_CLASS_CONFIG, EventPartitioner.class.getName()),
         new StringSerializer(), env.serde().serializer());
   }
 

@@ -1,5 +1,6 @@
 package io.meshfed.bench.e2e;
 
+import io.meshfed.topics.EventPartitioner;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.meshfed.avro.FederatedDestination;
 import io.meshfed.bench.AgentApplyBenchmark;
@@ -593,7 +594,8 @@ public final class E2eBench {
     try (KafkaProducer<String, SpecificRecord> producer = new KafkaProducer<>(Map.of(
         ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, env.bootstrapServers(),
         ProducerConfig.LINGER_MS_CONFIG, 20, ProducerConfig.BATCH_SIZE_CONFIG, 262_144,
-        ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4"),
+        ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4",
+        ProducerConfig.PARTITIONER_CLASS_CONFIG, EventPartitioner.class.getName()),
         new StringSerializer(), env.serde().serializer())) {
       Instant now = Instant.now();
       for (int c = 0; c < fleet.clusters; c++) {

@@ -1,5 +1,6 @@
 package io.meshfed.bench.e2e;
 
+import io.meshfed.topics.EventPartitioner;
 import io.meshfed.avro.FailoverDecision;
 import io.meshfed.avro.FederatedDestination;
 import java.time.Duration;
@@ -86,7 +87,8 @@ final class LatencyProbe implements AutoCloseable {
     // The environment's client settings (security included), at the agent's region.
     Map<String, Object> producer = new java.util.HashMap<>(env.clientSettings());
     producer.putAll(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, agentBootstrap,
-        ProducerConfig.ACKS_CONFIG, "all", ProducerConfig.LINGER_MS_CONFIG, 0));
+        ProducerConfig.ACKS_CONFIG, "all", ProducerConfig.LINGER_MS_CONFIG, 0,
+        ProducerConfig.PARTITIONER_CLASS_CONFIG, EventPartitioner.class.getName()));
     this.agent = new KafkaProducer<>(producer, new StringSerializer(),
         env.serde().serializer());
     this.decisions = consumer(env, env.bootstrapServers(), "meshfed.failover-events");

@@ -24,9 +24,11 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
- * The floor: what Kafka alone costs for meshfed's path. The topology's path is
- * agent → events topic → ingest → by-service repartition → select → by-destination
- * repartition → decide → output topic → reader: four topics, three consume-produce hops. The
+ * The floor: what Kafka alone costs for meshfed's path. The topology's path for an agent's
+ * event (written with {@code EventPartitioner}, so ingest and select handle it where it is read)
+ * is agent → events topic → ingest and select → by-destination repartition → decide → output
+ * topic → reader: three topics, two consume-produce hops (three until 2026-12-03, when every
+ * event also crossed a by-service repartition). The
  * chain here has the same hops with relays that do nothing, on the same broker, with the same
  * settings: exactly-once relays are transactional, read_committed, and commit as soon as they
  * have relayed what a poll returned (meshfed's group commit, CommitOnDrain) with the same 5 ms
@@ -35,7 +37,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  */
 final class RawChain implements AutoCloseable {
 
-  private static final int HOPS = 3;
+  private static final int HOPS = 2;
   private static final int PARTITIONS = 3;
 
   private final BenchEnvironment env;

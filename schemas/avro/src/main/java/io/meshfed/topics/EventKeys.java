@@ -57,6 +57,35 @@ public final class EventKeys {
     return cluster + "/Ack/" + kind + "/" + namespace + "/" + name;
   }
 
+  /**
+   * What a record's partition is computed from (see {@link EventPartitioner}): for the records
+   * about one service — its {@code Service}, {@code Endpoints} and {@code Health} keys — the
+   * service as {@code cluster/ns/name}, so that they all land on one partition, the partition
+   * the topology's {@code by-service} repartition gives that service; for every other key, the
+   * key itself. A key that is not of this form is its own placement.
+   */
+  public static String placement(String key) {
+    Optional<EventKey> parsed = parse(key);
+    if (parsed.isEmpty()) {
+      return key;
+    }
+    EventKey k = parsed.get();
+    if (k.type() != Type.Service && k.type() != Type.Endpoints && k.type() != Type.Health) {
+      return key;
+    }
+    String[] path = k.path().split("/", -1);
+    int expected = k.type() == Type.Health ? 3 : 2;
+    if (path.length != expected || path[0].isEmpty() || path[1].isEmpty()) {
+      return key;
+    }
+    return serviceKey(k.cluster(), path[0], path[1]);
+  }
+
+  /** A backing service as the topology keys it: {@code cluster/ns/name}. */
+  public static String serviceKey(String cluster, String namespace, String name) {
+    return cluster + "/" + namespace + "/" + name;
+  }
+
   /** Parses a key, or empty if it is not of this form. */
   public static Optional<EventKey> parse(String key) {
     if (key == null) {

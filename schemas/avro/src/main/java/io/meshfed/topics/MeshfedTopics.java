@@ -29,6 +29,13 @@ public final class MeshfedTopics {
   public static final String FAILOVER_EVENTS = "meshfed.failover-events";
   public static final String DEAD_LETTER = "meshfed.dead-letter";
 
+  /**
+   * Partitions of a cluster's events topic: the topology's default {@code meshfed.partitions},
+   * so that events written with {@link EventPartitioner} are read where their service's state is
+   * kept (topology/DESIGN.md, "Two hops for placed events").
+   */
+  public static final int EVENTS_PARTITIONS = 6;
+
   private final ClusterTopic<String, SpecificRecord> clusterEvents;
   private final ClusterTopic<String, SpecificRecord> clusterConfig;
   private final Topic<String, FailoverDecision> failoverEvents;
@@ -37,7 +44,7 @@ public final class MeshfedTopics {
   public MeshfedTopics(SchemaRegistryClient registry) {
     AvroSerde<SpecificRecord> anyRecord = AvroSerde.anyRecord(registry);
     this.clusterEvents = new ClusterTopic<>(CLUSTER_TOPIC_PREFIX, EVENTS_SUFFIX, Serdes.String(),
-        anyRecord, TopicSettings.retained(3, 7));
+        anyRecord, TopicSettings.retained(EVENTS_PARTITIONS, 7));
     this.clusterConfig = new ClusterTopic<>(CLUSTER_TOPIC_PREFIX, CONFIG_SUFFIX, Serdes.String(),
         anyRecord, TopicSettings.compacted(1));
     this.failoverEvents = new Topic<>(FAILOVER_EVENTS, Serdes.String(),

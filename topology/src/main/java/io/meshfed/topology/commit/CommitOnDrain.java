@@ -125,6 +125,18 @@ public final class CommitOnDrain {
    */
   public static <KI, VI, KO, VO> ProcessorSupplier<KI, VI, KO, VO> counting(
       ProcessorSupplier<KI, VI, KO, VO> supplier, boolean requestCommit) {
+    return counting(supplier, requestCommit, topic -> true);
+  }
+
+  /**
+   * As {@link #counting(ProcessorSupplier, boolean)}, counting only the records read from a
+   * topic {@code firstHere} accepts: a stage that also gets records an earlier stage of its
+   * sub-topology forwarded (the select stage, for the events ingest read on their service's
+   * partition) must not count them a second time.
+   */
+  public static <KI, VI, KO, VO> ProcessorSupplier<KI, VI, KO, VO> counting(
+      ProcessorSupplier<KI, VI, KO, VO> supplier, boolean requestCommit,
+      java.util.function.Predicate<String> firstHere) {
     return new ProcessorSupplier<>() {
       @Override
       public Processor<KI, VI, KO, VO> get() {
@@ -140,7 +152,9 @@ public final class CommitOnDrain {
 
           @Override
           public void process(Record<KI, VI> record) {
-            boolean last = lastOfPoll(context.recordMetadata().orElse(null));
+            RecordMetadata source = context.recordMetadata().orElse(null);
+            boolean last = (source == null || firstHere.test(source.topic()))
+                && lastOfPoll(source);
             try {
               delegate.process(record);
             } finally {

@@ -33,7 +33,8 @@ import java.util.function.Function;
  * @param cacheMaxBytes record cache; 0 forwards every update at once
  * @param standbyReplicas standby replicas per store
  * @param threads stream threads per instance
- * @param partitions partitions of the topology's own repartition topics
+ * @param partitions partitions of the topology's own repartition topics; events topics of as
+ *     many partitions, written with {@code EventPartitioner}, skip the by-service repartition
  * @param policySourceClusters clusters whose policies are accepted
  * @param heartbeatTtl after this silence a cluster is stale
  * @param minHealthyDuration default failback damping
@@ -182,7 +183,8 @@ public record TopologyConfig(
       Set<String> policySourceClusters) {
     return new TopologyConfig(bootstrapServers, registry, "meshfed-topology",
         Path.of(System.getProperty("java.io.tmpdir"), "meshfed-streams"), true,
-        Duration.ofSeconds(1), null, 0, 1, 1, 6, policySourceClusters,
+        Duration.ofSeconds(1), null, 0, 1, 1, io.meshfed.topics.MeshfedTopics.EVENTS_PARTITIONS,
+        policySourceClusters,
         Duration.ofSeconds(30), Duration.ofSeconds(30), Duration.ofMillis(500), null);
   }
 

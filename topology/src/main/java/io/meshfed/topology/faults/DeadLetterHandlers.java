@@ -112,7 +112,19 @@ public final class DeadLetterHandlers {
         return Response.resume(List.of());
       }
       try {
-        PoisonRecords.failed(context.topic(), context.partition(), context.offset(),
+        String topic = context.topic();
+        int partition = context.partition();
+        long offset = context.offset();
+        var processing = PoisonRecords.processing();
+        if (topic == null && processing != null) {
+          // A changelog write carries no source record; refused synchronously inside a put, it
+          // is the one being processed (the select stage stores a placed event's snapshot
+          // before anything else is sent for it).
+          topic = processing.topic();
+          partition = processing.partition();
+          offset = processing.offset();
+        }
+        PoisonRecords.failed(topic, partition, offset,
             "writing to " + record.topic() + " failed: " + exception);
       } catch (Throwable ignored) {
         // the dead letter below still records the failure

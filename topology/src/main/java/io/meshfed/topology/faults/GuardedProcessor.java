@@ -57,6 +57,7 @@ public final class GuardedProcessor<KI, VI, KO, VO> implements Processor<KI, VI,
             + " again", null);
       }
     }
+    RecordMetadata outer = PoisonRecords.processing(source);
     try {
       delegate.process(record);
     } catch (RuntimeException e) {
@@ -65,6 +66,8 @@ public final class GuardedProcessor<KI, VI, KO, VO> implements Processor<KI, VI,
       throw new PoisonRecordException("processing failed with "
           + error.getClass().getName() + ": " + DeadLetterRecords.bounded(
               String.valueOf(error.getMessage()), 300), null);
+    } finally {
+      PoisonRecords.processing(outer);
     }
   }
 

@@ -50,7 +50,29 @@ public final class PoisonRecords {
   private static final Set<Throwable> BLAMED =
       Collections.newSetFromMap(new WeakHashMap<>());
 
+  /**
+   * The source record the stream thread is processing, set by {@link GuardedProcessor} around
+   * each record. A changelog write refused by the producer reaches the production handler with
+   * no source record in its context (topic null, offset -1); when the refusal is synchronous —
+   * the producer's own size check, in the store's {@code put} — it is this record's.
+   */
+  private static final ThreadLocal<org.apache.kafka.streams.processor.api.RecordMetadata>
+      PROCESSING = new ThreadLocal<>();
+
   private PoisonRecords() {}
+
+  /** Notes the record this thread now processes; returns the one it processed before. */
+  static org.apache.kafka.streams.processor.api.RecordMetadata processing(
+      org.apache.kafka.streams.processor.api.RecordMetadata source) {
+    var before = PROCESSING.get();
+    PROCESSING.set(source);
+    return before;
+  }
+
+  /** The record this thread is processing, or null outside processing. */
+  static org.apache.kafka.streams.processor.api.RecordMetadata processing() {
+    return PROCESSING.get();
+  }
 
   /**
    * Whether {@code refusal} is the first failure with this exception instance — the record that
@@ -124,6 +146,7 @@ public final class PoisonRecords {
   public static synchronized void clear() {
     FAILURES.clear();
     BLAMED.clear();
+    PROCESSING.remove();
   }
 
   private static String key(String topic, int partition, long offset) {

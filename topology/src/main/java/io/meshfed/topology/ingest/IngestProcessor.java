@@ -17,6 +17,7 @@ import io.meshfed.avro.internal.Removal;
 import io.meshfed.topics.ClusterTopic;
 import io.meshfed.topics.EventKeys;
 import io.meshfed.topics.EventKeys.EventKey;
+import io.meshfed.topics.EventPartitioner;
 import io.meshfed.topology.RoutingKeys;
 import java.time.Instant;
 import java.util.List;
@@ -33,6 +34,8 @@ import org.apache.kafka.streams.processor.api.RecordMetadata;
  * services, endpoints and health signals by backing service; policies and heartbeats as control
  * events (broadcast); acks by destination. Policies from clusters that are not policy sources
  * are answered with an INVALID status on that cluster's config topic and go no further.
+ * A service's record read from its service's partition is handled by the select stage in this
+ * same task; one read elsewhere is marked {@link RoutingKeys#unplaced} for the repartition.
  *
  * <p>Anything unacceptable — bytes that do not decode ({@code WireFormatException}) or an
  * {@link InvalidEventException} — is thrown; the processing exception handler sends the raw
@@ -47,21 +50,23 @@ public final class IngestProcessor implements Processor<String, byte[], String, 
   private final ClusterTopic<String, SpecificRecord> eventsTopics;
   private final Set<String> policySources;
   private final java.util.function.BiConsumer<SpecificRecord, byte[]> decoded;
+  private final int partitions;
   private ProcessorContext<String, SpecificRecord> context;
 
-  public IngestProcessor(ClusterTopic<String, SpecificRecord> eventsTopics,
-      Set<String> policySources) {
-    this(eventsTopics, policySources, (value, bytes) -> { });
-  }
-
   /**
+   * @param partitions partitions of the topology's stages ({@code meshfed.partitions}): a
+   *     service's record read from the partition its service has among that many (see
+   *     {@code EventPartitioner}) is handled in this task; any other is keyed
+   *     {@link RoutingKeys#unplaced} and takes the {@code by-service} repartition
    * @param decoded told each value decoded with the bytes it came from, so that a value
    *     forwarded unchanged can travel on as those bytes (see {@code EncodeOnce#prime})
    */
   public IngestProcessor(ClusterTopic<String, SpecificRecord> eventsTopics,
-      Set<String> policySources, java.util.function.BiConsumer<SpecificRecord, byte[]> decoded) {
+      Set<String> policySources, int partitions,
+      java.util.function.BiConsumer<SpecificRecord, byte[]> decoded) {
     this.eventsTopics = eventsTopics;
     this.policySources = policySources;
+    this.partitions = partitions;
     this.decoded = decoded;
   }
 
@@ -95,23 +100,23 @@ public final class IngestProcessor implements Processor<String, byte[], String, 
       case Service -> {
         String[] path = path(key, 2);
         if (value == null) {
-          forward(record, RoutingKeys.service(cluster, path[0], path[1]),
+          forward(record, serviceRoute(cluster, path[0], path[1]),
               new Removal(RemovedKind.SERVICE));
         } else {
           ServiceSnapshot service = expect(value, ServiceSnapshot.class, key);
           sameName(key, path, service.getNamespace(), service.getName());
-          forward(record, RoutingKeys.service(cluster, path[0], path[1]), service);
+          forward(record, serviceRoute(cluster, path[0], path[1]), service);
         }
       }
       case Endpoints -> {
         String[] path = path(key, 2);
         if (value == null) {
-          forward(record, RoutingKeys.service(cluster, path[0], path[1]),
+          forward(record, serviceRoute(cluster, path[0], path[1]),
               new Removal(RemovedKind.ENDPOINTS));
         } else {
           EndpointSnapshot endpoints = expect(value, EndpointSnapshot.class, key);
           sameName(key, path, endpoints.getNamespace(), endpoints.getServiceName());
-          forward(record, RoutingKeys.service(cluster, path[0], path[1]), endpoints);
+          forward(record, serviceRoute(cluster, path[0], path[1]), endpoints);
         }
       }
       case Health -> {
@@ -124,7 +129,7 @@ public final class IngestProcessor implements Processor<String, byte[], String, 
           throw new InvalidEventException("key '" + q(record.key()) + "' does not match the"
               + " HealthSignal's endpoint '" + q(expected) + "'");
         }
-        forward(record, RoutingKeys.service(cluster, signal.getNamespace(), signal.getService()),
+        forward(record, serviceRoute(cluster, signal.getNamespace(), signal.getService()),
             signal);
       }
       case Heartbeat -> forward(record, RoutingKeys.cluster(cluster),
@@ -176,6 +181,17 @@ public final class IngestProcessor implements Processor<String, byte[], String, 
       return;
     }
     forward(record, RoutingKeys.destination(ref), new ControlEvent(cluster, event));
+  }
+
+  /**
+   * The key a service's record goes on with: the service, when this task holds the service's
+   * state (the record was read from the service's partition), else {@link RoutingKeys#unplaced}.
+   */
+  private String serviceRoute(String cluster, String namespace, String name) {
+    String service = RoutingKeys.service(cluster, namespace, name);
+    int read = context.recordMetadata().map(RecordMetadata::partition).orElse(-1);
+    return EventPartitioner.partitionOfPlacement(service, partitions) == read
+        ? service : RoutingKeys.unplaced(service);
   }
 
   private void forward(Record<String, SpecificRecord> record, String key, SpecificRecord value) {

@@ -32,7 +32,11 @@ class TopicProvisionerTest {
       assertThat(configs.get(config).get("cleanup.policy").value()).isEqualTo("compact");
       var events = admin.describeTopics(List.of("meshfed.cluster.east-1.events")).allTopicNames()
           .get().get("meshfed.cluster.east-1.events");
-      assertThat(events.partitions()).hasSize(3);
+      // As many as the topology's stages by default, so that events written with
+      // EventPartitioner are read in the task that keeps their service.
+      assertThat(events.partitions()).hasSize(io.meshfed.topology.config.TopologyConfig
+          .defaults("unused:9092", io.meshfed.registry.RegistryConfig.of("http://unused"),
+              java.util.Set.of("east-1")).partitions());
     }
   }
 

@@ -119,6 +119,34 @@ class CommitOnDrainTest {
     assertThat(CommitOnDrain.drained(List.of(mine))).isTrue();
   }
 
+  @Test
+  void aLaterStageOfTheSameSubTopologyCountsOnlyWhatItReadsItself() {
+    // Ingest and select share a sub-topology: an event ingest forwarded to select was counted
+    // by ingest; select counts the records of its own repartition topics.
+    TopicPartition events = new TopicPartition("meshfed.cluster.a.events", 0);
+    TopicPartition byService = new TopicPartition("app-by-service-repartition", 0);
+    Processor<String, String, String, String> ingest = processor;
+    Processor<String, String, String, String> select =
+        CommitOnDrain.<String, String, String, String>counting(
+            () -> record -> processed.add("select:" + record.key()), true,
+            topic -> !topic.endsWith(".events")).get();
+    select.init(context);
+    poll(Map.of(events, 2, byService, 1));
+    context.setRecordMetadata(events.topic(), events.partition(), 0L);
+    ingest.process(new Record<>("a", "v", 0L));
+    select.process(new Record<>("a", "v", 0L)); // forwarded by ingest: not counted again
+    assertThat(CommitOnDrain.drained(List.of(events))).isFalse();
+    assertThat(context.committed()).isFalse();
+    context.setRecordMetadata(byService.topic(), byService.partition(), 0L);
+    select.process(new Record<>("b", "v", 0L));
+    assertThat(CommitOnDrain.drained(List.of(byService))).isTrue();
+    assertThat(context.committed()).isFalse();
+    context.setRecordMetadata(events.topic(), events.partition(), 1L);
+    ingest.process(new Record<>("c", "v", 0L));
+    assertThat(CommitOnDrain.drained(List.of(events, byService))).isTrue();
+    assertThat(context.committed()).isTrue();
+  }
+
   private void process(String key) {
     processor.process(new Record<>(key, "v", 0L));
   }

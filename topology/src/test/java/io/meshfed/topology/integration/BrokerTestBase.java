@@ -45,6 +45,7 @@ import java.util.stream.Collectors;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import io.meshfed.topics.EventPartitioner;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -144,7 +145,9 @@ abstract class BrokerTestBase {
   KafkaProducer<String, SpecificRecord> agent() {
     var producer = new KafkaProducer<>(Map.<String, Object>of(
         ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, STACK.bootstrapServers(),
-        ProducerConfig.LINGER_MS_CONFIG, 0, ProducerConfig.ACKS_CONFIG, "all"),
+        ProducerConfig.LINGER_MS_CONFIG, 0, ProducerConfig.ACKS_CONFIG, "all",
+        // As the agent partitions: a service's records on its own partition (EventPartitioner).
+        ProducerConfig.PARTITIONER_CLASS_CONFIG, EventPartitioner.class.getName()),
         new StringSerializer(), AvroSerde.anyRecord(registry).serializer());
     toClose.add(producer);
     return producer;
