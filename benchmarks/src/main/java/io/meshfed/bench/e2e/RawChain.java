@@ -37,7 +37,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  */
 final class RawChain implements AutoCloseable {
 
-  private static final int HOPS = 2;
+  static final int HOPS = 2;
   private static final int PARTITIONS = 3;
 
   private final BenchEnvironment env;

@@ -81,8 +81,9 @@ final class Summary {
     md.append("## Decision latency vs the raw-Kafka floor\n\n");
     md.append("Agent-side send of an endpoint-health flip → `FailoverDecision` readable by a"
         + " read_committed consumer (decision), and → the `FederatedDestination` on the client"
-        + " cluster's config topic (config). Floor: produce → 3 relay hops → consume, same"
-        + " topics count, settings and rate, same run. Milliseconds. Before the recorded runs,"
+        + " cluster's config topic (config). Floor: produce → " + RawChain.HOPS
+        + " relay hops → consume (the hops of an agent's event), same topics count, settings"
+        + " and rate, same run. Milliseconds. Before the recorded runs,"
         + " each guarantee's topology gets an unrecorded warm-up at ")
         .append(map(latency0(r).get("warmup")).get("flipsPerSecond"))
         .append(" flips/s, in rounds of ")
