@@ -215,16 +215,21 @@ final class TopologyKills {
   }
 
   /**
-   * Which instance's consumer holds mgmt-cluster's events partition, by its Streams process id:
-   * the member's client id carries it, and the instance's log (thread names) too.
+   * Which instance's consumer holds the partition of mgmt-cluster's events topic the flips are
+   * written to (the agent partitions them by service, {@code EventPartitioner}), by its Streams
+   * process id: the member's client id carries it, and the instance's log (thread names) too.
    */
   private java.util.Optional<Integer> readerOfFlips(List<Path> logs) {
     String topic = "meshfed.cluster." + Bookinfo.MGMT + ".events";
     try (var admin = env.admin()) {
+      int partitions = admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic)
+          .partitions().size();
+      int flips = io.meshfed.topics.EventPartitioner.partitionOf(
+          Bookinfo.reviewsEndpoints(Bookinfo.MGMT, true).key, partitions);
       var group = admin.describeConsumerGroups(List.of(GROUP)).all().get().get(GROUP);
       for (var member : group.members()) {
         boolean reads = member.assignment().topicPartitions().stream()
-            .anyMatch(tp -> tp.topic().equals(topic));
+            .anyMatch(tp -> tp.topic().equals(topic) && tp.partition() == flips);
         String client = member.clientId();
         int thread = client.indexOf("-StreamThread-");
         if (!reads || thread < 0) {
