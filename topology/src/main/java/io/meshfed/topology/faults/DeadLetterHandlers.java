@@ -95,10 +95,12 @@ public final class DeadLetterHandlers {
   public static final class Production implements ProductionExceptionHandler {
     private Target deadLetters;
     private boolean exactlyOnce;
+    private String applicationId;
 
     @Override
     public void configure(Map<String, ?> configs) {
       deadLetters = Target.from(configs);
+      applicationId = String.valueOf(configs.get(StreamsConfig.APPLICATION_ID_CONFIG));
       Object guarantee = configs.get(StreamsConfig.PROCESSING_GUARANTEE_CONFIG);
       exactlyOnce = guarantee != null && guarantee.toString().startsWith("exactly_once");
     }
@@ -124,7 +126,7 @@ public final class DeadLetterHandlers {
           partition = processing.partition();
           offset = processing.offset();
         }
-        PoisonRecords.failed(topic, partition, offset,
+        PoisonRecords.failed(applicationId, topic, partition, offset,
             "writing to " + record.topic() + " failed: " + exception);
       } catch (Throwable ignored) {
         // the dead letter below still records the failure

@@ -48,8 +48,8 @@ public final class GuardedProcessor<KI, VI, KO, VO> implements Processor<KI, VI,
   public void process(Record<KI, VI> record) {
     RecordMetadata source = context.recordMetadata().orElse(null);
     if (source != null) {
-      PoisonRecords.Failure poison =
-          PoisonRecords.skipIfPoison(source.topic(), source.partition(), source.offset());
+      PoisonRecords.Failure poison = PoisonRecords.skipIfPoison(context.applicationId(),
+          source.topic(), source.partition(), source.offset());
       if (poison != null) {
         throw new PoisonRecordException("record at " + source.topic() + "-" + source.partition()
             + "@" + source.offset() + " failed after processing (" + poison.count()

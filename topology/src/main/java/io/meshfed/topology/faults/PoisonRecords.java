@@ -22,7 +22,11 @@ import java.util.WeakHashMap;
  *
  * <p>Process-wide (handlers and processors are per thread, and a replaced thread must see the
  * failures of the one it replaces) and bounded: the oldest of {@value #MAX_TRACKED} entries is
- * forgotten first.
+ * forgotten first. Keyed by application id as well as topic, partition and offset: two
+ * topologies in one JVM (a test run, an embedded stack beside a what-if) read the same topic
+ * names, and one's refused write must not make the other skip its record at the same offset —
+ * seen in CI, where an integration test's failure at {@code mgmt-cluster.events-0@3} made a
+ * later TopologyTestDriver test dead-letter a good record at that offset.
  */
 public final class PoisonRecords {
 
@@ -93,15 +97,19 @@ public final class PoisonRecords {
   public record Failure(String topic, int partition, long offset, int count, String reason,
       long lastFailedAtMs, boolean skipped) {}
 
-  /** Notes that writing an output of the record at topic/partition/offset failed. */
-  public static synchronized void failed(String topic, int partition, long offset,
-      String reason) {
+  /**
+   * Notes that writing an output of the record at topic/partition/offset, read by the topology
+   * {@code applicationId}, failed.
+   */
+  public static synchronized void failed(String applicationId, String topic, int partition,
+      long offset, String reason) {
     if (topic == null || offset < 0) {
       return;
     }
-    Failure before = FAILURES.get(key(topic, partition, offset));
+    String key = key(applicationId, topic, partition, offset);
+    Failure before = FAILURES.get(key);
     int count = before == null ? 1 : before.count() + 1;
-    FAILURES.put(key(topic, partition, offset), new Failure(topic, partition, offset, count,
+    FAILURES.put(key, new Failure(topic, partition, offset, count,
         DeadLetterRecords.bounded(reason, 300), System.currentTimeMillis(), false));
   }
 
@@ -109,8 +117,9 @@ public final class PoisonRecords {
    * Whether the record at topic/partition/offset has failed often enough to be skipped; if so it
    * is marked skipped, so it is answered yes once.
    */
-  public static synchronized Failure skipIfPoison(String topic, int partition, long offset) {
-    String key = key(topic, partition, offset);
+  public static synchronized Failure skipIfPoison(String applicationId, String topic,
+      int partition, long offset) {
+    String key = key(applicationId, topic, partition, offset);
     Failure failure = FAILURES.get(key);
     if (failure == null || failure.skipped() || failure.count() < FAILURES_BEFORE_SKIP) {
       return null;
@@ -149,7 +158,7 @@ public final class PoisonRecords {
     PROCESSING.remove();
   }
 
-  private static String key(String topic, int partition, long offset) {
-    return topic + "-" + partition + "@" + offset;
+  private static String key(String applicationId, String topic, int partition, long offset) {
+    return applicationId + "|" + topic + "-" + partition + "@" + offset;
   }
 }

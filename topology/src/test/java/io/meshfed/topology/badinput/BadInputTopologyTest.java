@@ -38,6 +38,15 @@ class BadInputTopologyTest extends DriverTestBase {
     return header == null ? null : new String(header.value(), StandardCharsets.UTF_8);
   }
 
+  /** Where a dead letter came from and why, for a failure message. */
+  private static String describe(TestRecord<byte[], byte[]> dead) {
+    return header(dead.headers(), "__streams.errors.topic") + "-"
+        + header(dead.headers(), "__streams.errors.partition") + "@"
+        + header(dead.headers(), "__streams.errors.offset") + " "
+        + header(dead.headers(), "__streams.errors.exception") + ": "
+        + header(dead.headers(), "__streams.errors.message");
+  }
+
   /** Sends the walkthrough world with {@code bad} in the middle; the world must still work. */
   private TestRecord<byte[], byte[]> deadLetterFor(Runnable bad) {
     t.send(MGMT, Bookinfo.heartbeat(MGMT, t.now()), Bookinfo.reviewsService(MGMT));
@@ -51,7 +60,8 @@ class BadInputTopologyTest extends DriverTestBase {
     assertThat(config).as("good records around the bad one are processed").isNotNull();
     assertThat(config.getTiers().get(0).getEndpoints()).hasSize(2);
     List<TestRecord<byte[], byte[]>> dead = t.deadLetters().readRecordsToList();
-    assertThat(dead).hasSize(1);
+    assertThat(dead).as("dead letters (where and why): %s", dead.stream()
+        .map(BadInputTopologyTest::describe).toList()).hasSize(1);
     TestRecord<byte[], byte[]> record = dead.get(0);
     assertThat(header(record.headers(), "__streams.errors.topic"))
         .isEqualTo("meshfed.cluster.mgmt-cluster.events");

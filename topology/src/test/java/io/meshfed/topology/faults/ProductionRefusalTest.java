@@ -23,6 +23,7 @@ class ProductionRefusalTest {
 
   private static final String EVENTS = "meshfed.cluster.mgmt-cluster.events";
   private static final String OTHER = "meshfed.cluster.remote-cluster.events";
+  private static final String APP = "meshfed";
 
   @AfterEach
   void forget() {
@@ -40,9 +41,9 @@ class ProductionRefusalTest {
     handler.handleError(context(OTHER, 0, 0), write(200), refusal);
     handler.handleError(context(EVENTS, 1, 7), write(200), refusal);
 
-    assertThat(PoisonRecords.skipIfPoison(EVENTS, 2, 0)).as("the culprit").isNotNull();
-    assertThat(PoisonRecords.skipIfPoison(OTHER, 0, 0)).as("a write it took down").isNull();
-    assertThat(PoisonRecords.skipIfPoison(EVENTS, 1, 7)).as("a write it took down").isNull();
+    assertThat(PoisonRecords.skipIfPoison(APP, EVENTS, 2, 0)).as("the culprit").isNotNull();
+    assertThat(PoisonRecords.skipIfPoison(APP, OTHER, 0, 0)).as("a write it took down").isNull();
+    assertThat(PoisonRecords.skipIfPoison(APP, EVENTS, 1, 7)).as("a write it took down").isNull();
   }
 
   @Test
@@ -52,14 +53,25 @@ class ProductionRefusalTest {
     handler.handleError(context(EVENTS, 2, 0), write(292_140), new RecordTooLargeException("a"));
     handler.handleError(context(OTHER, 0, 3), write(300_000), new RecordTooLargeException("b"));
 
-    assertThat(PoisonRecords.skipIfPoison(EVENTS, 2, 0)).isNotNull();
-    assertThat(PoisonRecords.skipIfPoison(OTHER, 0, 3)).isNotNull();
+    assertThat(PoisonRecords.skipIfPoison(APP, EVENTS, 2, 0)).isNotNull();
+    assertThat(PoisonRecords.skipIfPoison(APP, OTHER, 0, 3)).isNotNull();
+  }
+
+  @Test
+  void aRefusalInOneTopologyDoesNotSkipAnotherTopologysRecordAtTheSameOffset() {
+    // Two topologies in one JVM read the same topic names; offsets coincide.
+    handler("exactly_once_v2").handleError(context(EVENTS, 0, 3), write(292_140),
+        new RecordTooLargeException("a"));
+
+    assertThat(PoisonRecords.skipIfPoison("meshfed-other", EVENTS, 0, 3)).isNull();
+    assertThat(PoisonRecords.skipIfPoison(APP, EVENTS, 0, 3)).isNotNull();
   }
 
   private static DeadLetterHandlers.Production handler(String guarantee) {
     DeadLetterHandlers.Production handler = new DeadLetterHandlers.Production();
     handler.configure(Map.of(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, guarantee,
-        StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, "meshfed.dead-letter"));
+        StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, "meshfed.dead-letter",
+        StreamsConfig.APPLICATION_ID_CONFIG, APP));
     return handler;
   }
 
