@@ -24,9 +24,7 @@ import java.util.WeakHashMap;
  * failures of the one it replaces) and bounded: the oldest of {@value #MAX_TRACKED} entries is
  * forgotten first. Keyed by application id as well as topic, partition and offset: two
  * topologies in one JVM (a test run, an embedded stack beside a what-if) read the same topic
- * names, and one's refused write must not make the other skip its record at the same offset —
- * seen in CI, where an integration test's failure at {@code mgmt-cluster.events-0@3} made a
- * later TopologyTestDriver test dead-letter a good record at that offset.
+ * names, and one's refused write must not make the other skip its record at the same offset.
  */
 public final class PoisonRecords {
 
