@@ -14,19 +14,28 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.StringSerializer;
 
-/** The simulated agents of a fleet: one batching producer, and their heartbeats on a timer. */
+/** The simulated agents of a fleet: one producer set like an agent's, and their heartbeats on a timer. */
 final class Agents {
 
   private Agents() {}
 
-  /** A producer as the agents' load uses it: batched, compressed, acks=all. */
+  /**
+   * The simulated agents' producer, set like {@code ClusterAgent}'s where it changes what the
+   * broker and the topology get: acks=all, idempotent, linger 1 ms, Kafka's default batch size,
+   * no compression. One producer stands for the whole fleet, so its client-side costs land in
+   * the benchmark's JVM, beside the topology; it used lz4 with 256 KB batches until 2026-12-03,
+   * and with a fleet's 600 events partitions each batch held a record or two, so the compressor's
+   * per-batch buffers made 13 GB a minute of garbage in the fleet section's resync (JFR
+   * allocation samples) and paused the topology's threads with the rest — load a real fleet's
+   * agents put on their own machines.
+   */
   static KafkaProducer<String, SpecificRecord> producer(BenchEnvironment env, String clientId) {
     return new KafkaProducer<>(Map.of(
         ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, env.bootstrapServers(),
         ProducerConfig.CLIENT_ID_CONFIG, clientId,
         ProducerConfig.ACKS_CONFIG, "all",
-        ProducerConfig.LINGER_MS_CONFIG, 5, ProducerConfig.BATCH_SIZE_CONFIG, 262_144,
-        ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4",
+        ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
+        ProducerConfig.LINGER_MS_CONFIG, 1,
         ProducerConfig.PARTITIONER_CLASS_CONFIG, EventPartitioner.class.getName()),
         new StringSerializer(), env.serde().serializer());
   }
