@@ -148,9 +148,10 @@ public final class MeshfedTopology {
     KStream<String, SpecificRecord> memberUpdates = routes.get("route-services")
         .merge(byService, Named.as("placed-and-repartitioned-services"))
         .merge(selectors, Named.as("select-inputs"))
-        // Ingest counted the events it forwards here; select counts what it reads itself.
+        // Ingest counted the events it forwards here; select counts what it reads itself, its
+        // two repartition topics (a suffix test: this runs for every record of the stage).
         .process(counting(guard(SelectProcessor::new), config.exactlyOnce(),
-            topic -> topics.clusterEvents().clusterOf(topic).isEmpty()), Named.as("select"),
+            topic -> topic.endsWith("-repartition")), Named.as("select"),
             Stores.SERVICES, Stores.ENDPOINTS, Stores.SELECTORS, Stores.MEMBERSHIPS)
         .repartition(Repartitioned.<String, SpecificRecord>as("by-destination")
             .withKeySerde(strings).withValueSerde(avro).withNumberOfPartitions(partitions)
