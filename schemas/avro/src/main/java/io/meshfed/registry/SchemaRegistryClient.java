@@ -135,7 +135,35 @@ public final class SchemaRegistryClient {
     return JSON.createObjectNode().put("schemaType", "AVRO").put("schema", schema.toString());
   }
 
+  /**
+   * Pauses before the second, third and fourth try of a call that failed transiently (see
+   * {@link SchemaRegistryException#isTransient}): 1.3 s in all, so a registry restarting or
+   * briefly overloaded costs a stream thread a pause, not a good record sent to the dead-letter
+   * topic as if it were undecodable — and stays well inside an exactly-once transaction's 10 s.
+   * Every call is idempotent (a register of a registered schema returns its id).
+   */
+  private static final long[] RETRY_PAUSES_MS = {100, 300, 900};
+
   private JsonNode call(String operation, String method, String path, JsonNode body) {
+    for (int attempt = 0; ; attempt++) {
+      try {
+        return callOnce(operation, method, path, body);
+      } catch (SchemaRegistryException e) {
+        if (attempt >= RETRY_PAUSES_MS.length || !e.isTransient()) {
+          throw e;
+        }
+        try {
+          // A retry's pause on the calling thread, not a test's wait.
+          Thread.sleep(RETRY_PAUSES_MS[attempt]);
+        } catch (InterruptedException interrupted) {
+          Thread.currentThread().interrupt();
+          throw e;
+        }
+      }
+    }
+  }
+
+  private JsonNode callOnce(String operation, String method, String path, JsonNode body) {
     URI uri = URI.create(config.url() + path);
     HttpRequest.Builder request = HttpRequest.newBuilder(uri)
         .timeout(config.requestTimeout())

@@ -25,6 +25,20 @@ public class SchemaRegistryException extends RuntimeException {
     return errorCode;
   }
 
+  /**
+   * True when trying again may succeed: the registry answered 429 or 5xx, or no answer came for
+   * a reason other than a timeout (connection refused or reset — a registry restarting). A
+   * timeout has already waited the client's whole request timeout; a 4xx is the request's own
+   * fault.
+   */
+  public boolean isTransient() {
+    if (httpStatus == 429 || httpStatus / 100 == 5) {
+      return true;
+    }
+    return httpStatus == -1 && getCause() instanceof java.io.IOException
+        && !(getCause() instanceof java.net.http.HttpTimeoutException);
+  }
+
   /** True when the registry said the subject, version or id does not exist. */
   public boolean isNotFound() {
     return httpStatus == 404;

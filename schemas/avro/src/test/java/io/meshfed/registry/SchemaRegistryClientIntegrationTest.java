@@ -6,7 +6,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.sun.net.httpserver.HttpServer;
 import io.meshfed.testing.EmbeddedSchemaRegistry;
 import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.avro.Schema;
 import org.apache.avro.SchemaBuilder;
@@ -77,7 +82,9 @@ class SchemaRegistryClientIntegrationTest {
         .isInstanceOf(SchemaRegistryException.class)
         .hasMessageContaining("http://127.0.0.1:1")
         .hasMessageContaining("schema id 1")
-        .satisfies(e -> assertThat(((SchemaRegistryException) e).httpStatus()).isEqualTo(-1));
+        .satisfies(e -> assertThat(((SchemaRegistryException) e).httpStatus()).isEqualTo(-1))
+        // Refused: a registry restarting, asked again (three more times) before this error.
+        .satisfies(e -> assertThat(((SchemaRegistryException) e).isTransient()).isTrue());
   }
 
   /**
@@ -103,6 +110,97 @@ class SchemaRegistryClientIntegrationTest {
       assertThat(seen.get()).isEqualTo("Basic ZmxlZXQ6czNjcmV0");
     } finally {
       endpoint.stop(0);
+    }
+  }
+
+  /**
+   * A front for the real registry that answers {@code 503} to the first {@code failures}
+   * requests and forwards the rest, counting what it was asked.
+   */
+  private static final class FlakyFront implements AutoCloseable {
+    final AtomicInteger requests = new AtomicInteger();
+    private final HttpServer front;
+
+    FlakyFront(int failures) throws Exception {
+      HttpClient forward = HttpClient.newHttpClient();
+      front = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+      front.createContext("/", exchange -> {
+        byte[] requestBody = exchange.getRequestBody().readAllBytes();
+        int status;
+        byte[] body;
+        if (requests.incrementAndGet() <= failures) {
+          status = 503;
+          body = "{\"error_code\":50301,\"message\":\"restarting\"}"
+              .getBytes(StandardCharsets.UTF_8);
+        } else {
+          HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(
+              server.confluentApiUrl() + exchange.getRequestURI().toString()
+                  .substring("/apis/ccompat/v7".length())))
+              .method(exchange.getRequestMethod(), requestBody.length == 0
+                  ? HttpRequest.BodyPublishers.noBody()
+                  : HttpRequest.BodyPublishers.ofByteArray(requestBody));
+          String type = exchange.getRequestHeaders().getFirst("Content-Type");
+          if (type != null) {
+            request.header("Content-Type", type);
+          }
+          try {
+            HttpResponse<byte[]> answer = forward.send(request.build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+            status = answer.statusCode();
+            body = answer.body();
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            status = 500;
+            body = new byte[0];
+          }
+        }
+        exchange.sendResponseHeaders(status, body.length == 0 ? -1 : body.length);
+        if (body.length > 0) {
+          exchange.getResponseBody().write(body);
+        }
+        exchange.close();
+      });
+      front.start();
+    }
+
+    SchemaRegistryClient client() {
+      return new SchemaRegistryClient(RegistryConfig.of("http://127.0.0.1:"
+          + front.getAddress().getPort() + "/apis/ccompat/v7"));
+    }
+
+    @Override
+    public void close() {
+      front.stop(0);
+    }
+  }
+
+  @Test
+  void aRegistryThatAnswers503TwiceIsAskedAgainAndTheAnswerIsTheRealOne() throws Exception {
+    int id = client.register("widgets-flaky", V1);
+    try (FlakyFront front = new FlakyFront(2)) {
+      assertThat(front.client().schemaById(id)).isEqualTo(V1);
+      assertThat(front.requests).hasValue(3);
+    }
+  }
+
+  @Test
+  void aNotFoundIsAnsweredAtOnceNotRetried() throws Exception {
+    try (FlakyFront front = new FlakyFront(0)) {
+      assertThatThrownBy(() -> front.client().schemaById(424_243))
+          .hasMessageContaining("HTTP 404");
+      assertThat(front.requests).hasValue(1);
+    }
+  }
+
+  @Test
+  void aRegistryDownLongerThanTheRetriesIsAClearErrorAfterFourTries() throws Exception {
+    try (FlakyFront front = new FlakyFront(Integer.MAX_VALUE)) {
+      assertThatThrownBy(() -> front.client().register("widgets-down", V1))
+          .isInstanceOf(SchemaRegistryException.class)
+          .hasMessageContaining("HTTP 503")
+          .hasMessageContaining("restarting")
+          .satisfies(e -> assertThat(((SchemaRegistryException) e).isTransient()).isTrue());
+      assertThat(front.requests).hasValue(4);
     }
   }
 
