@@ -63,7 +63,8 @@ public final class StreamsSettings {
     // p50 1,176 / p99 13,345 ms (bench latency section, same build, one setting apart).
     // fetch.min.bytes stays at 1: batching fetches (32 KB, 10 ms) to spend a fleet's per-fetch,
     // per-partition cost over more records made the fleet section worse on both counts — quiet
-    // CPU 7.4 -> 12 %, resync probe p99 201 -> 831 ms (topology/DESIGN.md, "Session 16").
+    // CPU 7.4 -> 12 %, resync probe p99 831 ms against 201-702 without (topology/DESIGN.md,
+    // "Session 16").
     // Never hold a task back to interleave its partitions by timestamp. Every stage keys its
     // work by the latest state in its stores, so order across partitions does not change the
     // outcome; waiting for each partition's next fetch, though, capped a task at a few records
