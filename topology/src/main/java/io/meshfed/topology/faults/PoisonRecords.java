@@ -61,6 +61,13 @@ public final class PoisonRecords {
   private static final ThreadLocal<org.apache.kafka.streams.processor.api.RecordMetadata>
       PROCESSING = new ThreadLocal<>();
 
+  /**
+   * Whether any write has failed since the process started (or {@link #clear}): the breaker is
+   * asked for every record of every guarded stage, and almost always nothing has failed, so that
+   * answer needs no lock and no key.
+   */
+  private static volatile boolean anyFailed;
+
   private PoisonRecords() {}
 
   /** Notes the record this thread now processes; returns the one it processed before. */
@@ -105,6 +112,7 @@ public final class PoisonRecords {
       return;
     }
     String key = key(applicationId, topic, partition, offset);
+    anyFailed = true;
     Failure before = FAILURES.get(key);
     int count = before == null ? 1 : before.count() + 1;
     FAILURES.put(key, new Failure(topic, partition, offset, count,
@@ -115,15 +123,23 @@ public final class PoisonRecords {
    * Whether the record at topic/partition/offset has failed often enough to be skipped; if so it
    * is marked skipped, so it is answered yes once.
    */
-  public static synchronized Failure skipIfPoison(String applicationId, String topic,
-      int partition, long offset) {
-    String key = key(applicationId, topic, partition, offset);
+  public static Failure skipIfPoison(String applicationId, String topic, int partition,
+      long offset) {
+    if (!anyFailed) {
+      return null;
+    }
+    synchronized (PoisonRecords.class) {
+      return skipIfFailed(key(applicationId, topic, partition, offset));
+    }
+  }
+
+  private static Failure skipIfFailed(String key) {
     Failure failure = FAILURES.get(key);
     if (failure == null || failure.skipped() || failure.count() < FAILURES_BEFORE_SKIP) {
       return null;
     }
-    Failure skipped = new Failure(topic, partition, offset, failure.count(), failure.reason(),
-        failure.lastFailedAtMs(), true);
+    Failure skipped = new Failure(failure.topic(), failure.partition(), failure.offset(),
+        failure.count(), failure.reason(), failure.lastFailedAtMs(), true);
     FAILURES.put(key, skipped);
     FaultLog.poisonSkipped();
     return skipped;
@@ -151,6 +167,7 @@ public final class PoisonRecords {
 
   /** For tests: forget everything. */
   public static synchronized void clear() {
+    anyFailed = false;
     FAILURES.clear();
     BLAMED.clear();
     PROCESSING.remove();
