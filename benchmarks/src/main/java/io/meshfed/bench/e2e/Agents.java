@@ -14,7 +14,7 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.StringSerializer;
 
-/** The simulated agents of a fleet: one producer set like an agent's, and their heartbeats on a timer. */
+/** The simulated agents of a fleet: one producer set like an agent's, heartbeats on a timer. */
 final class Agents {
 
   private Agents() {}
