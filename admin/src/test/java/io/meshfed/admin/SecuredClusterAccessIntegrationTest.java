@@ -157,6 +157,24 @@ class SecuredClusterAccessIntegrationTest {
     }
   }
 
+  /**
+   * The topology's grants do not include the broker's configs, so its start cannot ask which
+   * sessions the broker accepts: it keeps the stock 6 s (TopologyMain says so in one line)
+   * instead of failing.
+   */
+  @Test
+  @Order(1)
+  void theTopologyCannotReadTheBrokersSessionBoundsAndKeepsTheStockSession() {
+    try (Admin admin = Admin.create(clientSettings(topology))) {
+      io.meshfed.topology.admin.GroupSessionBounds.Answer answer =
+          io.meshfed.topology.admin.GroupSessionBounds.ask(admin, Duration.ofSeconds(10));
+      assertThat(answer.bounds()).isEmpty();
+      assertThat(answer.whyUnknown()).startsWith("ClusterAuthorizationException");
+    }
+    assertThat(io.meshfed.topology.config.CrashDetection.DEFAULT.sessionTimeout())
+        .isEqualTo(Duration.ofSeconds(6));
+  }
+
   @Test
   @Order(1)
   void theTopologyCannotReadConfigTopicsNorWriteEventsTopics() {

@@ -72,8 +72,9 @@ public final class StreamsSettings {
     // poll). With -1 the thread processes whatever it has buffered.
     p.put(StreamsConfig.MAX_TASK_IDLE_MS_CONFIG, -1L);
     // A crashed instance's tasks move only once its session times out (Kafka's default: 45 s
-    // without decisions for them). meshfed's default is 3 s with heartbeats every second, so
-    // decisions resume within 5 s of a kill -9; the numbers and what they cost (a live member
+    // without decisions for them). Unless the operator chose one, TopologyMain agrees the
+    // shortest the broker accepts from 3 s up (heartbeats every second; a stock broker's 6 s),
+    // so decisions resume within 5 s of a kill -9; the numbers and what they cost (a live member
     // starved for 3 s is evicted and rejoins) are in topology/DESIGN.md, "Crash recovery".
     p.put(StreamsConfig.consumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG),
         (int) config.crashDetection().sessionTimeout().toMillis());

@@ -1,13 +1,18 @@
 package io.meshfed.topology;
 
 import io.meshfed.registry.SchemaRegistryClient;
+import io.meshfed.topology.admin.GroupSessionBounds;
 import io.meshfed.topology.admin.TopicProvisioner;
+import io.meshfed.topology.config.CrashDetection;
 import io.meshfed.topics.MeshfedTopics;
 import io.meshfed.topology.config.TopologyConfig;
 import io.meshfed.topology.lag.EventsLagMonitor;
 import io.meshfed.topology.recovery.OrphanTransactionFencer;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
 import org.slf4j.Logger;
@@ -21,6 +26,9 @@ import org.slf4j.LoggerFactory;
 public final class TopologyMain {
 
   private static final Logger LOG = LoggerFactory.getLogger(TopologyMain.class);
+
+  /** How long a start waits for the broker to say which sessions it accepts. */
+  private static final Duration BROKER_QUESTION = Duration.ofSeconds(5);
 
   private TopologyMain() {}
 
@@ -54,10 +62,9 @@ public final class TopologyMain {
   }
 
   /** As above, reporting state restoration (from changelogs) to {@code restoreListener}. */
-  public static KafkaStreams start(TopologyConfig config, java.util.Properties overrides,
+  public static KafkaStreams start(TopologyConfig given, java.util.Properties overrides,
       org.apache.kafka.streams.processor.StateRestoreListener restoreListener) {
-    TopicProvisioner.ensureSharedTopics(config.bootstrapServers(), config.kafkaClient(),
-        (short) 1);
+    TopologyConfig config = provision(given);
     SchemaRegistryClient registry = new SchemaRegistryClient(config.registry());
     java.util.Properties props = StreamsSettings.from(config);
     props.putAll(overrides);
@@ -105,5 +112,33 @@ public final class TopologyMain {
     }
     streams.start();
     return streams;
+  }
+
+  /**
+   * Creates the shared topics and, unless the operator chose a session, agrees one with the
+   * broker: the shortest it accepts from 3 s up ({@link CrashDetection#forBroker}), or the
+   * stock 6 s when it will not say. One Admin client for both.
+   */
+  private static TopologyConfig provision(TopologyConfig config) {
+    java.util.Map<String, Object> settings = new java.util.HashMap<>(config.kafkaClient());
+    settings.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
+    try (Admin admin = Admin.create(settings)) {
+      TopicProvisioner.ensureSharedTopics(admin, !config.kafkaClient().isEmpty(), (short) 1);
+      CrashDetection given = config.crashDetection();
+      if (!given.negotiable()) {
+        return config;
+      }
+      GroupSessionBounds.Answer answer = GroupSessionBounds.ask(admin, BROKER_QUESTION);
+      CrashDetection agreed = answer.bounds()
+          .map(b -> given.forBroker(b.min(), b.max())).orElse(given);
+      LOG.info("group session {} ms, heartbeats every {} ms: {}",
+          agreed.sessionTimeout().toMillis(), agreed.heartbeatInterval().toMillis(),
+          answer.bounds().isPresent()
+              ? "the shortest from " + CrashDetection.PREFERRED_SESSION.toMillis()
+                  + " ms the broker accepts (" + answer.bounds().get() + ")"
+              : "the broker's bounds are unknown (" + answer.whyUnknown() + "); set "
+                  + "meshfed.group.session.timeout.ms to choose");
+      return config.withCrashDetection(agreed);
+    }
   }
 }

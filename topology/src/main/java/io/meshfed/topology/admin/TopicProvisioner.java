@@ -67,12 +67,28 @@ public final class TopicProvisioner {
     return create(bootstrapServers, Map.of(), wanted);
   }
 
+  /**
+   * As {@link #ensureSharedTopics(String, Map, short)}, on an Admin client the caller owns (the
+   * topology's start asks the broker more than this; one client, not one per question).
+   * {@code secured}: the client authenticates, so a refusal to create is not an error.
+   */
+  public static List<String> ensureSharedTopics(Admin admin, boolean secured,
+      short replication) {
+    return create(admin, secured, sharedTopics(replication));
+  }
+
   private static List<String> create(String bootstrapServers, Map<String, String> security,
       List<NewTopic> topics) {
-    List<String> created = new ArrayList<>();
     Map<String, Object> settings = new java.util.HashMap<>(security);
     settings.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
     try (Admin admin = Admin.create(settings)) {
+      return create(admin, !security.isEmpty(), topics);
+    }
+  }
+
+  private static List<String> create(Admin admin, boolean secured, List<NewTopic> topics) {
+    List<String> created = new ArrayList<>();
+    try {
       var results = admin.createTopics(topics).values();
       for (var entry : results.entrySet()) {
         try {
@@ -81,7 +97,7 @@ public final class TopicProvisioner {
         } catch (ExecutionException e) {
           if (!(e.getCause() instanceof TopicExistsException)
               && !(e.getCause() instanceof org.apache.kafka.common.errors
-                  .TopicAuthorizationException && !security.isEmpty())) {
+                  .TopicAuthorizationException && secured)) {
             throw new IllegalStateException("cannot create topic " + entry.getKey() + ": "
                 + e.getCause().getMessage(), e.getCause());
           }

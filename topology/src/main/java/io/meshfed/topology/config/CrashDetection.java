@@ -15,8 +15,12 @@ import java.time.Duration;
  *     ({@code meshfed.group.session.timeout.ms})
  * @param heartbeatInterval how often a member heartbeats, at most a third of the session so
  *     that two lost heartbeats do not evict it ({@code meshfed.group.heartbeat.interval.ms})
+ * @param negotiable true when the operator chose neither key: the topology then asks its broker
+ *     at start and takes the shortest session it allows from {@link #PREFERRED_SESSION} up
+ *     ({@link #forBroker}); false when either key was given, which is used as it is
  */
-public record CrashDetection(Duration sessionTimeout, Duration heartbeatInterval) {
+public record CrashDetection(Duration sessionTimeout, Duration heartbeatInterval,
+    boolean negotiable) {
 
   static final String SESSION_KEY = "meshfed.group.session.timeout.ms";
   static final String HEARTBEAT_KEY = "meshfed.group.heartbeat.interval.ms";
@@ -30,12 +34,28 @@ public record CrashDetection(Duration sessionTimeout, Duration heartbeatInterval
   static final Duration MAX_SESSION = Duration.ofMinutes(30);
 
   /**
-   * meshfed's default: 6 s / 2 s, the shortest session a stock broker accepts (its
-   * {@code group.min.session.timeout.ms}), so a topology starts against any broker; 3 s (the
-   * chaos suite's, on meshfed's own broker) needs that minimum lowered (topology/DESIGN.md,
-   * "Crash recovery", has the numbers).
+   * The session meshfed wants when the operator chose none: a kill -9 of one of two instances
+   * then stops decisions for under 5 s (issue #21; topology/DESIGN.md, "Crash recovery", has
+   * the numbers and the price: a live member starved for 3 s is evicted and rejoins).
    */
-  public static final CrashDetection DEFAULT = of(Duration.ofSeconds(6));
+  public static final Duration PREFERRED_SESSION = Duration.ofSeconds(3);
+
+  /**
+   * Heartbeats of an agreed session, at most this far apart. A kill is noticed by the
+   * coordinator between session − heartbeat and session after it (the dead member's last
+   * heartbeat), and by the survivor at its next heartbeat after that: at a third of 3 s the
+   * detection alone spans 2-4 s of the 5 s budget, at 500 ms 2.5-3.5 s. Two small requests a
+   * second per stream thread.
+   */
+  static final Duration AGREED_HEARTBEAT = Duration.ofMillis(500);
+
+  /**
+   * meshfed's default until the broker has been asked, and when it will not say: 6 s / 2 s, the
+   * shortest session a stock broker accepts (its {@code group.min.session.timeout.ms}), so a
+   * topology starts against any broker. Negotiable: see {@link #forBroker}.
+   */
+  public static final CrashDetection DEFAULT = new CrashDetection(Duration.ofSeconds(6),
+      Duration.ofSeconds(2), true);
 
   public CrashDetection {
     if (sessionTimeout.compareTo(MIN_SESSION) < 0 || sessionTimeout.compareTo(MAX_SESSION) > 0) {
@@ -51,9 +71,44 @@ public record CrashDetection(Duration sessionTimeout, Duration heartbeatInterval
     }
   }
 
-  /** A session with heartbeats every third of it (Kafka's own rule of thumb). */
+  /** As the operator chose it: used as it is. */
+  public CrashDetection(Duration sessionTimeout, Duration heartbeatInterval) {
+    this(sessionTimeout, heartbeatInterval, false);
+  }
+
+  /** A session with heartbeats every third of it (Kafka's own rule of thumb), as chosen. */
   public static CrashDetection of(Duration sessionTimeout) {
-    return new CrashDetection(sessionTimeout,
-        Duration.ofMillis(Math.max(1, sessionTimeout.toMillis() / 3)));
+    return new CrashDetection(sessionTimeout, thirdOf(sessionTimeout));
+  }
+
+  /**
+   * The shortest session a broker allowing {@code [brokerMin, brokerMax]} accepts, from
+   * {@link #PREFERRED_SESSION} up (and within meshfed's own bounds), heartbeats every third of
+   * it or {@link #AGREED_HEARTBEAT}, whichever is sooner: 3 s on meshfed's own broker (its
+   * minimum is 1 s), 6 s on a stock one. This instance when it is not {@link #negotiable}.
+   */
+  public CrashDetection forBroker(Duration brokerMin, Duration brokerMax) {
+    if (!negotiable) {
+      return this;
+    }
+    Duration session = PREFERRED_SESSION;
+    if (brokerMin.compareTo(session) > 0) {
+      session = brokerMin;
+    }
+    if (brokerMax.compareTo(session) < 0) {
+      session = brokerMax;
+    }
+    if (session.compareTo(MIN_SESSION) < 0 || session.compareTo(MAX_SESSION) > 0) {
+      return this;
+    }
+    Duration heartbeat = thirdOf(session);
+    if (heartbeat.compareTo(AGREED_HEARTBEAT) > 0) {
+      heartbeat = AGREED_HEARTBEAT;
+    }
+    return new CrashDetection(session, heartbeat, false);
+  }
+
+  private static Duration thirdOf(Duration session) {
+    return Duration.ofMillis(Math.max(1, session.toMillis() / 3));
   }
 }

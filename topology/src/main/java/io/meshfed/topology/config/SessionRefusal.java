@@ -4,12 +4,11 @@ import org.apache.kafka.common.errors.InvalidSessionTimeoutException;
 
 /**
  * A session the broker refuses ({@code group.min/max.session.timeout.ms}; a stock broker's
- * minimum is 6 s, above meshfed's 3 s default) fails only when the instance joins the group, as
- * an exception on the stream thread; replacing the thread would fail the same way forever. This
- * tells that case apart so the topology stops with one line naming the key and both ways out.
- * Recognised on the failure rather than asked of the broker at every start: the question cost an
- * Admin client and two round trips per start (0.8–1.7 s measured on a loaded machine), for a
- * mistake that is made once.
+ * minimum is 6 s) fails only when the instance joins the group, as an exception on the stream
+ * thread; replacing the thread would fail the same way forever. This tells that case apart so
+ * the topology stops with one line naming the key and both ways out. A session meshfed chose is
+ * agreed with the broker at start ({@code CrashDetection.forBroker}); this catches one the
+ * operator set outside the broker's bounds, and a broker reconfigured after the start.
  */
 public final class SessionRefusal {
 

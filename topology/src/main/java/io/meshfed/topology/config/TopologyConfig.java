@@ -265,8 +265,15 @@ public record TopologyConfig(
         crashDetection(props));
   }
 
-  /** The heartbeat interval, unless given, is a third of the session. */
+  /**
+   * The heartbeat interval, unless given, is a third of the session; neither given leaves the
+   * session to be agreed with the broker at start ({@link CrashDetection#negotiable}).
+   */
   private static CrashDetection crashDetection(Properties props) {
+    if (props.getProperty(CrashDetection.SESSION_KEY) == null
+        && props.getProperty(CrashDetection.HEARTBEAT_KEY) == null) {
+      return CrashDetection.DEFAULT;
+    }
     Duration session = millis(props, CrashDetection.SESSION_KEY,
         CrashDetection.DEFAULT.sessionTimeout());
     Duration heartbeat = millis(props, CrashDetection.HEARTBEAT_KEY, null);

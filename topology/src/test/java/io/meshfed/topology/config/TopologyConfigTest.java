@@ -126,8 +126,11 @@ class TopologyConfigTest {
   @Test
   void crashDetectionReachesTheGroupAndBadValuesFailNamingTheKey() {
     TopologyConfig defaults = TopologyConfig.fromProperties(minimal());
+    // Neither key given: 6 s until the broker is asked at start, and open to what it allows.
+    assertThat(defaults.crashDetection()).isEqualTo(CrashDetection.DEFAULT);
     assertThat(defaults.crashDetection().sessionTimeout()).isEqualTo(Duration.ofSeconds(6));
     assertThat(defaults.crashDetection().heartbeatInterval()).isEqualTo(Duration.ofSeconds(2));
+    assertThat(defaults.crashDetection().negotiable()).isTrue();
     Properties streams = io.meshfed.topology.StreamsSettings.from(defaults);
     assertThat(streams.get("consumer.session.timeout.ms")).isEqualTo(6_000);
     assertThat(streams.get("consumer.heartbeat.interval.ms")).isEqualTo(2_000);
@@ -137,6 +140,11 @@ class TopologyConfigTest {
     session.setProperty("meshfed.group.session.timeout.ms", "3000");
     assertThat(TopologyConfig.fromProperties(session).crashDetection().heartbeatInterval())
         .isEqualTo(Duration.ofSeconds(1));
+    assertThat(TopologyConfig.fromProperties(session).crashDetection().negotiable()).isFalse();
+    Properties heartbeatOnly = minimal();
+    heartbeatOnly.setProperty("meshfed.group.heartbeat.interval.ms", "1000");
+    assertThat(TopologyConfig.fromProperties(heartbeatOnly).crashDetection())
+        .isEqualTo(new CrashDetection(Duration.ofSeconds(6), Duration.ofSeconds(1), false));
     Properties both = minimal();
     both.setProperty("meshfed.group.session.timeout.ms", "6000");
     both.setProperty("meshfed.group.heartbeat.interval.ms", "500");
@@ -163,6 +171,31 @@ class TopologyConfigTest {
     assertThatThrownBy(() -> TopologyConfig.fromProperties(notANumber))
         .hasMessageStartingWith("config key 'meshfed.group.session.timeout.ms': '3s' is not"
             + " valid");
+  }
+
+  @Test
+  void anUnchosenSessionIsTheShortestTheBrokerAcceptsFromThreeSecondsUp() {
+    Duration stockMax = Duration.ofMinutes(30);
+    // meshfed's own broker (minimum 1 s): 3 s, heartbeats every 500 ms.
+    assertThat(CrashDetection.DEFAULT.forBroker(Duration.ofSeconds(1), stockMax))
+        .isEqualTo(new CrashDetection(Duration.ofSeconds(3), Duration.ofMillis(500), false));
+    // A stock broker (minimum 6 s): 6 s, as before there was a question; heartbeats as often.
+    assertThat(CrashDetection.DEFAULT.forBroker(Duration.ofSeconds(6), stockMax))
+        .isEqualTo(new CrashDetection(Duration.ofSeconds(6), Duration.ofMillis(500), false));
+    // A session under 1.5 s: heartbeats every third of it.
+    assertThat(CrashDetection.DEFAULT.forBroker(Duration.ofMillis(1200), Duration.ofMillis(1200))
+        .heartbeatInterval()).isEqualTo(Duration.ofMillis(400));
+    // A broker stricter still: its minimum; one whose maximum is below 3 s: its maximum.
+    assertThat(CrashDetection.DEFAULT.forBroker(Duration.ofSeconds(10), stockMax)
+        .sessionTimeout()).isEqualTo(Duration.ofSeconds(10));
+    assertThat(CrashDetection.DEFAULT.forBroker(Duration.ofMillis(1500), Duration.ofSeconds(2))
+        .sessionTimeout()).isEqualTo(Duration.ofSeconds(2));
+    // Bounds meshfed would refuse itself (under its 1 s floor): left as they were.
+    assertThat(CrashDetection.DEFAULT.forBroker(Duration.ofMillis(100), Duration.ofMillis(500)))
+        .isEqualTo(CrashDetection.DEFAULT);
+    // A session the operator chose is used as it is, whatever the broker allows.
+    CrashDetection chosen = CrashDetection.of(Duration.ofSeconds(12));
+    assertThat(chosen.forBroker(Duration.ofSeconds(1), stockMax)).isSameAs(chosen);
   }
 
   @Test
