@@ -73,9 +73,9 @@ public final class StreamsSettings {
     p.put(StreamsConfig.MAX_TASK_IDLE_MS_CONFIG, -1L);
     // A crashed instance's tasks move only once its session times out (Kafka's default: 45 s
     // without decisions for them). Unless the operator chose one, TopologyMain agrees the
-    // shortest the broker accepts from 3 s up (heartbeats every second; a stock broker's 6 s),
+    // shortest the broker accepts from 2.5 s up (heartbeats every 500 ms; a stock broker: 6 s),
     // so decisions resume within 5 s of a kill -9; the numbers and what they cost (a live member
-    // starved for 3 s is evicted and rejoins) are in topology/DESIGN.md, "Crash recovery".
+    // starved for 2.5 s is evicted and rejoins) are in topology/DESIGN.md, "Crash recovery".
     p.put(StreamsConfig.consumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG),
         (int) config.crashDetection().sessionTimeout().toMillis());
     p.put(StreamsConfig.consumerPrefix(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG),

@@ -8,6 +8,7 @@ import io.meshfed.topics.MeshfedTopics;
 import io.meshfed.topology.config.TopologyConfig;
 import io.meshfed.topology.lag.EventsLagMonitor;
 import io.meshfed.topology.recovery.OrphanTransactionFencer;
+import io.meshfed.topology.recovery.RedundancyWatch;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
@@ -82,14 +83,18 @@ public final class TopologyMain {
     // is aborted; abort it when the group lets the peer go, not after the transaction timeout.
     OrphanTransactionFencer fencer = config.exactlyOnce()
         ? OrphanTransactionFencer.start(config.applicationId(), client) : null;
+    // When this instance is a warm spare again after a rebalance (see RedundancyWatch).
+    RedundancyWatch redundancy = RedundancyWatch.of(streams, config.applicationId());
     streams.setStateListener((next, previous) -> {
       LOG.info("meshfed topology {} -> {}", previous, next);
       if (fencer != null) {
         fencer.onStateChange(next);
       }
+      redundancy.onStateChange(next);
       if (next == KafkaStreams.State.PENDING_SHUTDOWN || next == KafkaStreams.State.NOT_RUNNING
           || next == KafkaStreams.State.ERROR) {
         lag.close();
+        redundancy.close();
         if (fencer != null) {
           fencer.close();
         }
@@ -116,7 +121,7 @@ public final class TopologyMain {
 
   /**
    * Creates the shared topics and, unless the operator chose a session, agrees one with the
-   * broker: the shortest it accepts from 3 s up ({@link CrashDetection#forBroker}), or the
+   * broker: the shortest it accepts from 2.5 s up ({@link CrashDetection#forBroker}), or the
    * stock 6 s when it will not say. One Admin client for both.
    */
   private static TopologyConfig provision(TopologyConfig config) {
@@ -128,11 +133,13 @@ public final class TopologyMain {
       if (!given.negotiable()) {
         return config;
       }
+      long asked = System.nanoTime();
       GroupSessionBounds.Answer answer = GroupSessionBounds.ask(admin, BROKER_QUESTION);
+      long askedMs = (System.nanoTime() - asked) / 1_000_000;
       CrashDetection agreed = answer.bounds()
           .map(b -> given.forBroker(b.min(), b.max())).orElse(given);
-      LOG.info("group session {} ms, heartbeats every {} ms: {}",
-          agreed.sessionTimeout().toMillis(), agreed.heartbeatInterval().toMillis(),
+      LOG.info("group session {} ms, heartbeats every {} ms (broker asked in {} ms): {}",
+          agreed.sessionTimeout().toMillis(), agreed.heartbeatInterval().toMillis(), askedMs,
           answer.bounds().isPresent()
               ? "the shortest from " + CrashDetection.PREFERRED_SESSION.toMillis()
                   + " ms the broker accepts (" + answer.bounds().get() + ")"

@@ -4,6 +4,7 @@ import io.meshfed.bench.chaos.ChaosSuite.Env;
 import io.meshfed.testing.ExitWithParent;
 import io.meshfed.topology.Bookinfo;
 import io.meshfed.topology.TopologyMain;
+import io.meshfed.topology.recovery.RedundancyWatch;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
@@ -78,7 +79,10 @@ final class TopologyKills {
           // its reverse decide nothing), and this class counts two decisions per flip.
           Env.awaitDecisions(observer, expected, Duration.ofSeconds(60));
         }
-        boolean settled = awaitEveryInstanceHoldsTasks(n, Duration.ofSeconds(120));
+        boolean settled = awaitEveryInstanceHoldsTasks(n, Duration.ofSeconds(120))
+            // and every instance a warm spare: a restarted one has rebuilt the stores the last
+            // kill left without a checkpoint, so this kill measures one fault, not two.
+            && awaitEveryInstanceCaughtUp(logs.subList(0, n), Duration.ofSeconds(120));
         // The instance that reads the flips (mgmt-cluster's events partition): killing it is
         // what stops decisions; killing one off the flips' path would measure nothing.
         int victim = readerOfFlips(logs).orElse(k % n);
@@ -101,8 +105,8 @@ final class TopologyKills {
             java.time.LocalTime.now().minusNanos(System.nanoTime() - killedAt),
             settled ? "" : " (group not settled before it)", recovery);
         if (!settled) {
-          r.findings.add("Kill " + (k + 1) + " came before every instance held tasks (the"
-              + " group did not settle within 120 s).");
+          r.findings.add("Kill " + (k + 1) + " came before every instance held tasks with its"
+              + " stores caught up (not within 120 s each).");
         }
         maxRecovery = Math.max(maxRecovery, recovery);
         instances.set(victim, start(victim, logs.get(victim)));
@@ -215,6 +219,29 @@ final class TopologyKills {
   }
 
   /**
+   * Every instance has said, since its last move to RUNNING, that its stores (active and
+   * standby) caught up with their changelogs ({@code RedundancyWatch}, in its log).
+   */
+  private static boolean awaitEveryInstanceCaughtUp(List<Path> logs, Duration timeout) {
+    try {
+      org.awaitility.Awaitility.await().atMost(timeout).pollInterval(Duration.ofMillis(250))
+          .ignoreExceptions().until(() -> {
+            for (Path log : logs) {
+              String text = Files.readString(log);
+              int running = text.lastIndexOf("-> RUNNING");
+              if (running < 0 || text.lastIndexOf(RedundancyWatch.CAUGHT_UP) < running) {
+                return false;
+              }
+            }
+            return true;
+          });
+      return true;
+    } catch (org.awaitility.core.ConditionTimeoutException e) {
+      return false;
+    }
+  }
+
+  /**
    * Which instance's consumer holds the partition of mgmt-cluster's events topic the flips are
    * written to (the agent partitions them by service, {@code EventPartitioner}), by its Streams
    * process id: the member's client id carries it, and the instance's log (thread names) too.
@@ -262,7 +289,7 @@ final class TopologyKills {
     props.setProperty("meshfed.heartbeat.ttl.ms", "30000");
     props.setProperty("meshfed.min.healthy.duration.ms", "0");
     props.setProperty("meshfed.punctuate.interval.ms", "200");
-    // No session set, as a deployment would leave it: the instances agree 3 s with the suite's
+    // No session set, as a deployment would leave it: the instances agree 2.5 s with the suite's
     // broker (it accepts sessions from 1 s), and the takeover measured is the default's.
     Path file = dir.resolve("topology.properties");
     try (OutputStream out = Files.newOutputStream(file)) {

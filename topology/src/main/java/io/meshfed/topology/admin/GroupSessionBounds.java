@@ -22,7 +22,7 @@ import org.apache.kafka.common.config.ConfigResource;
  *
  * <p>Why ask at all: a session under the broker's minimum is refused only when the instance
  * joins, on the stream thread ({@code SessionRefusal}); a session longer than needed delays
- * every takeover after a crash. Asking lets meshfed use 3 s where the broker allows it (its own
+ * every takeover after a crash. Asking lets meshfed use 2.5 s where the broker allows it (its own
  * broker) and a stock broker's 6 s elsewhere, without a setting.
  *
  * @param min the broker's {@code group.min.session.timeout.ms}

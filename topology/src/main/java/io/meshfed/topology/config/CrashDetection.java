@@ -36,15 +36,17 @@ public record CrashDetection(Duration sessionTimeout, Duration heartbeatInterval
   /**
    * The session meshfed wants when the operator chose none: a kill -9 of one of two instances
    * then stops decisions for under 5 s (issue #21; topology/DESIGN.md, "Crash recovery", has
-   * the numbers and the price: a live member starved for 3 s is evicted and rejoins).
+   * the numbers and the price: a live member starved for 2.5 s is evicted and rejoins). 3 s was
+   * measured first: takeovers of 3.5-5.2 s over 20 kills, the session plus ~0.5 s of rebalance
+   * plus 0.4-0.9 s for the new tasks' first decisions, too little margin under 5 s.
    */
-  public static final Duration PREFERRED_SESSION = Duration.ofSeconds(3);
+  public static final Duration PREFERRED_SESSION = Duration.ofMillis(2500);
 
   /**
    * Heartbeats of an agreed session, at most this far apart. A kill is noticed by the
    * coordinator between session − heartbeat and session after it (the dead member's last
-   * heartbeat), and by the survivor at its next heartbeat after that: at a third of 3 s the
-   * detection alone spans 2-4 s of the 5 s budget, at 500 ms 2.5-3.5 s. Two small requests a
+   * heartbeat), and by the survivor at its next heartbeat after that: at a third of the session
+   * the detection alone spans from two to four thirds of it, at 500 ms a second at most. Two small requests a
    * second per stream thread.
    */
   static final Duration AGREED_HEARTBEAT = Duration.ofMillis(500);
@@ -84,7 +86,7 @@ public record CrashDetection(Duration sessionTimeout, Duration heartbeatInterval
   /**
    * The shortest session a broker allowing {@code [brokerMin, brokerMax]} accepts, from
    * {@link #PREFERRED_SESSION} up (and within meshfed's own bounds), heartbeats every third of
-   * it or {@link #AGREED_HEARTBEAT}, whichever is sooner: 3 s on meshfed's own broker (its
+   * it or {@link #AGREED_HEARTBEAT}, whichever is sooner: 2.5 s on meshfed's own broker (its
    * minimum is 1 s), 6 s on a stock one. This instance when it is not {@link #negotiable}.
    */
   public CrashDetection forBroker(Duration brokerMin, Duration brokerMax) {

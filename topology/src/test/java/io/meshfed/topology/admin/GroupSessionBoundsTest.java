@@ -17,7 +17,7 @@ class GroupSessionBoundsTest {
   static final KafkaStack STACK = KafkaStack.brokerOnly();
 
   @Test
-  void meshfedsOwnBrokerReportsItsLoweredMinimumAndTheTopologyTakesThreeSeconds() {
+  void meshfedsOwnBrokerReportsItsLoweredMinimumAndTheTopologyTakesTwoAndAHalfSeconds() {
     try (Admin admin = STACK.kafka().admin()) {
       GroupSessionBounds.Answer answer = GroupSessionBounds.ask(admin, Duration.ofSeconds(10));
       assertThat(answer.whyUnknown()).isNull();
@@ -26,7 +26,7 @@ class GroupSessionBoundsTest {
           Duration.ofMillis(EmbeddedKafka.MIN_SESSION_TIMEOUT_MS), Duration.ofMinutes(30)));
       GroupSessionBounds b = answer.bounds().orElseThrow();
       assertThat(CrashDetection.DEFAULT.forBroker(b.min(), b.max()))
-          .isEqualTo(new CrashDetection(Duration.ofSeconds(3), Duration.ofMillis(500)));
+          .isEqualTo(new CrashDetection(Duration.ofMillis(2500), Duration.ofMillis(500)));
     }
   }
 

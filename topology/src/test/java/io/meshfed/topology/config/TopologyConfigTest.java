@@ -176,16 +176,16 @@ class TopologyConfigTest {
   @Test
   void anUnchosenSessionIsTheShortestTheBrokerAcceptsFromThreeSecondsUp() {
     Duration stockMax = Duration.ofMinutes(30);
-    // meshfed's own broker (minimum 1 s): 3 s, heartbeats every 500 ms.
+    // meshfed's own broker (minimum 1 s): 2.5 s, heartbeats every 500 ms.
     assertThat(CrashDetection.DEFAULT.forBroker(Duration.ofSeconds(1), stockMax))
-        .isEqualTo(new CrashDetection(Duration.ofSeconds(3), Duration.ofMillis(500), false));
+        .isEqualTo(new CrashDetection(Duration.ofMillis(2500), Duration.ofMillis(500), false));
     // A stock broker (minimum 6 s): 6 s, as before there was a question; heartbeats as often.
     assertThat(CrashDetection.DEFAULT.forBroker(Duration.ofSeconds(6), stockMax))
         .isEqualTo(new CrashDetection(Duration.ofSeconds(6), Duration.ofMillis(500), false));
     // A session under 1.5 s: heartbeats every third of it.
     assertThat(CrashDetection.DEFAULT.forBroker(Duration.ofMillis(1200), Duration.ofMillis(1200))
         .heartbeatInterval()).isEqualTo(Duration.ofMillis(400));
-    // A broker stricter still: its minimum; one whose maximum is below 3 s: its maximum.
+    // A broker stricter still: its minimum; one whose maximum is below 2.5 s: its maximum.
     assertThat(CrashDetection.DEFAULT.forBroker(Duration.ofSeconds(10), stockMax)
         .sessionTimeout()).isEqualTo(Duration.ofSeconds(10));
     assertThat(CrashDetection.DEFAULT.forBroker(Duration.ofMillis(1500), Duration.ofSeconds(2))
