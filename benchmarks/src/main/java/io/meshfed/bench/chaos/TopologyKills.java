@@ -218,22 +218,37 @@ final class TopologyKills {
     }
   }
 
+  private static final java.util.regex.Pattern HOLDS = java.util.regex.Pattern.compile(
+      java.util.regex.Pattern.quote(RedundancyWatch.CAUGHT_UP)
+          + " \\((\\d+) active and (\\d+) standby tasks");
+
   /**
    * Every instance has said, since its last move to RUNNING, that its stores (active and
-   * standby) caught up with their changelogs ({@code RedundancyWatch}, in its log).
+   * standby) caught up with their changelogs ({@code RedundancyWatch}, in its log), and between
+   * them they hold a standby for every active task (Streams may place standbys in a rebalance
+   * after the first; a survivor without the standby restores the task from scratch).
    */
   private static boolean awaitEveryInstanceCaughtUp(List<Path> logs, Duration timeout) {
     try {
       org.awaitility.Awaitility.await().atMost(timeout).pollInterval(Duration.ofMillis(250))
           .ignoreExceptions().until(() -> {
+            int active = 0;
+            int standby = 0;
             for (Path log : logs) {
               String text = Files.readString(log);
               int running = text.lastIndexOf("-> RUNNING");
-              if (running < 0 || text.lastIndexOf(RedundancyWatch.CAUGHT_UP) < running) {
+              int caughtUp = text.lastIndexOf(RedundancyWatch.CAUGHT_UP);
+              if (running < 0 || caughtUp < running) {
                 return false;
               }
+              java.util.regex.Matcher m = HOLDS.matcher(text);
+              if (!m.find(caughtUp)) {
+                return false;
+              }
+              active += Integer.parseInt(m.group(1));
+              standby += Integer.parseInt(m.group(2));
             }
-            return true;
+            return active > 0 && standby >= active;
           });
       return true;
     } catch (org.awaitility.core.ConditionTimeoutException e) {
@@ -264,7 +279,10 @@ final class TopologyKills {
         }
         String process = client.substring(0, thread);
         for (int i = 0; i < logs.size(); i++) {
-          if (Files.exists(logs.get(i)) && Files.readString(logs.get(i)).contains(process)) {
+          // Its own threads' names: another instance's log can name the process too (the
+          // fencer's line about a departed instance's transactions).
+          if (Files.exists(logs.get(i))
+              && Files.readString(logs.get(i)).contains(process + "-StreamThread-")) {
             return java.util.Optional.of(i);
           }
         }

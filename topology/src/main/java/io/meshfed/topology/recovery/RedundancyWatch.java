@@ -17,6 +17,9 @@ import org.slf4j.LoggerFactory;
  * instance a takeover (its standbys are recycled, the changelog's tail restored), not a restore
  * from scratch.
  *
+ * <p>The line counts the tasks held, so that a reader can tell whether every task has its
+ * standby placed yet (Streams places them in a rebalance that may follow the first).
+ *
  * <p>Why: with exactly-once, a store an instance was writing when it was killed has no
  * checkpoint and is rebuilt from its changelog when the instance comes back (Streams treats it
  * as corrupted), its standbys included. Until that is done, the instance cannot take over
@@ -40,14 +43,23 @@ public final class RedundancyWatch implements AutoCloseable {
    */
   static final long CAUGHT_UP_LAG = 100;
 
-  /** The offset lag of every store partition this instance holds. */
-  private final Supplier<List<Long>> lags;
+  /** What this instance holds: its tasks, and the offset lag of every store partition. */
+  private final Supplier<Holding> holding;
+
+  /**
+   * What an instance holds.
+   *
+   * @param activeTasks tasks it processes
+   * @param standbyTasks tasks it keeps warm for a peer
+   * @param lags the offset lag of every store partition of both
+   */
+  record Holding(int activeTasks, int standbyTasks, List<Long> lags) {}
   private final ScheduledExecutorService timer;
   private final AtomicBoolean watching = new AtomicBoolean();
   private volatile boolean failureLogged;
 
-  RedundancyWatch(Supplier<List<Long>> lags, String name) {
-    this.lags = lags;
+  RedundancyWatch(Supplier<Holding> holding, String name) {
+    this.holding = holding;
     this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "meshfed-redundancy-" + name);
       t.setDaemon(true);
@@ -58,9 +70,17 @@ public final class RedundancyWatch implements AutoCloseable {
 
   /** A watch over {@code streams}' local stores. */
   public static RedundancyWatch of(KafkaStreams streams, String applicationId) {
-    return new RedundancyWatch(() -> streams.allLocalStorePartitionLags().values().stream()
-        .flatMap(byPartition -> byPartition.values().stream()).map(LagInfo::offsetLag).toList(),
-        applicationId);
+    return new RedundancyWatch(() -> {
+      int active = 0;
+      int standby = 0;
+      for (var thread : streams.metadataForLocalThreads()) {
+        active += thread.activeTasks().size();
+        standby += thread.standbyTasks().size();
+      }
+      return new Holding(active, standby, streams.allLocalStorePartitionLags().values().stream()
+          .flatMap(byPartition -> byPartition.values().stream()).map(LagInfo::offsetLag)
+          .toList());
+    }, applicationId);
   }
 
   /** To be called from the Streams state listener. */
@@ -74,13 +94,13 @@ public final class RedundancyWatch implements AutoCloseable {
       return;
     }
     try {
-      List<Long> all = lags.get();
-      int partitions = all.size();
-      long mostBehind = all.stream().mapToLong(Long::longValue).max().orElse(0);
+      Holding now = holding.get();
+      int partitions = now.lags().size();
+      long mostBehind = now.lags().stream().mapToLong(Long::longValue).max().orElse(0);
       if (partitions > 0 && mostBehind <= CAUGHT_UP_LAG && watching.compareAndSet(true, false)) {
-        LOG.info("{} ({} store partitions, active and standby, at most {} records behind): a"
-            + " peer's crash is now a takeover, not a restore", CAUGHT_UP, partitions,
-            mostBehind);
+        LOG.info("{} ({} active and {} standby tasks, {} store partitions, at most {} records"
+            + " behind): a peer's crash is now a takeover, not a restore", CAUGHT_UP,
+            now.activeTasks(), now.standbyTasks(), partitions, mostBehind);
       }
     } catch (RuntimeException e) {
       // Not started yet, or rebalancing between the state change and this tick: next second.

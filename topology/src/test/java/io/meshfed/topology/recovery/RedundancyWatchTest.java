@@ -30,8 +30,9 @@ class RedundancyWatchTest {
     logger.detachAppender(logged);
   }
 
-  private static List<Long> lags(long... perPartition) {
-    return java.util.Arrays.stream(perPartition).boxed().toList();
+  private static RedundancyWatch.Holding lags(long... perPartition) {
+    return new RedundancyWatch.Holding(3, perPartition.length - 1,
+        java.util.Arrays.stream(perPartition).boxed().toList());
   }
 
   private List<String> lines() {
@@ -41,7 +42,7 @@ class RedundancyWatchTest {
 
   @Test
   void saysItOnceWhenEveryStoreHasCaughtUpAndAgainAfterTheNextRebalance() {
-    AtomicReference<List<Long>> now =
+    AtomicReference<RedundancyWatch.Holding> now =
         new AtomicReference<>(lags(0, 50_000));
     try (RedundancyWatch watch = new RedundancyWatch(now::get, "test")) {
       watch.tick(); // not RUNNING yet: nothing asked, nothing said
@@ -51,8 +52,8 @@ class RedundancyWatchTest {
       now.set(lags(0, RedundancyWatch.CAUGHT_UP_LAG));
       watch.tick();
       watch.tick();
-      assertThat(lines()).containsExactly(RedundancyWatch.CAUGHT_UP + " (2 store partitions,"
-          + " active and standby, at most 100 records behind): a peer's crash is now a"
+      assertThat(lines()).containsExactly(RedundancyWatch.CAUGHT_UP + " (3 active and 1 standby"
+          + " tasks, 2 store partitions, at most 100 records behind): a peer's crash is now a"
           + " takeover, not a restore");
       // A rebalance hands over a store that must be rebuilt: said again once it is.
       watch.onStateChange(KafkaStreams.State.REBALANCING);
