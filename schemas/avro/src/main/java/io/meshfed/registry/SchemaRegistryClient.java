@@ -140,15 +140,22 @@ public final class SchemaRegistryClient {
    * {@link SchemaRegistryException#isTransient}): 1.3 s in all, so a registry restarting or
    * briefly overloaded costs a stream thread a pause, not a good record sent to the dead-letter
    * topic as if it were undecodable — and stays well inside an exactly-once transaction's 10 s.
-   * Every call is idempotent (a register of a registered schema returns its id).
+   * Every call is idempotent (a register of a registered schema returns its id). A call that
+   * timed out is asked again once, at once ({@link SchemaRegistryException#isTimeout}: a request
+   * the registry dropped), not more: each timeout has waited the whole request timeout.
    */
   private static final long[] RETRY_PAUSES_MS = {100, 300, 900};
 
   private JsonNode call(String operation, String method, String path, JsonNode body) {
+    boolean timedOut = false;
     for (int attempt = 0; ; attempt++) {
       try {
         return callOnce(operation, method, path, body);
       } catch (SchemaRegistryException e) {
+        if (e.isTimeout() && !timedOut) {
+          timedOut = true;
+          continue;
+        }
         if (attempt >= RETRY_PAUSES_MS.length || !e.isTransient()) {
           throw e;
         }

@@ -120,15 +120,36 @@ class SchemaRegistryClientIntegrationTest {
   private static final class FlakyFront implements AutoCloseable {
     final AtomicInteger requests = new AtomicInteger();
     private final HttpServer front;
+    private final java.util.concurrent.CountDownLatch closed =
+        new java.util.concurrent.CountDownLatch(1);
 
     FlakyFront(int failures) throws Exception {
+      this(0, failures);
+    }
+
+    /**
+     * {@code silences}: the first requests are never answered (the request a registry dropped);
+     * then {@code failures} get 503.
+     */
+    FlakyFront(int silences, int failures) throws Exception {
       HttpClient forward = HttpClient.newHttpClient();
       front = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+      front.setExecutor(java.util.concurrent.Executors.newCachedThreadPool());
       front.createContext("/", exchange -> {
         byte[] requestBody = exchange.getRequestBody().readAllBytes();
         int status;
         byte[] body;
-        if (requests.incrementAndGet() <= failures) {
+        int n = requests.incrementAndGet();
+        if (n <= silences) {
+          try {
+            closed.await();
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+          exchange.close();
+          return;
+        }
+        if (n <= silences + failures) {
           status = 503;
           body = "{\"error_code\":50301,\"message\":\"restarting\"}"
               .getBytes(StandardCharsets.UTF_8);
@@ -165,11 +186,13 @@ class SchemaRegistryClientIntegrationTest {
 
     SchemaRegistryClient client() {
       return new SchemaRegistryClient(RegistryConfig.of("http://127.0.0.1:"
-          + front.getAddress().getPort() + "/apis/ccompat/v7"));
+          + front.getAddress().getPort() + "/apis/ccompat/v7")
+          .withRequestTimeout(java.time.Duration.ofSeconds(2)));
     }
 
     @Override
     public void close() {
+      closed.countDown();
       front.stop(0);
     }
   }
@@ -180,6 +203,22 @@ class SchemaRegistryClientIntegrationTest {
     try (FlakyFront front = new FlakyFront(2)) {
       assertThat(front.client().schemaById(id)).isEqualTo(V1);
       assertThat(front.requests).hasValue(3);
+    }
+  }
+
+  @Test
+  void aRequestTheRegistryDroppedIsAskedOnceMoreAfterTheTimeout() throws Exception {
+    try (FlakyFront front = new FlakyFront(1, 0)) {
+      assertThat(front.client().register("widgets-dropped", V1)).isPositive();
+      assertThat(front.requests).hasValue(2);
+    }
+    // Dropped twice: the second timeout is the error, after two requests (each waited 2 s).
+    try (FlakyFront front = new FlakyFront(2, 0)) {
+      assertThatThrownBy(() -> front.client().register("widgets-dropped", V1))
+          .isInstanceOf(SchemaRegistryException.class)
+          .hasMessageContaining("HttpTimeoutException")
+          .satisfies(e -> assertThat(((SchemaRegistryException) e).isTimeout()).isTrue());
+      assertThat(front.requests).hasValue(2);
     }
   }
 
