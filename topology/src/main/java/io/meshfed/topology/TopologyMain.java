@@ -13,7 +13,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
 import org.slf4j.Logger;
@@ -125,9 +124,7 @@ public final class TopologyMain {
    * stock 6 s when it will not say. One Admin client for both.
    */
   private static TopologyConfig provision(TopologyConfig config) {
-    java.util.Map<String, Object> settings = new java.util.HashMap<>(config.kafkaClient());
-    settings.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
-    try (Admin admin = Admin.create(settings)) {
+    try (Admin admin = TopicProvisioner.admin(config.bootstrapServers(), config.kafkaClient())) {
       TopicProvisioner.ensureSharedTopics(admin, !config.kafkaClient().isEmpty(), (short) 1);
       CrashDetection given = config.crashDetection();
       if (!given.negotiable()) {

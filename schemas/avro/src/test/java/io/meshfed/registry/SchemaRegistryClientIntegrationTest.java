@@ -122,6 +122,9 @@ class SchemaRegistryClientIntegrationTest {
     private final HttpServer front;
     private final java.util.concurrent.CountDownLatch closed =
         new java.util.concurrent.CountDownLatch(1);
+    /** Several at once: a request left unanswered must not hold up the next one. */
+    private final java.util.concurrent.ExecutorService handlers =
+        java.util.concurrent.Executors.newCachedThreadPool();
 
     FlakyFront(int failures) throws Exception {
       this(0, failures);
@@ -134,7 +137,7 @@ class SchemaRegistryClientIntegrationTest {
     FlakyFront(int silences, int failures) throws Exception {
       HttpClient forward = HttpClient.newHttpClient();
       front = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-      front.setExecutor(java.util.concurrent.Executors.newCachedThreadPool());
+      front.setExecutor(handlers);
       front.createContext("/", exchange -> {
         byte[] requestBody = exchange.getRequestBody().readAllBytes();
         int status;
@@ -194,6 +197,7 @@ class SchemaRegistryClientIntegrationTest {
     public void close() {
       closed.countDown();
       front.stop(0);
+      handlers.shutdownNow();
     }
   }
 

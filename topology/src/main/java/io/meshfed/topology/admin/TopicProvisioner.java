@@ -77,11 +77,16 @@ public final class TopicProvisioner {
     return create(admin, secured, sharedTopics(replication));
   }
 
-  private static List<String> create(String bootstrapServers, Map<String, String> security,
-      List<NewTopic> topics) {
+  /** An Admin client on {@code bootstrapServers} with {@code security} (Kafka client keys). */
+  public static Admin admin(String bootstrapServers, Map<String, String> security) {
     Map<String, Object> settings = new java.util.HashMap<>(security);
     settings.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-    try (Admin admin = Admin.create(settings)) {
+    return Admin.create(settings);
+  }
+
+  private static List<String> create(String bootstrapServers, Map<String, String> security,
+      List<NewTopic> topics) {
+    try (Admin admin = admin(bootstrapServers, security)) {
       return create(admin, !security.isEmpty(), topics);
     }
   }
