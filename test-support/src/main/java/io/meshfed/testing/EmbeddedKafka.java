@@ -240,8 +240,15 @@ public final class EmbeddedKafka implements AutoCloseable {
     if (security != null) {
       secure(p, security);
     }
+    // -Dmeshfed.kafka.broker.X=V lays a broker property over these (for profiling: thread
+    // counts, log settings); nothing sets one by default.
+    System.getProperties().stringPropertyNames().stream()
+        .filter(k -> k.startsWith(BROKER_OVERRIDE))
+        .forEach(k -> p.put(k.substring(BROKER_OVERRIDE.length()), System.getProperty(k)));
     return p;
   }
+
+  private static final String BROKER_OVERRIDE = "meshfed.kafka.broker.";
 
   /**
    * Clients and the broker itself use SCRAM on the broker listener. The controller listener

@@ -38,6 +38,8 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 final class RawChain implements AutoCloseable {
 
   static final int HOPS = 2;
+  /** The prefix of the relays' threads and producers' client ids (their CPU is the floor's). */
+  static final String RELAY_THREADS = "floor-relay-";
   private static final int PARTITIONS = 3;
 
   private final BenchEnvironment env;
@@ -60,7 +62,7 @@ final class RawChain implements AutoCloseable {
     env.kafka().createTopics(PARTITIONS, topics.toArray(String[]::new));
     for (int i = 0; i < HOPS; i++) {
       int hop = i;
-      Thread relay = new Thread(() -> relay(hop), "floor-relay-" + hop);
+      Thread relay = new Thread(() -> relay(hop), RELAY_THREADS + hop);
       relay.setDaemon(true);
       relay.start();
       relays.add(relay);
@@ -99,6 +101,8 @@ final class RawChain implements AutoCloseable {
   private void relay(int hop) {
     Map<String, Object> props = new HashMap<>();
     props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, env.bootstrapServers());
+    // Named, so a CPU reading can tell the relays' network threads from the benchmark's.
+    props.put(ProducerConfig.CLIENT_ID_CONFIG, RELAY_THREADS + hop);
     // The topology's default linger for the guarantee, so the floor has the same settings.
     props.put(ProducerConfig.LINGER_MS_CONFIG, (int) (exactlyOnce
         ? TopologyConfig.TRANSACTION_LINGER : TopologyConfig.HOP_LINGER).toMillis());
@@ -148,8 +152,19 @@ final class RawChain implements AutoCloseable {
     }
   }
 
+  /**
+   * One run: latencies in microseconds of the records that arrived, how many were sent, and the
+   * rate the source achieved.
+   */
+  record Run(Histogram latency, long sent, double achievedRate) {}
+
   /** Sends {@code rate} records per second for {@code duration}; latencies in microseconds. */
   Histogram run(int rate, Duration duration) {
+    return measure(rate, duration).latency();
+  }
+
+  /** As {@link #run}, with the count sent and the rate achieved. */
+  Run measure(int rate, Duration duration) {
     latency.reset();
     long count = Math.max(1, (long) rate * duration.toSeconds());
     long interval = 1_000_000_000L / rate;
@@ -164,13 +179,14 @@ final class RawChain implements AutoCloseable {
       source.send(new ProducerRecord<>(topic(0), (int) (n % PARTITIONS), null, payload));
     }
     source.flush();
+    double achieved = count * 1e9 / Math.max(1, System.nanoTime() - start);
     Histogram result = new Histogram(3);
     long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
     while (result.getTotalCount() < count && System.nanoTime() < until) {
       LockSupport.parkNanos(50_000_000L);
       result.add(latency.getIntervalHistogram());
     }
-    return result;
+    return new Run(result, count, achieved);
   }
 
   @Override

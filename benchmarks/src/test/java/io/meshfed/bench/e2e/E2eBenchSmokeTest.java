@@ -38,6 +38,11 @@ class E2eBenchSmokeTest {
     }
     assertThat(results.path("throughput").path("steps").size()).isPositive();
     assertThat(results.path("throughput").path("profile").path("samples").asInt()).isPositive();
+    // The same-run floor at the throughput step's rate: every record through both relays.
+    JsonNode floorAtTarget = results.path("throughput").path("floorAtTarget");
+    assertThat(floorAtTarget.path("endToEndMs").path("n").asLong()).isPositive();
+    assertThat(floorAtTarget.path("notArrived").asLong()).isZero();
+    assertThat(floorAtTarget.path("cpuMicrosPerEvent").path("topology").asDouble()).isPositive();
     assertThat(results.path("scale").path("configsWritten").asInt())
         .isEqualTo(results.path("scale").path("expectedConfigs").asInt());
     assertThat(results.path("scale").has("coldRestoreSeconds")).isTrue();
