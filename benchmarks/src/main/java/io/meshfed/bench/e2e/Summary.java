@@ -200,7 +200,10 @@ final class Summary {
     }
     Map<String, Object> profile = map(tput.get("profile"));
     md.append("\nCPU profile of the throughput section (JFR execution samples, ")
-        .append(profile.get("samples")).append(" samples). By thread: ")
+        .append(profile.get("samples")).append(" samples, recorded over ")
+        .append(profile.get("windowSeconds")).append(" s at ")
+        .append(profile.get("flipsPerSecond")).append(" flips/s after the steps, which ran"
+            + " without it). By thread: ")
         .append(profile.get("byThread")).append(". Hottest frames: ")
         .append(profile.get("topFrames")).append(".\n\n");
 
