@@ -12,10 +12,10 @@ import picocli.CommandLine.Option;
  * {@code meshfed bench}: the end-to-end benchmark. It runs in a JVM of its own from the
  * benchmarks module's jar, so JMH, HdrHistogram and the plotting library never reach the
  * launcher's classpath; this command checks the options (so {@code --help} and a typo never
- * start a 15-minute run) and hands them over.
+ * start a half-hour run) and hands them over.
  */
 @Command(name = "bench", description = "Run the end-to-end benchmark (a real broker and"
-    + " registry on this machine; ~15 minutes on 2 cores, --quick ~2 minutes).")
+    + " registry on this machine; ~25-30 minutes on 2 cores, --quick ~2 minutes).")
 final class BenchCommand implements Callable<Integer> {
 
   /** Where {@code ./meshfed} says the repository is; the benchmarks jar is built there. */
