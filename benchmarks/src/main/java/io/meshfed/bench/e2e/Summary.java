@@ -193,8 +193,8 @@ final class Summary {
           + " (after the topology closed; %s): achieved %s/s, p50 %s, p99 %s ms, %s not arrived"
           + " → %s. CPU per event (µs, by owner): %s. The engine's CPU per flip at each step is"
           + " in `e2e.json` (`throughput.steps[].cpuMicrosPerFlip`).\n",
-          tputFloor.get("targetRate"), tputFloor.get("note"), tputFloor.get("achievedRate"), ms(f.get("p50")),
-          ms(f.get("p99")), tputFloor.get("notArrived"),
+          tputFloor.get("targetRate"), tputFloor.get("note"), tputFloor.get("achievedRate"),
+          ms(f.get("p50")), ms(f.get("p99")), tputFloor.get("notArrived"),
           Boolean.TRUE.equals(tputFloor.get("held")) ? "held" : "not held",
           tputFloor.get("cpuMicrosPerEvent")));
     }
