@@ -34,6 +34,12 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * have relayed what a poll returned (meshfed's group commit, CommitOnDrain) with the same 5 ms
  * producer retry backoff, polling every 10 ms; at-least-once relays send at once. Payloads are
  * 256 bytes carrying their send time.
+ *
+ * <p>With {@code outputsPerEvent} above one the last relay writes that many records for each
+ * it reads and the sink reads them all: the records a flip's product is made of (one config per
+ * client cluster whose config changes, one decision each) written and read by Kafka alone — no
+ * state, no transport, no computation. What that costs is the least any engine that emits
+ * meshfed's API can cost on this broker and machine.
  */
 final class RawChain implements AutoCloseable {
 
@@ -44,6 +50,7 @@ final class RawChain implements AutoCloseable {
 
   private final BenchEnvironment env;
   private final boolean exactlyOnce;
+  private final int outputsPerEvent;
   private final String prefix;
   private final List<Thread> relays = new ArrayList<>();
   private final Recorder latency = new Recorder(3);
@@ -52,8 +59,16 @@ final class RawChain implements AutoCloseable {
   private final Thread sink;
 
   RawChain(BenchEnvironment env, boolean exactlyOnce) {
+    this(env, exactlyOnce, 1);
+  }
+
+  RawChain(BenchEnvironment env, boolean exactlyOnce, int outputsPerEvent) {
+    if (outputsPerEvent < 1) {
+      throw new IllegalArgumentException("outputsPerEvent must be at least 1");
+    }
     this.env = env;
     this.exactlyOnce = exactlyOnce;
+    this.outputsPerEvent = outputsPerEvent;
     this.prefix = "floor-" + (exactlyOnce ? "eos" : "alos") + "-" + UUID.randomUUID() + "-";
     List<String> topics = new ArrayList<>();
     for (int i = 0; i <= HOPS; i++) {
@@ -125,7 +140,11 @@ final class RawChain implements AutoCloseable {
             out.beginTransaction();
             open = true;
           }
-          out.send(new ProducerRecord<>(topic(hop + 1), r.partition(), r.key(), r.value()));
+          int copies = hop == HOPS - 1 ? outputsPerEvent : 1;
+          for (int i = 0; i < copies; i++) {
+            out.send(new ProducerRecord<>(topic(hop + 1), (r.partition() + i) % PARTITIONS,
+                r.key(), r.value()));
+          }
           offsets.put(new TopicPartition(r.topic(), r.partition()),
               new OffsetAndMetadata(r.offset() + 1));
         }
@@ -153,10 +172,17 @@ final class RawChain implements AutoCloseable {
   }
 
   /**
-   * One run: latencies in microseconds of the records that arrived, how many were sent, and the
-   * rate the source achieved.
+   * One run: latencies in microseconds of the records that arrived at the sink, how many events
+   * were sent, how many records should arrive ({@code sent × outputsPerEvent}), and the rate the
+   * source achieved.
    */
-  record Run(Histogram latency, long sent, double achievedRate) {}
+  record Run(Histogram latency, long sent, long expected, double achievedRate) {
+
+    /** Records that should have reached the sink and had not after the wait. */
+    long notArrived() {
+      return expected - latency.getTotalCount();
+    }
+  }
 
   /** Sends {@code rate} records per second for {@code duration}; latencies in microseconds. */
   Histogram run(int rate, Duration duration) {
@@ -180,13 +206,14 @@ final class RawChain implements AutoCloseable {
     }
     source.flush();
     double achieved = count * 1e9 / Math.max(1, System.nanoTime() - start);
+    long expected = count * outputsPerEvent;
     Histogram result = new Histogram(3);
     long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-    while (result.getTotalCount() < count && System.nanoTime() < until) {
+    while (result.getTotalCount() < expected && System.nanoTime() < until) {
       LockSupport.parkNanos(50_000_000L);
       result.add(latency.getIntervalHistogram());
     }
-    return new Run(result, count, achieved);
+    return new Run(result, count, expected, achieved);
   }
 
   @Override

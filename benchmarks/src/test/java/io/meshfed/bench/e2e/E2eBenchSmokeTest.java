@@ -43,6 +43,14 @@ class E2eBenchSmokeTest {
     assertThat(floorAtTarget.path("endToEndMs").path("n").asLong()).isPositive();
     assertThat(floorAtTarget.path("notArrived").asLong()).isZero();
     assertThat(floorAtTarget.path("cpuMicrosPerEvent").path("topology").asDouble()).isPositive();
+    // The product floor: the last relay writes a flip's four records, and all of them arrive.
+    JsonNode productFloor = results.path("throughput").path("productFloorAtTarget");
+    assertThat(productFloor.path("outputsPerEvent").asInt())
+        .isEqualTo(E2eBench.PRODUCT_RECORDS_PER_FLIP);
+    assertThat(productFloor.path("endToEndMs").path("n").asLong())
+        .isEqualTo(E2eBench.PRODUCT_RECORDS_PER_FLIP
+            * floorAtTarget.path("endToEndMs").path("n").asLong());
+    assertThat(productFloor.path("notArrived").asLong()).isZero();
     assertThat(results.path("scale").path("configsWritten").asInt())
         .isEqualTo(results.path("scale").path("expectedConfigs").asInt());
     assertThat(results.path("scale").has("coldRestoreSeconds")).isTrue();
