@@ -57,13 +57,18 @@ public final class CommitOnDrain {
   /** The records of the thread's last poll that no stage's first processor has seen yet. */
   private static final class PollCount {
     int remaining;
+    /** When the last poll returned ({@link System#nanoTime}). */
+    long polledAt;
+    /** Per partition: {records not seen yet, records the poll returned}. */
     final Map<TopicPartition, int[]> byPartition = new HashMap<>();
 
     void reset(ConsumerRecords<?, ?> records) {
       remaining = records.count();
+      polledAt = System.nanoTime();
       byPartition.clear();
       for (TopicPartition tp : records.partitions()) {
-        byPartition.put(tp, new int[] {records.records(tp).size()});
+        int count = records.records(tp).size();
+        byPartition.put(tp, new int[] {count, count});
       }
     }
 
@@ -100,6 +105,26 @@ public final class CommitOnDrain {
   /** Counts one polled record as seen; true when it was the last of its poll. */
   static boolean lastOfPoll(RecordMetadata source) {
     return LAST_POLL.get().seen(source);
+  }
+
+  /**
+   * How many records the current thread's last counted poll returned for these partitions, if
+   * it returned them within {@code maxAge}; 0 otherwise, or without a counted poll. A poll that
+   * returns nothing is not seen here (Kafka calls interceptors with records only), so the age is
+   * what says that the records stopped coming.
+   */
+  public static int recentPollSize(Collection<TopicPartition> partitions,
+      java.time.Duration maxAge) {
+    PollCount poll = LAST_POLL.get();
+    if (System.nanoTime() - poll.polledAt > maxAge.toNanos()) {
+      return 0;
+    }
+    int size = 0;
+    for (TopicPartition tp : partitions) {
+      int[] counts = poll.byPartition.get(tp);
+      size += counts == null ? 0 : counts[1];
+    }
+    return size;
   }
 
   /**

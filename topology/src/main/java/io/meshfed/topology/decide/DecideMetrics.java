@@ -34,6 +34,7 @@ final class DecideMetrics {
   private final Sensor evaluations;
   private final Sensor decisions;
   private final Sensor slices;
+  private final Sensor burstHolds;
 
   DecideMetrics(StreamsMetrics metrics, String taskId) {
     for (Cause cause : Cause.values()) {
@@ -42,6 +43,7 @@ final class DecideMetrics {
     evaluations = sensor(metrics, taskId, "evaluations");
     decisions = sensor(metrics, taskId, "decisions");
     slices = sensor(metrics, taskId, "evaluation-slices-cut");
+    burstHolds = sensor(metrics, taskId, "burst-holds");
   }
 
   /**
@@ -77,11 +79,17 @@ final class DecideMetrics {
     slices.record(1);
   }
 
+  /** Evaluation began to be held back for a burst ({@link BurstHold}). */
+  void burstHoldBegun() {
+    burstHolds.record(1);
+  }
+
   /** Removes the sensors when the task's processor closes (a task moving away). */
   void close(StreamsMetrics metrics) {
     marked.values().forEach(metrics::removeSensor);
     metrics.removeSensor(evaluations);
     metrics.removeSensor(decisions);
     metrics.removeSensor(slices);
+    metrics.removeSensor(burstHolds);
   }
 }

@@ -15,6 +15,7 @@ import io.meshfed.topology.decide.handover.Handovers;
 import io.meshfed.topology.lag.EventsLag;
 import io.meshfed.topology.state.Stores;
 import io.meshfed.topology.commit.CommitOnDrain;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -91,6 +92,12 @@ public final class DecideProcessor
    */
   private long sliceNanos;
 
+  /**
+   * Holds evaluation while a burst of expensive evaluations is read; an evaluation is expensive
+   * when a thousand fill a slice (1 ms with Streams' transaction timeout).
+   */
+  private BurstHold burstHold;
+
   /** Streams' producer default with exactly-once. */
   static final long STREAMS_TRANSACTION_TIMEOUT_MS = 10_000;
 
@@ -116,6 +123,7 @@ public final class DecideProcessor
         cluster -> EventsLag.isBehind(context.applicationId(), cluster), handovers);
     metrics = new DecideMetrics(context.metrics(), context.taskId().toString());
     sliceNanos = transactionTimeoutMs(context.appConfigs()) * 100_000L;
+    burstHold = new BurstHold(Duration.ofNanos(sliceNanos / 1_000), metrics::burstHoldBegun);
     int partition = context.taskId().partition();
     inputs = INPUT_REPARTITIONS.stream().map(name -> new TopicPartition(
         context.applicationId() + "-" + name + "-repartition", partition)).toList();
@@ -158,7 +166,8 @@ public final class DecideProcessor
       throw new IllegalArgumentException("decide stage cannot handle "
           + (value == null ? "a tombstone" : value.getSchema().getFullName()));
     }
-    if (CommitOnDrain.drained(inputs)) {
+    if (CommitOnDrain.drained(inputs) && !burstHold.holding(
+        CommitOnDrain.recentPollSize(inputs, BurstHold.RECENT_POLL), now)) {
       evaluateDirty(now);
     }
   }
@@ -171,7 +180,9 @@ public final class DecideProcessor
   private void evaluateDirty(Instant now) {
     policyStatuses.publishDirty(now);
     RuntimeException failure = null;
-    long deadline = System.nanoTime() + sliceNanos;
+    long started = System.nanoTime();
+    long deadline = started + sliceNanos;
+    int evaluated = 0;
     while (!dirty.isEmpty()) {
       if (System.nanoTime() - deadline > 0) {
         // The rest stays dirty for the next drain or punctuation; commit what is done first.
@@ -187,7 +198,9 @@ public final class DecideProcessor
       } catch (RuntimeException e) {
         failure = failure == null ? e : failure;
       }
+      evaluated++;
     }
+    burstHold.evaluated(evaluated, System.nanoTime() - started);
     if (failure != null) {
       throw failure;
     }
@@ -231,7 +244,10 @@ public final class DecideProcessor
         mark(sweep.poll(), Cause.SWEEP);
       }
     }
-    evaluateDirty(now);
+    if (!burstHold.holding(
+        CommitOnDrain.recentPollSize(inputs, BurstHold.RECENT_POLL), now)) {
+      evaluateDirty(now);
+    }
   }
 
   /** The producer's transaction timeout as Streams will configure it. */

@@ -110,6 +110,44 @@ class CoalescingTopologyTest extends DriverTestBase {
         .contains(CONFIG_KEY).anyMatch(k -> k.contains("VirtualDestination"));
   }
 
+  @Test
+  void aBurstIsHeldUntilItIsReadThenEvaluatedOnce() throws Exception {
+    // A hold needs expensive evaluations (a thousandth of the slice each, see BurstHold): a
+    // transaction timeout of 1 ms makes the slice 0.1 ms, so this small world's evaluations are.
+    t.close();
+    java.util.Properties shortTransactions = new java.util.Properties();
+    shortTransactions.put("producer.transaction.timeout.ms", "1");
+    shortTransactions.put("commit.interval.ms", "1"); // Streams wants it <= the timeout
+    t = new TopologyHarness(registryUrl(), shortTransactions);
+    t.world();
+    t.decisions().readValuesToList();
+    Map<String, Double> before = decideCounters();
+
+    try {
+      // A poll with a burst of the decide task's inputs: its two member updates and 60 control
+      // records (heartbeats, say) that have not reached the stage yet.
+      polled(2, 60);
+      t.send(MGMT, Bookinfo.reviewsEndpoints(MGMT, false));
+      t.send(REMOTE, Bookinfo.reviewsEndpoints(REMOTE, false));
+      assertThat(t.decisions().readValuesToList()).as("the poll is not drained").isEmpty();
+      polled(0, 60); // the burst goes on: another poll of the task's inputs
+      // The harness punctuates every second: a punctuation runs in each tick below.
+      t.tick(java.time.Duration.ofSeconds(1));
+      assertThat(t.decisions().readValuesToList())
+          .as("held: without the hold this punctuation would evaluate").isEmpty();
+
+      // A second on, the hold that began at that punctuation is over: this one evaluates.
+      t.tick(java.time.Duration.ofMillis(1_500));
+      assertThat(t.decisions().readValuesToList()).as("one evaluation on both updates")
+          .extracting(FailoverDecision::getClientCluster).containsExactlyInAnyOrder(MGMT, REMOTE);
+      Map<String, Double> after = decideCounters();
+      assertThat(after.get("evaluations-total") - before.get("evaluations-total")).isEqualTo(1);
+      assertThat(after.get("burst-holds-total") - before.get("burst-holds-total")).isPositive();
+    } finally {
+      polled(0); // the poll count is the thread's: the next test on it starts without a burst
+    }
+  }
+
   /** The decide stage's counters (DecideMetrics), summed over its tasks. */
   private Map<String, Double> decideCounters() {
     Map<String, Double> totals = new java.util.HashMap<>();
@@ -127,14 +165,33 @@ class CoalescingTopologyTest extends DriverTestBase {
 
   /** What the consumer would note: a poll returned n member updates for decide task 0. */
   private void polled(int n) {
+    polled(n, 0);
+  }
+
+  /**
+   * The same, with {@code control} records of the decide task's control partition (an input of
+   * the task) that no stage has seen yet.
+   */
+  private void polled(int n, int control) {
     TopicPartition memberUpdates =
         new TopicPartition(t.applicationId() + "-by-destination-repartition", 0);
+    TopicPartition controlPartition =
+        new TopicPartition(t.applicationId() + "-control-repartition", 0);
     List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
     for (int i = 0; i < n; i++) {
       records.add(new ConsumerRecord<>(memberUpdates.topic(), 0, i, new byte[0], new byte[0]));
     }
+    List<ConsumerRecord<byte[], byte[]>> rest = new ArrayList<>();
+    for (int i = 0; i < control; i++) {
+      rest.add(new ConsumerRecord<>(controlPartition.topic(), 0, i, new byte[0], new byte[0]));
+    }
+    Map<TopicPartition, List<ConsumerRecord<byte[], byte[]>>> byPartition =
+        new java.util.HashMap<>(Map.of(memberUpdates, records));
+    if (control > 0) {
+      byPartition.put(controlPartition, rest);
+    }
     try (var counter = new CommitOnDrain.PollCounter()) {
-      counter.onConsume(new ConsumerRecords<>(Map.of(memberUpdates, records), Map.of()));
+      counter.onConsume(new ConsumerRecords<>(byPartition, Map.of()));
     }
   }
 }

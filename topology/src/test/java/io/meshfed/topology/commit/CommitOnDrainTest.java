@@ -120,6 +120,24 @@ class CommitOnDrainTest {
   }
 
   @Test
+  void aPollsSizeCountsOnlyWhileItIsRecentAndTheRecordsSeenDoNotChangeIt() {
+    TopicPartition mine = new TopicPartition("app-by-destination-repartition", 0);
+    TopicPartition events = new TopicPartition("meshfed.cluster.a.events", 1);
+    poll(Map.of(mine, 2, events, 250));
+    process("a", mine);
+    java.time.Duration day = java.time.Duration.ofDays(1);
+    assertThat(CommitOnDrain.recentPollSize(List.of(mine), day)).isEqualTo(2);
+    assertThat(CommitOnDrain.recentPollSize(List.of(mine, events), day)).isEqualTo(252);
+    assertThat(CommitOnDrain.recentPollSize(
+        List.of(new TopicPartition("app-acks-repartition", 0)), day)).isZero();
+    // Older than the age asked for (here: any age at all) is no poll.
+    assertThat(CommitOnDrain.recentPollSize(List.of(mine, events),
+        java.time.Duration.ofNanos(-1))).isZero();
+    poll(0);
+    assertThat(CommitOnDrain.recentPollSize(List.of(mine, events), day)).isZero();
+  }
+
+  @Test
   void aLaterStageOfTheSameSubTopologyCountsOnlyWhatItReadsItself() {
     // Ingest and select share a sub-topology: an event ingest forwarded to select was counted
     // by ingest; select counts the records of its own repartition topics.
