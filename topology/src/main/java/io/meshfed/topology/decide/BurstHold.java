@@ -84,12 +84,13 @@ final class BurstHold {
   }
 
   /**
-   * Whether to hold evaluation now, given how many records the thread's last poll returned;
-   * false once a hold has lasted {@link #MAX_HOLD} (that round is evaluated, and the next call
-   * may begin a new hold).
+   * Whether to hold evaluation now, given how many records of the task's own inputs the
+   * thread's last poll returned if it was recent ({@code CommitOnDrain.recentPollSize}); false
+   * once a hold has lasted {@link #MAX_HOLD} (that round is evaluated, and the next call may
+   * begin a new hold).
    */
-  boolean holding(int lastPollSize, Instant now) {
-    if (lastPollSize < BURST_POLL || nanosPerEvaluation < heavyNanos) {
+  boolean holding(int recentInputs, Instant now) {
+    if (recentInputs < BURST_POLL || nanosPerEvaluation < heavyNanos) {
       since = null;
       return false;
     }
