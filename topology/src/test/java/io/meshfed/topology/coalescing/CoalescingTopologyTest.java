@@ -86,11 +86,7 @@ class CoalescingTopologyTest extends DriverTestBase {
   void aLongRoundOfEvaluationIsCutIntoSlicesAndNothingIsLost() throws Exception {
     // A transaction timeout of 1 ms makes the slice 0.1 ms: every round evaluates one
     // destination and leaves the rest dirty for the next drain or punctuation.
-    t.close();
-    java.util.Properties shortTransactions = new java.util.Properties();
-    shortTransactions.put("producer.transaction.timeout.ms", "1");
-    shortTransactions.put("commit.interval.ms", "1"); // Streams wants it <= the timeout
-    t = new TopologyHarness(registryUrl(), shortTransactions);
+    withOneMillisecondTransactions();
     t.world();
     t.send(MGMT, Bookinfo.reviewsVirtualDestination());
     Map<String, Double> before = decideCounters();
@@ -114,11 +110,7 @@ class CoalescingTopologyTest extends DriverTestBase {
   void aBurstIsHeldUntilItIsReadThenEvaluatedOnce() throws Exception {
     // A hold needs expensive evaluations (a thousandth of the slice each, see BurstHold): a
     // transaction timeout of 1 ms makes the slice 0.1 ms, so this small world's evaluations are.
-    t.close();
-    java.util.Properties shortTransactions = new java.util.Properties();
-    shortTransactions.put("producer.transaction.timeout.ms", "1");
-    shortTransactions.put("commit.interval.ms", "1"); // Streams wants it <= the timeout
-    t = new TopologyHarness(registryUrl(), shortTransactions);
+    withOneMillisecondTransactions();
     t.world();
     t.decisions().readValuesToList();
     Map<String, Double> before = decideCounters();
@@ -146,6 +138,15 @@ class CoalescingTopologyTest extends DriverTestBase {
     } finally {
       polled(0); // the poll count is the thread's: the next test on it starts without a burst
     }
+  }
+
+  /** Replaces the harness with one whose producer transaction timeout is 1 ms (slice 0.1 ms). */
+  private void withOneMillisecondTransactions() throws Exception {
+    t.close();
+    java.util.Properties shortTransactions = new java.util.Properties();
+    shortTransactions.put("producer.transaction.timeout.ms", "1");
+    shortTransactions.put("commit.interval.ms", "1"); // Streams wants it <= the timeout
+    t = new TopologyHarness(registryUrl(), shortTransactions);
   }
 
   /** The decide stage's counters (DecideMetrics), summed over its tasks. */
