@@ -35,7 +35,7 @@ final class BurstHold {
    * acks, control) is a burst. The task's own, not the thread's: after a round of evaluation the
    * thread's next poll holds whatever arrived during the round (a fleet's heartbeats, other
    * tasks' events), and counting those held every round after a zone outage's updates were all
-   * read (first config after 8.3–10.5 s instead of ~2 s). A zone outage brings ~500 member
+   * read (first config after 5.4–10.5 s instead of ~2 s). A zone outage brings ~500 member
    * updates to each of six decide tasks within a few polls; a steady 2,000 flips/s ~10 per poll.
    */
   static final int BURST_POLL = 50;
