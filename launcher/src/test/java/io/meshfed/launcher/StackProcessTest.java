@@ -57,6 +57,20 @@ class StackProcessTest {
       return Files.readString(output);
     }
 
+    /**
+     * What a stack that exited left to go on: its exit status (128 + a signal's number when a
+     * signal ended it, which prints nothing), what it printed and the end of its log.
+     */
+    String whyExited() throws IOException {
+      Path log = output.resolveSibling(output.getFileName().toString().replace(".out", ""))
+          .resolve(Logs.FILE);
+      List<String> logLines = Files.exists(log) ? Files.readAllLines(log) : List.of();
+      return String.format("meshfed up exited with status %d:%n%s%n-- last lines of %s --%n%s",
+          process.exitValue(), banner(), log,
+          String.join("\n", logLines.subList(Math.max(0, logLines.size() - 40),
+              logLines.size())));
+    }
+
     /** The value after {@code label} in the banner, e.g. the query API's URL. */
     String endpoint(String label) throws IOException {
       Matcher m = Pattern.compile(Pattern.quote(label) + "\\s+(\\S+)").matcher(banner());
@@ -96,7 +110,10 @@ class StackProcessTest {
   private static void awaitUp(Up... stacks) {
     await().atMost(UP).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
       for (Up up : stacks) {
-        assertThat(up.process().isAlive()).as("meshfed up exited:%n%s", up.banner()).isTrue();
+        if (!up.process().isAlive()) {
+          // Not an assertion, so Awaitility does not wait out the timeout for a dead stack.
+          throw new IllegalStateException(up.whyExited());
+        }
         assertThat(up.banner()).contains("Ctrl-C stops everything.");
       }
     });
