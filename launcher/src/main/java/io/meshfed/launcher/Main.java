@@ -129,6 +129,7 @@ public final class Main implements Runnable {
       }, "meshfed-demo-cleanup");
       Runtime.getRuntime().addShutdownHook(cleanup);
       Path log = Logs.toFile(work, verbose);
+      BrokerExits.install("demo", log, System.err);
       Demo.Result result = Demo.run(new EmbeddedStack.Settings(work,
           List.of(Demo.MGMT, Demo.REMOTE), damping, Duration.ofSeconds(10))
           .withSecured(!insecure), System.out,
@@ -207,6 +208,7 @@ public final class Main implements Runnable {
       int http = httpPort != null ? httpPort : 8080;
       int grpc = grpcPort != null ? grpcPort : 8090;
       Path log = Logs.toFile(dir, verbose);
+      BrokerExits.install("up", log, System.err);
       long startedAt = System.nanoTime();
       EmbeddedStack started;
       while (true) {
