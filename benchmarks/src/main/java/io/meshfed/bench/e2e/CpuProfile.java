@@ -15,10 +15,37 @@ import jdk.jfr.consumer.RecordingFile;
 
 /**
  * A JDK Flight Recorder CPU profile of one section: where the samples fell, by thread group
- * (stream threads, broker, clients, ...) and by the top meshfed or Kafka frame. This is the
- * "profile that explains it" when a target is missed.
+ * (stream threads, broker, clients, ...) and by the top meshfed or Kafka frame, and for the
+ * topology's stream threads by stage and by kind of work on the whole stack (inclusive), which
+ * a leaf frame cannot tell: {@code ByteBuffer.position} at the top of a stack says nothing of
+ * whether a send, a store write or an evaluation paid for it. This is the "profile that
+ * explains it" when a target is missed.
  */
 final class CpuProfile implements AutoCloseable {
+
+  /** The stream thread's stages, outermost first: a sample goes to the first one on its stack. */
+  static final List<Map.Entry<String, String>> STAGES = List.of(
+      Map.entry("evaluation", "io.meshfed.topology.decide.DecideProcessor.evaluate"),
+      Map.entry("decide input", "io.meshfed.topology.decide.DecideProcessor.process"),
+      Map.entry("select", "io.meshfed.topology.select.SelectProcessor.process"),
+      Map.entry("ingest", "io.meshfed.topology.ingest.IngestProcessor.process"),
+      Map.entry("commit", "org.apache.kafka.streams.processor.internals.StreamThread.maybeCommit"),
+      Map.entry("poll", "org.apache.kafka.streams.processor.internals.StreamThread.pollPhase"));
+
+  /**
+   * Kinds of work, by a prefix of a frame anywhere on the stack; the first that matches wins,
+   * so a serializer called by a send counts as the send's.
+   */
+  static final List<Map.Entry<String, String>> WORK = List.of(
+      Map.entry("producer send (outputs and changelog records)",
+          "org.apache.kafka.clients.producer.KafkaProducer.send"),
+      Map.entry("serialize (Avro out, JSON state)",
+          "org.apache.kafka.common.serialization.Serializer.serialize"),
+      Map.entry("deserialize (Avro in, JSON state)",
+          "org.apache.kafka.common.serialization.Deserializer.deserialize"),
+      Map.entry("RocksDB (Streams' store and JNI)",
+          "org.apache.kafka.streams.state.internals.RocksDB"),
+      Map.entry("rules", "io.meshfed.rules."));
 
   private final Recording recording = new Recording();
   private final Path file;
@@ -44,7 +71,11 @@ final class CpuProfile implements AutoCloseable {
     recording.dump(file);
     Map<String, Integer> threads = new HashMap<>();
     Map<String, Integer> methods = new HashMap<>();
+    Map<String, Integer> stages = new HashMap<>();
+    Map<String, Integer> work = new HashMap<>();
     int total = 0;
+    int streamThread = 0;
+    int truncated = 0;
     for (RecordedEvent e : RecordingFile.readAllEvents(file)) {
       if (!e.getEventType().getName().equals("jdk.ExecutionSample") || e.getStackTrace() == null) {
         continue;
@@ -54,6 +85,16 @@ final class CpuProfile implements AutoCloseable {
           : threadKind(e.getThread("sampledThread").getJavaName());
       threads.merge(thread, 1, Integer::sum);
       List<RecordedFrame> frames = e.getStackTrace().getFrames();
+      if (isStreamThread(e.getThread("sampledThread") == null ? ""
+          : e.getThread("sampledThread").getJavaName())) {
+        streamThread++;
+        truncated += e.getStackTrace().isTruncated() ? 1 : 0;
+        List<String> names = frames.stream().map(f -> f.getMethod().getType().getName() + "."
+            + f.getMethod().getName()).toList();
+        stages.merge(firstMatch(STAGES, names, "other"), 1, Integer::sum);
+        work.merge(firstMatch(WORK, names, "the rest (Streams and client plumbing, meshfed"
+            + " code, collections)"), 1, Integer::sum);
+      }
       if (!frames.isEmpty()) {
         RecordedFrame top = frames.get(0);
         methods.merge(top.getMethod().getType().getName() + "." + top.getMethod().getName(), 1,
@@ -64,6 +105,12 @@ final class CpuProfile implements AutoCloseable {
     out.put("samples", total);
     out.put("byThread", top(threads, total, 8));
     out.put("topFrames", top(methods, total, 12));
+    Map<String, Object> stream = new LinkedHashMap<>();
+    stream.put("samples", streamThread);
+    stream.put("truncatedStacks", truncated);
+    stream.put("byStage", top(stages, streamThread, STAGES.size() + 1));
+    stream.put("byWork", top(work, streamThread, WORK.size() + 1));
+    out.put("streamThread", stream);
     out.put("jfr", file.toString());
     return out;
   }
@@ -76,8 +123,29 @@ final class CpuProfile implements AutoCloseable {
     return out;
   }
 
+  /** A Kafka Streams stream thread itself, not its producer's I/O thread. */
+  static boolean isStreamThread(String name) {
+    return name.contains("StreamThread") && !name.startsWith("kafka-producer-network-thread");
+  }
+
+  /** The name of the first entry whose frame prefix is on the stack, or {@code none}. */
+  static String firstMatch(List<Map.Entry<String, String>> kinds, List<String> frames,
+      String none) {
+    for (Map.Entry<String, String> kind : kinds) {
+      for (String frame : frames) {
+        if (frame.startsWith(kind.getValue())) {
+          return kind.getKey();
+        }
+      }
+    }
+    return none;
+  }
+
   /** Groups thread names: stream threads, broker request handlers, network, clients. */
   static String threadKind(String name) {
+    if (name.startsWith("kafka-producer-network-thread") && name.contains("StreamThread")) {
+      return "topology producer I/O threads";
+    }
     if (name.contains("StreamThread")) {
       return "topology stream threads";
     }

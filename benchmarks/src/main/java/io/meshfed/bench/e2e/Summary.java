@@ -198,7 +198,16 @@ final class Summary {
         .append(profile.get("flipsPerSecond")).append(" flips/s after the steps, which ran"
             + " without it). By thread: ")
         .append(profile.get("byThread")).append(". Hottest frames: ")
-        .append(profile.get("topFrames")).append(".\n\n");
+        .append(profile.get("topFrames")).append(".");
+    Map<String, Object> streamThread = map(profile.get("streamThread"));
+    if (!streamThread.isEmpty()) {
+      // Whole stacks: what a leaf frame cannot say (which stage, which kind of work paid).
+      md.append(" The stream thread's ").append(streamThread.get("samples"))
+          .append(" samples on their whole stacks (").append(streamThread.get("truncatedStacks"))
+          .append(" cut at JFR's depth), by stage: ").append(streamThread.get("byStage"))
+          .append("; by work: ").append(streamThread.get("byWork")).append(".");
+    }
+    md.append("\n\n");
 
     md.append("## Scale\n\n").append(scale.get("clusters")).append(" clusters, ")
         .append(scale.get("services")).append(" services, ").append(scale.get("endpoints"))

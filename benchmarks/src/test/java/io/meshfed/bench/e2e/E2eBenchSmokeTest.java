@@ -38,6 +38,18 @@ class E2eBenchSmokeTest {
     }
     assertThat(results.path("throughput").path("steps").size()).isPositive();
     assertThat(results.path("throughput").path("profile").path("samples").asInt()).isPositive();
+    // The stream thread's samples by stage and by work, each a whole (attribution is tested
+    // in CpuProfileTest; a quick window is too short to promise any one stage a sample).
+    JsonNode streamThread = results.path("throughput").path("profile").path("streamThread");
+    assertThat(streamThread.path("samples").asInt()).as(streamThread.toString()).isPositive();
+    for (String by : new String[] {"byStage", "byWork"}) {
+      double sum = 0;
+      for (JsonNode share : streamThread.path(by)) {
+        sum += Double.parseDouble(share.asText().replace("%", ""));
+      }
+      assertThat(sum).as(by + " of " + streamThread).isCloseTo(100.0,
+          org.assertj.core.data.Offset.offset(0.5));
+    }
     // The same-run floor at the throughput step's rate: every record through both relays.
     JsonNode floorAtTarget = results.path("throughput").path("floorAtTarget");
     assertThat(floorAtTarget.path("endToEndMs").path("n").asLong()).isPositive();
