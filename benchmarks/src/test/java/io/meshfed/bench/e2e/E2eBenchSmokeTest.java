@@ -87,7 +87,9 @@ class E2eBenchSmokeTest {
     }
     assertThat(Files.readString(out.resolve("SUMMARY.md"))).contains("| target |")
         .contains("vs floor").contains("## Zone outage").contains("## Fleet steady state")
-        .contains("## Two regions through MirrorMaker 2").contains("## Security cost");
+        .contains("## Two regions through MirrorMaker 2").contains("## Security cost")
+        .contains("The stream thread's " + streamThread.path("samples").asInt() + " samples on"
+            + " their whole stacks");
     assertThat(Files.size(out.resolve("latency-cdf.png"))).isPositive();
   }
 }
