@@ -37,8 +37,10 @@ import org.apache.kafka.streams.TopologyTestDriver;
  *
  * <p>Measured: the piping thread's CPU time per flip over {@code --flips} after
  * {@code --warmup} flips (JIT), with the driver's captured output drained outside the timed
- * batches. Repeatable within a few percent between runs on a quiet machine, so a change to the
- * engine's data path shows here before it is worth a full run:
+ * batches; most of it is the driver's own work, so the engine's part is that CPU times the
+ * share of the thread's samples (a JFR over the flips) in the topology's own stages; and the
+ * records the topology wrote per flip, by topic. Identical runs differ by up to ±8 % on a
+ * 2-core machine: it says what the engine costs, not a change of a few percent.
  *
  * <pre>java -cp benchmarks/target/benchmarks.jar io.meshfed.bench.e2e.EngineCpu
  *     [--services 10000] [--warmup 40000] [--flips 100000] [--out bench/results]</pre>
