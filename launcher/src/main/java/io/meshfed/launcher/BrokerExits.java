@@ -32,16 +32,17 @@ final class BrokerExits {
   }
 
   static void install(String command, Path log, PrintStream err, Terminator terminator) {
-    Exit.setExitProcedure((status, message) -> {
+    Exit.setExitProcedure(sayThenEnd(command, log, err, terminator, false));
+    Exit.setHaltProcedure(sayThenEnd(command, log, err, terminator, true));
+  }
+
+  private static Exit.Procedure sayThenEnd(String command, Path log, PrintStream err,
+      Terminator terminator, boolean halt) {
+    return (status, message) -> {
       err.println(line(command, status, message, log));
       err.flush();
-      terminator.end(false, status);
-    });
-    Exit.setHaltProcedure((status, message) -> {
-      err.println(line(command, status, message, log));
-      err.flush();
-      terminator.end(true, status);
-    });
+      terminator.end(halt, status);
+    };
   }
 
   static String line(String command, int status, String message, Path log) {

@@ -68,7 +68,7 @@ class DemoTest {
     System.out.println(String.join(" ", args) + "\n" + timeline + run.err());
     // A failed step's why is in the stack's log, which goes with the test's directory.
     assertThat(run.exit()).as("%s%s%s", timeline, run.err(),
-        run.exit() == 0 ? "" : logTail(dir.resolve("demo").resolve(Logs.FILE))).isZero();
+        run.exit() == 0 ? "" : StackLog.tail(dir.resolve("demo").resolve(Logs.FILE), 60)).isZero();
     assertThat(timeline).endsWith("meshfed demo: failover and failback converged in every"
         + " cluster\n");
     boolean prometheus = PrometheusChild.binary() != null;
@@ -104,20 +104,6 @@ class DemoTest {
   }
 
   /** The step names of the timeline's {@code ok}/{@code FAIL} lines, in order. */
-  /** The stack log's warnings and errors and its last lines, for a failed run's message. */
-  private static String logTail(Path log) throws IOException {
-    if (!java.nio.file.Files.exists(log)) {
-      return "(no " + log + ")";
-    }
-    List<String> lines = java.nio.file.Files.readAllLines(log);
-    List<String> warnings = lines.stream().filter(l -> l.contains(" WARN ")
-        || l.contains(" ERROR ")).map(l -> l.length() > 300 ? l.substring(0, 300) : l).toList();
-    return "\n-- warnings and errors of " + log + " (last 60) --\n"
-        + String.join("\n", warnings.subList(Math.max(0, warnings.size() - 60), warnings.size()))
-        + "\n-- its last 60 lines --\n"
-        + String.join("\n", lines.subList(Math.max(0, lines.size() - 60), lines.size()));
-  }
-
   private static List<String> steps(String timeline) {
     return timeline.lines().filter(l -> l.matches("\\d\\d:\\d\\d:\\d\\d\\.\\d{3}  (ok  |FAIL) .*"))
         .map(l -> l.substring(19).replaceFirst("\\s+\\d+ ms.*$", "").trim()).toList();

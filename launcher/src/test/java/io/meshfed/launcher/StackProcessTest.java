@@ -64,11 +64,8 @@ class StackProcessTest {
     String whyExited() throws IOException {
       Path log = output.resolveSibling(output.getFileName().toString().replace(".out", ""))
           .resolve(Logs.FILE);
-      List<String> logLines = Files.exists(log) ? Files.readAllLines(log) : List.of();
-      return String.format("meshfed up exited with status %d:%n%s%n-- last lines of %s --%n%s",
-          process.exitValue(), banner(), log,
-          String.join("\n", logLines.subList(Math.max(0, logLines.size() - 40),
-              logLines.size())));
+      return String.format("meshfed up exited with status %d:%n%s%s", process.exitValue(),
+          banner(), StackLog.tail(log, 40));
     }
 
     /** The value after {@code label} in the banner, e.g. the query API's URL. */

@@ -81,12 +81,11 @@ final class CpuProfile implements AutoCloseable {
         continue;
       }
       total++;
-      String thread = e.getThread("sampledThread") == null ? "?"
-          : threadKind(e.getThread("sampledThread").getJavaName());
-      threads.merge(thread, 1, Integer::sum);
+      String name = e.getThread("sampledThread") == null ? null
+          : e.getThread("sampledThread").getJavaName();
+      threads.merge(name == null ? "?" : threadKind(name), 1, Integer::sum);
       List<RecordedFrame> frames = e.getStackTrace().getFrames();
-      if (isStreamThread(e.getThread("sampledThread") == null ? ""
-          : e.getThread("sampledThread").getJavaName())) {
+      if (name != null && isStreamThread(name)) {
         streamThread++;
         truncated += e.getStackTrace().isTruncated() ? 1 : 0;
         List<String> names = frames.stream().map(f -> f.getMethod().getType().getName() + "."

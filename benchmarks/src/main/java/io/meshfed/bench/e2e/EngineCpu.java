@@ -55,7 +55,6 @@ public final class EngineCpu {
   private final Map<String, TestInputTopic<String, SpecificRecord>> inputs = new HashMap<>();
   private final MeshfedTopics topics;
   private final String applicationId;
-  private long outputs;
   /** Records the topology wrote per topic (application id left out), since the last reset. */
   private final Map<String, Long> byTopic = new java.util.TreeMap<>();
 
@@ -88,7 +87,6 @@ public final class EngineCpu {
       var output = driver.createOutputTopic(topic, new ByteArrayDeserializer(),
           new ByteArrayDeserializer());
       long n = output.getQueueSize();
-      outputs += n;
       if (n > 0) {
         byTopic.merge(topic.replace(applicationId + "-", ""), n, Long::sum);
       }
@@ -117,7 +115,6 @@ public final class EngineCpu {
   }
 
   private void reset() {
-    outputs = 0;
     byTopic.clear();
   }
 
@@ -190,7 +187,8 @@ public final class EngineCpu {
       // engine costs without the driver around it (an estimate: +-1 % of the samples).
       result.put("engineMicrosPerFlip", Math.round(cpuPerFlip * share * 10) / 10.0);
       result.put("samples", samples);
-      result.put("recordsOutPerFlip", Math.round(10.0 * engine.outputs / flips) / 10.0);
+      long outputs = engine.byTopic.values().stream().mapToLong(Long::longValue).sum();
+      result.put("recordsOutPerFlip", Math.round(10.0 * outputs / flips) / 10.0);
       Map<String, Double> perTopic = new LinkedHashMap<>();
       engine.byTopic.forEach((topic, n) -> perTopic.put(topic, Math.round(100.0 * n / flips)
           / 100.0));
