@@ -212,7 +212,10 @@ public final class EngineCpu {
     int engine = 0;
     String self = Thread.currentThread().getName();
     for (jdk.jfr.consumer.RecordedEvent e : jdk.jfr.consumer.RecordingFile.readAllEvents(jfr)) {
-      if (e.getStackTrace() == null || e.getThread("sampledThread") == null
+      // Only execution samples: a recording the JVM was started with (-XX:StartFlightRecording)
+      // adds other events with stacks and no sampled thread.
+      if (!e.getEventType().getName().equals("jdk.ExecutionSample")
+          || e.getStackTrace() == null || e.getThread("sampledThread") == null
           || !self.equals(e.getThread("sampledThread").getJavaName())) {
         continue;
       }

@@ -12,6 +12,24 @@ final class Summary {
 
   private Summary() {}
 
+  /**
+   * Renders a run's SUMMARY.md again from its e2e.json, beside it, without re-running anything:
+   * {@code java -cp benchmarks/target/benchmarks.jar io.meshfed.bench.e2e.Summary
+   * bench/results/e2e.json}. For a change to how a summary is written, not to what is measured.
+   */
+  public static void main(String[] args) throws java.io.IOException {
+    if (args.length != 1) {
+      System.err.println("usage: Summary E2E_JSON  (writes SUMMARY.md beside it)");
+      System.exit(2);
+    }
+    java.nio.file.Path json = java.nio.file.Path.of(args[0]);
+    Map<String, Object> results = new com.fasterxml.jackson.databind.ObjectMapper().readValue(
+        json.toFile(), new com.fasterxml.jackson.core.type.TypeReference<>() {});
+    java.nio.file.Path md = json.toAbsolutePath().resolveSibling("SUMMARY.md");
+    java.nio.file.Files.writeString(md, markdown(results));
+    System.out.println("wrote " + md);
+  }
+
   @SuppressWarnings("unchecked")
   private static Map<String, Object> map(Object o) {
     return o instanceof Map<?, ?> m ? (Map<String, Object>) m : Map.of();
@@ -189,6 +207,7 @@ final class Summary {
     for (String floorKey : List.of("floorAtTarget", "productFloorAtTarget")) {
       floorAtTarget(md, map(tput.get(floorKey)));
     }
+    md.append(engineBudget(num(machine.get("cores")), tput));
     md.append("\nThe engine's CPU per flip at each step is in `e2e.json`"
         + " (`throughput.steps[].cpuMicrosPerFlip`).\n");
     Map<String, Object> profile = map(tput.get("profile"));
@@ -355,7 +374,7 @@ final class Summary {
       md.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %s | %s |\n",
           w.replace("Cpu", ""), c.get("windowSeconds"), p.get(ThreadCpu.TOPOLOGY),
           p.get(ThreadCpu.OTHER_JAVA), p.get(ThreadCpu.BENCH), p.get(ThreadCpu.JVM),
-          p.get("process total")));
+          p.get(ThreadCpu.TOTAL)));
     }
     Map<String, Object> probe = map(f.get("probeDuringResync"));
     Map<String, Object> d = map(probe.get("decisionMs"));
@@ -391,6 +410,50 @@ final class Summary {
         ms(f.get("p50")), ms(f.get("p99")), floor.get("notArrived"),
         Boolean.TRUE.equals(floor.get("held")) ? "held" : "not held",
         floor.get("cpuMicrosPerEvent")));
+  }
+
+  /**
+   * What the machine leaves the engine at the throughput target, from the same run: the cores'
+   * microseconds per event at the product floor's rate, less what the product floor (Kafka
+   * carrying a flip's four product records, no engine) took per event; beside it, what the
+   * engine added over that floor per flip at its last step (the first not held, or the highest
+   * measured), by owner. Empty when either figure is missing (a quick run's floors are not at
+   * the target).
+   */
+  static String engineBudget(Double cores, Map<String, Object> tput) {
+    Map<String, Object> floor = map(tput.get("productFloorAtTarget"));
+    Map<String, Object> floorCpu = map(floor.get("cpuMicrosPerEvent"));
+    List<?> steps = tput.get("steps") instanceof List<?> l ? l : List.of();
+    Double rate = num(floor.get("targetRate"));
+    Double floorTotal = num(floorCpu.get(ThreadCpu.TOTAL));
+    if (cores == null || rate == null || rate != E2eBench.TARGET_THROUGHPUT
+        || floorTotal == null || steps.isEmpty()) {
+      return "";
+    }
+    Map<String, Object> last = map(steps.get(steps.size() - 1));
+    Map<String, Object> engineCpu = map(last.get("cpuMicrosPerFlip"));
+    Double engineTotal = num(engineCpu.get(ThreadCpu.TOTAL));
+    if (engineTotal == null) {
+      return "";
+    }
+    double available = cores * 1e6 / rate;
+    double left = available - floorTotal;
+    double added = engineTotal - floorTotal;
+    List<String> byOwner = new java.util.ArrayList<>();
+    for (String owner : List.of(ThreadCpu.TOPOLOGY, ThreadCpu.BENCH, ThreadCpu.OTHER_JAVA,
+        ThreadCpu.JVM)) {
+      Double e = num(engineCpu.get(owner));
+      Double f = num(floorCpu.get(owner));
+      if (e != null && f != null) {
+        byOwner.add(String.format(Locale.ROOT, "%s %+.1f", owner, e - f));
+      }
+    }
+    return String.format(Locale.ROOT, "\n**What this machine leaves the engine at %,.0f"
+        + " events/s**: %.0f cores are %.1f µs of CPU per event; the product floor took %.1f,"
+        + " so an engine may add at most %.1f µs per flip to what Kafka, the load and the readers"
+        + " cost. At %s flips/s the engine added %.1f µs per flip over the product floor (%s),"
+        + " %.0f× that budget.\n", rate, cores, available, floorTotal, left, last.get("targetRate"),
+        added, String.join(", ", byOwner), left > 0 ? added / left : Double.POSITIVE_INFINITY);
   }
 
   private static void row(StringBuilder md, String target, String measured, String verdict) {

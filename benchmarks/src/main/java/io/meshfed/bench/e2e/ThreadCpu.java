@@ -32,6 +32,8 @@ final class ThreadCpu {
   static final String BENCH = "benchmark load/readers";
   static final String OTHER_JAVA = "broker and other Java threads";
   static final String JVM = "JVM internal (GC, JIT)";
+  /** The whole process ({@code /proc/self/stat}): every owner above and native threads. */
+  static final String TOTAL = "process total";
 
   /** One reading: CPU nanoseconds per live Java thread id, their names, and the process total. */
   record Snapshot(long at, Map<Long, Long> cpu, Map<Long, String> names, long processNanos) {}
@@ -109,7 +111,7 @@ final class ThreadCpu {
     Map<String, Object> percent = new LinkedHashMap<>();
     byGroup.forEach((g, n) -> percent.put(g, pct(n, wall)));
     percent.put(JVM, process > 0 ? pct(Math.max(0, process - javaTotal), wall) : null);
-    percent.put("process total", process > 0 ? pct(process, wall) : null);
+    percent.put(TOTAL, process > 0 ? pct(process, wall) : null);
     out.put("percentOfOneCore", percent);
     Map<String, Object> threads = new LinkedHashMap<>();
     topologyThreads.entrySet().stream()
