@@ -9,8 +9,9 @@ locals {
     local.standby ? module.standby_access[0].agent_role_arns : {},
   )
 
-  # MSK IAM from a Kafka client: the aws-msk-iam-auth library must be on the classpath
-  # (it is not in meshfed's build yet; see README "What the code still needs").
+  # MSK IAM from a Kafka client: the aws-msk-iam-auth library on the classpath (the agent
+  # and the topology carry it) and these settings, as meshfed.kafka.* for both. meshfed's
+  # tests read this block (TerraformExample) and build their clients from it.
   kafka_iam_client = {
     "security.protocol"                  = "SASL_SSL"
     "sasl.mechanism"                     = "AWS_MSK_IAM"
@@ -80,7 +81,7 @@ output "agent_config" {
 }
 
 output "topology_config" {
-  description = "The topology.properties keys this deployment determines, per region (standby: for a takeover). Kafka client security settings cannot be given to the topology yet (README)."
+  description = "The topology.properties keys this deployment determines, per region (standby: for a takeover); meshfed.kafka.* go to its Kafka clients."
   value = {
     for region, bootstrap in merge(local.bootstrap, local.standby ? { (var.standby_region) = local.standby_bootstrap } : {}) : region => merge(
       {
@@ -91,6 +92,7 @@ output "topology_config" {
         "meshfed.standby.replicas"       = "1"
       },
       var.schema_registry_url == null ? {} : { "meshfed.registry.url" = var.schema_registry_url },
+      { for k, v in local.kafka_iam_client : "meshfed.kafka.${k}" => v },
     )
   }
 }

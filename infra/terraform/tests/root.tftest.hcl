@@ -52,6 +52,11 @@ run "one_region" {
   }
 
   assert {
+    condition     = output.topology_config["eu-west-1"]["meshfed.kafka.sasl.mechanism"] == "AWS_MSK_IAM" && output.topology_config["eu-west-1"]["meshfed.kafka.security.protocol"] == "SASL_SSL" && output.topology_config["eu-west-1"]["meshfed.kafka.sasl.client.callback.handler.class"] == output.agent_config["cluster-a"]["meshfed.kafka.sasl.client.callback.handler.class"]
+    error_message = "The topology's config carries the same IAM client settings as the agents'."
+  }
+
+  assert {
     condition     = output.agent_config["mgmt-cluster"]["meshfed.agent.policy.source"] == "true" && output.agent_config["cluster-a"]["meshfed.agent.policy.source"] == "false"
     error_message = "policy_source feeds meshfed.agent.policy.source."
   }

@@ -42,4 +42,21 @@ class ProducerSettingsTest {
           .close(Duration.ZERO);
     }
   }
+
+  @Test
+  void anAgentConfiguredForMskIamBuildsItsProducer() {
+    // infra/terraform's agent_config for a cluster (outputs.tf's kafka_iam_client, read from
+    // the file): building the producer loads the IAM login module and callback handler from
+    // the agent's runtime classpath — what its image is built from — and fails without
+    // aws-msk-iam-auth.
+    Properties p = new Properties();
+    p.setProperty("meshfed.bootstrap.servers", "127.0.0.1:1");
+    p.setProperty("meshfed.registry.url", "http://registry:8080/apis/ccompat/v7");
+    io.meshfed.testing.TerraformExample.kafkaIamClient().forEach((k, v) ->
+        p.setProperty(AgentConfig.KAFKA_PREFIX + k, v));
+    var settings = ClusterAgent.producerSettings(AgentConfig.fromProperties("c1", p));
+    assertThat(settings).containsEntry("sasl.mechanism", "AWS_MSK_IAM");
+    new KafkaProducer<>(settings, new StringSerializer(), new StringSerializer())
+        .close(Duration.ZERO);
+  }
 }

@@ -68,8 +68,14 @@ final class AdminCommand implements Runnable {
     @CommandLine.Mixin
     Connection connection = new Connection();
 
-    @Option(names = "--replication-factor", defaultValue = "1")
+    @Option(names = "--replication-factor", defaultValue = "-1", description = "replicas of"
+        + " each topic created; default: the broker's default.replication.factor (-1)")
     short replication;
+
+    @Option(names = "--topics-only", description = "create the topics and nothing else (no"
+        + " credential, no ACLs, no settings printed): for a broker whose access is granted"
+        + " outside Kafka, such as MSK with IAM policies (infra/terraform)")
+    boolean topicsOnly;
 
     @Option(names = "--topology-principal", defaultValue = AccessPlan.DEFAULT_TOPOLOGY_USER,
         description = "user the topology runs as (default ${DEFAULT-VALUE})")
@@ -85,10 +91,13 @@ final class AdminCommand implements Runnable {
 
     @Override
     public Integer call() throws IOException {
-      if (connection.commandConfig == null) {
-        // An open broker has no principals to grant anything to.
-        List<String> created = TopicProvisioner.addCluster(connection.bootstrap, cluster,
-            replication);
+      if (connection.commandConfig == null || topicsOnly) {
+        // An open broker has no principals to grant anything to; an IAM-authenticated one
+        // grants through its policies, not Kafka's ACLs and SCRAM credentials.
+        List<String> created;
+        try (Admin admin = connection.admin()) {
+          created = TopicProvisioner.addCluster(admin, cluster, replication);
+        }
         System.out.println(created.isEmpty() ? "cluster " + cluster + ": topics already exist"
             : "cluster " + cluster + ": created " + String.join(", ", created));
         return 0;

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.meshfed.testing.KafkaStack;
+import io.meshfed.testing.TerraformExample;
 import java.io.StringReader;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -79,6 +80,46 @@ class AdminCommandTest {
       assertThat(admin.listTopics().names().get(10, TimeUnit.SECONDS))
           .noneMatch(t -> t.contains("north-1"));
     }
+  }
+
+  @Test
+  void topicsOnlyCreatesTheTopicsAndGrantsNothing() throws Exception {
+    CliRun added = meshfed("admin", "add-cluster", "south-1", "--bootstrap-servers",
+        STACK.bootstrapServers(), "--command-config", commandConfig().toString(),
+        "--topics-only");
+    assertThat(added.exit()).as(added.err()).isZero();
+    assertThat(added.out()).contains("cluster south-1: created ")
+        .contains("meshfed.cluster.south-1.events").contains("meshfed.cluster.south-1.config")
+        .doesNotContain("meshfed.kafka.");
+    try (var admin = STACK.kafka().admin()) {
+      assertThat(admin.listTopics().names().get(10, TimeUnit.SECONDS)).contains(
+          "meshfed.cluster.south-1.events", "meshfed.cluster.south-1.config");
+      assertThat(admin.describeUserScramCredentials().all().get(10, TimeUnit.SECONDS))
+          .doesNotContainKey("meshfed-agent-south-1");
+      assertThat(admin.describeAcls(new org.apache.kafka.common.acl.AclBindingFilter(
+          org.apache.kafka.common.resource.ResourcePatternFilter.ANY,
+          new org.apache.kafka.common.acl.AccessControlEntryFilter("User:meshfed-agent-south-1",
+              null, org.apache.kafka.common.acl.AclOperation.ANY,
+              org.apache.kafka.common.acl.AclPermissionType.ANY)))
+          .values().get(10, TimeUnit.SECONDS)).isEmpty();
+    }
+  }
+
+  @Test
+  void anMskIamCommandConfigSpeaksIamToTheBroker() throws Exception {
+    // infra/terraform's client settings for MSK IAM (outputs.tf's kafka_iam_client, read from
+    // the file), over plaintext: this broker offers SCRAM only, so it refuses the mechanism —
+    // which a client reaches only with the IAM library on the CLI's classpath.
+    Path iam = dir.resolve("iam.properties");
+    StringBuilder lines = new StringBuilder();
+    TerraformExample.kafkaIamClient().forEach((k, v) -> lines.append(k).append('=')
+        .append(k.equals("security.protocol") ? "SASL_PLAINTEXT" : v).append('\n'));
+    Files.writeString(iam, lines);
+    CliRun refused = meshfed("admin", "add-cluster", "east-9", "--bootstrap-servers",
+        STACK.bootstrapServers(), "--command-config", iam.toString(), "--topics-only");
+    assertThat(refused.exit()).isEqualTo(1);
+    assertThat(refused.err()).contains("meshfed add-cluster: ")
+        .contains("'AWS_MSK_IAM' not enabled in the server");
   }
 
   private Path commandConfig() throws Exception {

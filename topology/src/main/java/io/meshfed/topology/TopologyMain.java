@@ -2,6 +2,7 @@ package io.meshfed.topology;
 
 import io.meshfed.registry.SchemaRegistryClient;
 import io.meshfed.topology.admin.GroupSessionBounds;
+import io.meshfed.topics.TopicSettings;
 import io.meshfed.topology.admin.TopicProvisioner;
 import io.meshfed.topology.config.CrashDetection;
 import io.meshfed.topics.MeshfedTopics;
@@ -125,7 +126,10 @@ public final class TopologyMain {
    */
   private static TopologyConfig provision(TopologyConfig config) {
     try (Admin admin = TopicProvisioner.admin(config.bootstrapServers(), config.kafkaClient())) {
-      TopicProvisioner.ensureSharedTopics(admin, !config.kafkaClient().isEmpty(), (short) 1);
+      // The broker's default replication: one replica would refuse every acks=all write on a
+      // cluster with min.insync.replicas=2 (MSK), and a development broker's default is 1.
+      TopicProvisioner.ensureSharedTopics(admin, !config.kafkaClient().isEmpty(),
+          TopicSettings.BROKER_DEFAULT_REPLICATION);
       CrashDetection given = config.crashDetection();
       if (!given.negotiable()) {
         return config;

@@ -2,6 +2,7 @@ package io.meshfed.topics;
 
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.config.TopicConfig;
 
@@ -44,8 +45,26 @@ public record TopicSettings(int partitions, Map<String, String> configs) {
     return new TopicSettings(count, configs);
   }
 
-  /** The admin request that creates the topic with these settings. */
+  /**
+   * The replication factor that leaves the choice to the broker ({@code
+   * default.replication.factor}), as Kafka Streams' {@code replication.factor=-1} does: a
+   * managed cluster (MSK: 3 across zones, with {@code min.insync.replicas=2}) sets it right,
+   * and a single development broker says 1.
+   */
+  public static final short BROKER_DEFAULT_REPLICATION = -1;
+
+  /**
+   * The admin request that creates the topic with these settings; a {@code replicationFactor}
+   * of {@link #BROKER_DEFAULT_REPLICATION} leaves it to the broker.
+   */
   public NewTopic newTopic(String name, short replicationFactor) {
-    return new NewTopic(name, partitions, replicationFactor).configs(new HashMap<>(configs));
+    if (replicationFactor != BROKER_DEFAULT_REPLICATION && replicationFactor < 1) {
+      throw new IllegalArgumentException("replication factor must be >= 1 or "
+          + BROKER_DEFAULT_REPLICATION + " (the broker's default), got " + replicationFactor);
+    }
+    Optional<Short> replication = replicationFactor == BROKER_DEFAULT_REPLICATION
+        ? Optional.empty() : Optional.of(replicationFactor);
+    return new NewTopic(name, Optional.of(partitions), replication)
+        .configs(new HashMap<>(configs));
   }
 }

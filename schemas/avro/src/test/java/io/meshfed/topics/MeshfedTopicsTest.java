@@ -62,4 +62,17 @@ class MeshfedTopicsTest {
     assertThat(topics.failoverEvents().name()).isEqualTo("meshfed.failover-events");
     assertThat(topics.deadLetter().name()).isEqualTo("meshfed.dead-letter");
   }
+
+  @Test
+  void aTopicsReplicationIsTheBrokersDefaultUnlessGiven() {
+    TopicSettings settings = topics.failoverEvents().settings();
+    // -1 in a CreateTopics request: the broker applies default.replication.factor.
+    assertThat(settings.newTopic("t", TopicSettings.BROKER_DEFAULT_REPLICATION)
+        .replicationFactor()).isEqualTo((short) -1);
+    assertThat(settings.newTopic("t", (short) 3).replicationFactor()).isEqualTo((short) 3);
+    assertThat(settings.newTopic("t", (short) 3).numPartitions())
+        .isEqualTo(settings.partitions());
+    assertThatThrownBy(() -> settings.newTopic("t", (short) 0))
+        .hasMessage("replication factor must be >= 1 or -1 (the broker's default), got 0");
+  }
 }

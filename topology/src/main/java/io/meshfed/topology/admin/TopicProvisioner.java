@@ -62,9 +62,16 @@ public final class TopicProvisioner {
   /** Creates a cluster's topics (and the shared ones); returns the names newly created. */
   public static List<String> addCluster(String bootstrapServers, String cluster,
       short replication) {
+    try (Admin admin = admin(bootstrapServers, Map.of())) {
+      return addCluster(admin, cluster, replication);
+    }
+  }
+
+  /** As {@link #addCluster(String, String, short)}, on an Admin client the caller owns. */
+  public static List<String> addCluster(Admin admin, String cluster, short replication) {
     List<NewTopic> wanted = new ArrayList<>(sharedTopics(replication));
     wanted.addAll(clusterTopics(cluster, replication));
-    return create(bootstrapServers, Map.of(), wanted);
+    return create(admin, false, wanted);
   }
 
   /**
