@@ -3,7 +3,9 @@ package io.meshfed.launcher;
 import io.meshfed.admin.AccessAdmin;
 import io.meshfed.admin.AccessPlan;
 import io.meshfed.admin.ClientConfig;
+import io.meshfed.topology.admin.TakeoverEpochs;
 import io.meshfed.topology.admin.TopicProvisioner;
+import io.meshfed.topology.config.TopologyConfig;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -27,7 +29,7 @@ import picocli.CommandLine.Parameters;
  */
 @Command(name = "admin", description = "Administration: clusters' topics, credentials, ACLs.",
     subcommands = {AdminCommand.AddCluster.class, AdminCommand.RemoveCluster.class,
-        AdminCommand.GrantTopology.class})
+        AdminCommand.GrantTopology.class, AdminCommand.Takeover.class})
 final class AdminCommand implements Runnable {
 
   @Override
@@ -47,15 +49,22 @@ final class AdminCommand implements Runnable {
     Admin admin() throws IOException {
       Map<String, Object> settings = new HashMap<>();
       if (commandConfig != null) {
-        Properties p = new Properties();
-        try (InputStream in = Files.newInputStream(commandConfig)) {
-          p.load(in);
-        }
-        p.stringPropertyNames().forEach(k -> settings.put(k, p.getProperty(k)));
+        settings.putAll(clientProperties(commandConfig));
       }
       settings.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
       return Admin.create(settings);
     }
+  }
+
+  /** A Kafka client properties file, as Kafka's own CLI tools take it (--command-config). */
+  static Map<String, String> clientProperties(Path file) throws IOException {
+    Properties p = new Properties();
+    try (InputStream in = Files.newInputStream(file)) {
+      p.load(in);
+    }
+    Map<String, String> out = new HashMap<>();
+    p.stringPropertyNames().forEach(k -> out.put(k, p.getProperty(k)));
+    return out;
   }
 
   @Command(name = "add-cluster", description = "Create a cluster's events and config topics"
@@ -168,6 +177,37 @@ final class AdminCommand implements Runnable {
             + applicationId + "; its client settings follow, with a password shown only now");
         System.out.print(ClientConfig.kafkaClient(topology, securityProtocol));
       }
+      return 0;
+    }
+  }
+
+  @Command(name = "takeover", description = "Before a standby region's topology first starts"
+      + " after the hub is lost: raise each destination's epoch floor to the highest epoch"
+      + " MirrorMaker 2 carried into this region (decision log and config topics), so its"
+      + " decisions go on above what the agents applied. Only raises: safe to run again."
+      + " Prints each raised destination and epoch.")
+  static final class Takeover implements Callable<Integer> {
+    @Parameters(index = "0", description = "the standby region's topology.properties, as the"
+        + " topology will start with (MESHFED_* environment variables override)")
+    Path config;
+
+    @Option(names = "--command-config", description = "Kafka client properties to connect"
+        + " with instead of the config's meshfed.kafka.*: a principal that may read the config"
+        + " topics (the topology's grants only let it write them) and write the topology's"
+        + " epoch changelog")
+    Path commandConfig;
+
+    @Override
+    public Integer call() throws IOException {
+      TopologyConfig settings = TopologyConfig.load(config, System.getenv());
+      Map<String, String> security = commandConfig == null ? settings.kafkaClient()
+          : clientProperties(commandConfig);
+      Map<String, Long> raised = TakeoverEpochs.seed(settings, security);
+      new java.util.TreeMap<>(raised).forEach((destination, epoch) ->
+          System.out.println(destination + " " + epoch));
+      System.err.println("takeover: raised the epoch floor of " + raised.size()
+          + " destination(s) in " + TakeoverEpochs.changelog(settings.applicationId())
+          + "; start the topology with " + config + " now");
       return 0;
     }
   }

@@ -66,14 +66,24 @@ public final class TakeoverEpochs {
 
   /**
    * Seeds the epoch store of {@code config}'s application on {@code config}'s Kafka from the
-   * mirrored decision log and config topics there; returns the epochs written, by destination.
+   * mirrored decision log and config topics there, as the topology's own principal
+   * ({@code meshfed.kafka.*}); returns the epochs written, by destination.
    */
   public static Map<String, Long> seed(TopologyConfig config) {
-    String bootstrap = config.bootstrapServers();
+    return seed(config, config.kafkaClient());
+  }
+
+  /**
+   * As {@link #seed(TopologyConfig)}, connecting with {@code security} (Kafka client security
+   * settings): a principal that may read the config topics, which the topology's grants only
+   * let it write.
+   */
+  public static Map<String, Long> seed(TopologyConfig config, Map<String, String> security) {
+    Map<String, Object> client = new HashMap<>(security);
+    client.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
     SchemaRegistryClient registry = new SchemaRegistryClient(config.registry());
     Map<String, Long> highest = new HashMap<>();
-    try (KafkaConsumer<String, SpecificRecord> consumer = new KafkaConsumer<>(Map.of(
-        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+    try (KafkaConsumer<String, SpecificRecord> consumer = new KafkaConsumer<>(with(client,
         ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
         ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"),
         new StringDeserializer(), AvroSerde.anyRecord(registry).deserializer())) {
@@ -90,9 +100,8 @@ public final class TakeoverEpochs {
       }
     }
     String changelog = changelog(config.applicationId());
-    createChangelog(bootstrap, changelog, config.partitions());
-    try (KafkaConsumer<String, Long> existing = new KafkaConsumer<>(Map.of(
-        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+    createChangelog(client, changelog, config.partitions());
+    try (KafkaConsumer<String, Long> existing = new KafkaConsumer<>(with(client,
         ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
         ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"),
         new StringDeserializer(), new LongDeserializer())) {
@@ -102,9 +111,8 @@ public final class TakeoverEpochs {
         }
       }
     }
-    try (KafkaProducer<String, Long> producer = new KafkaProducer<>(Map.of(
-        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap, ProducerConfig.ACKS_CONFIG, "all"),
-        new StringSerializer(), new LongSerializer())) {
+    try (KafkaProducer<String, Long> producer = new KafkaProducer<>(with(client,
+        ProducerConfig.ACKS_CONFIG, "all"), new StringSerializer(), new LongSerializer())) {
       for (var e : highest.entrySet()) {
         producer.send(new ProducerRecord<>(changelog,
             DestinationPartitioner.partitionOf(e.getKey(), config.partitions()), e.getKey(),
@@ -137,8 +145,17 @@ public final class TakeoverEpochs {
     return records;
   }
 
-  private static void createChangelog(String bootstrap, String name, int partitions) {
-    try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
+  /** {@code client} (bootstrap and security) with a client's own settings on top. */
+  private static Map<String, Object> with(Map<String, Object> client, Object... keyValues) {
+    Map<String, Object> out = new HashMap<>(client);
+    for (int i = 0; i < keyValues.length; i += 2) {
+      out.put((String) keyValues[i], keyValues[i + 1]);
+    }
+    return out;
+  }
+
+  private static void createChangelog(Map<String, Object> client, String name, int partitions) {
+    try (Admin admin = Admin.create(client)) {
       admin.createTopics(List.of(new NewTopic(name, java.util.Optional.of(partitions),
           java.util.Optional.empty())
           .configs(Map.of("cleanup.policy", "compact")))).all().get();
