@@ -123,9 +123,14 @@ class AdminCommandTest {
   }
 
   private Path commandConfig() throws Exception {
+    return commandConfig(STACK, dir);
+  }
+
+  /** The super user's client settings as a --command-config file in {@code dir}. */
+  static Path commandConfig(KafkaStack stack, Path dir) throws java.io.IOException {
     Path file = dir.resolve("admin.properties");
     StringBuilder lines = new StringBuilder();
-    STACK.kafka().security().adminClientSettings()
+    stack.kafka().security().adminClientSettings()
         .forEach((k, v) -> lines.append(k).append('=').append(v).append('\n'));
     Files.writeString(file, lines);
     return file;

@@ -71,7 +71,7 @@ class AdminTakeoverTest {
         + decision.getDestination().getName();
     String vdKey = "VirtualDestination/bookinfo/reviews-vd";
 
-    Path admin = adminConfig();
+    Path admin = AdminCommandTest.commandConfig(STACK, dir);
     Path topology = topologyConfig(Map.of());
     CliRun first = meshfed("admin", "takeover", topology.toString(), "--command-config",
         admin.toString());
@@ -118,15 +118,6 @@ class AdminTakeoverTest {
             .get(30, TimeUnit.SECONDS);
       }
     }
-  }
-
-  private Path adminConfig() throws Exception {
-    Path file = dir.resolve("admin.properties");
-    StringBuilder lines = new StringBuilder();
-    STACK.kafka().security().adminClientSettings()
-        .forEach((k, v) -> lines.append(k).append('=').append(v).append('\n'));
-    Files.writeString(file, lines);
-    return file;
   }
 
   private Path topologyConfig(Map<String, String> extra) throws Exception {
