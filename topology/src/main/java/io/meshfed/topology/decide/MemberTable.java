@@ -114,7 +114,10 @@ final class MemberTable {
       return applyHealth(member, update.getHealth(), settings, now);
     }
     boolean changed = false;
-    if (!Objects.equals(services.get(member), update.getService())) {
+    // No service: an endpoints update (the select stage sends the service only when it makes
+    // the service a member or the service changed; it is stored since then).
+    if (update.getService() != null
+        && !Objects.equals(services.get(member), update.getService())) {
       services.put(member, update.getService());
       changed = true;
     }

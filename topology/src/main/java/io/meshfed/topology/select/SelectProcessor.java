@@ -79,17 +79,17 @@ public final class SelectProcessor implements Processor<String, SpecificRecord, 
     } else if (value instanceof EndpointSnapshot snapshot) {
       if (!snapshot.equals(endpoints.get(serviceKey))) {
         endpoints.put(serviceKey, snapshot);
-        sendToMembers(record, serviceKey, null);
+        sendToMembers(record, serviceKey, snapshot, null);
       }
     } else if (value instanceof HealthSignal signal) {
-      sendToMembers(record, serviceKey, signal);
+      sendToMembers(record, serviceKey, null, signal);
     } else if (value instanceof Removal removal) {
       if (removal.getKind() == RemovedKind.SERVICE) {
         services.delete(serviceKey);
         reselect(record, serviceKey);
       } else {
         endpoints.delete(serviceKey);
-        sendToMembers(record, serviceKey, null);
+        sendToMembers(record, serviceKey, null, null);
       }
     } else {
       throw new IllegalArgumentException("select stage cannot handle "
@@ -114,17 +114,17 @@ public final class SelectProcessor implements Processor<String, SpecificRecord, 
     }
   }
 
+  /**
+   * Sends a change of the service's endpoints (the new list; null when they were removed) or a
+   * health signal to every destination the service is a member of. The service's snapshot is
+   * not sent with them: it did not change, and each destination has it from the update that
+   * made the service a member ({@link #send}), so an endpoint flip costs no read, encode or
+   * decode of it (a {@code MemberUpdate} with no service and no health is an endpoints update).
+   */
   private void sendToMembers(Record<String, SpecificRecord> record, String serviceKey,
-      HealthSignal signal) {
-    List<String> destinations = membersOf(serviceKey);
-    if (destinations.isEmpty()) {
-      return;
-    }
-    // Read once, sent to every destination the service is a member of.
-    ServiceSnapshot service = signal == null ? services.get(serviceKey) : null;
-    EndpointSnapshot endpointList = signal == null ? endpoints.get(serviceKey) : null;
-    for (String destination : destinations) {
-      forward(record, destination, serviceKey, service, endpointList, signal, false);
+      EndpointSnapshot endpointList, HealthSignal signal) {
+    for (String destination : membersOf(serviceKey)) {
+      forward(record, destination, serviceKey, null, endpointList, signal, false);
     }
   }
 
