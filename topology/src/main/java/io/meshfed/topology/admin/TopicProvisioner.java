@@ -44,21 +44,6 @@ public final class TopicProvisioner {
     return out;
   }
 
-  public static List<String> ensureSharedTopics(String bootstrapServers, short replication) {
-    return create(bootstrapServers, Map.of(), sharedTopics(replication));
-  }
-
-  /**
-   * As {@link #ensureSharedTopics(String, short)}, connecting with {@code security} (Kafka
-   * client security settings). A principal without CREATE — the topology's on a secured broker,
-   * where {@code meshfed admin add-cluster} creates the shared topics — is not an error: a
-   * topic really missing then fails the topology's start with its name.
-   */
-  public static List<String> ensureSharedTopics(String bootstrapServers,
-      Map<String, String> security, short replication) {
-    return create(bootstrapServers, security, sharedTopics(replication));
-  }
-
   /** Creates a cluster's topics (and the shared ones); returns the names newly created. */
   public static List<String> addCluster(String bootstrapServers, String cluster,
       short replication) {
@@ -75,9 +60,11 @@ public final class TopicProvisioner {
   }
 
   /**
-   * As {@link #ensureSharedTopics(String, Map, short)}, on an Admin client the caller owns (the
-   * topology's start asks the broker more than this; one client, not one per question).
-   * {@code secured}: the client authenticates, so a refusal to create is not an error.
+   * Creates the shared topics when missing, on an Admin client the caller owns (the topology's
+   * start asks the broker more than this; one client, not one per question). {@code secured}:
+   * the client authenticates, and a principal without CREATE — the topology's on a secured
+   * broker, where {@code meshfed admin add-cluster} creates the shared topics — is not an error:
+   * a topic really missing then fails the topology's start with its name.
    */
   public static List<String> ensureSharedTopics(Admin admin, boolean secured,
       short replication) {
@@ -89,13 +76,6 @@ public final class TopicProvisioner {
     Map<String, Object> settings = new java.util.HashMap<>(security);
     settings.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
     return Admin.create(settings);
-  }
-
-  private static List<String> create(String bootstrapServers, Map<String, String> security,
-      List<NewTopic> topics) {
-    try (Admin admin = admin(bootstrapServers, security)) {
-      return create(admin, !security.isEmpty(), topics);
-    }
   }
 
   private static List<String> create(Admin admin, boolean secured, List<NewTopic> topics) {

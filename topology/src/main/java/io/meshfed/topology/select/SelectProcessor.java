@@ -105,12 +105,12 @@ public final class SelectProcessor implements Processor<String, SpecificRecord, 
     for (String destination : membersOf(serviceKey)) {
       if (!now.contains(destination)) {
         memberships.delete(RoutingKeys.join(serviceKey, destination));
-        send(record, destination, serviceKey, null, true);
+        send(record, destination, serviceKey, true);
       }
     }
     for (String destination : now) {
       memberships.put(RoutingKeys.join(serviceKey, destination), "");
-      send(record, destination, serviceKey, null, false);
+      send(record, destination, serviceKey, false);
     }
   }
 
@@ -167,10 +167,10 @@ public final class SelectProcessor implements Processor<String, SpecificRecord, 
     boolean is = snapshot != null && index.selects(destination, domain(serviceKey, snapshot));
     if (is) {
       memberships.put(membership, "");
-      send(record, destination, serviceKey, null, false);
+      send(record, destination, serviceKey, false);
     } else if (was) {
       memberships.delete(membership);
-      send(record, destination, serviceKey, null, true);
+      send(record, destination, serviceKey, true);
     }
   }
 
@@ -206,11 +206,11 @@ public final class SelectProcessor implements Processor<String, SpecificRecord, 
     return out;
   }
 
+  /** The service's membership of {@code destination}: its snapshot and endpoints, or removed. */
   private void send(Record<String, SpecificRecord> record, String destination, String serviceKey,
-      HealthSignal signal, boolean removed) {
-    boolean full = !removed && signal == null;
-    forward(record, destination, serviceKey, full ? services.get(serviceKey) : null,
-        full ? endpoints.get(serviceKey) : null, signal, removed);
+      boolean removed) {
+    forward(record, destination, serviceKey, removed ? null : services.get(serviceKey),
+        removed ? null : endpoints.get(serviceKey), null, removed);
   }
 
   private void forward(Record<String, SpecificRecord> record, String destination,
